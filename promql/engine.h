@@ -1,0 +1,119 @@
+// The PromQL engine: parses and evaluates instant and range queries against a
+// storage::Storage with Prometheus 2.42 semantics.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/clock.h"
+#include "storage/labels.h"
+#include "storage/status.h"
+#include "storage/storage.h"
+
+namespace vigil::promql {
+
+enum class ValueType { kNone, kScalar, kString, kVector, kMatrix };
+
+// "scalar", "string", "vector", "matrix" (the API's resultType), "none".
+const char* ValueTypeName(ValueType type);
+
+struct Point {
+  int64_t t;  // ms
+  double v;
+};
+
+// One element of an instant vector.
+struct Sample {
+  Labels metric;
+  Point point;
+};
+
+// One element of a range vector / range query result.
+struct Series {
+  Labels metric;
+  std::vector<Point> points;
+};
+
+using Vector = std::vector<Sample>;
+using Matrix = std::vector<Series>;
+
+// The result of evaluating an expression; `type` says which member holds it.
+struct Value {
+  ValueType type = ValueType::kNone;
+  Point scalar{0, 0};    // kScalar
+  int64_t string_t = 0;  // kString: evaluation time
+  std::string string;    // kString
+  Vector vector;         // kVector
+  Matrix matrix;         // kMatrix
+};
+
+struct QueryStats {
+  int64_t total_queryable_samples = 0;
+  int64_t peak_samples = 0;
+  double exec_total_seconds = 0;
+  double exec_queue_seconds = 0;
+  double inner_eval_seconds = 0;
+  double query_preparation_seconds = 0;
+  double result_sort_seconds = 0;
+};
+
+struct QueryResult {
+  Value value;
+  std::vector<std::string> warnings;
+  QueryStats stats;
+};
+
+struct EngineOptions {
+  int64_t lookback_delta_ms = 5 * 60 * 1000;  // --query.lookback-delta
+  int64_t timeout_ms = 2 * 60 * 1000;         // --query.timeout
+  int64_t max_samples = 50'000'000;           // --query.max-samples
+  int max_concurrency = 20;                   // --query.max-concurrency
+  int64_t max_range_points = 11'000;          // per range query
+  const Clock* clock = SystemClock::Get();
+};
+
+// Per-query knobs.
+struct QueryOptions {
+  int64_t timeout_ms = 0;                         // 0: the engine's default
+  const std::atomic<bool>* cancelled = nullptr;   // set by the caller to abort
+};
+
+// Errors map onto the HTTP API's errorType: kInvalidArgument -> bad_data
+// (parse and type errors, "1:5: parse error: unexpected ..."), kExecution and
+// kResourceExhausted -> execution, kTimeout -> timeout, kCancelled -> canceled.
+class Engine {
+ public:
+  explicit Engine(EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Evaluates `query` at time `ts_ms`.
+  Result<QueryResult> InstantQuery(storage::Storage& db, std::string_view query, int64_t ts_ms,
+                                   const QueryOptions& options = {});
+  // Evaluates `query` at start, start+step, ... <= end; the value is always a matrix.
+  Result<QueryResult> RangeQuery(storage::Storage& db, std::string_view query, int64_t start_ms,
+                                 int64_t end_ms, int64_t step_ms,
+                                 const QueryOptions& options = {});
+
+  const EngineOptions& options() const { return options_; }
+
+ private:
+  struct Impl;
+  EngineOptions options_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Parses `query` and prints it back in Prometheus's canonical pretty form
+// (as /api/v1/format_query does).
+Result<std::string> FormatQuery(std::string_view query);
+
+// Parses a series selector such as `up{job="x"}` (as match[] parameters use)
+// into matchers. kInvalidArgument with a parse error on failure.
+Result<LabelMatchers> ParseSeriesSelector(std::string_view selector);
+
+}  // namespace vigil::promql

@@ -1,0 +1,161 @@
+// The storage interfaces every other component talks to: Storage hands out
+// Appenders (writers, one batch per scrape) and Queriers (readers over a
+// consistent snapshot). Writers and readers meet only here.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/clock.h"
+#include "storage/labels.h"
+#include "storage/matcher.h"
+#include "storage/status.h"
+
+namespace vigil::storage {
+
+// Prometheus's staleness marker: a NaN with this exact bit pattern means
+// "the series ended here". Distinct from an ordinary NaN sample value.
+inline constexpr uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
+double StaleNaN();
+bool IsStaleNaN(double v);
+
+inline constexpr int64_t kMinTime = INT64_MIN / 2;  // "since forever", safe to offset
+inline constexpr int64_t kMaxTime = INT64_MAX / 2;  // "until forever", safe to offset
+
+struct Sample {
+  int64_t t;  // milliseconds since the Unix epoch
+  double v;
+};
+
+// Identifies a series inside one Storage; 0 means "not known yet".
+using SeriesRef = uint64_t;
+
+// Walks one series' samples in increasing time order.
+class SeriesIterator {
+ public:
+  virtual ~SeriesIterator() = default;
+  // Advances to the next sample; false at the end (or on error, see status()).
+  virtual bool Next() = 0;
+  // Advances to the first sample with timestamp >= t; never moves backwards.
+  // False when there is none.
+  virtual bool Seek(int64_t t) = 0;
+  // The current sample; valid after Next()/Seek() returned true.
+  virtual Sample At() const = 0;
+  virtual Status status() const { return Status::OK(); }
+};
+
+// One series returned by a Querier.
+class Series {
+ public:
+  virtual ~Series() = default;
+  virtual const Labels& labels() const = 0;
+  // A new iterator over the samples inside the Select() time range.
+  virtual std::unique_ptr<SeriesIterator> Iterator() const = 0;
+};
+
+using SeriesList = std::vector<std::shared_ptr<const Series>>;
+
+// Reads a consistent snapshot of the store. Thread-safe; cheap to create.
+class Querier {
+ public:
+  virtual ~Querier() = default;
+  // Series matching all matchers that have samples in [mint, maxt], sorted by
+  // labels. Fails with kInvalidArgument when every matcher matches the empty
+  // string (Prometheus: "at least one non-empty matcher").
+  virtual Result<SeriesList> Select(int64_t mint, int64_t maxt,
+                                    const LabelMatchers& matchers) const = 0;
+  // Sorted label names of series matching `matchers` (all series when empty).
+  virtual Result<std::vector<std::string>> LabelNames(int64_t mint, int64_t maxt,
+                                                      const LabelMatchers& matchers) const = 0;
+  // Sorted values of label `name` over series matching `matchers`.
+  virtual Result<std::vector<std::string>> LabelValues(std::string_view name, int64_t mint,
+                                                       int64_t maxt,
+                                                       const LabelMatchers& matchers) const = 0;
+};
+
+// Collects one batch of samples (typically one scrape) and commits it as a
+// unit: one WAL record, visible to queriers only after Commit(). Not
+// thread-safe; use one Appender per thread.
+class Appender {
+ public:
+  virtual ~Appender() = default;
+  // Stages a sample. `ref` is the value an earlier Append returned for the
+  // same labels (0 when unknown) and lets the store skip the label lookup.
+  // Errors (the batch stays usable): kOutOfOrder, kDuplicateSample,
+  // kOutOfBounds, kInvalidArgument for bad label sets.
+  virtual Result<SeriesRef> Append(SeriesRef ref, const Labels& labels, int64_t t, double v) = 0;
+  // Makes the batch durable (per the fsync policy) and visible.
+  virtual Status Commit() = 0;
+  // Discards the staged samples.
+  virtual void Rollback() = 0;
+};
+
+// How and when the WAL reaches the disk.
+enum class WalSyncPolicy {
+  kEveryCommit,  // fsync before Commit() returns: survives power loss
+  kPeriodic,     // write() before Commit() returns (survives kill -9); fsync every interval
+  kNever,        // leave it to the OS (tests, benchmarks)
+};
+
+struct StorageOptions {
+  std::string path = "data/";
+  int64_t retention_ms = 30LL * 24 * 3600 * 1000;  // 30d; 0 disables time retention
+  int64_t retention_bytes = 0;                     // 0 disables size retention
+  WalSyncPolicy wal_sync = WalSyncPolicy::kPeriodic;
+  int64_t wal_sync_interval_ms = 1000;
+  int64_t out_of_order_window_ms = 0;  // 0: reject out-of-order samples, as Prometheus 2.42
+  const Clock* clock = SystemClock::Get();
+};
+
+// One name/count pair of the cardinality statistics.
+struct CountByName {
+  std::string name;
+  uint64_t count;
+};
+
+// Figures for /api/v1/status/tsdb and /metrics.
+struct StorageStats {
+  uint64_t num_series = 0;
+  uint64_t num_label_pairs = 0;
+  uint64_t chunk_count = 0;
+  int64_t min_time = 0;  // ms; 0 when empty
+  int64_t max_time = 0;  // ms; 0 when empty
+  uint64_t samples_appended = 0;
+  uint64_t out_of_order_samples = 0;
+  uint64_t duplicate_samples = 0;
+  uint64_t bytes_on_disk = 0;
+  std::vector<CountByName> series_count_by_metric_name;      // top N, descending
+  std::vector<CountByName> label_value_count_by_label_name;  // top N, descending
+  std::vector<CountByName> memory_in_bytes_by_label_name;    // top N, descending
+  std::vector<CountByName> series_count_by_label_pair;       // "name=value", top N
+};
+
+// The time-series store.
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // Opens (creating if needed) the store at options.path, replaying the WAL.
+  static Result<std::unique_ptr<Storage>> Open(const StorageOptions& options);
+
+  virtual std::unique_ptr<Appender> NewAppender() = 0;
+  virtual Result<std::unique_ptr<Querier>> NewQuerier() = 0;
+
+  // Statistics; the top-N lists hold at most `limit` entries.
+  virtual StorageStats Stats(size_t limit) const = 0;
+
+  // Admin primitives (see the admin API).
+  virtual Status DeleteSeries(const LabelMatchers& matchers, int64_t mint, int64_t maxt) = 0;
+  virtual Status CleanTombstones() = 0;
+  // Writes a consistent copy of the store into `dir` (which must not exist).
+  virtual Status Snapshot(const std::string& dir, bool skip_head) = 0;
+  virtual Status Compact() = 0;
+
+  // Flushes everything and releases the directory. Idempotent.
+  virtual Status Close() = 0;
+};
+
+}  // namespace vigil::storage

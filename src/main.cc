@@ -1,0 +1,74 @@
+// vigil: a Prometheus-compatible monitoring server in one binary.
+//   vigil [flags]                 run the server
+//   vigil check config FILE...    validate configuration files
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "scraper/check_config.h"
+#include "src/flags.h"
+#include "src/server_flags.h"
+#include "src/server_main.h"
+#include "src/version.h"
+
+namespace {
+
+void PrintVersion() {
+  std::printf(
+      "vigil, version %s (branch: %s, revision: %s)\n"
+      "  build user:       vigil\n"
+      "  build date:       %s\n"
+      "  compiler:         g++ %s\n"
+      "  platform:         linux/amd64\n",
+      vigil::build::kVersion, vigil::build::kBranch, vigil::build::kRevision,
+      vigil::build::kBuildDate, __VERSION__);
+}
+
+int RunCheck(const std::vector<std::string>& args) {
+  if (args.size() < 2 || args[0] != "config") {
+    std::fprintf(stderr, "usage: vigil check config FILE...\n");
+    return 1;
+  }
+  std::vector<std::string> files(args.begin() + 1, args.end());
+  return vigil::scraper::RunCheckConfig(files, std::cout, std::cerr);
+}
+
+int RunServerCommand(const std::vector<std::string>& args) {
+  vigil::FlagSet flags("vigil");
+  vigil::DefineServerFlags(flags);
+  vigil::Status st = flags.Parse(args);
+  if (!st.ok()) {
+    std::fprintf(stderr, "vigil: error: %s, try --help\n", st.message().c_str());
+    return 1;
+  }
+  if (flags.help()) {
+    std::fputs(flags.Usage().c_str(), stdout);
+    return 0;
+  }
+  if (flags.version()) {
+    PrintVersion();
+    return 0;
+  }
+  if (!flags.positional().empty()) {
+    std::fprintf(stderr, "vigil: error: unexpected %s, try --help\n",
+                 flags.positional()[0].c_str());
+    return 1;
+  }
+  auto settings = vigil::SettingsFromFlags(flags);
+  if (!settings.ok()) {
+    std::fprintf(stderr, "vigil: error: %s\n", settings.status().message().c_str());
+    return 1;
+  }
+  return vigil::RunServer(*settings);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "check") {
+    return RunCheck({args.begin() + 1, args.end()});
+  }
+  return RunServerCommand(args);
+}

@@ -1,0 +1,195 @@
+#include "src/server_flags.h"
+
+#include <charconv>
+
+#include "src/version.h"
+#include "storage/duration.h"
+
+namespace vigil {
+namespace {
+
+int64_t DurationFlag(const FlagSet& flags, std::string_view name) {
+  return ParseDuration(flags.Get(name)).value();  // validated while parsing
+}
+
+int64_t IntFlag(const FlagSet& flags, std::string_view name) {
+  int64_t n = 0;
+  const std::string& v = flags.Get(name);
+  std::from_chars(v.data(), v.data() + v.size(), n);
+  return n;
+}
+
+Status ValidateListenAddress(const std::string& v) {
+  auto colon = v.rfind(':');
+  if (colon == std::string::npos) return Status::InvalidArgument("missing port in address");
+  int port = -1;
+  auto port_text = std::string_view(v).substr(colon + 1);
+  auto res = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (res.ec != std::errc() || res.ptr != port_text.data() + port_text.size() || port < 0 ||
+      port > 65535) {
+    return Status::InvalidArgument("invalid port");
+  }
+  return Status::OK();
+}
+
+Result<storage::WalSyncPolicy> ParseWalSync(const std::string& v) {
+  if (v == "always") return storage::WalSyncPolicy::kEveryCommit;
+  if (v == "periodic") return storage::WalSyncPolicy::kPeriodic;
+  if (v == "never") return storage::WalSyncPolicy::kNever;
+  return Status::InvalidArgument("unknown wal fsync policy " + v);
+}
+
+// Prometheus derives the route prefix from the external URL's path when unset.
+std::string RoutePrefix(const FlagSet& flags) {
+  std::string prefix = flags.Get("web.route-prefix");
+  if (prefix.empty()) {
+    const std::string& url = flags.Get("web.external-url");
+    auto scheme = url.find("://");
+    auto path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+    prefix = path == std::string::npos ? "/" : url.substr(path);
+  }
+  if (prefix.empty() || prefix[0] != '/') prefix = "/" + prefix;
+  while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+  return prefix;
+}
+
+}  // namespace
+
+void DefineServerFlags(FlagSet& f) {
+  auto duration = ValidateDuration;
+  f.AddString("config.file", "prometheus.yml", "Vigil configuration file path.", nullptr,
+              "CONFIG.FILE");
+  f.AddString("web.listen-address", "0.0.0.0:9090",
+              "Address to listen on for UI, API, and telemetry.", ValidateListenAddress,
+              "WEB.LISTEN-ADDRESS");
+  f.AddString("web.read-timeout", "5m",
+              "Maximum duration before timing out read of the request, and closing idle "
+              "connections.",
+              duration, "WEB.READ-TIMEOUT");
+  f.AddString("web.max-connections", "512", "Maximum number of simultaneous connections.",
+              ValidatePositiveInt, "WEB.MAX-CONNECTIONS");
+  f.AddString("web.external-url", "",
+              "The URL under which Vigil is externally reachable (for example, if Vigil is "
+              "served via a reverse proxy).",
+              nullptr, "WEB.EXTERNAL-URL");
+  f.AddString("web.route-prefix", "",
+              "Prefix for the internal routes of web endpoints. Defaults to path of "
+              "--web.external-url.",
+              nullptr, "WEB.ROUTE-PREFIX");
+  f.AddString("web.user-assets", "", "Path to static asset directory (accepted, unused).");
+  f.AddBool("web.enable-lifecycle", false, "Enable shutdown and reload via HTTP request.");
+  f.AddBool("web.enable-admin-api", false, "Enable API endpoints for admin control actions.");
+  f.AddBool("web.enable-remote-write-receiver", false,
+            "Enable API endpoint accepting remote write requests.");
+  f.AddString("web.console.templates", "consoles", "Path to the console template directory.");
+  f.AddString("web.console.libraries", "console_libraries",
+              "Path to the console library directory.");
+  f.AddString("web.page-title", "Vigil Time Series Collection and Processing Server",
+              "Document title of the web UI.");
+  f.AddString("web.cors.origin", ".*",
+              "Regex for CORS origin. It is fully anchored. Example: "
+              "'https?://(domain1|domain2)\\.com'");
+  f.AddString("storage.tsdb.path", "data/", "Base path for metrics storage.", nullptr,
+              "STORAGE.TSDB.PATH");
+  f.AddString("storage.tsdb.retention.time", "30d",
+              "How long to retain samples in storage, measured from the newest sample. Units "
+              "supported: y, w, d, h, m, s, ms.",
+              duration, "STORAGE.TSDB.RETENTION.TIME");
+  f.AddString("storage.tsdb.retention.size", "",
+              "Maximum number of bytes that can be stored for blocks. Units supported: B, KB, "
+              "MB, GB, TB, PB, EB. Ex: \"512MB\". 0 or unset disables it.",
+              ValidateOptionalByteSize, "STORAGE.TSDB.RETENTION.SIZE");
+  f.AddBool("storage.tsdb.no-lockfile", false, "Do not create lockfile in data directory.");
+  f.AddBool("storage.tsdb.wal-compression", true, "Compress the WAL (accepted for compatibility).");
+  f.AddString("storage.tsdb.wal-fsync", "periodic",
+              "Vigil: when the WAL reaches the disk. 'periodic': written before an append is "
+              "acknowledged (survives kill -9), fsynced every --storage.tsdb.wal-fsync-interval; "
+              "'always': fsync before acknowledging (survives power loss); 'never'.",
+              ValidateOneOf({"periodic", "always", "never"}));
+  f.AddString("storage.tsdb.wal-fsync-interval", "1s",
+              "Vigil: fsync interval of the 'periodic' WAL policy.", duration);
+  f.AddString("storage.tsdb.out-of-order-time-window", "0s",
+              "Vigil: accept samples this much older than a series' newest sample (0 rejects "
+              "out-of-order samples, as Prometheus 2.42 by default).",
+              duration);
+  f.AddString("storage.remote.flush-deadline", "1m",
+              "How long to wait flushing sample on shutdown or config reload.", duration);
+  f.AddString("storage.remote.read-sample-limit", "50000000",
+              "Maximum overall number of samples to return via the remote read interface.");
+  f.AddString("storage.remote.read-concurrent-limit", "10",
+              "Maximum number of concurrent remote read calls.");
+  f.AddString("rules.alert.for-outage-tolerance", "1h",
+              "Max time to tolerate prometheus outage for restoring \"for\" state of alert.",
+              duration);
+  f.AddString("rules.alert.for-grace-period", "10m",
+              "Minimum duration between alert and restored \"for\" state.", duration);
+  f.AddString("rules.alert.resend-delay", "1m",
+              "Minimum amount of time to wait before resending an alert to Alertmanager.",
+              duration);
+  f.AddString("alertmanager.notification-queue-capacity", "10000",
+              "The capacity of the queue for pending Alertmanager notifications.",
+              ValidatePositiveInt);
+  f.AddString("query.lookback-delta", "5m",
+              "The maximum lookback duration for retrieving metrics during expression "
+              "evaluations and federation.",
+              duration);
+  f.AddString("query.timeout", "2m", "Maximum time a query may take before being aborted.",
+              duration);
+  f.AddString("query.max-concurrency", "20", "Maximum number of queries executed concurrently.",
+              ValidatePositiveInt);
+  f.AddString("query.max-samples", "50000000",
+              "Maximum number of samples a single query can load into memory.",
+              ValidatePositiveInt);
+  f.AddRepeated("enable-feature", "Comma separated feature names to enable (accepted).");
+  f.AddString("log.level", "info",
+              "Only log messages with the given severity or above. One of: [debug, info, warn, "
+              "error]",
+              ValidateOneOf({"debug", "info", "warn", "error"}));
+  f.AddString("log.format", "logfmt",
+              "Output format of log messages. One of: [logfmt, json]",
+              ValidateOneOf({"logfmt", "json"}));
+}
+
+Result<ServerSettings> SettingsFromFlags(const FlagSet& f) {
+  ServerSettings s;
+  s.config_file = f.Get("config.file");
+  const std::string& level = f.Get("log.level");
+  s.log_level = level == "debug"  ? LogLevel::kDebug
+                : level == "warn" ? LogLevel::kWarn
+                : level == "error" ? LogLevel::kError
+                                   : LogLevel::kInfo;
+  s.log_format = f.Get("log.format") == "json" ? LogFormat::kJson : LogFormat::kLogfmt;
+
+  s.storage.path = f.Get("storage.tsdb.path");
+  s.storage.retention_ms = DurationFlag(f, "storage.tsdb.retention.time");
+  const std::string& size = f.Get("storage.tsdb.retention.size");
+  s.storage.retention_bytes = size.empty() || size == "0" ? 0 : ParseByteSize(size).value();
+  auto sync = ParseWalSync(f.Get("storage.tsdb.wal-fsync"));
+  if (!sync.ok()) return sync.status();
+  s.storage.wal_sync = *sync;
+  s.storage.wal_sync_interval_ms = DurationFlag(f, "storage.tsdb.wal-fsync-interval");
+  s.storage.out_of_order_window_ms = DurationFlag(f, "storage.tsdb.out-of-order-time-window");
+
+  s.engine.lookback_delta_ms = DurationFlag(f, "query.lookback-delta");
+  s.engine.timeout_ms = DurationFlag(f, "query.timeout");
+  s.engine.max_concurrency = static_cast<int>(IntFlag(f, "query.max-concurrency"));
+  s.engine.max_samples = IntFlag(f, "query.max-samples");
+
+  s.web.listen_address = f.Get("web.listen-address");
+  s.web.external_url = f.Get("web.external-url");
+  s.web.route_prefix = RoutePrefix(f);
+  s.web.cors_origin = f.Get("web.cors.origin");
+  s.web.enable_lifecycle = f.GetBool("web.enable-lifecycle");
+  s.web.enable_admin_api = f.GetBool("web.enable-admin-api");
+  s.web.enable_remote_write_receiver = f.GetBool("web.enable-remote-write-receiver");
+  s.web.max_connections = static_cast<int>(IntFlag(f, "web.max-connections"));
+  s.web.read_timeout_ms = DurationFlag(f, "web.read-timeout");
+  s.web.flags = f.Values();
+  s.web.storage_retention = f.Get("storage.tsdb.retention.time");
+  if (s.storage.retention_bytes > 0) s.web.storage_retention += " or " + size;
+  s.web.build = {build::kVersion, build::kRevision, build::kBranch, "vigil", build::kBuildDate,
+                 "g++ " __VERSION__};
+  return s;
+}
+
+}  // namespace vigil

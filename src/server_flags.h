@@ -1,0 +1,32 @@
+// The server's command-line flags: Prometheus 2.42's names and defaults, plus
+// Vigil's own (documented in --help), turned into component options.
+#pragma once
+
+#include <string>
+
+#include "promql/engine.h"
+#include "src/flags.h"
+#include "storage/logger.h"
+#include "storage/storage.h"
+#include "web/server.h"
+
+namespace vigil {
+
+// Declares every server flag on `flags`.
+void DefineServerFlags(FlagSet& flags);
+
+// Component options derived from parsed flags.
+struct ServerSettings {
+  std::string config_file;
+  LogLevel log_level = LogLevel::kInfo;
+  LogFormat log_format = LogFormat::kLogfmt;
+  storage::StorageOptions storage;
+  promql::EngineOptions engine;
+  web::ServerOptions web;
+};
+
+// Converts parsed flags into settings; fails on values that each flag's own
+// validator cannot judge alone.
+Result<ServerSettings> SettingsFromFlags(const FlagSet& flags);
+
+}  // namespace vigil

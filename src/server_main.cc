@@ -1,0 +1,174 @@
+#include "src/server_main.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "scraper/config.h"
+#include "scraper/manager.h"
+#include "storage/logger.h"
+#include "storage/metrics_registry.h"
+#include "web/server.h"
+
+namespace vigil {
+namespace {
+
+// Re-reads the config file and applies it to the scrape manager; a bad file
+// leaves the running configuration in place. Keeps the reload metrics.
+class ConfigReloader {
+ public:
+  ConfigReloader(std::string path, scraper::Manager* manager)
+      : path_(std::move(path)),
+        manager_(manager),
+        metrics_([this](MetricsWriter& w) { Collect(w); }) {}
+
+  // Reads the file again and applies it.
+  Status Reload() {
+    auto config = scraper::LoadConfigFile(path_);
+    if (!config.ok()) return Failed(config.status());
+    return Apply(*config);
+  }
+
+  // Applies an already loaded configuration.
+  Status Apply(const scraper::Config& config) {
+    std::lock_guard lock(mu_);
+    if (Status st = manager_->ApplyConfig(config); !st.ok()) return FailedLocked(st);
+    yaml_ = config.original;
+    last_success_ = true;
+    last_success_time_ = static_cast<double>(SystemClock::Get()->NowMillis()) / 1000.0;
+    VLOG_INFO("Completed loading of configuration file", {{"filename", path_}});
+    return Status::OK();
+  }
+
+  std::string Yaml() const {
+    std::lock_guard lock(mu_);
+    return yaml_;
+  }
+
+ private:
+  Status Failed(const Status& st) {
+    std::lock_guard lock(mu_);
+    return FailedLocked(st);
+  }
+
+  Status FailedLocked(const Status& st) {
+    last_success_ = false;
+    VLOG_ERROR("Error reloading config", {{"err", st.message()}, {"filename", path_}});
+    return st;
+  }
+
+
+  void Collect(MetricsWriter& w) const {
+    std::lock_guard lock(mu_);
+    w.Family("prometheus_config_last_reload_successful", "gauge",
+             "Whether the last configuration reload attempt was successful.");
+    w.Sample("prometheus_config_last_reload_successful", last_success_ ? 1 : 0);
+    w.Family("prometheus_config_last_reload_success_timestamp_seconds", "gauge",
+             "Timestamp of the last successful configuration reload.");
+    w.Sample("prometheus_config_last_reload_success_timestamp_seconds", last_success_time_);
+  }
+
+  const std::string path_;
+  scraper::Manager* manager_;
+  mutable std::mutex mu_;
+  std::string yaml_;
+  bool last_success_ = false;
+  double last_success_time_ = 0;
+  ScopedCollector metrics_;
+};
+
+// Blocks the signals we handle in every thread created after this call, so
+// that only the main thread's sigwait sees them.
+sigset_t BlockHandledSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+// Waits for signals: SIGHUP reloads, SIGINT/SIGTERM return.
+void ServeUntilTerminated(const sigset_t& set, ConfigReloader& reloader) {
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      (void)reloader.Reload();
+      continue;
+    }
+    VLOG_WARN("Received termination request, exiting gracefully...",
+              {{"signal", sig == SIGINT ? "interrupt" : "terminated"}});
+    return;
+  }
+}
+
+}  // namespace
+
+int RunServer(const ServerSettings& settings) {
+  ConfigureLogging(settings.log_level, settings.log_format);
+  const sigset_t signals = BlockHandledSignals();
+  VLOG_INFO("Starting Vigil", {{"version", settings.web.build.version},
+                               {"revision", settings.web.build.revision}});
+
+  auto config = scraper::LoadConfigFile(settings.config_file);
+  if (!config.ok()) {
+    VLOG_ERROR("Error loading config", {{"file", settings.config_file},
+                                        {"err", config.status().message()}});
+    return 1;
+  }
+
+  auto db = storage::Storage::Open(settings.storage);
+  if (!db.ok()) {
+    VLOG_ERROR("Opening storage failed", {{"path", settings.storage.path},
+                                          {"err", db.status().message()}});
+    return 1;
+  }
+  VLOG_INFO("TSDB started", {{"path", settings.storage.path}});
+
+  promql::Engine engine(settings.engine);
+  scraper::Manager manager((*db).get(), scraper::ManagerOptions{});
+  ConfigReloader reloader(settings.config_file, &manager);
+
+  web::ServerDeps deps;
+  deps.db = (*db).get();
+  deps.engine = &engine;
+  deps.scrape_manager = &manager;
+  deps.reload = [&reloader] { return reloader.Reload(); };
+  deps.config_yaml = [&reloader] { return reloader.Yaml(); };
+  deps.quit = [] { kill(getpid(), SIGTERM); };
+  web::Server server(settings.web, std::move(deps));
+  if (Status st = server.Start(); !st.ok()) {
+    VLOG_ERROR("Unable to start web listener", {{"address", settings.web.listen_address},
+                                               {"err", st.message()}});
+    (void)(*db)->Close();
+    return 1;
+  }
+
+  int exit_code = 0;
+  if (Status st = reloader.Apply(*config); !st.ok()) {
+    exit_code = 1;
+  } else {
+    server.SetReady(true);
+    VLOG_INFO("Server is ready to receive web requests.");
+    ServeUntilTerminated(signals, reloader);
+  }
+
+  server.SetReady(false);
+  manager.Stop();
+  VLOG_INFO("Scrape manager stopped");
+  server.Stop();
+  if (Status st = (*db)->Close(); !st.ok()) {
+    VLOG_ERROR("Error closing storage", {{"err", st.message()}});
+    exit_code = 1;
+  }
+  VLOG_INFO("See you next time!");
+  return exit_code;
+}
+
+}  // namespace vigil

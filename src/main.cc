@@ -1,12 +1,14 @@
 // vigil: a Prometheus-compatible monitoring server in one binary.
 //   vigil [flags]                 run the server
 //   vigil check config FILE...    validate configuration files
+//   vigil admin COMMAND ...       retention, delete-series, snapshot, compact on a server
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "scraper/check_config.h"
+#include "src/admin_cli.h"
 #include "src/flags.h"
 #include "src/server_flags.h"
 #include "src/server_main.h"
@@ -69,6 +71,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && args[0] == "check") {
     return RunCheck({args.begin() + 1, args.end()});
+  }
+  if (!args.empty() && args[0] == "admin") {
+    return vigil::RunAdminCommand({args.begin() + 1, args.end()}, std::cout, std::cerr);
   }
   return RunServerCommand(args);
 }

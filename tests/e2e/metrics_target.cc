@@ -16,7 +16,6 @@ MetricsTarget::MetricsTarget(std::string body, std::string path)
   });
   port_ = server_->bind_to_any_port("127.0.0.1");
   thread_ = std::thread([this] { server_->listen_after_bind(); });
-  server_->wait_until_ready();
 }
 
 MetricsTarget::~MetricsTarget() {

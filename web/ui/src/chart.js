@@ -67,7 +67,6 @@ export class SeriesChart {
       width: 1.5,
       fill: stacked ? seriesColor(i).replace('45%)', '45%, 0.25)').replace('hsl', 'hsla') : undefined,
       spanGaps: false,
-      points: { show: false },
     }))];
     const opts = {
       width: Math.max(300, this.container.clientWidth),

@@ -11,6 +11,7 @@
 
 #include "promql/engine.h"
 #include "scraper/manager.h"
+#include "storage/clock.h"
 #include "storage/status.h"
 #include "storage/storage.h"
 
@@ -40,6 +41,13 @@ struct ServerOptions {
   // Every command-line flag with its effective value, for /api/v1/status/flags.
   std::vector<std::pair<std::string, std::string>> flags;
   std::string storage_retention;  // e.g. "30d", for runtimeinfo
+  // Source of "now" for queries without a time parameter and for uptime.
+  const Clock* clock = SystemClock::Get();
+  // Worker threads serving connections; more connections wait in a queue.
+  int worker_threads = 16;
+  // An idle keep-alive connection is closed after this long.
+  int64_t idle_timeout_ms = 5 * 1000;
+  int64_t write_timeout_ms = 60 * 1000;
 };
 
 // What the server needs from the rest of the process.
@@ -53,6 +61,8 @@ struct ServerDeps {
   std::function<std::string()> config_yaml;
   // Asks the process to shut down (POST /-/quit).
   std::function<void()> quit;
+  // The config's global external_labels, added to /federate output (optional).
+  std::function<Labels()> external_labels;
 };
 
 class Server {

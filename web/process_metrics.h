@@ -1,0 +1,26 @@
+// ProcessMetrics: the process_* and build_info families Prometheus exposes
+// about itself on /metrics (CPU, memory, file descriptors, start time,
+// version), read from /proc when the page is rendered.
+#pragma once
+
+#include <memory>
+
+#include "storage/metrics_registry.h"
+#include "web/server.h"
+
+namespace vigil::web {
+
+class ProcessMetrics {
+ public:
+  // Registers with MetricsRegistry::Global() until destroyed.
+  explicit ProcessMetrics(BuildInfo build);
+
+ private:
+  void Collect(MetricsWriter& w) const;
+
+  BuildInfo build_;
+  double start_time_seconds_;
+  ScopedCollector collector_;
+};
+
+}  // namespace vigil::web

@@ -1,0 +1,237 @@
+// Server: binds the listener, turns each httplib request into an HttpCall
+// (route prefix stripped, query and form parameters merged, body bounded),
+// applies CORS and readiness, and dispatches through the Router.
+#include "web/server.h"
+
+#include <httplib.h>
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <charconv>
+#include <thread>
+
+#include "storage/logger.h"
+#include "web/api_context.h"
+#include "web/api_response.h"
+#include "web/process_metrics.h"
+
+namespace vigil::web {
+namespace {
+
+// Prometheus's CORS headers for API responses to requests with an Origin.
+void SetCors(const RE2& origin_re, bool allow_any, const httplib::Request& req,
+             httplib::Response& res) {
+  const std::string origin = req.get_header_value("Origin");
+  if (origin.empty()) return;
+  res.set_header("Access-Control-Allow-Headers", "Accept, Authorization, Content-Type, Origin");
+  res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+  res.set_header("Access-Control-Expose-Headers", "Date");
+  res.set_header("Vary", "Origin");
+  if (allow_any) {
+    res.set_header("Access-Control-Allow-Origin", "*");
+  } else if (RE2::FullMatch(origin, origin_re)) {
+    res.set_header("Access-Control-Allow-Origin", origin);
+  }
+}
+
+// "host:port", ":port" or "[v6]:port".
+Result<std::pair<std::string, int>> SplitHostPort(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return Status::InvalidArgument("address " + address + ": missing port in address");
+  }
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty()) host = "0.0.0.0";
+  const std::string port_text = address.substr(colon + 1);
+  int port = 0;
+  const auto r = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (r.ec != std::errc() || r.ptr != port_text.data() + port_text.size() || port < 0 ||
+      port > 65535) {
+    return Status::InvalidArgument("address " + address + ": invalid port");
+  }
+  return std::make_pair(host, port);
+}
+
+// The route prefix normalised to "" (root) or "/prefix" without a trailing slash.
+std::string NormalisePrefix(std::string prefix) {
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  if (!prefix.empty() && prefix.front() != '/') prefix.insert(prefix.begin(), '/');
+  return prefix;
+}
+
+bool IsApiPath(std::string_view path) { return path.starts_with("/api/"); }
+
+// Paths answered before the server is ready, as Prometheus does: everything
+// but the API and /federate, which need a complete storage.
+bool NeedsReady(std::string_view path) { return IsApiPath(path) || path == "/federate"; }
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(ServerOptions options, ServerDeps deps)
+      : origin_re("^(?:" + options.cors_origin + ")$"),
+        allow_any_origin(options.cors_origin == ".*"),
+        prefix(NormalisePrefix(options.route_prefix)),
+        process_metrics(options.build) {
+    ctx.options = std::move(options);
+    ctx.deps = std::move(deps);
+    ctx.start_time_ms = ctx.options.clock->NowMillis();
+    ctx.last_config_time_ms = ctx.start_time_ms;
+    RegisterQueryApi(router, ctx);
+    RegisterSeriesApi(router, ctx);
+    RegisterTargetsApi(router, ctx);
+    RegisterStatusApi(router, ctx);
+    RegisterFederation(router, ctx);
+    RegisterRemoteApi(router, ctx);
+    RegisterLifecycle(router, ctx);
+    RegisterUi(router, ctx);
+  }
+
+  void Configure();
+  void Serve(const httplib::Request& req, httplib::Response& res, std::string body);
+  void ServeWithBody(const httplib::Request& req, httplib::Response& res,
+                     const httplib::ContentReader& reader);
+
+  ApiContext ctx;
+  Router router;
+  RE2 origin_re;
+  bool allow_any_origin;
+  std::string prefix;
+  ProcessMetrics process_metrics;
+  httplib::Server http;
+  std::thread listener;
+  int bound_port = 0;
+  bool started = false;
+};
+
+void Server::Impl::Configure() {
+  const int workers = std::max(2, std::min(ctx.options.worker_threads, ctx.options.max_connections));
+  // httplib takes ownership of the queue it gets from this factory.
+  http.new_task_queue = [workers] { return std::make_unique<httplib::ThreadPool>(workers).release(); };
+  http.set_keep_alive_max_count(1000);
+  http.set_keep_alive_timeout(std::max<int64_t>(1, ctx.options.idle_timeout_ms / 1000));
+  // httplib's read timeout applies to each wait for bytes: a client that
+  // stalls longer than this mid-request is dropped.
+  const int64_t read_ms = std::min<int64_t>(ctx.options.read_timeout_ms, 10'000);
+  http.set_read_timeout(read_ms / 1000, (read_ms % 1000) * 1000);
+  http.set_write_timeout(ctx.options.write_timeout_ms / 1000,
+                         (ctx.options.write_timeout_ms % 1000) * 1000);
+  http.set_payload_max_length(static_cast<size_t>(ctx.options.max_request_bytes));
+
+  const auto plain = [this](const httplib::Request& req, httplib::Response& res) {
+    Serve(req, res, std::string());
+  };
+  const auto with_body = [this](const httplib::Request& req, httplib::Response& res,
+                                const httplib::ContentReader& reader) {
+    ServeWithBody(req, res, reader);
+  };
+  http.Get(".*", plain);
+  http.Options(".*", plain);
+  http.Post(".*", with_body);
+  http.Put(".*", with_body);
+  http.Patch(".*", with_body);
+  http.Delete(".*", with_body);
+}
+
+void Server::Impl::ServeWithBody(const httplib::Request& req, httplib::Response& res,
+                                 const httplib::ContentReader& reader) {
+  std::string body;
+  const auto limit = static_cast<size_t>(ctx.options.max_request_bytes);
+  bool too_large = false;
+  reader([&](const char* data, size_t length) {
+    if (body.size() + length > limit) {
+      too_large = true;
+      return false;
+    }
+    body.append(data, length);
+    return true;
+  });
+  if (too_large) return WritePlainError(res, 413, "request body too large");
+  Serve(req, res, std::move(body));
+}
+
+void Server::Impl::Serve(const httplib::Request& req, httplib::Response& res, std::string body) {
+  std::string path = req.path;
+  if (!prefix.empty()) {
+    if (path == "/" ) {
+      res.status = 302;
+      res.set_header("Location", prefix);
+      return;
+    }
+    if (path != prefix && !path.starts_with(prefix + "/")) {
+      return WritePlainError(res, 404, "404 page not found");
+    }
+    path.erase(0, prefix.size());
+    if (path.empty()) path = "/";
+  }
+  if (IsApiPath(path)) {
+    SetCors(origin_re, allow_any_origin, req, res);
+    if (req.method == "OPTIONS") {
+      res.status = 204;
+      return;
+    }
+  }
+  if (NeedsReady(path) && !ctx.ready.load()) {
+    res.status = 503;
+    res.set_content("Service Unavailable", "text/plain; charset=utf-8");
+    return;
+  }
+  HttpCall call{req, req.method, std::move(path), {}, std::move(body), {}};
+  for (const auto& [k, v] : req.params) call.params.emplace(k, v);
+  if (req.get_header_value("Content-Type").starts_with("application/x-www-form-urlencoded")) {
+    ParseFormEncoded(call.body, call.params);
+  }
+  router.Dispatch(call, res);
+}
+
+Server::Server(ServerOptions options, ServerDeps deps)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(deps))) {
+  impl_->Configure();
+}
+
+Server::~Server() { Stop(); }
+
+Status Server::Start() {
+  if (impl_->started) return Status::OK();
+  if (!impl_->origin_re.ok()) {
+    return Status::InvalidArgument("could not compile CORS regex \"" +
+                                   impl_->ctx.options.cors_origin + "\": " +
+                                   impl_->origin_re.error());
+  }
+  auto hp = SplitHostPort(impl_->ctx.options.listen_address);
+  if (!hp.ok()) return hp.status();
+  const auto& [host, port] = *hp;
+  if (port == 0) {
+    impl_->bound_port = impl_->http.bind_to_any_port(host);
+  } else if (impl_->http.bind_to_port(host, port)) {
+    impl_->bound_port = port;
+  } else {
+    impl_->bound_port = -1;
+  }
+  if (impl_->bound_port <= 0) {
+    return Status::IOError("listen tcp " + impl_->ctx.options.listen_address +
+                           ": bind: address already in use or not available");
+  }
+  impl_->started = true;
+  impl_->listener = std::thread([this] { impl_->http.listen_after_bind(); });
+  VLOG_INFO("Start listening for connections",
+            {{"address", impl_->ctx.options.listen_address},
+             {"port", std::to_string(impl_->bound_port)}});
+  return Status::OK();
+}
+
+void Server::Stop() {
+  if (!impl_ || !impl_->started) return;
+  impl_->http.stop();
+  if (impl_->listener.joinable()) impl_->listener.join();
+  impl_->started = false;
+}
+
+void Server::SetReady(bool ready) { impl_->ctx.ready.store(ready); }
+
+int Server::port() const { return impl_->bound_port; }
+
+}  // namespace vigil::web

@@ -1,0 +1,191 @@
+// Status endpoints: /api/v1/status/{config,flags,runtimeinfo,buildinfo,tsdb,
+// walreplay} and the rule-related endpoints that stay empty until Vigil
+// evaluates rules (/api/v1/rules, /api/v1/alerts, /api/v1/alertmanagers).
+#include <httplib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "web/api_context.h"
+#include "web/api_params.h"
+#include "web/api_response.h"
+
+namespace vigil::web {
+namespace {
+
+// The number of threads of this process (Prometheus reports goroutines).
+int64_t ThreadCount() {
+  std::ifstream in("/proc/self/status");
+  std::string key;
+  while (in >> key) {
+    if (key == "Threads:") {
+      int64_t n = 0;
+      in >> n;
+      return n;
+    }
+    in.ignore(1 << 16, '\n');
+  }
+  return 0;
+}
+
+void HandleConfig(ApiContext& ctx, httplib::Response& res) {
+  const std::string yaml = ctx.deps.config_yaml ? ctx.deps.config_yaml() : std::string();
+  WriteApiSuccess(res, [&](JsonWriter& w) {
+    w.BeginObject();
+    w.Key("yaml");
+    w.String(yaml);
+    w.EndObject();
+  });
+}
+
+void HandleFlags(ApiContext& ctx, httplib::Response& res) {
+  auto flags = ctx.options.flags;
+  std::sort(flags.begin(), flags.end());
+  WriteApiSuccess(res, [&](JsonWriter& w) {
+    w.BeginObject();
+    for (const auto& [name, value] : flags) {
+      w.Key(name);
+      w.String(value);
+    }
+    w.EndObject();
+  });
+}
+
+void HandleRuntimeInfo(ApiContext& ctx, httplib::Response& res) {
+  std::error_code ec;
+  const std::string cwd = std::filesystem::current_path(ec).string();
+  WriteApiSuccess(res, [&](JsonWriter& w) {
+    w.BeginObject();
+    w.Key("startTime");
+    w.String(FormatRfc3339(ctx.start_time_ms));
+    w.Key("CWD");
+    w.String(cwd);
+    w.Key("reloadConfigSuccess");
+    w.Bool(ctx.last_reload_ok.load());
+    w.Key("lastConfigTime");
+    w.String(FormatRfc3339(ctx.last_config_time_ms.load() / 1000 * 1000));
+    w.Key("corruptionCount");
+    w.Int(0);
+    w.Key("goroutineCount");
+    w.Int(ThreadCount());
+    w.Key("GOMAXPROCS");
+    w.Int(static_cast<int64_t>(std::thread::hardware_concurrency()));
+    w.Key("GOGC");
+    w.String("");
+    w.Key("GODEBUG");
+    w.String("");
+    w.Key("storageRetention");
+    w.String(ctx.options.storage_retention);
+    w.EndObject();
+  });
+}
+
+void HandleBuildInfo(ApiContext& ctx, httplib::Response& res) {
+  const BuildInfo& b = ctx.options.build;
+  WriteApiSuccess(res, [&](JsonWriter& w) {
+    w.BeginObject();
+    w.Key("version");
+    w.String(b.version);
+    w.Key("revision");
+    w.String(b.revision);
+    w.Key("branch");
+    w.String(b.branch);
+    w.Key("buildUser");
+    w.String(b.build_user);
+    w.Key("buildDate");
+    w.String(b.build_date);
+    w.Key("goVersion");
+    w.String(b.go_version);
+    w.EndObject();
+  });
+}
+
+void WriteCounts(JsonWriter& w, std::string_view key, const std::vector<storage::CountByName>& v) {
+  w.Key(key);
+  w.BeginArray();
+  for (const auto& c : v) {
+    w.BeginObject();
+    w.Key("name");
+    w.String(c.name);
+    w.Key("value");
+    w.Int(static_cast<int64_t>(c.count));
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+void HandleTsdb(ApiContext& ctx, httplib::Response& res) {
+  // Prometheus reports the top 10 of each cardinality list.
+  const storage::StorageStats s = ctx.deps.db->Stats(10);
+  WriteApiSuccess(res, [&](JsonWriter& w) {
+    w.BeginObject();
+    w.Key("headStats");
+    w.BeginObject();
+    w.Key("numSeries");
+    w.Int(static_cast<int64_t>(s.num_series));
+    w.Key("numLabelPairs");
+    w.Int(static_cast<int64_t>(s.num_label_pairs));
+    w.Key("chunkCount");
+    w.Int(static_cast<int64_t>(s.chunk_count));
+    w.Key("minTime");
+    w.Int(s.min_time);
+    w.Key("maxTime");
+    w.Int(s.max_time);
+    w.EndObject();
+    WriteCounts(w, "seriesCountByMetricName", s.series_count_by_metric_name);
+    WriteCounts(w, "labelValueCountByLabelName", s.label_value_count_by_label_name);
+    WriteCounts(w, "memoryInBytesByLabelName", s.memory_in_bytes_by_label_name);
+    WriteCounts(w, "seriesCountByLabelValuePair", s.series_count_by_label_pair);
+    w.EndObject();
+  });
+}
+
+// The WAL is replayed before the server starts, so replay is always complete.
+void HandleWalReplay(httplib::Response& res) {
+  WriteApiSuccess(res, [](JsonWriter& w) {
+    w.BeginObject();
+    for (const char* key : {"min", "max", "current"}) {
+      w.Key(key);
+      w.Int(0);
+    }
+    w.EndObject();
+  });
+}
+
+// {"<key1>":[],"<key2>":[]...}: the shape of the rule endpoints with no rules.
+void WriteEmptyLists(httplib::Response& res, std::initializer_list<const char*> keys) {
+  WriteApiSuccess(res, [&](JsonWriter& w) {
+    w.BeginObject();
+    for (const char* key : keys) {
+      w.Key(key);
+      w.BeginArray();
+      w.EndArray();
+    }
+    w.EndObject();
+  });
+}
+
+}  // namespace
+
+void RegisterStatusApi(Router& router, ApiContext& ctx) {
+  using R = httplib::Response;
+  router.Handle("GET", "/api/v1/status/config", [&ctx](const HttpCall&, R& r) { HandleConfig(ctx, r); });
+  router.Handle("GET", "/api/v1/status/flags", [&ctx](const HttpCall&, R& r) { HandleFlags(ctx, r); });
+  router.Handle("GET", "/api/v1/status/runtimeinfo",
+                [&ctx](const HttpCall&, R& r) { HandleRuntimeInfo(ctx, r); });
+  router.Handle("GET", "/api/v1/status/buildinfo",
+                [&ctx](const HttpCall&, R& r) { HandleBuildInfo(ctx, r); });
+  router.Handle("GET", "/api/v1/status/tsdb", [&ctx](const HttpCall&, R& r) { HandleTsdb(ctx, r); });
+  router.Handle("GET", "/api/v1/status/walreplay", [](const HttpCall&, R& r) { HandleWalReplay(r); });
+  router.Handle("GET", "/api/v1/rules",
+                [](const HttpCall&, R& r) { WriteEmptyLists(r, {"groups"}); });
+  router.Handle("GET", "/api/v1/alerts",
+                [](const HttpCall&, R& r) { WriteEmptyLists(r, {"alerts"}); });
+  router.Handle("GET", "/api/v1/alertmanagers", [](const HttpCall&, R& r) {
+    WriteEmptyLists(r, {"activeAlertmanagers", "droppedAlertmanagers"});
+  });
+}
+
+}  // namespace vigil::web

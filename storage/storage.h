@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -133,6 +134,12 @@ struct StorageStats {
   std::vector<CountByName> series_count_by_label_pair;       // "name=value", top N
 };
 
+// Retention limits; 0 disables a limit.
+struct RetentionSettings {
+  int64_t retention_ms = 0;
+  int64_t retention_bytes = 0;
+};
+
 // The time-series store.
 class Storage {
  public:
@@ -156,6 +163,25 @@ class Storage {
 
   // Flushes everything and releases the directory. Idempotent.
   virtual Status Close() = 0;
+
+  // Changes the retention limits at runtime; the new values are persisted
+  // and survive restarts (they override StorageOptions from then on).
+  virtual Status SetRetention(int64_t retention_ms, int64_t retention_bytes) {
+    (void)retention_ms;
+    (void)retention_bytes;
+    return Status::Unavailable("this store does not support retention");
+  }
+  virtual RetentionSettings GetRetention() const { return {}; }
+
+  // Writes historical samples (bulk import, remote write of old data) of one
+  // series straight into closed chunks, bypassing the head's out-of-order
+  // rules: `samples` must be sorted by time; samples at timestamps that
+  // already exist replace nothing (the stored sample wins).
+  virtual Status AppendHistorical(const Labels& labels, std::span<const Sample> samples) {
+    (void)labels;
+    (void)samples;
+    return Status::Unavailable("this store does not support historical appends");
+  }
 };
 
 }  // namespace vigil::storage

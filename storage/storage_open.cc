@@ -1,11 +1,12 @@
-// Foundation placeholder: Storage::Open returns the in-memory store until the
-// RocksDB-backed engine (the Storage issue) replaces this file.
-#include "storage/memory_storage.h"
+// Storage::Open: the RocksDB-backed engine (Tsdb).
+#include "storage/tsdb.h"
 
 namespace vigil::storage {
 
 Result<std::unique_ptr<Storage>> Storage::Open(const StorageOptions& options) {
-  return std::unique_ptr<Storage>(std::make_unique<MemoryStorage>(options.clock));
+  auto db = Tsdb::Open(options);
+  if (!db.ok()) return db.status();
+  return std::unique_ptr<Storage>(std::move(db.value()));
 }
 
 }  // namespace vigil::storage

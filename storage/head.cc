@@ -1,0 +1,156 @@
+#include "storage/head.h"
+
+#include <algorithm>
+#include <bit>
+
+#include "storage/db_layout.h"
+
+namespace vigil::storage {
+
+std::shared_ptr<MemSeries> Head::ByLabels(const Labels& labels, uint64_t hash) const {
+  const HashShard& shard = hash_shards_[hash % kShards];
+  std::shared_lock lock(shard.mu);
+  const auto it = shard.by_hash.find(hash);
+  if (it == shard.by_hash.end()) return nullptr;
+  for (const auto& s : it->second) {
+    if (s->labels == labels) return s;  // equal hashes may hide different label sets
+  }
+  return nullptr;
+}
+
+std::shared_ptr<MemSeries> Head::ByRef(SeriesRef ref) const {
+  const RefShard& shard = ref_shards_[ref % kShards];
+  std::shared_lock lock(shard.mu);
+  const auto it = shard.by_ref.find(ref);
+  return it == shard.by_ref.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<MemSeries> Head::Insert(SeriesRef ref, const Labels& labels, uint64_t hash,
+                                        bool* created) {
+  *created = false;
+  std::shared_ptr<MemSeries> s;
+  {
+    HashShard& shard = hash_shards_[hash % kShards];
+    std::unique_lock lock(shard.mu);
+    auto& bucket = shard.by_hash[hash];
+    for (const auto& existing : bucket) {
+      if (existing->labels == labels) return existing;
+    }
+    s = std::make_shared<MemSeries>(ref, labels);
+    bucket.push_back(s);
+  }
+  {
+    RefShard& shard = ref_shards_[ref % kShards];
+    std::unique_lock lock(shard.mu);
+    shard.by_ref[ref] = s;
+  }
+  AddToIndex(*s);
+  num_series_.fetch_add(1, std::memory_order_relaxed);
+  *created = true;
+  return s;
+}
+
+void Head::AddToIndex(const MemSeries& s) {
+  std::unique_lock lock(index_mu_);
+  for (const auto& l : s.labels) {
+    auto& refs = index_[l.name][l.value];
+    refs.insert(std::upper_bound(refs.begin(), refs.end(), s.ref), s.ref);
+  }
+}
+
+AppendOutcome Head::Check(const MemSeries& s, int64_t t, double v) {
+  if (s.last_t == kMinTime || t > s.last_t) return AppendOutcome::kAppended;
+  if (t < s.last_t) return AppendOutcome::kOutOfOrder;
+  // Prometheus accepts an exact repeat silently and rejects a changed value.
+  return std::bit_cast<uint64_t>(v) == s.last_v_bits ? AppendOutcome::kSameSample
+                                                      : AppendOutcome::kDuplicate;
+}
+
+AppendOutcome Head::Append(MemSeries& s, int64_t t, double v, bool* cut) const {
+  *cut = false;
+  const AppendOutcome outcome = Check(s, t, v);
+  if (outcome != AppendOutcome::kAppended) return outcome;
+  const int64_t partition = PartitionOf(t, partition_ms_);
+  if (s.open && (s.open->num_samples() >= kMaxChunkSamples || partition != s.open_partition)) {
+    s.unflushed.push_back({s.open_partition, s.open->min_time(), s.open->max_time(), s.open->bytes()});
+    s.open.reset();
+    *cut = true;
+  }
+  if (!s.open) {
+    s.open = std::make_unique<XorChunkEncoder>();
+    s.open_partition = partition;
+  }
+  s.open->Append(t, v);
+  s.last_t = t;
+  s.last_v_bits = std::bit_cast<uint64_t>(v);
+  return AppendOutcome::kAppended;
+}
+
+std::vector<SeriesRef> IntersectSorted(const std::vector<SeriesRef>& a,
+                                       const std::vector<SeriesRef>& b) {
+  std::vector<SeriesRef> out;
+  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
+std::vector<SeriesRef> Head::Candidates(const LabelMatchers& matchers) const {
+  std::shared_lock lock(index_mu_);
+  std::vector<SeriesRef> result;
+  bool first = true;
+  for (const auto& m : matchers) {
+    if (m.MatchesEmpty()) continue;  // absent labels match too: filter later
+    std::vector<SeriesRef> refs;
+    const auto name_it = index_.find(m.name());
+    if (name_it != index_.end()) {
+      for (const auto& [value, postings] : name_it->second) {
+        if (!m.Matches(value)) continue;
+        std::vector<SeriesRef> merged;
+        std::set_union(refs.begin(), refs.end(), postings.begin(), postings.end(),
+                       std::back_inserter(merged));
+        refs = std::move(merged);
+      }
+    }
+    result = first ? std::move(refs) : IntersectSorted(result, refs);
+    first = false;
+    if (result.empty()) break;
+  }
+  if (first) {  // no restricting matcher: every series
+    std::vector<std::shared_ptr<MemSeries>> all;
+    lock.unlock();
+    for (const auto& s : AllSeries()) result.push_back(s->ref);
+    std::sort(result.begin(), result.end());
+  }
+  return result;
+}
+
+std::vector<std::shared_ptr<MemSeries>> Head::AllSeries() const {
+  std::vector<std::shared_ptr<MemSeries>> out;
+  out.reserve(NumSeries());
+  for (const auto& shard : ref_shards_) {
+    std::shared_lock lock(shard.mu);
+    for (const auto& [ref, s] : shard.by_ref) out.push_back(s);
+  }
+  return out;
+}
+
+void Head::VisitIndex(
+    const std::function<void(const std::string&, const std::string&, size_t)>& fn) const {
+  std::shared_lock lock(index_mu_);
+  for (const auto& [name, values] : index_) {
+    for (const auto& [value, refs] : values) fn(name, value, refs.size());
+  }
+}
+
+std::vector<ChunkCopy> CopyHeadChunks(const MemSeries& s, int64_t mint, int64_t maxt) {
+  std::vector<ChunkCopy> out;
+  std::lock_guard lock(s.mu);
+  for (const auto& c : s.unflushed) {
+    if (c.max_time >= mint && c.min_time <= maxt) out.push_back(c);
+  }
+  if (s.open && s.open->max_time() >= mint && s.open->min_time() <= maxt) {
+    out.push_back({s.open_partition, s.open->min_time(), s.open->max_time(), s.open->bytes()});
+  }
+  return out;
+}
+
+}  // namespace vigil::storage

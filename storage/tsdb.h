@@ -1,0 +1,150 @@
+// Tsdb: the RocksDB-backed Storage. The head takes appends (WAL first), a
+// flusher thread moves closed chunks into RocksDB, a maintenance thread
+// syncs the WAL, checkpoints it and applies retention. See ARCHITECTURE.md
+// "Storage design" and docs/format/*.md.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/head.h"
+#include "storage/metrics_registry.h"
+#include "storage/storage.h"
+#include "storage/wal.h"
+#include "storage/wal_record.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace vigil::storage {
+
+class DataDirLock;
+
+// Internal tuning knobs with defaults; tests shrink them.
+struct TsdbTuning {
+  int64_t partition_ms = 24LL * 3600 * 1000;  // a time partition is a day
+  int64_t checkpoint_wal_bytes = 128LL << 20;  // checkpoint when the WAL grew this much
+  int64_t maintenance_interval_ms = 1000;      // real time between maintenance passes
+  int64_t retention_interval_ms = 60 * 1000;   // real time between retention passes
+  bool background = true;                      // run the flusher and maintenance threads
+};
+
+class Tsdb final : public Storage {
+ public:
+  static Result<std::unique_ptr<Tsdb>> Open(const StorageOptions& options,
+                                            const TsdbTuning& tuning = {});
+  ~Tsdb() override;
+
+  std::unique_ptr<Appender> NewAppender() override;
+  Result<std::unique_ptr<Querier>> NewQuerier() override;
+  StorageStats Stats(size_t limit) const override;
+  Status DeleteSeries(const LabelMatchers& matchers, int64_t mint, int64_t maxt) override;
+  Status CleanTombstones() override { return Status::OK(); }
+  Status Snapshot(const std::string& dir, bool skip_head) override;
+  Status Compact() override;
+  Status Close() override;
+  Status SetRetention(int64_t retention_ms, int64_t retention_bytes) override;
+  RetentionSettings GetRetention() const override;
+  Status AppendHistorical(const Labels& labels, std::span<const Sample> samples) override;
+
+  // One retention pass (the maintenance thread calls it; tests call it directly).
+  [[nodiscard]] Status ApplyRetention();
+  // Persists the head's open chunks and drops the WAL segments they cover.
+  [[nodiscard]] Status Checkpoint();
+  // Writes every closed head chunk to RocksDB now.
+  [[nodiscard]] Status FlushClosedChunks();
+  // Partitions that hold chunks on disk, ascending.
+  std::vector<int64_t> Partitions() const;
+
+ private:
+  friend class TsdbAppender;
+  friend class TsdbQuerier;
+
+  Tsdb(const StorageOptions& options, const TsdbTuning& tuning);
+  [[nodiscard]] Status OpenDb();
+  [[nodiscard]] Status LoadMeta();
+  [[nodiscard]] Status LoadHeadCheckpoint();
+  [[nodiscard]] Status ReplayWalRecords();
+  void ApplyReplayedCommit(const WalCommit& commit);
+  void StartThreads();
+  void StopThreads();
+  void FlusherLoop();
+  void MaintenanceLoop();
+  void RegisterMetrics();
+
+  // Series lookup/creation for appenders: head, then the series CF (so a
+  // series keeps its ref across restarts), else a fresh ref.
+  Result<std::shared_ptr<MemSeries>> GetOrCreateSeries(const Labels& labels, bool* created);
+  [[nodiscard]] Status CommitBatch(std::vector<WalSample>& samples,
+                                   std::vector<std::shared_ptr<MemSeries>>& series);
+  void EnqueueFlush(const std::shared_ptr<MemSeries>& s);
+  [[nodiscard]] Status FlushSeries(MemSeries& s);
+  [[nodiscard]] Status DropPartitions(int64_t first, int64_t last);
+  uint64_t BytesOnDisk() const;
+  Result<std::vector<std::pair<SeriesRef, Labels>>> MatchingSeries(int64_t mint, int64_t maxt,
+                                                                   const LabelMatchers& matchers);
+  [[nodiscard]] Status DeleteFromHead(MemSeries& s, int64_t mint, int64_t maxt);
+  [[nodiscard]] Status DeleteFromDisk(SeriesRef ref, int64_t mint, int64_t maxt);
+  [[nodiscard]] Status WriteHistoricalPartition(const MemSeries& s, int64_t partition,
+                                                std::span<const Sample> samples);
+  [[nodiscard]] Status CheckpointLocked();
+
+  rocksdb::ColumnFamilyHandle* cf(int i) const { return cfs_[i]; }
+
+  const StorageOptions options_;
+  const TsdbTuning tuning_;
+  const std::string db_dir_;
+  const std::string wal_dir_;
+  std::unique_ptr<DataDirLock> lock_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs_;  // owned by db_, destroyed in Close
+  std::unique_ptr<WalWriter> wal_;
+  Head head_;
+
+  std::atomic<SeriesRef> next_ref_{1};
+  std::atomic<int64_t> min_time_{kMaxTime};  // oldest sample in the store
+  std::atomic<int64_t> max_time_{kMinTime};  // newest sample in the store
+  std::atomic<int64_t> retention_ms_;
+  std::atomic<int64_t> retention_bytes_;
+  std::atomic<uint64_t> samples_appended_{0};
+  std::atomic<uint64_t> out_of_order_{0};
+  std::atomic<uint64_t> duplicates_{0};
+  std::atomic<uint64_t> out_of_bounds_{0};
+  std::atomic<uint64_t> chunks_flushed_{0};
+  std::atomic<uint64_t> wal_corruptions_{0};
+  std::atomic<int64_t> checkpoint_bytes_mark_{0};
+
+  // Commits hold it shared around "WAL write + head apply"; a checkpoint
+  // takes it exclusively only to cut the WAL segment.
+  std::shared_mutex commit_barrier_;
+  // Serializes the WAL write of series records with their `logged` flag.
+  std::mutex wal_order_mu_;
+
+  mutable std::mutex partitions_mu_;
+  std::set<int64_t> partitions_;
+
+  std::mutex flush_mu_;
+  std::condition_variable flush_cv_;
+  std::deque<std::shared_ptr<MemSeries>> flush_queue_;
+
+  std::mutex admin_mu_;  // one checkpoint / retention / delete at a time
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  bool closed_ = false;
+  std::thread flusher_;
+  std::thread maintenance_;
+  std::unique_ptr<ScopedCollector> metrics_;
+};
+
+}  // namespace vigil::storage

@@ -1,0 +1,216 @@
+// The read path: candidates from the head index and the per-partition
+// postings in RocksDB, then chunk copies from both, merged per series.
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/snapshot.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "storage/chunk_series.h"
+#include "storage/coding.h"
+#include "storage/db_layout.h"
+#include "storage/memory_storage.h"
+#include "storage/tsdb.h"
+#include "storage/tsdb_internal.h"
+
+namespace vigil::storage {
+
+class TsdbQuerier final : public Querier {
+ public:
+  explicit TsdbQuerier(Tsdb* db) : db_(db) {}
+
+  Result<SeriesList> Select(int64_t mint, int64_t maxt, const LabelMatchers& matchers) const override {
+    VIGIL_RETURN_IF_ERROR(ValidateSelectorMatchers(matchers));
+    auto found = Collect(mint, maxt, matchers);
+    if (!found.ok()) return found.status();
+    SeriesList out;
+    out.reserve(found->size());
+    for (auto& f : *found) {
+      out.push_back(std::make_shared<ChunkSeries>(std::move(f.labels), std::move(f.chunks), mint, maxt));
+    }
+    return out;
+  }
+
+  Result<std::vector<std::string>> LabelNames(int64_t mint, int64_t maxt,
+                                              const LabelMatchers& matchers) const override {
+    auto found = Collect(mint, maxt, matchers);
+    if (!found.ok()) return found.status();
+    std::set<std::string> names;
+    for (const auto& f : *found) {
+      for (const auto& l : f.labels) names.insert(l.name);
+    }
+    return std::vector<std::string>(names.begin(), names.end());
+  }
+
+  Result<std::vector<std::string>> LabelValues(std::string_view name, int64_t mint, int64_t maxt,
+                                               const LabelMatchers& matchers) const override {
+    // Only series that have the label can contribute a value.
+    LabelMatchers with_name = matchers;
+    auto has_name = LabelMatcher::Make(MatchType::kRegexMatch, std::string(name), ".+");
+    if (!has_name.ok()) return has_name.status();
+    with_name.push_back(std::move(has_name.value()));
+    auto found = Collect(mint, maxt, with_name);
+    if (!found.ok()) return found.status();
+    std::set<std::string> values;
+    for (const auto& f : *found) values.insert(std::string(f.labels.Get(name)));
+    return std::vector<std::string>(values.begin(), values.end());
+  }
+
+ // Refs and labels of the series with samples in range (no empty-matcher check).
+  Result<std::vector<std::pair<SeriesRef, Labels>>> Matching(int64_t mint, int64_t maxt,
+                                                             const LabelMatchers& matchers) const {
+    auto found = Collect(mint, maxt, matchers);
+    if (!found.ok()) return found.status();
+    std::vector<std::pair<SeriesRef, Labels>> out;
+    for (auto& f : *found) out.emplace_back(f.ref, std::move(f.labels));
+    return out;
+  }
+
+ private:
+  struct Found {
+    SeriesRef ref = 0;
+    Labels labels;
+    std::vector<ChunkCopy> chunks;
+    bool check_disk = true;
+  };
+
+  Result<std::vector<Found>> Collect(int64_t mint, int64_t maxt, const LabelMatchers& matchers) const;
+  Status AddDiskCandidates(const rocksdb::ReadOptions& ro, int64_t partition,
+                           const LabelMatchers& matchers, std::map<SeriesRef, Found>* found) const;
+  Status ReadDiskChunks(const rocksdb::ReadOptions& ro, const std::vector<int64_t>& partitions,
+                        SeriesRef ref, int64_t mint, int64_t maxt, std::vector<ChunkCopy>* out) const;
+  std::vector<SeriesRef> PartitionPostings(const rocksdb::ReadOptions& ro, int64_t partition,
+                                           const LabelMatcher* m) const;
+
+  Tsdb* db_;
+};
+
+// Postings of one partition for one matcher (all series of the partition
+// when `m` is null), sorted.
+std::vector<SeriesRef> TsdbQuerier::PartitionPostings(const rocksdb::ReadOptions& ro,
+                                                      int64_t partition, const LabelMatcher* m) const {
+  const std::string prefix = m == nullptr ? PartitionPrefix(partition)
+                             : m->type() == MatchType::kEqual
+                                 ? PostingValuePrefix(partition, m->name(), m->value())
+                                 : PostingNamePrefix(partition, m->name());
+  std::vector<SeriesRef> refs;
+  std::unique_ptr<rocksdb::Iterator> it(db_->db_->NewIterator(ro, db_->cf(kCfPostings)));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    ParsedPosting p;
+    if (!ParsePostingKey(it->key().ToStringView(), &p)) continue;
+    if (m == nullptr || m->Matches(p.value)) refs.push_back(p.ref);
+  }
+  std::sort(refs.begin(), refs.end());
+  refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
+  return refs;
+}
+
+Status TsdbQuerier::AddDiskCandidates(const rocksdb::ReadOptions& ro, int64_t partition,
+                                      const LabelMatchers& matchers,
+                                      std::map<SeriesRef, Found>* found) const {
+  std::vector<SeriesRef> refs;
+  bool first = true;
+  for (const auto& m : matchers) {
+    if (m.MatchesEmpty()) continue;
+    auto postings = PartitionPostings(ro, partition, &m);
+    refs = first ? std::move(postings) : IntersectSorted(refs, postings);
+    first = false;
+    if (refs.empty()) return Status::OK();
+  }
+  if (first) refs = PartitionPostings(ro, partition, nullptr);
+  for (const SeriesRef ref : refs) {
+    if (const auto it = found->find(ref); it != found->end()) {
+      it->second.check_disk = true;  // in this partition's postings: it has chunks on disk
+      continue;
+    }
+    Labels labels;
+    if (const auto s = db_->head_.ByRef(ref)) {
+      labels = s->labels;
+    } else {
+      std::string v;
+      const rocksdb::Status st = db_->db_->Get(ro, db_->cf(kCfSeries), SeriesKey(ref), &v);
+      if (st.IsNotFound()) continue;
+      VIGIL_RETURN_IF_ERROR(FromRocks(st, "reading series " + std::to_string(ref)));
+      Decoder d(v);
+      if (!d.LabelSet(&labels)) return Status::Corruption("series entry " + std::to_string(ref));
+    }
+    if (!MatchesAll(matchers, labels)) continue;
+    (*found)[ref] = Found{ref, std::move(labels), {}, true};
+  }
+  return Status::OK();
+}
+
+Status TsdbQuerier::ReadDiskChunks(const rocksdb::ReadOptions& ro, const std::vector<int64_t>& partitions,
+                                   SeriesRef ref, int64_t mint, int64_t maxt,
+                                   std::vector<ChunkCopy>* out) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->db_->NewIterator(ro, db_->cf(kCfChunks)));
+  for (const int64_t p : partitions) {
+    const std::string prefix = ChunkSeriesPrefix(p, ref);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      const int64_t chunk_min = DecodeOrderedInt64(it->key().ToStringView().substr(16));
+      if (chunk_min > maxt) break;
+      ChunkValue cv;
+      if (!DecodeChunkValue(it->value().ToStringView(), chunk_min, &cv)) {
+        return Status::Corruption("chunk value of series " + std::to_string(ref));
+      }
+      if (cv.max_time < mint) continue;
+      out->push_back({p, chunk_min, cv.max_time, std::string(cv.chunk)});
+    }
+  }
+  return FromRocks(it->status(), "reading chunks");
+}
+
+Result<std::vector<TsdbQuerier::Found>> TsdbQuerier::Collect(int64_t mint, int64_t maxt,
+                                                             const LabelMatchers& matchers) const {
+  std::map<SeriesRef, Found> found;
+  // Head first, then the RocksDB snapshot: a chunk flushed in between shows
+  // up in both and the merge iterator reads it once; it can never be missed.
+  for (const SeriesRef ref : db_->head_.Candidates(matchers)) {
+    const auto s = db_->head_.ByRef(ref);
+    if (!s || !MatchesAll(matchers, s->labels)) continue;
+    bool persisted = false;
+    {
+      std::lock_guard lock(s->mu);
+      persisted = s->persisted;
+    }
+    found[ref] = Found{ref, s->labels, CopyHeadChunks(*s, mint, maxt), persisted};
+  }
+  std::vector<int64_t> partitions;
+  const int64_t pmin = PartitionOf(mint, db_->tuning_.partition_ms);
+  const int64_t pmax = PartitionOf(maxt, db_->tuning_.partition_ms);
+  for (const int64_t p : db_->Partitions()) {
+    if (p >= pmin && p <= pmax) partitions.push_back(p);
+  }
+  if (!partitions.empty()) {
+    rocksdb::ManagedSnapshot snapshot(db_->db_.get());
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot.snapshot();
+    for (const int64_t p : partitions) VIGIL_RETURN_IF_ERROR(AddDiskCandidates(ro, p, matchers, &found));
+    for (auto& [ref, f] : found) {
+      if (f.check_disk) VIGIL_RETURN_IF_ERROR(ReadDiskChunks(ro, partitions, ref, mint, maxt, &f.chunks));
+    }
+  }
+  std::vector<Found> out;
+  for (auto& [ref, f] : found) {
+    if (f.chunks.empty()) continue;
+    std::sort(f.chunks.begin(), f.chunks.end(),
+              [](const ChunkCopy& a, const ChunkCopy& b) { return a.min_time < b.min_time; });
+    out.push_back(std::move(f));
+  }
+  std::sort(out.begin(), out.end(), [](const Found& a, const Found& b) { return a.labels < b.labels; });
+  return out;
+}
+
+Result<std::vector<std::pair<SeriesRef, Labels>>> Tsdb::MatchingSeries(
+    int64_t mint, int64_t maxt, const LabelMatchers& matchers) {
+  return TsdbQuerier(this).Matching(mint, maxt, matchers);
+}
+
+Result<std::unique_ptr<Querier>> Tsdb::NewQuerier() {
+  if (closed_) return Status::Unavailable("the store is closed");
+  return std::unique_ptr<Querier>(std::make_unique<TsdbQuerier>(this));
+}
+
+}  // namespace vigil::storage

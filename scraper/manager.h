@@ -1,5 +1,7 @@
-// Manager: owns one ScrapeLoop per target, keeps them in step with the config
-// and reports target health for the targets page and API.
+// Manager: owns one ScrapePool per job (and through it one ScrapeLoop per
+// target), keeps them in step with the config and reports target health for
+// the targets page and API. TargetStatus, DroppedTarget, MetricMetadata and
+// TargetMetadata live in scraper/target.h.
 #pragma once
 
 #include <cstdint>
@@ -8,45 +10,13 @@
 #include <vector>
 
 #include "scraper/config.h"
+#include "scraper/target.h"
 #include "storage/clock.h"
 #include "storage/labels.h"
 #include "storage/status.h"
 #include "storage/storage.h"
 
 namespace vigil::scraper {
-
-// One active target as /api/v1/targets reports it.
-struct TargetStatus {
-  Labels discovered_labels;  // before relabeling
-  Labels labels;             // after relabeling (job, instance, ...)
-  std::string scrape_pool;
-  std::string scrape_url;
-  std::string global_url;
-  std::string health = "unknown";  // "up", "down" or "unknown"
-  std::string last_error;
-  int64_t last_scrape_ms = 0;  // 0: never scraped
-  double last_scrape_duration_seconds = 0;
-  int64_t scrape_interval_ms = 0;
-  int64_t scrape_timeout_ms = 0;
-};
-
-// A target that relabeling dropped.
-struct DroppedTarget {
-  Labels discovered_labels;
-};
-
-// Metric metadata from a target's # TYPE / # HELP / # UNIT lines.
-struct MetricMetadata {
-  std::string metric;
-  std::string type;  // counter, gauge, histogram, summary, unknown, ...
-  std::string help;
-  std::string unit;
-};
-
-struct TargetMetadata {
-  Labels target;  // the target's labels
-  MetricMetadata metadata;
-};
 
 struct ManagerOptions {
   const Clock* clock = SystemClock::Get();
@@ -59,12 +29,14 @@ class Manager {
   Manager(const Manager&) = delete;
   Manager& operator=(const Manager&) = delete;
 
-  // Starts, stops and updates loops to match `config`. Loops of unchanged
-  // targets keep running (no gap in data).
+  // Starts, stops and updates loops to match `config`. Jobs whose scrape
+  // config is unchanged keep their loops (no gap in data); removed jobs and
+  // targets get staleness markers; a changed job restarts its loops.
   Status ApplyConfig(const Config& config);
   // Stops every loop; in-flight scrapes finish first. Idempotent.
   void Stop();
 
+  // Sorted by scrape pool, then by target labels.
   std::vector<TargetStatus> ActiveTargets() const;
   std::vector<DroppedTarget> DroppedTargets() const;
   // Metadata of every target (all metrics when `metric` is empty).
@@ -74,5 +46,11 @@ class Manager {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Records the outcome of a configuration (re)load for
+// prometheus_config_last_reload_successful and
+// prometheus_config_last_reload_success_timestamp_seconds on /metrics. The
+// caller that loads the file calls it after every attempt, including the first.
+void RecordConfigReload(bool success, int64_t now_ms);
 
 }  // namespace vigil::scraper

@@ -1,0 +1,20 @@
+#include "scraper/discovery.h"
+
+#include "scraper/file_discovery.h"
+#include "scraper/kubernetes_discovery.h"
+
+namespace vigil::scraper {
+
+std::vector<std::unique_ptr<Discoverer>> MakeDiscoverers(
+    const std::vector<TargetGroup>& static_configs, const std::vector<FileSdConfig>& file_sd,
+    const std::vector<KubernetesSdConfig>& kubernetes_sd) {
+  std::vector<std::unique_ptr<Discoverer>> out;
+  if (!static_configs.empty()) out.push_back(std::make_unique<StaticDiscoverer>(static_configs));
+  for (const FileSdConfig& f : file_sd) out.push_back(std::make_unique<FileDiscoverer>(f));
+  for (const KubernetesSdConfig& k : kubernetes_sd) {
+    out.push_back(std::make_unique<KubernetesDiscoverer>(k));
+  }
+  return out;
+}
+
+}  // namespace vigil::scraper

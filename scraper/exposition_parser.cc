@@ -1,0 +1,340 @@
+#include "scraper/exposition_parser.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <set>
+
+namespace vigil::scraper {
+namespace {
+
+constexpr size_t kMaxQuoted = 50;  // bytes of offending input quoted in an error
+
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+
+bool IsNameStart(char c, bool metric) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (metric && c == ':');
+}
+
+bool IsNameChar(char c, bool metric) { return IsNameStart(c, metric) || (c >= '0' && c <= '9'); }
+
+void SkipBlanks(std::string_view& s) {
+  while (!s.empty() && IsBlank(s.front())) s.remove_prefix(1);
+}
+
+// Cuts a metric (or label) name from the front of `s`; empty when there is none.
+std::string_view CutName(std::string_view& s, bool metric) {
+  if (s.empty() || !IsNameStart(s[0], metric)) return {};
+  size_t i = 1;
+  while (i < s.size() && IsNameChar(s[i], metric)) ++i;
+  const std::string_view name = s.substr(0, i);
+  s.remove_prefix(i);
+  return name;
+}
+
+std::string_view CutToken(std::string_view& s) {
+  size_t i = 0;
+  while (i < s.size() && !IsBlank(s[i])) ++i;
+  const std::string_view tok = s.substr(0, i);
+  s.remove_prefix(i);
+  return tok;
+}
+
+std::string Quoted(std::string_view s) {
+  if (s.size() > kMaxQuoted) return "\"" + std::string(s.substr(0, kMaxQuoted)) + "...\"";
+  return "\"" + std::string(s) + "\"";
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != b[i]) return false;
+  }
+  return true;
+}
+
+// Go's strconv.ParseFloat for the forms exporters write.
+std::optional<double> ParseFloat(std::string_view s) {
+  bool negative = false;
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  double v = 0;
+  if (EqualsIgnoreCase(s, "inf") || EqualsIgnoreCase(s, "infinity")) {
+    v = std::numeric_limits<double>::infinity();
+  } else if (EqualsIgnoreCase(s, "nan")) {
+    v = std::numeric_limits<double>::quiet_NaN();
+  } else {
+    if (s.empty() || !(std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '.')) {
+      return std::nullopt;
+    }
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (p != s.data() + s.size()) return std::nullopt;
+    if (ec == std::errc::result_out_of_range) {
+      v = std::numeric_limits<double>::infinity();  // Go returns ±Inf with an error; accept
+    } else if (ec != std::errc()) {
+      return std::nullopt;
+    }
+  }
+  return negative ? -v : v;
+}
+
+std::optional<int64_t> ParseInt(std::string_view s) {
+  int64_t v = 0;
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+// Resolves \\, \" and \n; other escapes keep the escaped character, as Prometheus.
+std::string Unescape(std::string_view raw) {
+  std::string out;
+  out.reserve(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] != '\\' || i + 1 == raw.size()) {
+      out += raw[i];
+      continue;
+    }
+    const char next = raw[++i];
+    if (next == 'n') {
+      out += '\n';
+    } else if (next == '\\' || next == '"') {
+      out += next;
+    } else {
+      out += '\\';
+      out += next;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int len = 0;
+    uint32_t cp = 0;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > s.size()) return false;
+    for (int k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr uint32_t kMinForLen[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMinForLen[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
+ExpositionFormat FormatFromContentType(std::string_view content_type) {
+  const size_t semi = content_type.find(';');
+  std::string_view media = content_type.substr(0, semi);
+  while (!media.empty() && IsBlank(media.back())) media.remove_suffix(1);
+  return media == "application/openmetrics-text" ? ExpositionFormat::kOpenMetrics
+                                                 : ExpositionFormat::kPrometheusText;
+}
+
+ExpositionParser::ExpositionParser(std::string_view body, ExpositionFormat format)
+    : body_(body), format_(format) {}
+
+Status ExpositionParser::Error(std::string problem) const {
+  return Status::InvalidArgument("line " + std::to_string(line_no_) + ": " + problem);
+}
+
+Result<bool> ExpositionParser::Next() {
+  while (pos_ < body_.size()) {
+    const size_t nl = body_.find('\n', pos_);
+    const size_t end = nl == std::string_view::npos ? body_.size() : nl;
+    std::string_view line = body_.substr(pos_, end - pos_);
+    pos_ = nl == std::string_view::npos ? body_.size() : nl + 1;
+    ++line_no_;
+    if (saw_eof_) return Error("unexpected data after # EOF");
+    auto held = ParseLine(line);
+    if (!held.ok() || *held) return held;
+  }
+  if (format_ == ExpositionFormat::kOpenMetrics && !saw_eof_) {
+    return Error("data does not end with # EOF");
+  }
+  return false;
+}
+
+Result<bool> ExpositionParser::ParseLine(std::string_view line) {
+  const bool om = format_ == ExpositionFormat::kOpenMetrics;
+  if (!om && !line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (!om) SkipBlanks(line);
+  if (line.empty()) {
+    if (om) return Error("unexpected empty line");
+    return false;
+  }
+  if (line[0] == '#') {
+    VIGIL_RETURN_IF_ERROR(ParseComment(line));
+    return false;
+  }
+  VIGIL_RETURN_IF_ERROR(ParseSample(line));
+  return true;
+}
+
+Status ExpositionParser::ParseComment(std::string_view line) {
+  const bool om = format_ == ExpositionFormat::kOpenMetrics;
+  std::string_view rest = line.substr(1);
+  if (om && rest == " EOF") {
+    saw_eof_ = true;
+    return Status::OK();
+  }
+  SkipBlanks(rest);
+  const std::string_view kind = CutToken(rest);
+  if (kind != "HELP" && kind != "TYPE" && (kind != "UNIT" || !om)) {
+    if (om) return Error("invalid comment line " + Quoted(line));
+    return Status::OK();  // a plain comment
+  }
+  SkipBlanks(rest);
+  const std::string_view name = CutName(rest, true);
+  if (name.empty()) return Error("expected metric name after " + std::string(kind));
+  if (!rest.empty() && !IsBlank(rest[0])) return Error("invalid metric name in " + std::string(kind));
+  if (!rest.empty()) rest.remove_prefix(1);
+  if (kind != "HELP") {
+    SkipBlanks(rest);
+    while (!rest.empty() && IsBlank(rest.back())) rest.remove_suffix(1);
+  }
+  return SetMetadata(kind, name, rest);
+}
+
+Status ExpositionParser::SetMetadata(std::string_view kind, std::string_view name,
+                                     std::string_view text) {
+  FamilyMetadata& md = metadata_[std::string(name)];
+  if (kind == "HELP") {
+    if (!IsValidUtf8(text)) return Error("help text is not a valid UTF8 string");
+    md.help = Unescape(text);
+    return Status::OK();
+  }
+  if (kind == "UNIT") {
+    md.unit = std::string(text);
+    return Status::OK();
+  }
+  static const std::set<std::string_view> kTextTypes = {"counter", "gauge", "histogram",
+                                                        "summary", "untyped"};
+  static const std::set<std::string_view> kOmTypes = {"counter", "gauge", "histogram",
+                                                      "gaugehistogram", "summary", "info",
+                                                      "stateset", "unknown"};
+  const auto& types = format_ == ExpositionFormat::kOpenMetrics ? kOmTypes : kTextTypes;
+  if (!types.count(text)) return Error("invalid metric type " + Quoted(text));
+  md.type = text == "untyped" ? "unknown" : std::string(text);
+  return Status::OK();
+}
+
+Status ExpositionParser::ParseSample(std::string_view line) {
+  std::string_view rest = line;
+  name_ = CutName(rest, true);
+  if (name_.empty()) return Error("expected metric name, got " + Quoted(line));
+  label_spans_.clear();
+  size_t series_len = name_.size();
+  std::string_view after_name = rest;
+  SkipBlanks(after_name);
+  if (!after_name.empty() && after_name[0] == '{') {
+    rest = after_name;
+    VIGIL_RETURN_IF_ERROR(ParseLabels(rest));
+    series_len = static_cast<size_t>(rest.data() - line.data());
+  }
+  series_ = line.substr(0, series_len);
+  if (rest.empty() || !IsBlank(rest[0])) {
+    return Error("expected value after metric, got " + Quoted(rest));
+  }
+  return ParseValueAndTimestamp(rest);
+}
+
+Status ExpositionParser::ParseLabels(std::string_view& rest) {
+  rest.remove_prefix(1);  // '{'
+  while (true) {
+    SkipBlanks(rest);
+    if (!rest.empty() && rest[0] == '}') break;
+    const std::string_view name = CutName(rest, false);
+    if (name.empty()) return Error("expected label name, got " + Quoted(rest));
+    SkipBlanks(rest);
+    if (rest.empty() || rest[0] != '=') return Error("expected equal, got " + Quoted(rest));
+    rest.remove_prefix(1);
+    SkipBlanks(rest);
+    if (rest.empty() || rest[0] != '"') return Error("expected label value, got " + Quoted(rest));
+    size_t i = 1;
+    while (i < rest.size() && rest[i] != '"') i += rest[i] == '\\' ? 2 : 1;
+    if (i >= rest.size()) return Error("unterminated label value");
+    label_spans_.push_back({name, rest.substr(1, i - 1)});
+    rest.remove_prefix(i + 1);
+    SkipBlanks(rest);
+    if (!rest.empty() && rest[0] == ',') {
+      rest.remove_prefix(1);
+      continue;
+    }
+    if (rest.empty() || rest[0] != '}') return Error("expected comma or '}', got " + Quoted(rest));
+    break;
+  }
+  rest.remove_prefix(1);  // '}'
+  return Status::OK();
+}
+
+Status ExpositionParser::ParseValueAndTimestamp(std::string_view rest) {
+  const bool om = format_ == ExpositionFormat::kOpenMetrics;
+  SkipBlanks(rest);
+  const std::string_view value_tok = CutToken(rest);
+  const auto value = ParseFloat(value_tok);
+  if (!value) return Error("invalid value " + Quoted(value_tok));
+  value_ = *value;
+  timestamp_ms_.reset();
+  SkipBlanks(rest);
+  if (rest.empty()) return Status::OK();
+  if (om && rest[0] == '#') return Status::OK();  // an exemplar: skipped
+  const std::string_view ts_tok = CutToken(rest);
+  if (om) {
+    const auto ts = ParseFloat(ts_tok);
+    if (!ts || !std::isfinite(*ts)) return Error("invalid timestamp " + Quoted(ts_tok));
+    timestamp_ms_ = static_cast<int64_t>(*ts * 1000);
+  } else {
+    const auto ts = ParseInt(ts_tok);
+    if (!ts) return Error("invalid timestamp " + Quoted(ts_tok));
+    timestamp_ms_ = *ts;
+  }
+  SkipBlanks(rest);
+  if (rest.empty() || (om && rest[0] == '#')) return Status::OK();
+  return Error("expected timestamp or end of line, got " + Quoted(rest));
+}
+
+Result<Labels> ExpositionParser::labels() const {
+  std::vector<Label> out;
+  out.reserve(label_spans_.size() + 1);
+  out.push_back({std::string(kMetricNameLabel), std::string(name_)});
+  for (const LabelSpan& span : label_spans_) {
+    if (!IsValidUtf8(span.value)) {
+      return Error("invalid UTF-8 label value for " + Quoted(span.name));
+    }
+    out.push_back({std::string(span.name), Unescape(span.value)});
+  }
+  std::sort(out.begin(), out.end(), [](const Label& a, const Label& b) { return a.name < b.name; });
+  for (size_t i = 1; i < out.size(); ++i) {
+    if (out[i].name == out[i - 1].name) {
+      return Error("label name " + Quoted(out[i].name) + " is not unique: invalid sample");
+    }
+  }
+  return Labels(std::move(out));
+}
+
+}  // namespace vigil::scraper

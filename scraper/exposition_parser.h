@@ -1,0 +1,86 @@
+// ExpositionParser: a pull parser for the Prometheus text format 0.0.4 and
+// OpenMetrics 1.0 over a scraped body. It never copies the body: a sample
+// exposes its raw series text (the scrape cache key) and builds Labels only
+// when asked. Errors carry the line number; hostile input (huge lines,
+// invalid UTF-8, garbage) yields an error, never a crash.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/labels.h"
+#include "storage/status.h"
+
+namespace vigil::scraper {
+
+enum class ExpositionFormat { kPrometheusText, kOpenMetrics };
+
+// Picks the parser for a response Content-Type, as Prometheus 2.42 does:
+// OpenMetrics for application/openmetrics-text, the text format otherwise.
+ExpositionFormat FormatFromContentType(std::string_view content_type);
+
+// What the # TYPE / # HELP / # UNIT lines said about one metric family.
+struct FamilyMetadata {
+  std::string type = "unknown";
+  std::string help;
+  std::string unit;
+};
+
+class ExpositionParser {
+ public:
+  ExpositionParser(std::string_view body, ExpositionFormat format);
+
+  // Advances to the next sample. Returns true when one is available, false at
+  // the end of a valid body, or the first syntax error ("line 3: ...").
+  Result<bool> Next();
+
+  // The current sample's series exactly as written ("name{a=\"b\"}").
+  std::string_view series() const { return series_; }
+  double value() const { return value_; }
+  // The sample's own timestamp in milliseconds, when it has one.
+  std::optional<int64_t> timestamp_ms() const { return timestamp_ms_; }
+  // The current sample's labels including __name__. Fails on invalid label
+  // names, invalid UTF-8 values and repeated label names.
+  Result<Labels> labels() const;
+  // Line number (1-based) of the current sample.
+  int line() const { return line_no_; }
+
+  // Metadata seen so far, keyed by metric family name.
+  const std::map<std::string, FamilyMetadata>& metadata() const { return metadata_; }
+
+ private:
+  struct LabelSpan {
+    std::string_view name;
+    std::string_view value;  // raw, escapes not yet resolved
+  };
+
+  Status Error(std::string problem) const;
+  Result<bool> ParseLine(std::string_view line);  // true when it held a sample
+  Status ParseComment(std::string_view line);
+  Status ParseSample(std::string_view line);
+  Status ParseLabels(std::string_view& rest);
+  Status ParseValueAndTimestamp(std::string_view rest);
+  Status SetMetadata(std::string_view kind, std::string_view name, std::string_view text);
+
+  std::string_view body_;
+  ExpositionFormat format_;
+  size_t pos_ = 0;
+  int line_no_ = 0;
+  bool saw_eof_ = false;
+
+  std::string_view series_;
+  std::string_view name_;
+  std::vector<LabelSpan> label_spans_;
+  double value_ = 0;
+  std::optional<int64_t> timestamp_ms_;
+  std::map<std::string, FamilyMetadata> metadata_;
+};
+
+// Whether `s` is valid UTF-8 (no overlongs, no surrogates), as Go's utf8.Valid.
+bool IsValidUtf8(std::string_view s);
+
+}  // namespace vigil::scraper

@@ -1,0 +1,273 @@
+#include "scraper/scrape_loop.h"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+
+#include "scraper/sample_labels.h"
+#include "storage/logger.h"
+
+namespace vigil::scraper {
+namespace {
+
+constexpr std::string_view kReportNames[] = {
+    "up", "scrape_duration_seconds", "scrape_samples_scraped",
+    "scrape_samples_post_metric_relabeling", "scrape_series_added"};
+
+// Append errors that skip one sample instead of failing the scrape, as Prometheus.
+bool IsSoftAppendError(StatusCode code) {
+  return code == StatusCode::kOutOfOrder || code == StatusCode::kDuplicateSample ||
+         code == StatusCode::kOutOfBounds;
+}
+
+std::string Truncate(std::string_view s, size_t n) { return std::string(s.substr(0, n)); }
+
+}  // namespace
+
+ScrapeLoop::ScrapeLoop(storage::Storage* db, std::shared_ptr<const ScrapeConfig> config,
+                       Target target, const Clock* clock)
+    : db_(db),
+      config_(std::move(config)),
+      target_(std::move(target)),
+      clock_(clock),
+      scraper_(target_.url(), config_->http, target_.timeout_ms(), config_->body_size_limit) {
+  for (std::string_view name : kReportNames) {
+    LabelsBuilder lb(target_.labels());
+    lb.Set(kMetricNameLabel, name);
+    report_series_.emplace_back(lb.Build(), 0);
+  }
+  status_.discovered_labels = target_.discovered_labels();
+  status_.labels = target_.labels();
+  status_.scrape_pool = config_->job_name;
+  status_.scrape_url = target_.url();
+  status_.global_url = target_.url();
+  status_.scrape_interval_ms = target_.interval_ms();
+  status_.scrape_timeout_ms = target_.timeout_ms();
+}
+
+ScrapeLoop::~ScrapeLoop() { Stop(false); }
+
+int64_t ScrapeLoop::PhaseMs() const {
+  return static_cast<int64_t>(target_.hash() % static_cast<uint64_t>(target_.interval_ms()));
+}
+
+void ScrapeLoop::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (thread_.joinable() || stop_) return;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void ScrapeLoop::Stop(bool mark_stale) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (!mark_stale || iteration_ == 0) return;
+  auto app = db_->NewAppender();
+  const int64_t t = std::max(clock_->NowMillis(), last_append_ms_ + 1);
+  ++iteration_;
+  seen_hashes_.clear();
+  AppendStaleMarkers(*app, t, iteration_);
+  AppendReportStale(*app, t);
+  const vigil::Status st = app->Commit();
+  if (!st.ok()) VLOG_WARN("Writing end-of-run staleness markers failed", {{"err", st.message()}});
+}
+
+void ScrapeLoop::Run() {
+  const int64_t interval = target_.interval_ms();
+  int64_t now = clock_->NowMillis();
+  int64_t next = now - now % interval + PhaseMs();
+  if (next < now) next += interval;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      while (!stop_ && clock_->NowMillis() < next) {
+        const int64_t wait = std::min<int64_t>(next - clock_->NowMillis(), 1000);
+        cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(wait, 1)));
+      }
+      if (stop_) return;
+    }
+    ScrapeOnce(clock_->NowMillis());
+    next += interval;
+    now = clock_->NowMillis();
+    if (next <= now) next += ((now - next) / interval + 1) * interval;
+  }
+}
+
+void ScrapeLoop::ScrapeOnce(int64_t t_ms) {
+  const auto start = std::chrono::steady_clock::now();
+  auto response = scraper_.Scrape();
+  ++iteration_;
+  seen_hashes_.clear();
+  AppendStats stats;
+  std::map<std::string, FamilyMetadata> metadata;
+  auto app = db_->NewAppender();
+  vigil::Status error = response.status();
+  if (error.ok()) {
+    error = AppendBody(*app, *response, t_ms, stats, metadata);
+    if (!error.ok()) {
+      app->Rollback();
+      app = db_->NewAppender();
+      seen_hashes_.clear();
+    }
+  }
+  AppendStaleMarkers(*app, t_ms, iteration_);
+  const double duration =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  AppendReport(*app, t_ms, duration, error.ok(), stats);
+  const vigil::Status commit = app->Commit();
+  if (error.ok() && !commit.ok()) error = commit;
+  last_append_ms_ = t_ms;
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    it = it->second.last_seen + 1 < iteration_ ? cache_.erase(it) : std::next(it);
+  }
+  RecordOutcome(t_ms, duration, error, error.ok() ? &metadata : nullptr);
+}
+
+vigil::Status ScrapeLoop::AppendBody(storage::Appender& app, const ScrapeResponse& response,
+                                     int64_t t_ms, AppendStats& stats,
+                                     std::map<std::string, FamilyMetadata>& metadata) {
+  ExpositionParser parser(response.body, FormatFromContentType(response.content_type));
+  std::deque<std::pair<std::string, CacheEntry>> fresh;  // deque: stable addresses
+  std::vector<CacheEntry*> seen;
+  bool over_limit = false;
+  while (true) {
+    auto more = parser.Next();
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    ++stats.total;
+    CacheEntry* entry = nullptr;
+    if (auto it = cache_.find(parser.series()); it != cache_.end()) {
+      entry = &it->second;
+    } else {
+      auto resolved = ResolveSeries(parser);
+      if (!resolved.ok()) return resolved.status();
+      fresh.emplace_back(std::string(parser.series()), std::move(*resolved));
+      entry = &fresh.back().second;
+      if (!entry->dropped) ++stats.series_added;
+    }
+    seen.push_back(entry);
+    if (entry->dropped || !seen_hashes_.insert(entry->hash).second) continue;
+    ++stats.added;
+    if (config_->sample_limit > 0 && stats.added > config_->sample_limit) {
+      over_limit = true;  // keep counting, as Prometheus reports the real figure
+      continue;
+    }
+    const bool own_ts = config_->honor_timestamps && parser.timestamp_ms().has_value();
+    auto ref = app.Append(entry->ref, entry->labels, own_ts ? *parser.timestamp_ms() : t_ms,
+                          parser.value());
+    if (!ref.ok()) {
+      if (IsSoftAppendError(ref.status().code())) continue;
+      return ref.status();
+    }
+    entry->ref = *ref;
+    entry->tracked = !own_ts;
+  }
+  if (over_limit) return vigil::Status::ResourceExhausted("sample limit exceeded");
+  for (CacheEntry* e : seen) e->last_seen = iteration_;
+  for (auto& [key, entry] : fresh) cache_.try_emplace(std::move(key), std::move(entry));
+  metadata = parser.metadata();
+  return vigil::Status::OK();
+}
+
+Result<ScrapeLoop::CacheEntry> ScrapeLoop::ResolveSeries(const ExpositionParser& parser) const {
+  auto scraped = parser.labels();
+  if (!scraped.ok()) return scraped.status();
+  CacheEntry entry;
+  const Labels with_target = ApplyTargetLabels(*scraped, target_.labels(), config_->honor_labels);
+  std::optional<Labels> relabeled = Relabel(with_target, config_->metric_relabel_configs);
+  if (!relabeled || relabeled->empty()) {
+    entry.dropped = true;
+    return entry;
+  }
+  if (!relabeled->Has(kMetricNameLabel)) {
+    return vigil::Status::InvalidArgument("missing metric name (__name__ label)");
+  }
+  VIGIL_RETURN_IF_ERROR(CheckLabelLimits(*relabeled));
+  entry.hash = relabeled->Hash();
+  entry.labels = std::move(*relabeled);
+  return entry;
+}
+
+vigil::Status ScrapeLoop::CheckLabelLimits(const Labels& labels) const {
+  const std::string metric = Truncate(labels.MetricName(), 50);
+  if (config_->label_limit > 0 && static_cast<int64_t>(labels.size()) > config_->label_limit) {
+    return vigil::Status::ResourceExhausted(
+        "label_limit exceeded (metric: " + metric + ", number of labels: " +
+        std::to_string(labels.size()) + ", limit: " + std::to_string(config_->label_limit) + ")");
+  }
+  for (const Label& l : labels) {
+    const auto name_len = static_cast<int64_t>(l.name.size());
+    if (config_->label_name_length_limit > 0 && name_len > config_->label_name_length_limit) {
+      return vigil::Status::ResourceExhausted(
+          "label_name_length_limit exceeded (metric: " + metric + ", label name: " +
+          Truncate(l.name, 50) + ", length: " + std::to_string(name_len) +
+          ", limit: " + std::to_string(config_->label_name_length_limit) + ")");
+    }
+    const auto value_len = static_cast<int64_t>(l.value.size());
+    if (config_->label_value_length_limit > 0 && value_len > config_->label_value_length_limit) {
+      return vigil::Status::ResourceExhausted(
+          "label_value_length_limit exceeded (metric: " + metric + ", label name: " +
+          Truncate(l.name, 50) + ", value: \"" + Truncate(l.value, 50) + "\", length: " +
+          std::to_string(value_len) + ", limit: " +
+          std::to_string(config_->label_value_length_limit) + ")");
+    }
+  }
+  return vigil::Status::OK();
+}
+
+void ScrapeLoop::AppendStaleMarkers(storage::Appender& app, int64_t t_ms, uint64_t iteration) {
+  for (auto& [key, e] : cache_) {
+    if (e.dropped || !e.tracked || e.last_seen + 1 != iteration) continue;
+    if (seen_hashes_.count(e.hash)) continue;  // another raw spelling of it is still there
+    auto ref = app.Append(e.ref, e.labels, t_ms, storage::StaleNaN());
+    if (ref.ok()) e.ref = *ref;
+  }
+}
+
+void ScrapeLoop::AppendReport(storage::Appender& app, int64_t t_ms, double duration_s, bool up,
+                              const AppendStats& stats) {
+  const double values[] = {up ? 1.0 : 0.0, duration_s, static_cast<double>(stats.total),
+                           static_cast<double>(stats.added),
+                           static_cast<double>(stats.series_added)};
+  for (size_t i = 0; i < report_series_.size(); ++i) {
+    auto& [labels, ref] = report_series_[i];
+    auto r = app.Append(ref, labels, t_ms, values[i]);
+    if (r.ok()) ref = *r;
+  }
+}
+
+void ScrapeLoop::AppendReportStale(storage::Appender& app, int64_t t_ms) {
+  for (auto& [labels, ref] : report_series_) {
+    auto r = app.Append(ref, labels, t_ms, storage::StaleNaN());
+    if (r.ok()) ref = *r;
+  }
+}
+
+void ScrapeLoop::RecordOutcome(int64_t start_ms, double duration_s, const vigil::Status& error,
+                               std::map<std::string, FamilyMetadata>* metadata) {
+  std::lock_guard<std::mutex> lock(mu_);
+  status_.health = error.ok() ? "up" : "down";
+  status_.last_error = error.ok() ? "" : error.message();
+  status_.last_scrape_ms = start_ms;
+  status_.last_scrape_duration_seconds = duration_s;
+  if (metadata) metadata_ = std::move(*metadata);
+}
+
+TargetStatus ScrapeLoop::Status() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return status_;
+}
+
+std::vector<MetricMetadata> ScrapeLoop::Metadata() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<MetricMetadata> out;
+  out.reserve(metadata_.size());
+  for (const auto& [name, md] : metadata_) out.push_back({name, md.type, md.help, md.unit});
+  return out;
+}
+
+}  // namespace vigil::scraper

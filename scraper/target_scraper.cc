@@ -1,0 +1,155 @@
+#include "scraper/target_scraper.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "storage/metrics_registry.h"
+
+namespace vigil::scraper {
+namespace {
+
+constexpr std::string_view kUserAgent = "Vigil/0.1 (Prometheus-compatible)";
+
+std::string Trim(std::string s) {
+  const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!s.empty() && blank(s.back())) s.pop_back();
+  size_t i = 0;
+  while (i < s.size() && blank(s[i])) ++i;
+  return s.substr(i);
+}
+
+std::string StatusText(int status) {
+  static const std::map<int, std::string_view> kReasons = {
+      {301, "Moved Permanently"}, {302, "Found"}, {400, "Bad Request"},
+      {401, "Unauthorized"}, {403, "Forbidden"}, {404, "Not Found"},
+      {405, "Method Not Allowed"}, {406, "Not Acceptable"}, {429, "Too Many Requests"},
+      {500, "Internal Server Error"}, {502, "Bad Gateway"}, {503, "Service Unavailable"},
+      {504, "Gateway Timeout"}};
+  auto it = kReasons.find(status);
+  return std::to_string(status) + (it == kReasons.end() ? "" : " " + std::string(it->second));
+}
+
+void SetTimeout(httplib::Client& c, int64_t ms) {
+  const time_t sec = static_cast<time_t>(ms / 1000);
+  const time_t usec = static_cast<time_t>((ms % 1000) * 1000);
+  c.set_connection_timeout(sec, usec);
+  c.set_read_timeout(sec, usec);
+  c.set_write_timeout(sec, usec);
+}
+
+}  // namespace
+
+Result<std::string> ReadSecretFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::IOError("unable to read file " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return Trim(s.str());
+}
+
+TargetScraper::TargetScraper(std::string url, const HttpClientConfig& http, int64_t timeout_ms,
+                             int64_t body_size_limit)
+    : url_(std::move(url)), http_(http), timeout_ms_(timeout_ms), body_size_limit_(body_size_limit) {
+  const size_t scheme_end = url_.find("://");
+  const size_t path_start = url_.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
+  host_ = url_.substr(0, path_start);
+  path_ = path_start == std::string::npos ? "/" : url_.substr(path_start);
+}
+
+TargetScraper::~TargetScraper() = default;
+
+Status TargetScraper::Prepare() {
+  if (client_) return Status::OK();
+#ifndef CPPHTTPLIB_OPENSSL_SUPPORT
+  if (host_.starts_with("https://")) {
+    return Status::Unavailable("Get \"" + url_ + "\": https targets need a TLS-enabled build");
+  }
+#endif
+  client_ = std::make_unique<httplib::Client>(host_);
+  client_->set_keep_alive(true);
+  client_->set_decompress(false);  // we inflate ourselves, bounded by the size limit
+  client_->set_follow_location(http_.follow_redirects);
+  SetTimeout(*client_, timeout_ms_);
+  return Status::OK();
+}
+
+Result<ScrapeResponse> TargetScraper::Scrape() {
+  VIGIL_RETURN_IF_ERROR(Prepare());
+  httplib::Headers headers = {
+      {"Accept", std::string(kScrapeAcceptHeader)},
+      {"Accept-Encoding", "gzip"},
+      {"User-Agent", std::string(kUserAgent)},
+      {"X-Prometheus-Scrape-Timeout-Seconds", FormatFloat(static_cast<double>(timeout_ms_) / 1000)},
+  };
+  if (http_.basic_auth) {
+    std::string password = http_.basic_auth->password;
+    if (!http_.basic_auth->password_file.empty()) {
+      auto p = ReadSecretFile(http_.basic_auth->password_file);
+      if (!p.ok()) return p.status();
+      password = *p;
+    }
+    headers.insert(httplib::make_basic_authentication_header(http_.basic_auth->username, password));
+  }
+  if (http_.authorization) {
+    std::string credentials = http_.authorization->credentials;
+    if (!http_.authorization->credentials_file.empty()) {
+      auto c = ReadSecretFile(http_.authorization->credentials_file);
+      if (!c.ok()) return c.status();
+      credentials = *c;
+    }
+    headers.emplace("Authorization", http_.authorization->type + " " + credentials);
+  }
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
+  std::string body;
+  std::string abort_reason;
+  const bool limit_raw = body_size_limit_ > 0;
+  auto receiver = [&](const char* data, size_t len) {
+    body.append(data, len);
+    if (limit_raw && static_cast<int64_t>(body.size()) > body_size_limit_) {
+      abort_reason = "body size limit exceeded";
+      return false;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      abort_reason = "Get \"" + url_ + "\": context deadline exceeded";
+      return false;
+    }
+    return true;
+  };
+  auto res = client_->Get(path_.c_str(), headers, receiver);
+  if (!res) {
+    if (!abort_reason.empty()) {
+      if (abort_reason == "body size limit exceeded") return Status::ResourceExhausted(abort_reason);
+      return Status::Timeout(abort_reason);
+    }
+    const auto err = res.error();
+    if (err == httplib::Error::Read || err == httplib::Error::ConnectionTimeout) {
+      return Status::Timeout("Get \"" + url_ + "\": context deadline exceeded");
+    }
+    if (err == httplib::Error::Connection) {
+      const std::string addr = host_.substr(host_.find("://") + 3);
+      return Status::Unavailable("Get \"" + url_ + "\": dial tcp " + addr +
+                                 ": connect: connection refused");
+    }
+    return Status::Unavailable("Get \"" + url_ + "\": " + httplib::to_string(err));
+  }
+  if (res->status != 200) {
+    return Status::Unavailable("server returned HTTP status " + StatusText(res->status));
+  }
+  ScrapeResponse out;
+  out.content_type = res->get_header_value("Content-Type");
+  if (res->get_header_value("Content-Encoding") == "gzip") {
+    auto inflated = Gunzip(body, body_size_limit_);
+    if (!inflated.ok()) return inflated.status();
+    out.body = std::move(*inflated);
+  } else {
+    out.body = std::move(body);
+  }
+  return out;
+}
+
+}  // namespace vigil::scraper

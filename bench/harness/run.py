@@ -1,0 +1,810 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark of Vigil against Prometheus 2.42 (issue 10).
+
+Starts bench_target (synthetic scrape targets), then two servers with the same
+configuration scraping the same targets on loopback: side A is Vigil (or a second
+Prometheus with --fairness), side B is Debian's Prometheus. Runs five scenarios,
+prints a table of A/B ratios against the performance targets and writes it into
+BENCHMARKS.md.
+
+  python3 bench/harness/run.py --scale small            # < 15 min on 2 cores
+  python3 bench/harness/run.py --scale small --fairness # Prometheus on both sides
+
+Python 3 standard library only.
+"""
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+# Scenario sizes. "small" must finish in under 15 minutes on 2 shared cores, so its
+# churn period is 10x shorter than the issue's 10 minutes (60 s instead of 600 s).
+SCALES = {
+    "small": dict(targets=20, series_per_target=5000, interval_s=15,
+                  warmup_s=45, steady_s=180, churn_fraction=0.1, churn_period_s=60,
+                  churn_s=180, dataset_targets=2, dataset_series=250,
+                  dataset_hours=24, dataset_step_s=15, query_reps=15, restart_reps=3),
+    "large": dict(targets=100, series_per_target=10000, interval_s=5,
+                  warmup_s=60, steady_s=300, churn_fraction=0.1, churn_period_s=600,
+                  churn_s=1200, dataset_targets=4, dataset_series=1000,
+                  dataset_hours=24, dataset_step_s=15, query_reps=7, restart_reps=3),
+}
+
+# Ratio targets: A/B must be at or below these (performance promise in MISSION.md).
+TARGETS = {"cpu": 0.5, "rss": 0.5, "disk": 0.7, "query": 0.7, "restart": 0.5}
+
+# The seed dashboard's eight panels, as Grafana sends them (range queries).
+DASHBOARD_QUERIES = [
+    ("items (stat)", "inventory_items_total"),
+    ("request rate by endpoint", "sum by (endpoint) (rate(inventory_requests_total[5m]))"),
+    ("4xx/5xx error ratio",
+     'sum(rate(inventory_requests_total{status=~"4..|5.."}[5m])) / '
+     "sum(rate(inventory_requests_total[5m]))"),
+    ("latency p50",
+     "histogram_quantile(0.5, sum by (le) (rate(inventory_request_duration_seconds_bucket[5m])))"),
+    ("latency p95",
+     "histogram_quantile(0.95, sum by (le) (rate(inventory_request_duration_seconds_bucket[5m])))"),
+    ("cache hits", "rate(inventory_cache_hits_total[5m])"),
+    ("cache misses", "rate(inventory_cache_misses_total[5m])"),
+    ("CPU usage", '100 - avg(rate(node_cpu_seconds_total{mode="idle"}[5m])) * 100'),
+    ("memory used", "node_memory_MemTotal_bytes - node_memory_MemAvailable_bytes"),
+    ("memory total", "node_memory_MemTotal_bytes"),
+    ("db errors (stat)", "inventory_db_errors_total"),
+]
+
+# Heavier queries, each run over 1h, 24h and 7d ranges.
+HEAVY_QUERIES = [
+    ("cpu by mode", "sum by (mode) (rate(node_cpu_seconds_total[5m]))"),
+    ("top network pods",
+     "topk(5, sum by (pod) (rate(node_network_receive_bytes_total[5m])))"),
+    ("rpc p99", "histogram_quantile(0.99, sum by (le) (rate(bench_rpc_duration_seconds_bucket[5m])))"),
+    ("series per metric", 'count by (__name__) ({job="bench"})'),
+    ("disk written 1h", "sum(increase(node_disk_written_bytes_total[1h]))"),
+    ("fs avail avg 1h", "sum(avg_over_time(node_filesystem_avail_bytes[1h]))"),
+]
+# (label, range seconds, step seconds): Grafana-like ~250-350 points per panel.
+RANGES = [("1h", 3600, 15), ("24h", 86400, 300), ("7d", 7 * 86400, 1800)]
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+# ---------------------------------------------------------------- process stats
+
+def cpu_seconds(pid):
+    """utime + stime of `pid` in seconds (fields 14 and 15 of /proc/pid/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def rss_bytes(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def dir_bytes(path):
+    """Apparent size of every file under `path` (what `du --apparent-size` says)."""
+    total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except FileNotFoundError:
+                pass  # compaction removed it while we walked
+    return total
+
+
+def free_port_range(count):
+    """A base port such that base..base+count-1 are all free on 127.0.0.1."""
+    for _ in range(200):
+        base = random.randrange(20000, 29000 - count)
+        socks = []
+        try:
+            for p in range(base, base + count):
+                s = socket.socket()
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("127.0.0.1", p))
+                socks.append(s)
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free loopback port range")
+
+
+def http_get(url, timeout=30):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.status, r.read()
+
+
+# ---------------------------------------------------------------------- servers
+
+class Server:
+    """One Prometheus-compatible server process (Vigil or Prometheus)."""
+
+    def __init__(self, name, kind, binary, workdir, config):
+        self.name, self.kind, self.binary = name, kind, binary
+        self.workdir = workdir
+        self.data_dir = os.path.join(workdir, f"data-{name}")
+        self.config = config
+        self.port = free_port_range(1)
+        self.proc = None
+        self.log_path = os.path.join(workdir, f"{name}.log")
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def label(self):
+        return f"{self.name} ({self.kind})"
+
+    def start(self):
+        os.makedirs(self.data_dir, exist_ok=True)
+        args = [self.binary, f"--config.file={self.config}",
+                f"--storage.tsdb.path={self.data_dir}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--storage.tsdb.retention.time=30d"]
+        logf = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        logf.close()
+        return self
+
+    def wait_ready(self, timeout=300):
+        """Seconds from now until /-/ready answers 200; raises on exit or timeout."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.label} exited with {self.proc.returncode}, "
+                                   f"see {self.log_path}")
+            try:
+                if http_get(self.url + "/-/ready", timeout=2)[0] == 200:
+                    return time.monotonic() - t0
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.label} not ready after {timeout}s")
+
+    def kill9(self):
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+
+    def cpu(self):
+        return cpu_seconds(self.proc.pid)
+
+    def rss(self):
+        return rss_bytes(self.proc.pid)
+
+    def query(self, path, params, timeout=120):
+        """(seconds, parsed JSON or None, error string or None) for one API call."""
+        url = f"{self.url}{path}?{urllib.parse.urlencode(params)}"
+        t0 = time.perf_counter()
+        try:
+            _, body = http_get(url, timeout=timeout)
+            elapsed = time.perf_counter() - t0
+            return elapsed, json.loads(body), None
+        except urllib.error.HTTPError as e:
+            return time.perf_counter() - t0, None, f"HTTP {e.code}: {e.read()[:200]!r}"
+        except (urllib.error.URLError, OSError, ValueError) as e:
+            return time.perf_counter() - t0, None, str(e)
+
+    def scalar(self, expr, at):
+        """Value of an instant query at unix time `at`, or None if the server cannot
+        answer."""
+        _, doc, err = self.query("/api/v1/query", {"query": expr, "time": f"{at:.3f}"})
+        if err or not doc or doc.get("status") != "success":
+            return None
+        result = doc["data"]["result"]
+        if not result:
+            return None
+        return float(result[0]["value"][1])
+
+
+class Sampler:
+    """Samples CPU, RSS and data-dir size of running servers every `period` s."""
+
+    def __init__(self, servers, period=2.0):
+        self.servers, self.period = servers, period
+        self.samples = {s.name: [] for s in servers}  # (t, cpu, rss, disk)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self):
+        while not self._stop.is_set():
+            for s in self.servers:
+                try:
+                    self.samples[s.name].append(
+                        (time.monotonic(), s.cpu(), s.rss(), dir_bytes(s.data_dir)))
+                except (FileNotFoundError, ProcessLookupError):
+                    pass
+            self._stop.wait(self.period)
+
+    def between(self, name, t0, t1):
+        return [x for x in self.samples[name] if t0 <= x[0] <= t1]
+
+
+# -------------------------------------------------------------------- the bench
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.scale = dict(SCALES[args.scale])
+        for key in ("steady_s", "churn_s", "warmup_s"):
+            if getattr(args, key, None):
+                self.scale[key] = getattr(args, key)
+        self.workdir = tempfile.mkdtemp(prefix="vigil-bench-", dir=args.workdir)
+        self.rows = []       # (scenario, figure, a, b, ratio, target, unit)
+        self.notes = []
+        self.target_proc = None
+        self.servers = []
+        self.query_detail = None
+        self.a_kind = "prometheus" if args.fairness else "vigil"
+        self.a_binary = args.prometheus if args.fairness else args.vigil
+
+    # ------------------------------------------------------------ infrastructure
+
+    def start_target(self):
+        sc = self.scale
+        self.target_base = free_port_range(sc["targets"] + 1)
+        self.control = self.target_base + sc["targets"]
+        args = [self.args.target, f"--targets={sc['targets']}",
+                f"--series-per-target={sc['series_per_target']}",
+                f"--base-port={self.target_base}", f"--control-port={self.control}",
+                f"--step-ms={sc['interval_s'] * 1000}",
+                f"--churn-fraction={sc['churn_fraction']}",
+                f"--churn-period-ms={sc['churn_period_s'] * 1000}"]
+        logf = open(os.path.join(self.workdir, "target.log"), "ab")
+        self.target_proc = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+        logf.close()
+        for _ in range(100):
+            try:
+                http_get(f"http://127.0.0.1:{self.control}/stats", timeout=1)
+                return
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.1)
+        raise RuntimeError("bench_target did not start")
+
+    def write_config(self, name, with_targets):
+        sc = self.scale
+        path = os.path.join(self.workdir, name)
+        targets = ", ".join(f"'127.0.0.1:{self.target_base + t}'"
+                            for t in range(sc["targets"])) if with_targets else ""
+        with open(path, "w") as f:
+            f.write(f"global:\n  scrape_interval: {sc['interval_s']}s\n"
+                    f"  scrape_timeout: {min(10, sc['interval_s'])}s\n"
+                    f"  evaluation_interval: {sc['interval_s']}s\n"
+                    "scrape_configs:\n  - job_name: bench\n    static_configs:\n"
+                    f"      - targets: [{targets}]\n")
+        return path
+
+    def new_pair(self, config, suffix=""):
+        a = Server("A" + suffix, self.a_kind, self.a_binary, self.workdir, config)
+        b = Server("B" + suffix, "prometheus", self.args.prometheus, self.workdir, config)
+        self.servers += [a, b]
+        return a, b
+
+    def add(self, scenario, figure, a, b, target_key, unit, fmt="{:.3g}"):
+        ratio = a / b if (a is not None and b) else None
+        self.rows.append(dict(scenario=scenario, figure=figure, a=a, b=b, ratio=ratio,
+                              target=TARGETS.get(target_key), unit=unit, fmt=fmt))
+        shown = lambda v: "n/a" if v is None else fmt.format(v)
+        log(f"  {scenario} / {figure}: A={shown(a)} B={shown(b)} "
+            f"ratio={'n/a' if ratio is None else f'{ratio:.2f}'}")
+
+    def unavailable(self, scenario, figure, why, target_key):
+        self.rows.append(dict(scenario=scenario, figure=figure, a=None, b=None, ratio=None,
+                              target=TARGETS.get(target_key), unit="", fmt="{}", why=why))
+        log(f"  {scenario} / {figure}: not available: {why}")
+
+    # ---------------------------------------------------------------- scenarios
+
+    def samples_in_window(self, server, window_s, end_wall):
+        """Samples the server ingested in the window, from its own scrape_samples_scraped."""
+        return server.scalar(f"sum(sum_over_time(scrape_samples_scraped[{int(window_s)}s]))",
+                             end_wall)
+
+    def ingestion_window(self, servers, sampler, window_s, label):
+        sc = self.scale
+        t0 = time.monotonic()
+        cpu0 = {s.name: s.cpu() for s in servers}
+        time.sleep(window_s)
+        cpu1 = {s.name: s.cpu() for s in servers}
+        t1 = time.monotonic()
+        end_wall = time.time()
+        expected = (sc["targets"] * sc["series_per_target"] * window_s / sc["interval_s"])
+        result = {}
+        for s in servers:
+            counted = self.samples_in_window(s, window_s, end_wall)
+            samples = counted if counted else expected
+            if not counted:
+                self.notes.append(f"{label}: {s.label} could not answer "
+                                  "sum_over_time(scrape_samples_scraped); samples estimated "
+                                  "as series x window / interval.")
+            window = sampler.between(s.name, t0 + (t1 - t0) / 2, t1)
+            rss = statistics.mean(x[2] for x in window) if window else s.rss()
+            disk = window[-1][3] if window else dir_bytes(s.data_dir)
+            result[s.name] = dict(cpu=cpu1[s.name] - cpu0[s.name], samples=samples,
+                                  rss=rss, disk=disk)
+            log(f"  {s.label}: cpu {result[s.name]['cpu']:.1f}s, samples {samples:.0f} "
+                f"(expected {expected:.0f}), rss {rss / 2**20:.0f} MiB, "
+                f"data dir {disk / 2**20:.0f} MiB")
+        return result
+
+    def scenario_steady_and_churn(self, a, b):
+        sc = self.scale
+        series = sc["targets"] * sc["series_per_target"]
+        with Sampler([a, b]) as sampler:
+            log(f"(a) steady: {series} series, {sc['interval_s']}s interval, "
+                f"warm-up {sc['warmup_s']}s, window {sc['steady_s']}s")
+            time.sleep(sc["warmup_s"])
+            r = self.ingestion_window([a, b], sampler, sc["steady_s"], "steady")
+            per_m = {n: v["cpu"] / v["samples"] * 1e6 for n, v in r.items()}
+            self.add("(a) steady", "CPU s per 1M samples", per_m[a.name], per_m[b.name],
+                     "cpu", "s")
+            self.add("(a) steady", "RSS bytes per active series", r[a.name]["rss"] / series,
+                     r[b.name]["rss"] / series, "rss", "B", "{:.0f}")
+            self.add("(a) steady", "data dir bytes per sample (WAL/head, uncompacted)",
+                     r[a.name]["disk"] / r[a.name]["samples"],
+                     r[b.name]["disk"] / r[b.name]["samples"], None, "B", "{:.2f}")
+            if "churn" in self.args.scenarios:
+                log(f"(b) churn: {sc['churn_fraction']:.0%} of series replaced every "
+                    f"{sc['churn_period_s']}s, window {sc['churn_s']}s")
+                http_get(f"http://127.0.0.1:{self.control}/churn/start")
+                r = self.ingestion_window([a, b], sampler, sc["churn_s"], "churn")
+                per_m = {n: v["cpu"] / v["samples"] * 1e6 for n, v in r.items()}
+                self.add("(b) churn", "CPU s per 1M samples", per_m[a.name], per_m[b.name],
+                         "cpu", "s")
+                self.add("(b) churn", "RSS bytes per active series", r[a.name]["rss"] / series,
+                         r[b.name]["rss"] / series, "rss", "B", "{:.0f}")
+
+    def scenario_restart(self, a, b):
+        sc = self.scale
+        log("(e) restart: kill -9 both, then restart one at a time to /-/ready")
+        a.kill9()
+        b.kill9()
+        times = {a.name: [], b.name: []}
+        for rep in range(sc["restart_reps"]):
+            order = (a, b) if rep % 2 == 0 else (b, a)
+            for s in order:
+                s.start()
+                t = s.wait_ready(timeout=600)
+                times[s.name].append(t)
+                log(f"  {s.label}: ready after {t:.2f}s")
+                s.kill9()
+        self.add("(e) restart", "seconds to ready after kill -9 (median)",
+                 statistics.median(times[a.name]), statistics.median(times[b.name]),
+                 "restart", "s", "{:.2f}")
+
+    def import_dataset(self, server, dataset):
+        """Backfills `dataset` into the server's data dir; (seconds, error)."""
+        if server.kind == "prometheus":
+            cmd = [self.args.promtool, "tsdb", "create-blocks-from", "openmetrics",
+                   dataset, server.data_dir]
+        else:
+            cmd = [server.binary, "tsdb", "create-blocks-from", "openmetrics",
+                   dataset, server.data_dir]
+        os.makedirs(server.data_dir, exist_ok=True)
+        t0 = time.monotonic()
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode != 0:
+            return None, (p.stderr or p.stdout).strip().splitlines()[-1:] or ["failed"]
+        return time.monotonic() - t0, None
+
+    def make_dataset(self):
+        sc = self.scale
+        path = os.path.join(self.workdir, "dataset.om")
+        end_ms = (int(time.time()) - 600) // sc["dataset_step_s"] * sc["dataset_step_s"] * 1000
+        start_ms = end_ms - sc["dataset_hours"] * 3600 * 1000
+        out = subprocess.run([self.args.target, f"--targets={sc['dataset_targets']}",
+                              f"--series-per-target={sc['dataset_series']}",
+                              f"--step-ms={sc['dataset_step_s'] * 1000}",
+                              f"--openmetrics-out={path}", f"--start-ms={start_ms}",
+                              f"--end-ms={end_ms}"], capture_output=True, text=True, check=True)
+        return path, int(out.stdout.strip()), end_ms / 1000
+
+    def wait_compacted(self, servers, min_wait=75, max_wait=240):
+        """Waits until every data dir stopped shrinking/growing for 20 s."""
+        t0 = time.monotonic()
+        last = {s.name: (-1, t0) for s in servers}
+        while time.monotonic() - t0 < max_wait:
+            time.sleep(5)
+            now = time.monotonic()
+            stable = True
+            for s in servers:
+                size = dir_bytes(s.data_dir)
+                if size != last[s.name][0]:
+                    last[s.name] = (size, now)
+                if now - last[s.name][1] < 20:
+                    stable = False
+            if stable and now - t0 >= min_wait:
+                return
+        self.notes.append("disk: data dirs still changing after "
+                          f"{max_wait}s; sizes are the last observed")
+
+    def scenario_disk(self, empty_config):
+        """(c): import the same 24h OpenMetrics data into both; returns the servers
+        (running, holding the dataset) for the query scenario, or None."""
+        sc = self.scale
+        log(f"(c) disk: {sc['dataset_hours']}h dataset, {sc['dataset_targets']} targets x "
+            f"{sc['dataset_series']} series at {sc['dataset_step_s']}s")
+        dataset, samples, end_s = self.make_dataset()
+        log(f"  dataset: {samples} samples, {os.path.getsize(dataset) / 2**20:.0f} MiB")
+        a, b = self.new_pair(empty_config, suffix="-dataset")
+        imported = {}
+        for s in (a, b):
+            secs, err = self.import_dataset(s, dataset)
+            imported[s.name] = secs
+            if err:
+                log(f"  {s.label}: import failed: {err}")
+            else:
+                log(f"  {s.label}: imported in {secs:.1f}s, {dir_bytes(s.data_dir)} bytes")
+        os.remove(dataset)
+        if imported[b.name] is None:
+            self.unavailable("(c) disk", "bytes per sample after compaction",
+                             "promtool import failed", "disk")
+            return None
+        if imported[a.name] is None:
+            self.unavailable("(c) disk", "bytes per sample after compaction",
+                             f"not yet available for Vigil (`vigil tsdb create-blocks-from "
+                             f"openmetrics` failed or is absent)", "disk")
+            b.start().wait_ready()
+            self.wait_compacted([b])
+            log(f"  {b.label}: {dir_bytes(b.data_dir) / samples:.3f} bytes/sample")
+            self.notes.append(f"disk: Prometheus alone held the {sc['dataset_hours']}h "
+                              f"dataset in {dir_bytes(b.data_dir) / samples:.3f} bytes/sample.")
+            b.stop()
+            return None
+        for s in (a, b):
+            s.start()
+        for s in (a, b):
+            s.wait_ready()
+        self.wait_compacted([a, b])
+        per = {s.name: dir_bytes(s.data_dir) / samples for s in (a, b)}
+        self.add("(c) disk", "bytes per sample after compaction", per[a.name], per[b.name],
+                 "disk", "B", "{:.3f}")
+        self.add("(c) disk", "import seconds (backfill)", imported[a.name], imported[b.name],
+                 None, "s", "{:.1f}")
+        return a, b, end_s
+
+    def time_queries(self, a, b, queries, end_s, label_suffix, range_s, step_s):
+        """Times every query on both servers; returns ({label: {name: [secs]}},
+        mismatch notes). Repetitions go round-robin over the whole query set and the
+        server order alternates, so a burst of noise from other jobs on the machine
+        hits both sides alike."""
+        reps = self.scale["query_reps"]
+        params = {label: {"query": expr, "start": f"{end_s - range_s:.3f}",
+                          "end": f"{end_s:.3f}", "step": str(step_s)}
+                  for label, expr in queries}
+        timings = {f"{label} [{label_suffix}]": {a.name: [], b.name: []} for label, _ in queries}
+        mismatches = []
+        for label, expr in queries:  # warm-up, and the answers to compare
+            answers = []
+            for s in (a, b):
+                _, doc, err = s.query("/api/v1/query_range", params[label])
+                answers.append(err or len(doc["data"]["result"]))
+            if answers[0] != answers[1]:
+                mismatches.append(f"`{expr}` over {label_suffix}: A gave {answers[0]}, "
+                                  f"B gave {answers[1]} series")
+        for rep in range(reps):
+            for qi, (label, _) in enumerate(queries):
+                for s in ((a, b) if (rep + qi) % 2 == 0 else (b, a)):
+                    secs, _, err = s.query("/api/v1/query_range", params[label])
+                    if err is None:
+                        timings[f"{label} [{label_suffix}]"][s.name].append(secs)
+        return timings, mismatches
+
+    def scenario_queries(self, a, b, end_s, data_note):
+        log(f"(d) query latency ({data_note})")
+        all_t, mism = {}, []
+        t, m = self.time_queries(a, b, DASHBOARD_QUERIES, end_s, "1h", 3600, 15)
+        all_t.update(t), mism.extend(m)
+        self.summarize_queries("(d) dashboard 1h", t, a, b)
+        for rlabel, range_s, step_s in RANGES:
+            t, m = self.time_queries(a, b, HEAVY_QUERIES, end_s, rlabel, range_s, step_s)
+            all_t.update(t), mism.extend(m)
+            self.summarize_queries(f"(d) heavy {rlabel}", t, a, b)
+        self.query_detail = (all_t, a.name, b.name)
+        for m in mism:
+            self.notes.append(f"query answers differ: {m}")
+        if data_note:
+            self.notes.append(f"query latency measured on {data_note}.")
+
+    def summarize_queries(self, scenario, timings, a, b):
+        """Geometric mean over queries of the per-query median and p90."""
+        ok = {k: v for k, v in timings.items() if v[a.name] and v[b.name]}
+        if len(ok) < len(timings):
+            failed = sorted(set(timings) - set(ok))
+            self.notes.append(f"{scenario}: {len(failed)} queries failed on a side and are "
+                              f"left out: {', '.join(failed)}")
+        if not ok:
+            self.unavailable(scenario, "latency", "no query succeeded on both sides", "query")
+            return
+        for stat_name, fn in (("median", statistics.median), ("p90", p90)):
+            ga = geomean([fn(v[a.name]) for v in ok.values()]) * 1000
+            gb = geomean([fn(v[b.name]) for v in ok.values()]) * 1000
+            self.add(scenario, f"{stat_name} latency ms (geomean of {len(ok)} queries)",
+                     ga, gb, "query", "ms", "{:.1f}")
+
+    # ----------------------------------------------------------------- the run
+
+    def attempt(self, scenario, fn, *args):
+        """Runs one scenario; a failure (server crash, timeout, bad answer) becomes a
+        table row saying so instead of ending the whole run."""
+        try:
+            return fn(*args)
+        except Exception as e:  # noqa: BLE001 - any failure is reported, not hidden
+            log(f"  {scenario} failed: {e!r}")
+            self.unavailable(scenario, "(scenario failed)", f"failed: {e}", None)
+            for s in self.servers:
+                s.kill9()
+            return None
+
+    def start_pair(self, a, b):
+        a.start(), b.start()
+        a.wait_ready(), b.wait_ready()
+        return True
+
+    def live_phase(self, config):
+        """(a), (b) and (e) on one pair of servers scraping the targets."""
+        a, b = self.new_pair(config)
+        if not self.attempt("(a) steady", self.start_pair, a, b):
+            return
+        if "steady" in self.args.scenarios:
+            self.attempt("(a) steady", self.scenario_steady_and_churn, a, b)
+        if "restart" in self.args.scenarios and a.proc.poll() is None:
+            self.attempt("(e) restart", self.scenario_restart, a, b)
+        a.stop(), b.stop()
+
+    def dataset_phase(self, empty_config):
+        """(c) and, when both sides imported the dataset, (d) on that dataset.
+        Returns True when the queries still need to run (on live data)."""
+        pair = self.attempt("(c) disk", self.scenario_disk, empty_config)
+        if pair and "query" in self.args.scenarios:
+            self.attempt("(d) query", self.scenario_queries, pair[0], pair[1], pair[2], "")
+        if pair:
+            pair[0].stop(), pair[1].stop()
+        return "query" in self.args.scenarios and not pair
+
+    def live_query_phase(self, config):
+        # A could not import the dataset: time the queries on the scraped data of
+        # the live phase instead (restarting from its data dirs).
+        a, b = self.new_pair(config)
+        if self.attempt("(d) query", self.start_pair, a, b):
+            time.sleep(2 * self.scale["interval_s"])
+            self.attempt("(d) query", self.scenario_queries, a, b, time.time(),
+                         "the live scraped data (A could not import the dataset; ranges "
+                         "beyond the run's few minutes hold no data)")
+        a.stop(), b.stop()
+
+    def run(self):
+        log(f"workdir {self.workdir}; A = {self.a_kind} ({self.a_binary}), "
+            f"B = prometheus ({self.args.prometheus})")
+        scenarios = set(self.args.scenarios)
+        try:
+            self.start_target()
+            config = self.write_config("prometheus.yml", with_targets=True)
+            empty_config = self.write_config("empty.yml", with_targets=False)
+            # Phases run one after the other so they never compete for the CPU.
+            if scenarios & {"steady", "churn", "restart"}:
+                self.live_phase(config)
+            needs_live_queries = False
+            if scenarios & {"disk", "query"}:
+                needs_live_queries = self.dataset_phase(empty_config)
+            if needs_live_queries:
+                self.live_query_phase(config)
+        finally:
+            self.cleanup()
+        return self.report()
+
+    def cleanup(self):
+        for s in self.servers:
+            s.kill9()
+        if self.target_proc and self.target_proc.poll() is None:
+            self.target_proc.terminate()
+            self.target_proc.wait()
+        if not self.args.keep:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # --------------------------------------------------------------- reporting
+
+    def report(self):
+        lines = []
+        title = ("Prometheus vs Prometheus (fairness check)" if self.args.fairness
+                 else "Vigil vs Prometheus 2.42")
+        sc = self.scale
+        lines.append(f"### {title}, scale `{self.args.scale}`\n")
+        lines.append(f"- date: {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC")
+        lines.append(f"- machine: {machine()}")
+        lines.append(f"- command: `{command_line()}`")
+        lines.append(f"- A = {self.a_kind} (`{self.a_binary}`), B = prometheus "
+                     f"(`{self.args.prometheus}`, {prometheus_version(self.args.prometheus)})")
+        lines.append(f"- load: {sc['targets']} targets x {sc['series_per_target']} series = "
+                     f"{sc['targets'] * sc['series_per_target']} active series every "
+                     f"{sc['interval_s']}s; churn {sc['churn_fraction']:.0%} every "
+                     f"{sc['churn_period_s']}s; dataset {sc['dataset_targets']}x"
+                     f"{sc['dataset_series']} series x {sc['dataset_hours']}h at "
+                     f"{sc['dataset_step_s']}s\n")
+        lines.append("| scenario | figure | A | B | A/B | target | verdict |")
+        lines.append("|---|---|---:|---:|---:|---:|---|")
+        for r in self.rows:
+            shown = lambda v: "n/a" if v is None else r["fmt"].format(v)
+            target = "" if r["target"] is None else f"≤ {r['target']}"
+            if self.args.fairness:
+                verdict = ("" if r["ratio"] is None else
+                           ("fair (within ±10%)" if abs(r["ratio"] - 1) <= 0.10
+                            else "OUTSIDE ±10%"))
+                target = "1.0 ± 0.1"
+            elif r.get("why"):
+                verdict = r["why"]
+            elif r["ratio"] is None or r["target"] is None:
+                verdict = "(info)"
+            else:
+                verdict = "meets" if r["ratio"] <= r["target"] else "MISSES"
+            ratio = "n/a" if r["ratio"] is None else f"{r['ratio']:.2f}"
+            lines.append(f"| {r['scenario']} | {r['figure']} | {shown(r['a'])} | "
+                         f"{shown(r['b'])} | {ratio} | {target} | {verdict} |")
+        if self.args.fairness:
+            rated = [r for r in self.rows if r["ratio"] is not None]
+            fair = [r for r in rated if abs(r["ratio"] - 1) <= 0.10]
+            lines.append(f"\nFairness check: {len(fair)}/{len(rated)} ratios within ±10% of 1.0"
+                         f" -> {'PASS' if rated and len(fair) == len(rated) else 'FAIL'}.")
+        if self.notes:
+            lines.append("\nNotes:")
+            lines.extend(f"- {n}" for n in dict.fromkeys(self.notes))
+        if self.query_detail:
+            timings, an, bn = self.query_detail
+            lines.append("\n<details><summary>per-query latency (ms, median / p90)</summary>\n")
+            lines.append("| query | A median | A p90 | B median | B p90 |")
+            lines.append("|---|---:|---:|---:|---:|")
+            for q, v in timings.items():
+                cell = lambda xs, f: f"{f(xs) * 1000:.1f}" if xs else "failed"
+                lines.append(f"| {q} | {cell(v[an], statistics.median)} | {cell(v[an], p90)} | "
+                             f"{cell(v[bn], statistics.median)} | {cell(v[bn], p90)} |")
+            lines.append("\n</details>")
+        return "\n".join(lines) + "\n"
+
+
+def p90(xs):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, math.ceil(0.9 * len(xs)) - 1)]
+
+
+def geomean(xs):
+    return math.exp(statistics.mean(math.log(max(x, 1e-9)) for x in xs))
+
+
+def machine():
+    model = "unknown CPU"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kb = int(f.readline().split()[1])
+    return (f"{os.cpu_count()} CPUs ({model}), {mem_kb / 2**20:.1f} GiB RAM, "
+            f"{platform.system()} {platform.release()}; shared with other jobs")
+
+
+def command_line():
+    return "python3 bench/harness/run.py " + " ".join(sys.argv[1:])
+
+
+def prometheus_version(binary):
+    try:
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout
+        return out.split("\n")[0].replace("prometheus, ", "")
+    except OSError:
+        return "unknown version"
+
+
+# ------------------------------------------------------------------ BENCHMARKS.md
+
+def write_benchmarks(path, key, section):
+    """Replaces (or appends) the block between this run's markers in BENCHMARKS.md,
+    leaving every other section (storage, PromQL micro-benchmarks) untouched."""
+    begin, end = f"<!-- BEGIN harness:{key} -->", f"<!-- END harness:{key} -->"
+    block = f"{begin}\n{section}{end}\n"
+    text = open(path).read() if os.path.exists(path) else (
+        "# Vigil benchmarks\n\nFigures are ratios measured in one run with both servers side "
+        "by side on the same shared machine; see bench/README.md.\n\n"
+        "## Side-by-side: Vigil vs Prometheus 2.42\n\n")
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1].lstrip("\n")
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scale", choices=sorted(SCALES), default="small")
+    p.add_argument("--fairness", action="store_true",
+                   help="Prometheus on both sides; checks every ratio is within ±10%% of 1.0")
+    p.add_argument("--vigil", default=os.path.join(REPO, "build-bench/src/vigil"))
+    p.add_argument("--prometheus", default="/usr/bin/prometheus")
+    p.add_argument("--promtool", default="/usr/bin/promtool")
+    p.add_argument("--target", default=os.path.join(REPO, "build-bench/bench/target/bench_target"))
+    p.add_argument("--scenarios", default="steady,churn,disk,query,restart",
+                   help="comma-separated subset of steady,churn,disk,query,restart")
+    p.add_argument("--steady-s", type=int, help="override the steady window (seconds)")
+    p.add_argument("--churn-s", type=int, help="override the churn window (seconds)")
+    p.add_argument("--warmup-s", type=int, help="override the warm-up (seconds)")
+    p.add_argument("--output", default=os.path.join(REPO, "BENCHMARKS.md"))
+    p.add_argument("--no-write", action="store_true", help="print only, leave BENCHMARKS.md")
+    p.add_argument("--keep", action="store_true", help="keep the work directory")
+    p.add_argument("--workdir", default=None, help="parent of the temporary work directory")
+    args = p.parse_args()
+    args.scenarios = [s for s in args.scenarios.split(",") if s]
+    unknown = set(args.scenarios) - {"steady", "churn", "disk", "query", "restart"}
+    if unknown:
+        p.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    for path in ([args.prometheus, args.promtool, args.target] +
+                 ([] if args.fairness else [args.vigil])):
+        if not os.access(path, os.X_OK):
+            p.error(f"{path} is not an executable (build bench_target / vigil first, "
+                    "or pass --fairness to put Prometheus on both sides)")
+    return args
+
+
+def main():
+    args = parse_args()
+    bench = Bench(args)
+    text = bench.run()
+    print("\n" + text)
+    if not args.no_write:
+        key = f"{args.scale}{'-fairness' if args.fairness else ''}"
+        write_benchmarks(args.output, key, text)
+        log(f"wrote {args.output} (section {key})")
+
+
+if __name__ == "__main__":
+    main()

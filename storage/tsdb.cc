@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/options.h>
+#include <rocksdb/sst_file_reader.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -63,6 +64,20 @@ std::string EncodeHeadEntry(const MemSeries& s) {
   return v;
 }
 
+// When RocksDB reports corruption it may name the MANIFEST that refers to a
+// damaged table rather than the table itself: check every table file.
+std::string FindDamagedTable(const std::string& db_dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(db_dir, ec)) {
+    if (entry.path().extension() != ".sst") continue;
+    rocksdb::SstFileReader reader(DbOptions());
+    rocksdb::Status s = reader.Open(entry.path().string());
+    if (s.ok()) s = reader.VerifyChecksum();
+    if (!s.ok()) return entry.path().string();
+  }
+  return "";
+}
+
 }  // namespace
 
 Tsdb::Tsdb(const StorageOptions& options, const TsdbTuning& tuning)
@@ -114,8 +129,10 @@ Status Tsdb::OpenDb() {
   rocksdb::DB* raw = nullptr;
   const rocksdb::Status s = rocksdb::DB::Open(DbOptions(), db_dir_, descs, &cfs_, &raw);
   if (!s.ok()) {
+    const std::string damaged = s.IsCorruption() ? FindDamagedTable(db_dir_) : "";
     return FromRocks(s, "cannot open the RocksDB store in " + db_dir_ +
-                            " (a file there is damaged or unreadable)");
+                            (damaged.empty() ? std::string(" (a file there is damaged or unreadable)")
+                                             : " (damaged file: " + damaged + ")"));
   }
   db_.reset(raw);
   return Status::OK();

@@ -75,6 +75,7 @@ std::string WalSegmentPath(const std::string& dir, uint32_t n) {
 Result<std::vector<uint32_t>> ListWalSegments(const std::string& dir) {
   std::error_code ec;
   std::vector<uint32_t> out;
+  if (!fs::exists(dir, ec)) return out;  // a new store: no WAL yet
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
     if (name.size() != 8 || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;

@@ -1,0 +1,94 @@
+#include "storage/xor_chunk.h"
+
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <random>
+
+namespace vigil::storage {
+namespace {
+
+uint64_t Bits(double v) { return std::bit_cast<uint64_t>(v); }
+
+void ExpectRoundTrip(const std::vector<Sample>& in) {
+  XorChunkEncoder enc;
+  for (const auto& s : in) enc.Append(s.t, s.v);
+  auto out = DecodeChunk(enc.bytes());
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->size(), in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    EXPECT_EQ((*out)[i].t, in[i].t) << "sample " << i;
+    EXPECT_EQ(Bits((*out)[i].v), Bits(in[i].v)) << "sample " << i;
+  }
+}
+
+TEST(XorChunk, RoundTrip_SpecialValuesKeepTheirExactBits) {
+  const double payload_nan = std::bit_cast<double>(0x7ff8000000000abcULL);
+  ExpectRoundTrip({{1000, 1.5},
+                   {2000, StaleNaN()},
+                   {3000, std::numeric_limits<double>::quiet_NaN()},
+                   {4000, payload_nan},
+                   {5000, std::numeric_limits<double>::infinity()},
+                   {6000, -std::numeric_limits<double>::infinity()},
+                   {7000, -0.0},
+                   {8000, 0.0},
+                   {9000, std::numeric_limits<double>::denorm_min()},
+                   {10000, std::numeric_limits<double>::max()}});
+}
+
+TEST(XorChunk, RoundTrip_EveryDeltaOfDeltaBucket) {
+  std::vector<Sample> in;
+  int64_t t = -5'000'000;  // negative timestamps too
+  const int64_t steps[] = {15000, 15000, 15001, 14000, 30000, 100000, 700000, 3'000'000'000LL, 1, 1, 2};
+  for (const int64_t step : steps) {
+    in.push_back({t, static_cast<double>(t) / 7});
+    t += step;
+  }
+  ExpectRoundTrip(in);
+}
+
+TEST(XorChunk, RoundTrip_RandomSeries) {
+  std::mt19937_64 rng(42);
+  for (int round = 0; round < 200; ++round) {
+    std::vector<Sample> in;
+    int64_t t = static_cast<int64_t>(rng() % 2'000'000'000'000ULL);
+    const int n = 1 + static_cast<int>(rng() % kMaxChunkSamples);
+    double v = 0;
+    for (int i = 0; i < n; ++i) {
+      t += 1 + static_cast<int64_t>(rng() % (round % 2 ? 60000 : 30));
+      switch (rng() % 4) {
+        case 0: v = std::bit_cast<double>(rng()); break;  // any bit pattern, NaNs included
+        case 1: v += 1; break;
+        case 2: break;
+        default: v = static_cast<double>(rng() % 1000) / 10; break;
+      }
+      in.push_back({t, v});
+    }
+    ExpectRoundTrip(in);
+  }
+}
+
+TEST(XorChunk, Compression_RegularCounterUsesAboutOneBytePerSample) {
+  XorChunkEncoder enc;
+  for (int i = 0; i < kMaxChunkSamples; ++i) enc.Append(1'700'000'000'000 + i * 15000, 1000.0 + i * 3);
+  EXPECT_LT(static_cast<double>(enc.bytes().size()) / kMaxChunkSamples, 3.0);
+}
+
+TEST(XorChunk, Decode_TruncatedChunkReportsCorruption) {
+  XorChunkEncoder enc;
+  for (int i = 0; i < 50; ++i) enc.Append(i * 1000, i * 0.37);
+  const std::string cut = enc.bytes().substr(0, enc.bytes().size() / 2);
+  auto out = DecodeChunk(cut);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), StatusCode::kCorruption);
+}
+
+TEST(XorChunk, Decode_EmptyInputIsCorruptionNotACrash) {
+  EXPECT_FALSE(DecodeChunk("").ok());
+  EXPECT_FALSE(DecodeChunk("\x01").ok());
+}
+
+}  // namespace
+}  // namespace vigil::storage

@@ -73,6 +73,7 @@ struct EngineOptions {
   int64_t max_samples = 50'000'000;           // --query.max-samples
   int max_concurrency = 20;                   // --query.max-concurrency
   int64_t max_range_points = 11'000;          // per range query
+  int64_t default_subquery_step_ms = 60 * 1000;  // subquery step when omitted (evaluation_interval)
   const Clock* clock = SystemClock::Get();
 };
 
@@ -102,8 +103,9 @@ class Engine {
 
   const EngineOptions& options() const { return options_; }
 
+  struct Impl;  // admission control (defined in engine.cc)
+
  private:
-  struct Impl;
   EngineOptions options_;
   std::unique_ptr<Impl> impl_;
 };

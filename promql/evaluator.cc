@@ -1,0 +1,295 @@
+#include "promql/evaluator.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "promql/functions.h"
+#include "promql/operators.h"
+
+namespace vigil::promql {
+namespace {
+
+const Node& Unwrap(const Node& n) {
+  return n.kind == NodeKind::kParen ? Unwrap(*n.children[0]) : n;
+}
+
+Value VectorValue(Vector v) {
+  Value out;
+  out.type = ValueType::kVector;
+  out.vector = std::move(v);
+  return out;
+}
+
+Value MatrixValue(Matrix m) {
+  Value out;
+  out.type = ValueType::kMatrix;
+  out.matrix = std::move(m);
+  return out;
+}
+
+Value ScalarValue(int64_t ts, double v) {
+  Value out;
+  out.type = ValueType::kScalar;
+  out.scalar = Point{ts, v};
+  return out;
+}
+
+}  // namespace
+
+Evaluator::Evaluator(const Node& root, EvalSettings settings)
+    : root_(root), settings_(settings) {}
+
+int64_t Evaluator::EffectiveTime(const TimeModifiers& mods, int64_t ts) const {
+  switch (mods.at) {
+    case AtKind::kTimestamp: return mods.at_ms;
+    case AtKind::kStart: return settings_.start_ms;
+    case AtKind::kEnd: return settings_.end_ms;
+    case AtKind::kNone: break;
+  }
+  return ts;
+}
+
+void Evaluator::AddWindow(const Node& selector, int64_t mint, int64_t maxt) {
+  auto [it, inserted] = windows_.try_emplace(&selector, Window{mint, maxt});
+  if (!inserted) {
+    it->second.mint = std::min(it->second.mint, mint);
+    it->second.maxt = std::max(it->second.maxt, maxt);
+  }
+}
+
+// Walks the tree with the range of times each node is evaluated at and
+// records the sample window every selector needs.
+void Evaluator::CollectWindows(const Node& n, int64_t mint, int64_t maxt) {
+  switch (n.kind) {
+    case NodeKind::kVectorSelector: {
+      const int64_t lo = EffectiveTime(n.time, mint) - n.time.offset_ms;
+      const int64_t hi = EffectiveTime(n.time, maxt) - n.time.offset_ms;
+      AddWindow(n, lo - settings_.lookback_ms, hi);
+      return;
+    }
+    case NodeKind::kMatrixSelector: {
+      const Node& vs = *n.children[0];
+      const int64_t lo = EffectiveTime(vs.time, mint) - vs.time.offset_ms;
+      const int64_t hi = EffectiveTime(vs.time, maxt) - vs.time.offset_ms;
+      AddWindow(vs, lo - n.range_ms, hi);
+      return;
+    }
+    case NodeKind::kSubquery: {
+      const int64_t lo = EffectiveTime(n.time, mint) - n.time.offset_ms;
+      const int64_t hi = EffectiveTime(n.time, maxt) - n.time.offset_ms;
+      CollectWindows(*n.children[0], lo - n.range_ms, hi);
+      return;
+    }
+    default:
+      for (const auto& c : n.children) CollectWindows(*c, mint, maxt);
+  }
+}
+
+Status Evaluator::Load(storage::Querier& querier) {
+  CollectWindows(root_, settings_.start_ms, settings_.end_ms);
+  for (const auto& [node, window] : windows_) {
+    auto series = querier.Select(window.mint, window.maxt, node->matchers);
+    if (!series.ok()) return Status::Execution(series.status().message());
+    std::vector<LoadedSeries>& loaded = data_[node];
+    loaded.reserve(series->size());
+    for (const auto& s : *series) {
+      VIGIL_RETURN_IF_ERROR(CheckInterrupt());
+      LoadedSeries ls{s->labels(), {}};
+      auto it = s->Iterator();
+      for (bool ok = it->Seek(window.mint); ok; ok = it->Next()) {
+        const storage::Sample smp = it->At();
+        if (smp.t > window.maxt) break;
+        ls.points.push_back(Point{smp.t, smp.v});
+      }
+      if (!it->status().ok()) return Status::Execution(it->status().message());
+      samples_loaded_ += static_cast<int64_t>(ls.points.size());
+      if (!ls.points.empty()) loaded.push_back(std::move(ls));
+    }
+  }
+  return Status::OK();
+}
+
+Status Evaluator::CheckInterrupt() const {
+  if (settings_.cancelled != nullptr && settings_.cancelled->load(std::memory_order_relaxed)) {
+    return Status::Cancelled("query was canceled in expression evaluation");
+  }
+  if ((++interrupt_counter_ & 63) == 0 && std::chrono::steady_clock::now() > settings_.deadline) {
+    return Status::Timeout("query timed out in expression evaluation");
+  }
+  return Status::OK();
+}
+
+Status Evaluator::CountSamples(int64_t n) {
+  current_samples_ += n;
+  peak_samples_ = std::max(peak_samples_, current_samples_ + result_samples_);
+  if (current_samples_ + result_samples_ > settings_.max_samples) {
+    return Status::ResourceExhausted(
+        "query processing would load too many samples into memory in query execution");
+  }
+  return Status::OK();
+}
+
+Status Evaluator::AddResultSamples(int64_t n) {
+  result_samples_ += n;
+  return CountSamples(0);
+}
+
+Result<Value> Evaluator::Eval(const Node& n, int64_t ts) {
+  if (&n == &root_) current_samples_ = 0;
+  VIGIL_RETURN_IF_ERROR(CheckInterrupt());
+  switch (n.kind) {
+    case NodeKind::kNumber: return ScalarValue(ts, n.number);
+    case NodeKind::kString: {
+      Value v;
+      v.type = ValueType::kString;
+      v.string = n.text;
+      v.string_t = ts;
+      return v;
+    }
+    case NodeKind::kParen: return Eval(*n.children[0], ts);
+    case NodeKind::kVectorSelector: return EvalVectorSelector(n, ts);
+    case NodeKind::kMatrixSelector: return EvalMatrixSelector(n, ts);
+    case NodeKind::kSubquery: return EvalSubquery(n, ts);
+    case NodeKind::kUnary: return EvalUnary(n, ts);
+    case NodeKind::kBinary: return EvalBinary(n, ts);
+    case NodeKind::kCall: return EvalCall(n, ts);
+    case NodeKind::kAggregate: return EvalAggregate(n, ts);
+  }
+  return Status::Internal("unknown node kind");
+}
+
+// The newest sample within the lookback window, unless it is a stale marker.
+Result<Value> Evaluator::EvalVectorSelector(const Node& n, int64_t ts) {
+  const int64_t ref = EffectiveTime(n.time, ts) - n.time.offset_ms;
+  Vector out;
+  for (const auto& s : data_[&n]) {
+    auto it = std::upper_bound(s.points.begin(), s.points.end(), ref,
+                               [](int64_t t, const Point& p) { return t < p.t; });
+    if (it == s.points.begin()) continue;
+    const Point& p = *(it - 1);
+    if (p.t < ref - settings_.lookback_ms || storage::IsStaleNaN(p.v)) continue;
+    out.push_back(Sample{s.labels, p});
+  }
+  VIGIL_RETURN_IF_ERROR(CountSamples(static_cast<int64_t>(out.size())));
+  return VectorValue(std::move(out));
+}
+
+Result<Value> Evaluator::EvalMatrixSelector(const Node& n, int64_t ts) {
+  const Node& vs = *n.children[0];
+  const int64_t ref = EffectiveTime(vs.time, ts) - vs.time.offset_ms;
+  const int64_t lo = ref - n.range_ms;
+  Matrix out;
+  int64_t count = 0;
+  for (const auto& s : data_[&vs]) {
+    auto it = std::lower_bound(s.points.begin(), s.points.end(), lo,
+                               [](const Point& p, int64_t t) { return p.t < t; });
+    Series series{s.labels, {}};
+    for (; it != s.points.end() && it->t <= ref; ++it) {
+      if (!storage::IsStaleNaN(it->v)) series.points.push_back(*it);
+    }
+    if (series.points.empty()) continue;
+    count += static_cast<int64_t>(series.points.size());
+    out.push_back(std::move(series));
+  }
+  VIGIL_RETURN_IF_ERROR(CountSamples(count));
+  return MatrixValue(std::move(out));
+}
+
+// Evaluates the inner expression at every multiple of the step inside the
+// subquery's window, so results do not depend on the outer query's start.
+Result<Value> Evaluator::EvalSubquery(const Node& n, int64_t ts) {
+  const int64_t end = EffectiveTime(n.time, ts) - n.time.offset_ms;
+  const int64_t start = end - n.range_ms;
+  const int64_t step = n.step_ms > 0 ? n.step_ms : settings_.default_subquery_step_ms;
+  int64_t t = step * (start / step);
+  if (t < start) t += step;
+  std::map<Labels, size_t> index;
+  Matrix out;
+  auto& cache = subquery_cache_[&n];
+  int64_t count = 0;
+  for (; t <= end; t += step) {
+    auto cached = cache.find(t);
+    if (cached == cache.end()) {
+      auto v = Eval(*n.children[0], t);
+      if (!v.ok()) return v.status();
+      cached = cache.emplace(t, std::move(v->vector)).first;
+    }
+    for (const auto& s : cached->second) {
+      auto [it, inserted] = index.try_emplace(s.metric, out.size());
+      if (inserted) out.push_back(Series{s.metric, {}});
+      out[it->second].points.push_back(Point{t, s.point.v});
+      ++count;
+    }
+  }
+  // Old inner steps will not be needed by later (increasing) outer steps.
+  cache.erase(cache.begin(), cache.lower_bound(start - n.range_ms));
+  VIGIL_RETURN_IF_ERROR(CountSamples(count));
+  return MatrixValue(std::move(out));
+}
+
+Result<Value> Evaluator::EvalUnary(const Node& n, int64_t ts) {
+  auto v = Eval(*n.children[0], ts);
+  if (!v.ok() || n.op != Op::kSub) return v;
+  if (v->type == ValueType::kScalar) return ScalarValue(ts, -v->scalar.v);
+  for (auto& s : v->vector) {
+    s.metric = DropMetricName(s.metric);
+    s.point = Point{ts, -s.point.v};
+  }
+  return v;
+}
+
+Result<Value> Evaluator::EvalBinary(const Node& n, int64_t ts) {
+  auto lhs = Eval(*n.children[0], ts);
+  if (!lhs.ok()) return lhs;
+  auto rhs = Eval(*n.children[1], ts);
+  if (!rhs.ok()) return rhs;
+  auto out = ApplyBinary(n, std::move(*lhs), std::move(*rhs), ts);
+  if (out.ok() && out->type == ValueType::kVector) {
+    VIGIL_RETURN_IF_ERROR(CheckUniqueLabelsets(out->vector));
+  }
+  return out;
+}
+
+Result<Value> Evaluator::EvalCall(const Node& n, int64_t ts) {
+  std::vector<Value> args;
+  args.reserve(n.children.size());
+  FunctionCall call{std::span<Value>(), n, ts};
+  for (const auto& child : n.children) {
+    const Node& arg = Unwrap(*child);
+    if (arg.kind == NodeKind::kMatrixSelector || arg.kind == NodeKind::kSubquery) {
+      const TimeModifiers& mods = arg.kind == NodeKind::kSubquery ? arg.time : arg.children[0]->time;
+      call.window_end = EffectiveTime(mods, ts) - mods.offset_ms;
+      call.window_start = call.window_end - arg.range_ms;
+      call.range_seconds = static_cast<double>(arg.range_ms) / 1000;
+    }
+    auto v = Eval(arg, ts);
+    if (!v.ok()) return v;
+    args.push_back(std::move(*v));
+  }
+  call.args = std::span<Value>(args);
+  auto out = n.func->impl(call);
+  if (!out.ok()) return out.status();
+  if (n.func->return_type == ValueType::kScalar) {
+    return ScalarValue(ts, out->empty() ? NAN : (*out)[0].point.v);
+  }
+  VIGIL_RETURN_IF_ERROR(CheckUniqueLabelsets(*out));
+  VIGIL_RETURN_IF_ERROR(CountSamples(static_cast<int64_t>(out->size())));
+  return VectorValue(std::move(*out));
+}
+
+Result<Value> Evaluator::EvalAggregate(const Node& n, int64_t ts) {
+  Value param;
+  if (const Node* p = n.Param()) {
+    auto v = Eval(*p, ts);
+    if (!v.ok()) return v;
+    param = std::move(*v);
+  }
+  auto input = Eval(*n.children[0], ts);
+  if (!input.ok()) return input;
+  auto out = ApplyAggregation(n, std::move(input->vector), param, ts);
+  if (!out.ok()) return out.status();
+  VIGIL_RETURN_IF_ERROR(CountSamples(static_cast<int64_t>(out->size())));
+  return VectorValue(std::move(*out));
+}
+
+}  // namespace vigil::promql

@@ -1,0 +1,83 @@
+// The Evaluator computes a parsed expression at given evaluation times.
+// Range queries evaluate the expression at every step; the selectors' data is
+// read from storage once up front (Load), so a step costs only in-memory work.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <unordered_map>
+#include <vector>
+
+#include "promql/ast.h"
+#include "promql/engine.h"
+#include "storage/storage.h"
+
+namespace vigil::promql {
+
+struct EvalSettings {
+  int64_t start_ms = 0;  // query start, for @ start()
+  int64_t end_ms = 0;    // query end, for @ end()
+  int64_t lookback_ms = 5 * 60 * 1000;
+  int64_t default_subquery_step_ms = 60 * 1000;
+  int64_t max_samples = 50'000'000;
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  const std::atomic<bool>* cancelled = nullptr;
+};
+
+class Evaluator {
+ public:
+  Evaluator(const Node& root, EvalSettings settings);
+
+  // Selects every series the expression can touch over the query's range.
+  Status Load(storage::Querier& querier);
+
+  // The value of `node` at time `ts` (ms).
+  Result<Value> Eval(const Node& node, int64_t ts);
+
+  // Counts samples a range query keeps in its result; fails past max_samples.
+  Status AddResultSamples(int64_t n);
+  // Fails with a timeout or cancellation status when the query must stop.
+  Status CheckInterrupt() const;
+
+  int64_t total_samples_loaded() const { return samples_loaded_; }
+  int64_t peak_samples() const { return peak_samples_; }
+
+ private:
+  struct LoadedSeries {
+    Labels labels;
+    std::vector<Point> points;  // stale markers kept: they end a series
+  };
+  struct Window {
+    int64_t mint;
+    int64_t maxt;
+  };
+
+  void CollectWindows(const Node& n, int64_t mint, int64_t maxt);
+  void AddWindow(const Node& selector, int64_t mint, int64_t maxt);
+  int64_t EffectiveTime(const TimeModifiers& mods, int64_t ts) const;
+
+  Result<Value> EvalVectorSelector(const Node& n, int64_t ts);
+  Result<Value> EvalMatrixSelector(const Node& n, int64_t ts);
+  Result<Value> EvalSubquery(const Node& n, int64_t ts);
+  Result<Value> EvalUnary(const Node& n, int64_t ts);
+  Result<Value> EvalBinary(const Node& n, int64_t ts);
+  Result<Value> EvalCall(const Node& n, int64_t ts);
+  Result<Value> EvalAggregate(const Node& n, int64_t ts);
+  Status CountSamples(int64_t n);
+
+  const Node& root_;
+  EvalSettings settings_;
+  std::unordered_map<const Node*, Window> windows_;
+  std::unordered_map<const Node*, std::vector<LoadedSeries>> data_;
+  // Inner results of subqueries by evaluation time: a range query's
+  // overlapping windows evaluate each inner step once, as Prometheus does.
+  std::unordered_map<const Node*, std::map<int64_t, Vector>> subquery_cache_;
+  int64_t samples_loaded_ = 0;
+  int64_t current_samples_ = 0;
+  int64_t result_samples_ = 0;
+  int64_t peak_samples_ = 0;
+  mutable int interrupt_counter_ = 0;
+};
+
+}  // namespace vigil::promql

@@ -2,6 +2,7 @@
 // loopback target and check what a person would see. Saves a screenshot of each page.
 //
 //   node ui_pages_test.mjs --backend vigil --binary build/src/vigil --node-modules DIR --screenshots DIR
+//        [--route-prefix /vigil]
 //   node ui_pages_test.mjs --backend prometheus --binary /usr/bin/prometheus --dist DIR ...
 //
 // Exit codes: 0 all passed, 1 a test failed, 77 skipped (no Chromium, no binary, or a
@@ -183,7 +184,7 @@ function defineTests(ctx) {
 
 async function startBackend(args, targetAddress) {
   if (args.backend === 'prometheus') return startPrometheusWithUi(args.binary, args.dist, targetAddress);
-  return startVigil(args.binary, targetAddress);
+  return startVigil(args.binary, targetAddress, args['route-prefix'] || '');
 }
 
 async function runAll(args) {
@@ -222,7 +223,7 @@ async function runAll(args) {
         await page.close();
       }
     }
-    console.log(`${backend.name} UI: ${passed} passed, ${failed} failed`);
+    console.log(`${backend.name} UI at ${backend.baseUrl}: ${passed} passed, ${failed} failed`);
     return failed === 0 ? 0 : 1;
   } finally {
     for (const fn of cleanup) await fn();

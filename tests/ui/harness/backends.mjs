@@ -88,12 +88,14 @@ async function waitScraped(baseUrl, proc) {
   }, 30000);
 }
 
-export async function startVigil(binary, targetAddress) {
+// routePrefix: '' or e.g. '/vigil' (passed as --web.route-prefix).
+export async function startVigil(binary, targetAddress, routePrefix = '') {
   const proc = await startProcess(binary, ({ configPath, dataDir, port }) => [
     `--config.file=${configPath}`, `--storage.tsdb.path=${dataDir}`,
     `--web.listen-address=127.0.0.1:${port}`,
+    ...(routePrefix ? [`--web.route-prefix=${routePrefix}`] : []),
   ], targetAddress);
-  const baseUrl = `http://127.0.0.1:${proc.port}`;
+  const baseUrl = `http://127.0.0.1:${proc.port}${routePrefix}`;
   try {
     await waitScraped(baseUrl, proc);
   } catch (err) {

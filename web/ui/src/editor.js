@@ -1,7 +1,7 @@
 // The PromQL editor: CodeMirror 6 with @prometheus-io/codemirror-promql for parsing,
 // syntax highlighting, linting and autocompletion of metric names, label names/values
 // and functions (fetched from this server's /api/v1 endpoints).
-import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap } from '@codemirror/autocomplete';
+import { autocompletion, closeBrackets, closeBracketsKeymap } from '@codemirror/autocomplete';
 import { defaultKeymap, history, historyKeymap, insertNewlineAndIndent } from '@codemirror/commands';
 import { bracketMatching, HighlightStyle, syntaxHighlighting } from '@codemirror/language';
 import { lintKeymap } from '@codemirror/lint';
@@ -62,8 +62,8 @@ export function createPromqlEditor(parent, { doc = '', onExecute, onChange }) {
       placeholder('Expression (press Shift+Enter for newlines)'),
       EditorView.lineWrapping,
       editorTheme,
-      // Completion keys must win over Enter-to-execute while the popup is open.
-      Prec.highest(keymap.of(completionKeymap)),
+      // autocompletion() above installs its keymap at the same highest precedence and
+      // earlier, so Enter accepts an open completion before it executes the query.
       executeKeymap,
       keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, ...lintKeymap]),
       promql.asExtension(),

@@ -1,0 +1,196 @@
+// Exposition parsers: text format 0.0.4 and OpenMetrics 1.0, valid and hostile input.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "scraper/exposition_parser.h"
+#include "storage/storage.h"
+
+namespace vigil::scraper {
+namespace {
+
+struct Parsed {
+  std::vector<Labels> labels;
+  std::vector<double> values;
+  std::vector<std::optional<int64_t>> timestamps;
+  std::map<std::string, FamilyMetadata> metadata;
+};
+
+Result<Parsed> ParseAll(std::string_view body, ExpositionFormat format) {
+  ExpositionParser p(body, format);
+  Parsed out;
+  while (true) {
+    auto more = p.Next();
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    auto l = p.labels();
+    if (!l.ok()) return l.status();
+    out.labels.push_back(*l);
+    out.values.push_back(p.value());
+    out.timestamps.push_back(p.timestamp_ms());
+  }
+  out.metadata = p.metadata();
+  return out;
+}
+
+constexpr auto kText = ExpositionFormat::kPrometheusText;
+constexpr auto kOm = ExpositionFormat::kOpenMetrics;
+
+TEST(TextParser, ParsesSamplesLabelsTimestampsAndMetadata) {
+  auto r = ParseAll(
+      "# HELP http_requests_total The total.\\nSecond line \\\\ done\n"
+      "# TYPE http_requests_total counter\n"
+      "http_requests_total{method=\"post\",code=\"200\"} 1027 1395066363000\n"
+      "http_requests_total{method=\"post\",code=\"400\",} 3\n"
+      "\n"
+      "# a plain comment\n"
+      "  msdos_file_access_time_seconds{path=\"C:\\\\DIR\\\\FILE.TXT\",error=\"Cannot find \\\"x\\\"\\n\"} 1.458255915e9\n"
+      "metric_without_labels 12.47\n"
+      "metric_with_space {a=\"b\"}\t-Inf\n",
+      kText);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->labels.size(), 5u);
+  EXPECT_EQ(r->labels[0].ToString(), "http_requests_total{code=\"200\", method=\"post\"}");
+  EXPECT_EQ(r->timestamps[0], 1395066363000);
+  EXPECT_FALSE(r->timestamps[1].has_value());
+  EXPECT_EQ(r->labels[2].Get("path"), "C:\\DIR\\FILE.TXT");
+  EXPECT_EQ(r->labels[2].Get("error"), "Cannot find \"x\"\n");
+  EXPECT_DOUBLE_EQ(r->values[2], 1.458255915e9);
+  EXPECT_EQ(r->labels[4].Get("a"), "b");
+  EXPECT_TRUE(std::isinf(r->values[4]) && r->values[4] < 0);
+  EXPECT_EQ(r->metadata["http_requests_total"].type, "counter");
+  EXPECT_EQ(r->metadata["http_requests_total"].help, "The total.\nSecond line \\ done");
+}
+
+TEST(TextParser, AcceptsNaNAndInfSpellings) {
+  auto r = ParseAll("a NaN\nb +Inf\nc -inf\nd 1e-3\ne -0\n", kText);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(std::isnan(r->values[0]));
+  EXPECT_FALSE(storage::IsStaleNaN(r->values[0]));
+  EXPECT_TRUE(std::isinf(r->values[1]));
+  EXPECT_DOUBLE_EQ(r->values[3], 0.001);
+}
+
+TEST(TextParser, HistogramsAndSummariesAreplainSeries) {
+  auto r = ParseAll(
+      "# TYPE lat histogram\nlat_bucket{le=\"0.1\"} 1\nlat_bucket{le=\"+Inf\"} 3\nlat_sum 0.4\n"
+      "lat_count 3\n# TYPE s summary\ns{quantile=\"0.5\"} 1\ns_sum 2\ns_count 3\n",
+      kText);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->labels.size(), 7u);
+  EXPECT_EQ(r->labels[1].Get("le"), "+Inf");
+  EXPECT_EQ(r->metadata["lat"].type, "histogram");
+  EXPECT_EQ(r->metadata["s"].type, "summary");
+}
+
+TEST(TextParser, SeriesKeyIsRawText) {
+  ExpositionParser p("m{a=\"1\"} 2\n", kText);
+  ASSERT_TRUE(*p.Next());
+  EXPECT_EQ(p.series(), "m{a=\"1\"}");
+}
+
+struct BadCase {
+  const char* name;
+  const char* body;
+  int line;
+  const char* problem;
+};
+
+class MalformedText : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(MalformedText, FailsWithLineNumber) {
+  auto r = ParseAll(GetParam().body, kText);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("line " + std::to_string(GetParam().line) + ":"),
+            std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find(GetParam().problem), std::string::npos)
+      << r.status().message();
+}
+
+const BadCase kBadText[] = {
+    {"MissingValue", "ok 1\nmetric\n", 2, "expected value"},
+    {"BadValue", "m abc\n", 1, "invalid value"},
+    {"BadTimestamp", "m 1 12.5\n", 1, "invalid timestamp"},
+    {"TrailingGarbage", "m 1 2 3\n", 1, "expected timestamp or end of line"},
+    {"UnterminatedLabels", "m{a=\"b\" 1\n", 1, "expected comma"},
+    {"UnterminatedValue", "m{a=\"b} 1\n", 1, "unterminated label value"},
+    {"BadLabelName", "m{1a=\"b\"} 1\n", 1, "expected label name"},
+    {"NoEquals", "m{a \"b\"} 1\n", 1, "expected equal"},
+    {"UnquotedValue", "m{a=b} 1\n", 1, "expected label value"},
+    {"BadType", "# TYPE m gauges\n", 1, "invalid metric type"},
+    {"BadMetricName", "1m 1\n", 1, "expected metric name"},
+    {"DuplicateLabel", "m{a=\"1\",a=\"2\"} 1\n", 1, "is not unique"},
+    {"InvalidUtf8Value", "m{a=\"\xff\xfe\"} 1\n", 1, "invalid UTF-8"},
+    {"OverlongUtf8", "m{a=\"\xc0\xaf\"} 1\n", 1, "invalid UTF-8"},
+    {"InvalidUtf8Help", "# HELP m bad \xff\n", 1, "not a valid UTF8"},
+};
+
+INSTANTIATE_TEST_SUITE_P(Table, MalformedText, ::testing::ValuesIn(kBadText),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST(TextParser, HugeLine_ParsesWithoutCrashing) {
+  const std::string value(4 << 20, 'x');
+  auto r = ParseAll("m{a=\"" + value + "\"} 1\n", kText);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->labels[0].Get("a").size(), value.size());
+  auto bad = ParseAll(std::string(4 << 20, '{'), kText);
+  EXPECT_FALSE(bad.ok());
+}
+
+TEST(TextParser, DuplicateSeries_AreBothReported) {
+  // Deduplication is the scrape loop's job; the parser reports what it read.
+  auto r = ParseAll("m 1\nm 2\n", kText);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->labels.size(), 2u);
+}
+
+TEST(OpenMetricsParser, ParsesUnitsExemplarsAndSecondTimestamps) {
+  auto r = ParseAll(
+      "# TYPE req counter\n# UNIT req seconds\n# HELP req Requests.\n"
+      "req_total{path=\"/\"} 10 1520879607.789 # {trace_id=\"abc\"} 1 1520879607.7\n"
+      "req_created 1520879607.0\n"
+      "# TYPE h histogram\nh_bucket{le=\"1\"} 2 # {id=\"x\"} 0.5\nh_bucket{le=\"+Inf\"} 3\n"
+      "# EOF\n",
+      kOm);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->labels.size(), 4u);
+  EXPECT_EQ(r->timestamps[0], 1520879607789);
+  EXPECT_EQ(r->values[2], 2);
+  EXPECT_EQ(r->metadata["req"].unit, "seconds");
+  EXPECT_EQ(r->metadata["req"].help, "Requests.");
+}
+
+TEST(OpenMetricsParser, RequiresEof) {
+  auto r = ParseAll("m 1\n", kOm);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("# EOF"), std::string::npos);
+}
+
+TEST(OpenMetricsParser, RejectsDataAfterEof) {
+  auto r = ParseAll("m 1\n# EOF\nn 2\n", kOm);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("line 3: unexpected data after # EOF"), std::string::npos);
+}
+
+TEST(OpenMetricsParser, RejectsBlankLinesAndUnknownComments) {
+  EXPECT_FALSE(ParseAll("m 1\n\n# EOF\n", kOm).ok());
+  EXPECT_FALSE(ParseAll("# random comment\n# EOF\n", kOm).ok());
+  EXPECT_FALSE(ParseAll("# TYPE m untyped\n# EOF\n", kOm).ok());
+}
+
+TEST(ExpositionFormat, ChosenFromContentType) {
+  EXPECT_EQ(FormatFromContentType("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+            kOm);
+  EXPECT_EQ(FormatFromContentType("text/plain; version=0.0.4"), kText);
+  EXPECT_EQ(FormatFromContentType(""), kText);
+}
+
+TEST(Utf8, ValidatesLikeGo) {
+  EXPECT_TRUE(IsValidUtf8("héllo ✓ 𝄞"));
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // > U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xe2\x82"));  // truncated
+}
+
+}  // namespace
+}  // namespace vigil::scraper

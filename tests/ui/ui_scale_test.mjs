@@ -13,7 +13,10 @@ const TARGETS = 10000;
 const POOLS = 10;
 const SERIES = 1000;
 // Budgets (ms) on a 2-core CI machine, generous enough not to flake; figures are in README.
-const BUDGET_MS = { targetsLoad: 5000, poolExpand: 5000, filter: 5000, graph: 8000, table: 5000 };
+const BUDGET_MS = {
+  targetsLoad: 5000, poolExpand: 5000, filter: 5000, expandAll: 5000, jumpToLastTarget: 5000,
+  serviceDiscoveryLoad: 5000, graph: 8000, table: 5000,
+};
 
 function target(i) {
   const pool = `pool-${i % POOLS}`;
@@ -77,12 +80,31 @@ async function measure(page, base) {
   });
   figures.poolExpand = await timed(async () => {
     await page.locator('.pool-header').first().click();
-    await page.locator('.targets-table tbody tr').nth(TARGETS / POOLS - 1).waitFor({ timeout: 30000 });
+    await page.locator('.targets-table tbody tr', { hasText: '10.0.0.0:9100' }).waitFor({ timeout: 30000 });
   });
   figures.filter = await timed(async () => {
-    await page.locator('.filter-input').fill('10.0.1.');  // targets 256..511
-    await page.waitForFunction(() => document.querySelectorAll('.targets-table tbody tr').length === 256,
-      null, { timeout: 30000 });
+    await page.locator('.filter-input').fill('10.0.1.');  // targets 256..511, 26 in pool-0
+    await page.locator('.pool-header', { hasText: 'pool-0 (26/26 up)' }).waitFor({ timeout: 30000 });
+    await page.locator('.targets-table tbody tr', { hasText: '10.0.1.4:9100' }).waitFor({ timeout: 30000 });
+  });
+  figures.expandAll = await timed(async () => {
+    await page.locator('.filter-input').fill('');
+    await page.waitForFunction((n) => document.querySelectorAll('.pool-header').length === n, POOLS);
+    await page.locator('button', { hasText: 'Expand all' }).click();
+    await page.locator('.targets-table tbody tr', { hasText: '10.0.0.0:9100' }).waitFor({ timeout: 30000 });
+  });
+  figures.jumpToLastTarget = await timed(async () => {
+    const last = `10.0.${(TARGETS - 1) >> 8}.${(TARGETS - 1) & 255}:9100`;
+    for (let i = 0; i < 20; i++) {  // End key: rows near the bottom get built, heights settle
+      await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+      await page.waitForTimeout(50);
+      if (await page.locator('.targets-table tbody tr', { hasText: last }).count() > 0) break;
+    }
+    await page.locator('.targets-table tbody tr', { hasText: last }).waitFor({ timeout: 30000 });
+  });
+  figures.serviceDiscoveryLoad = await timed(async () => {
+    await page.goto(`${base}/service-discovery`);
+    await page.locator('.sd-table tbody tr td.labels').first().waitFor({ timeout: 30000 });
   });
   figures.graph = await timed(async () => {
     await page.goto(`${base}/graph?g0.expr=node_cpu_seconds_total&g0.tab=0&g0.range_input=1h`);

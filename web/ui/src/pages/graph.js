@@ -72,11 +72,14 @@ class Panel {
       onchange: () => { this.state.stacked = this.stackedInput.checked; this.execute(); },
     });
     const rangeButton = (text, dir) => h('button', { class: 'btn btn-light', onclick: () => this.stepRange(dir) }, text);
+    const endButton = (text, dir, title) =>
+      h('button', { class: 'btn btn-light', title, onclick: () => this.shiftEnd(dir) }, text);
     this.chartEl = h('div', { class: 'chart' });
     this.graphPane = h('div', { class: 'tab-pane' },
       h('div', { class: 'controls' },
         rangeButton('\u2212', -1), this.rangeInput, rangeButton('+', 1),
-        h('label', {}, ' End (UTC) '), this.endInput,
+        h('label', {}, ' End (UTC) '), endButton('\u00ab', -1, 'Back by half the range'), this.endInput,
+        endButton('\u00bb', 1, 'Forward by half the range'),
         h('label', {}, ' Res. '), this.stepInput,
         h('label', { class: 'check' }, this.stackedInput, ' stacked')),
       this.chartEl);
@@ -110,6 +113,16 @@ class Panel {
   stepRange(direction) {
     const current = parseDuration(this.state.range_input) ?? 3600e3;
     this.setRange(formatDuration(nextRange(current, direction)));
+  }
+
+  // Moves the end time by half the range (Prometheus's << and >> buttons).
+  shiftEnd(direction) {
+    const rangeMs = parseDuration(this.state.range_input) ?? 3600e3;
+    const endMs = parseTimeInput(this.state.end_input) ?? Date.now();
+    const shifted = endMs + (direction * rangeMs) / 2;
+    this.state.end_input = shifted >= Date.now() ? '' : formatTimeInput(shifted);
+    this.endInput.value = this.state.end_input;
+    this.execute();
   }
 
   showMessages(nodes) {

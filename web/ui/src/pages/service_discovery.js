@@ -2,6 +2,7 @@
 // relabeling next to the labels it kept (or "Dropped").
 import { apiGet } from '../api.js';
 import { alertBox, escapeHtml, h, labelBadgesHtml } from '../dom.js';
+import { LazyRowFiller, lazyBodiesHtml } from '../lazy_rows.js';
 
 // Groups active and dropped targets by pool. Dropped targets carry no pool name in the
 // 2.42 API, so like Prometheus we use their discovered "job" label.
@@ -17,6 +18,11 @@ function groupByPool(active, dropped) {
   return pools;
 }
 
+function entryRowHtml(entry) {
+  return `<tr><td class="labels">${labelBadgesHtml(entry.discovered)}</td>` +
+    `<td class="labels">${entry.labels ? labelBadgesHtml(entry.labels) : '<span class="dropped">Dropped</span>'}</td></tr>`;
+}
+
 export async function renderServiceDiscoveryPage(root) {
   root.append(h('h1', {}, 'Service Discovery'));
   try {
@@ -28,16 +34,16 @@ export async function renderServiceDiscoveryPage(root) {
     }
     const summary = [...pools].map(([pool, p]) =>
       `<li><a href="#pool-${encodeURIComponent(pool)}">${escapeHtml(pool)}</a> (${p.active} / ${p.entries.length} active targets)</li>`);
-    const sections = [...pools].map(([pool, p]) => {
-      const rows = p.entries.map((e) => `<tr><td class="labels">${labelBadgesHtml(e.discovered)}</td>` +
-        `<td class="labels">${e.labels ? labelBadgesHtml(e.labels) : '<span class="dropped">Dropped</span>'}</td></tr>`);
-      return `<section class="pool" id="pool-${encodeURIComponent(pool)}"><h3>${escapeHtml(pool)}</h3>` +
-        '<table class="table sd-table"><thead><tr><th>Discovered Labels</th><th>Target Labels</th></tr></thead>' +
-        `<tbody>${rows.join('')}</tbody></table></section>`;
-    });
+    const poolEntries = [...pools].map(([, p]) => p.entries);
+    const sections = [...pools].map(([pool, p], index) =>
+      `<section class="pool" id="pool-${encodeURIComponent(pool)}"><h3>${escapeHtml(pool)}</h3>` +
+      '<table class="table sd-table"><thead><tr><th>Discovered Labels</th><th>Target Labels</th></tr></thead>' +
+      `${lazyBodiesHtml(index, p.entries.length, 2)}</table></section>`);
     const body = h('div');
     body.innerHTML = `<ul class="pool-list">${summary.join('')}</ul>${sections.join('')}`;
     root.append(body);
+    new LazyRowFiller((key, start, end) => poolEntries[key].slice(start, end).map(entryRowHtml).join(''))
+      .observe(body);
   } catch (err) {
     root.append(alertBox('error', `Error fetching service discovery: ${err.message}`));
   }

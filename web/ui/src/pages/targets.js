@@ -2,6 +2,7 @@
 // scrape, scrape duration and error; filterable by health and by free text.
 import { apiGet } from '../api.js';
 import { alertBox, escapeHtml, formatAgo, formatSeconds, h, labelBadgesHtml } from '../dom.js';
+import { LazyRowFiller, lazyBodiesHtml } from '../lazy_rows.js';
 
 const HEALTHS = ['up', 'down', 'unknown'];
 
@@ -25,16 +26,16 @@ function targetRowHtml(t, now) {
     `<td class="error">${error}</td></tr>`;
 }
 
-function poolHtml(pool, targets, collapsed, now) {
+// A pool's header and, unless collapsed, its table; rows are filled in lazily.
+function poolHtml(poolIndex, pool, targets, collapsed) {
   const up = targets.filter((t) => t.health === 'up').length;
   const header = `<h3 class="pool-header" data-pool="${escapeHtml(pool)}">` +
     `<span class="toggle">${collapsed ? '\u25b6' : '\u25bc'}</span> ${escapeHtml(pool)} ` +
     `<span class="pool-count ${up === targets.length ? 'all-up' : 'some-down'}">(${up}/${targets.length} up)</span></h3>`;
   if (collapsed) return `<section class="pool">${header}</section>`;
-  const rows = targets.map((t) => targetRowHtml(t, now)).join('');
   return `<section class="pool">${header}<table class="table targets-table"><thead><tr>` +
     '<th>Endpoint</th><th>State</th><th>Labels</th><th>Last Scrape</th><th>Scrape Duration</th><th>Error</th>' +
-    `</tr></thead><tbody>${rows}</tbody></table></section>`;
+    `</tr></thead>${lazyBodiesHtml(poolIndex, targets.length, 6)}</table></section>`;
 }
 
 function groupByPool(targets) {
@@ -59,20 +60,35 @@ export async function renderTargetsPage(root) {
       type: 'checkbox', checked: true, name: `health-${health}`,
       onchange: (e) => { if (e.target.checked) view.health.add(health); else view.health.delete(health); draw(); },
     }), ` ${health === 'up' ? 'Up' : health === 'down' ? 'Down' : 'Unknown'}`));
-  root.append(h('h1', {}, 'Targets'),
-    h('div', { class: 'controls' }, textInput, ...healthBoxes), listEl);
-
   let pools = new Map();
-  function draw() {
+  const setAllCollapsed = (collapsed) => {
+    for (const pool of pools.keys()) view.collapsed.set(pool, collapsed);
+    draw();
+  };
+  root.append(h('h1', {}, 'Targets'),
+    h('div', { class: 'controls' }, textInput, ...healthBoxes,
+      h('button', { class: 'btn btn-light', onclick: () => setAllCollapsed(true) }, 'Collapse all'),
+      h('button', { class: 'btn btn-light', onclick: () => setAllCollapsed(false) }, 'Expand all')),
+    listEl);
+
+  // The targets of each drawn pool, indexed like the lazy row chunks' keys.
+  let shownPools = [];
+  const filler = new LazyRowFiller((key, start, end) => {
     const now = Date.now();
+    return shownPools[key].slice(start, end).map((t) => targetRowHtml(t, now)).join('');
+  });
+  function draw() {
     const html = [];
+    shownPools = [];
     for (const [pool, targets] of pools) {
       const shown = targets.filter((t) => view.health.has(t.health || 'unknown') && targetMatchesText(t, view.text));
       if (shown.length === 0) continue;
       const collapsed = view.collapsed.has(pool) ? view.collapsed.get(pool) : shown.length > COLLAPSE_ABOVE;
-      html.push(poolHtml(pool, shown, collapsed, now));
+      html.push(poolHtml(shownPools.length, pool, shown, collapsed));
+      shownPools.push(shown);
     }
     listEl.innerHTML = html.length ? html.join('') : '<div class="alert alert-info">No targets match.</div>';
+    filler.observe(listEl);
   }
   listEl.addEventListener('click', (event) => {
     const header = event.target.closest('.pool-header');

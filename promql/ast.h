@@ -113,6 +113,7 @@ struct Node {
   int64_t step_ms = 0;                    // kSubquery
   Op op = Op::kNone;                      // kUnary, kBinary, kAggregate
   bool return_bool = false;               // kBinary
+  size_t op_pos = 0;                      // kBinary: offset of the operator
   VectorMatching matching;                // kBinary (between two vectors)
   const FunctionDef* func = nullptr;      // kCall
   std::vector<std::string> grouping;      // kAggregate

@@ -98,16 +98,30 @@ class Lexer {
  public:
   explicit Lexer(std::string_view q) : q_(q) {}
 
-  Result<std::vector<Token>> Run() {
+  std::vector<Token> Run() {
     std::vector<Token> tokens;
     while (true) {
       SkipSpaceAndComments();
       if (i_ >= q_.size()) break;
       Token t;
       t.pos = i_;
-      Status s = Next(&t);
-      if (!s.ok()) return s;
+      if (!Next(&t) || !Nesting(t)) {
+        tokens.push_back(std::move(error_));
+        break;
+      }
       tokens.push_back(std::move(t));
+    }
+    if (tokens.empty() || tokens.back().kind != TokenKind::kError) {
+      if (braces_ > 0) {
+        Error(q_.size(), "unexpected end of input inside braces");
+        tokens.push_back(std::move(error_));
+      } else if (brackets_ > 0) {
+        Error(q_.size(), "unclosed left bracket");
+        tokens.push_back(std::move(error_));
+      } else if (parens_ > 0) {
+        Error(q_.size(), "unclosed left parenthesis");
+        tokens.push_back(std::move(error_));
+      }
     }
     tokens.push_back(Token{TokenKind::kEnd, "", q_.size()});
     return tokens;
@@ -127,8 +141,35 @@ class Lexer {
     }
   }
 
-  Status Error(size_t pos, const std::string& msg) const {
-    return Status::InvalidArgument(PositionPrefix(q_, pos) + " parse error: " + msg);
+  // Records a lexical error; returns false so callers can `return Error(...)`.
+  bool Error(size_t pos, const std::string& msg) {
+    error_ = Token{TokenKind::kError, msg, pos};
+    return false;
+  }
+
+  // Tracks (), [] and {} as Prometheus's lexer does, for its error messages.
+  bool Nesting(const Token& t) {
+    switch (t.kind) {
+      case TokenKind::kLeftParen: ++parens_; return true;
+      case TokenKind::kRightParen:
+        if (parens_ == 0) return Error(t.pos + 1, "unexpected right parenthesis ')'");
+        --parens_;
+        return true;
+      case TokenKind::kLeftBracket: ++brackets_; return true;
+      case TokenKind::kRightBracket:
+        if (brackets_ == 0) return Error(t.pos, "unexpected right bracket ']'");
+        --brackets_;
+        return true;
+      case TokenKind::kLeftBrace:
+        if (braces_ > 0) return Error(t.pos, "unexpected left brace '{' inside braces");
+        ++braces_;
+        return true;
+      case TokenKind::kRightBrace:
+        if (braces_ == 0) return Error(t.pos, "unexpected character: '}'");
+        --braces_;
+        return true;
+      default: return true;
+    }
   }
 
   bool Accept(char c) {
@@ -139,13 +180,13 @@ class Lexer {
     return false;
   }
 
-  Status Next(Token* t) {
+  bool Next(Token* t) {
     const char c = q_[i_];
     if (IsWordStart(c)) {
       while (i_ < q_.size() && IsWordChar(q_[i_])) ++i_;
       t->kind = TokenKind::kIdentifier;
       t->text = std::string(q_.substr(t->pos, i_ - t->pos));
-      return Status::OK();
+      return true;
     }
     if (IsDigit(c) || (c == '.' && i_ + 1 < q_.size() && IsDigit(q_[i_ + 1]))) {
       return NumberOrDuration(t);
@@ -155,11 +196,11 @@ class Lexer {
   }
 
   // A number, unless followed by letters, in which case a duration like 1h30m.
-  Status NumberOrDuration(Token* t) {
+  bool NumberOrDuration(Token* t) {
     if (ScanNumber()) {
       t->kind = TokenKind::kNumber;
       t->text = std::string(q_.substr(t->pos, i_ - t->pos));
-      return Status::OK();
+      return true;
     }
     i_ = t->pos;
     while (i_ < q_.size() && (IsAlnum(q_[i_]) || q_[i_] == '.')) ++i_;
@@ -170,7 +211,7 @@ class Lexer {
         return Error(t->pos, "bad number or duration syntax: \"" + t->text + "\"");
       }
     }
-    return Status::OK();
+    return true;
   }
 
   bool ScanNumber() {
@@ -195,7 +236,7 @@ class Lexer {
     return i_ >= q_.size() || !IsAlnum(q_[i_]);
   }
 
-  Status QuotedString(Token* t) {
+  bool QuotedString(Token* t) {
     const char quote = q_[i_++];
     while (true) {
       if (i_ >= q_.size() || (quote != '`' && q_[i_] == '\n')) {
@@ -209,10 +250,10 @@ class Lexer {
       return Error(t->pos, "invalid syntax");
     }
     t->kind = TokenKind::kString;
-    return Status::OK();
+    return true;
   }
 
-  Status Punctuation(Token* t) {
+  bool Punctuation(Token* t) {
     const char c = q_[i_++];
     TokenKind k;
     switch (c) {
@@ -251,7 +292,7 @@ class Lexer {
     }
     t->kind = k;
     t->text = std::string(q_.substr(t->pos, i_ - t->pos));
-    return Status::OK();
+    return true;
   }
 
   std::string DescribeChar() const {
@@ -261,11 +302,15 @@ class Lexer {
 
   std::string_view q_;
   size_t i_ = 0;
+  int parens_ = 0;
+  int brackets_ = 0;
+  int braces_ = 0;
+  Token error_;
 };
 
 }  // namespace
 
-Result<std::vector<Token>> Lex(std::string_view query) { return Lexer(query).Run(); }
+std::vector<Token> Lex(std::string_view query) { return Lexer(query).Run(); }
 
 std::string PositionPrefix(std::string_view query, size_t pos) {
   if (pos > query.size()) return "invalid position:";
@@ -280,13 +325,47 @@ std::string PositionPrefix(std::string_view query, size_t pos) {
   return std::to_string(line) + ":" + std::to_string(static_cast<long>(pos) - last_break) + ":";
 }
 
+namespace {
+
+// Keywords print as Prometheus's item types do: <op:and>, <aggr:sum>, <by>.
+std::string DescribeWord(const std::string& word) {
+  std::string lowered = word;
+  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  static const std::string_view kOps[] = {"and", "or", "unless", "atan2"};
+  static const std::string_view kAggrs[] = {"sum",    "avg",    "count", "min",     "max",
+                                            "group",  "stddev", "stdvar", "topk",   "bottomk",
+                                            "count_values", "quantile"};
+  static const std::string_view kKeywords[] = {"bool", "by", "without", "on", "ignoring",
+                                               "group_left", "group_right", "offset"};
+  for (auto k : kOps) {
+    if (k == lowered) return "<op:" + word + ">";
+  }
+  for (auto k : kAggrs) {
+    if (k == lowered) return "<aggr:" + word + ">";
+  }
+  for (auto k : kKeywords) {
+    if (k == lowered) return "<" + word + ">";
+  }
+  return "identifier \"" + word + "\"";
+}
+
+}  // namespace
+
 std::string DescribeToken(const Token& token) {
   switch (token.kind) {
     case TokenKind::kEnd: return "end of input";
-    case TokenKind::kIdentifier: return "identifier \"" + token.text + "\"";
+    case TokenKind::kError: return token.text;
+    case TokenKind::kIdentifier: return DescribeWord(token.text);
     case TokenKind::kNumber: return "number \"" + token.text + "\"";
     case TokenKind::kDuration: return "duration \"" + token.text + "\"";
-    case TokenKind::kString: return "string \"" + token.text + "\"";
+    case TokenKind::kString: {
+      std::string quoted = "\\\"";
+      for (char c : token.text) {
+        if (c == '"' || c == '\\') quoted += '\\';
+        quoted += c;
+      }
+      return "string \"" + quoted + "\\\"\"";
+    }
     case TokenKind::kAdd:
     case TokenKind::kSub:
     case TokenKind::kMul:

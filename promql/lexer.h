@@ -13,6 +13,7 @@ namespace vigil::promql {
 
 enum class TokenKind {
   kEnd,         // end of input
+  kError,       // a lexical error; text holds the message
   kIdentifier,  // [a-zA-Z_][a-zA-Z0-9_:]*
   kNumber,      // 1, 1.5e3, 0x1f, .5
   kDuration,    // 5m, 1h30m
@@ -49,9 +50,10 @@ struct Token {
   size_t pos = 0;    // byte offset in the query
 };
 
-// Tokenizes the whole query; a lexical error becomes a kInvalidArgument
-// "<line>:<col>: parse error: ..." status.
-Result<std::vector<Token>> Lex(std::string_view query);
+// Tokenizes the whole query. A lexical error becomes a kError token (followed
+// by kEnd) so that the parser reports earlier syntax errors first, as
+// Prometheus's streaming lexer does.
+std::vector<Token> Lex(std::string_view query);
 
 // How error messages name a token: `identifier "foo"`, `"("`, `end of input`.
 std::string DescribeToken(const Token& token);

@@ -36,17 +36,6 @@ std::optional<Op> AggregationOp(std::string_view lowered) {
   return std::nullopt;
 }
 
-// Words that are keywords wherever an expression is expected.
-bool IsReservedWord(std::string_view lowered) {
-  static const std::string_view kWords[] = {"and",    "or",         "unless",      "atan2",
-                                            "bool",   "by",         "without",     "on",
-                                            "ignoring", "group_left", "group_right", "offset"};
-  for (auto w : kWords) {
-    if (w == lowered) return true;
-  }
-  return false;
-}
-
 class Parser {
  public:
   Parser(std::string_view query, std::vector<Token> tokens)
@@ -82,6 +71,7 @@ class Parser {
     }
   }
   void Unexpected(const Token& t, const std::string& context) {
+    if (t.kind == TokenKind::kError) return Fail(t.pos, t.text);
     std::string msg = "unexpected " + DescribeToken(t);
     if (!context.empty()) msg += " " + context;
     Fail(t.pos, msg);
@@ -161,9 +151,10 @@ class Parser {
     while (error_.ok()) {
       auto [op, prec] = PeekBinaryOp();
       if (op == Op::kNone || prec < min_prec) break;
-      Take();
+      const size_t op_pos = Take().pos;
       NodePtr bin = MakeNode(NodeKind::kBinary, lhs->pos.start);
       bin->op = op;
+      bin->op_pos = op_pos;
       ParseBinaryModifiers(bin.get());
       if (!error_.ok()) break;
       NodePtr rhs = ParseExpr(op == Op::kPow ? prec : prec + 1);
@@ -253,6 +244,10 @@ class Parser {
 
   std::optional<int64_t> ParseDurationToken(const std::string& context) {
     const Token& t = Peek();
+    if (t.kind == TokenKind::kNumber) {
+      Fail(t.pos, "missing unit character in duration");
+      return std::nullopt;
+    }
     if (t.kind != TokenKind::kDuration) {
       Unexpected(t, context);
       return std::nullopt;
@@ -289,8 +284,12 @@ class Parser {
       Fail(open, "ranges only allowed for vector selectors");
       return nullptr;
     }
-    if (inner->time.offset_ms != 0 || inner->time.at != AtKind::kNone) {
-      Fail(open, "no offset or @ modifiers allowed before range");
+    if (inner->time.offset_ms != 0) {
+      Fail(open, "no offset modifiers allowed before range");
+      return nullptr;
+    }
+    if (inner->time.at != AtKind::kNone) {
+      Fail(open, "no @ modifiers allowed before range");
       return nullptr;
     }
     NodePtr ms = MakeNode(NodeKind::kMatrixSelector, inner->pos.start);
@@ -311,7 +310,7 @@ class Parser {
   }
 
   void ParseOffset(Node* n) {
-    const Token& kw = Take();
+    Take();
     bool negative = false;
     if (Peek().kind == TokenKind::kSub) {
       Take();
@@ -321,13 +320,13 @@ class Parser {
     if (!d) return;
     Node* target = ModifierTarget(n);
     if (target == nullptr) {
-      Fail(kw.pos,
+      Fail(n->pos.start,
            "offset modifier must be preceded by an instant vector selector or range vector "
            "selector or a subquery");
       return;
     }
     if (target->time.offset_ms != 0) {
-      Fail(kw.pos, "offset may not be set multiple times");
+      Fail(n->pos.start, "offset may not be set multiple times");
       return;
     }
     target->time.offset_ms = negative ? -*d : *d;
@@ -340,8 +339,8 @@ class Parser {
     if (PeekWord("start") || PeekWord("end")) {
       mods.at = PeekWord("start") ? AtKind::kStart : AtKind::kEnd;
       Take();
-      if (!Expect(TokenKind::kLeftParen, "in @ modifier")) return;
-      if (!Expect(TokenKind::kRightParen, "in @ modifier")) return;
+      if (!Expect(TokenKind::kLeftParen, "in @, expected timestamp")) return;
+      if (!Expect(TokenKind::kRightParen, "in @, expected timestamp")) return;
     } else {
       bool negative = false;
       if (Peek().kind == TokenKind::kSub || Peek().kind == TokenKind::kAdd) {
@@ -362,13 +361,13 @@ class Parser {
     }
     Node* target = ModifierTarget(n);
     if (target == nullptr) {
-      Fail(at.pos,
+      Fail(n->pos.start,
            "@ modifier must be preceded by an instant vector selector or range vector selector "
            "or a subquery");
       return;
     }
     if (target->time.at != AtKind::kNone) {
-      Fail(at.pos, "@ <timestamp> may not be set multiple times");
+      Fail(n->pos.start, "@ <timestamp> may not be set multiple times");
       return;
     }
     target->time.at = mods.at;
@@ -432,14 +431,13 @@ class Parser {
       const bool is_call = Peek(1).kind == TokenKind::kLeftParen || PeekWord("by", 1) ||
                            PeekWord("without", 1);
       if (is_call) return ParseAggregation(*agg);
-      Unexpected(Peek(1), "in aggregation");
-      return nullptr;
-    }
-    if (IsReservedWord(lowered)) {
-      Fail(t.pos, "unexpected <" + lowered + ">");
-      return nullptr;
     }
     if (Peek(1).kind == TokenKind::kLeftParen) return ParseCall();
+    if (lowered == "atan2" || lowered == "bool" || lowered == "on" || lowered == "ignoring" ||
+        lowered == "group_left" || lowered == "group_right") {
+      Unexpected(t, "");
+      return nullptr;
+    }
     const size_t start = t.pos;
     std::string name = Take().text;
     return ParseSelector(start, std::move(name));
@@ -493,7 +491,7 @@ class Parser {
     const bool grouped_before = ParseGrouping(n.get());
     if (!error_.ok()) return nullptr;
     if (Peek().kind != TokenKind::kLeftParen) {
-      Unexpected(Peek(), "in aggregation, expected \"(\"");
+      Unexpected(Peek(), "in aggregation");
       return nullptr;
     }
     if (!Enter()) return nullptr;
@@ -535,7 +533,7 @@ class Parser {
     while (error_.ok() && Peek().kind != TokenKind::kRightBrace) {
       const Token& label = Peek();
       if (label.kind != TokenKind::kIdentifier || !IsValidLabelName(label.text)) {
-        Unexpected(label, "in label matching, expected label");
+        Unexpected(label, "in label matching, expected identifier or \"}\"");
         return;
       }
       Take();
@@ -579,9 +577,7 @@ class Parser {
 }  // namespace
 
 Result<NodePtr> ParseExpr(std::string_view query) {
-  auto tokens = Lex(query);
-  if (!tokens.ok()) return tokens.status();
-  Parser parser(query, std::move(*tokens));
+  Parser parser(query, Lex(query));
   auto root = parser.ParseWhole();
   if (!root.ok()) return root.status();
   VIGIL_RETURN_IF_ERROR(CheckTypes(**root, query));

@@ -84,7 +84,7 @@ class TypeChecker {
     const Node& rhs = *n.children[1];
     const ValueType lt = Check(lhs);
     const ValueType rt = Check(rhs);
-    const size_t op_pos = lhs.pos.end;
+    const size_t op_pos = n.op_pos;
     if (n.return_bool && !IsComparisonOp(n.op)) {
       Fail(op_pos, "bool modifier can only be used on comparison operators");
     }

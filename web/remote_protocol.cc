@@ -260,7 +260,9 @@ std::string EncodeReadResponse(const ReadResponse& response) {
 
 Result<std::string> SnappyDecode(std::string_view compressed, size_t max_bytes) {
   size_t length = 0;
-  if (!snappy::GetUncompressedLength(compressed.data(), compressed.size(), &length)) {
+  // Validating first (no allocation) keeps garbage from being reported as "too large".
+  if (!snappy::IsValidCompressedBuffer(compressed.data(), compressed.size()) ||
+      !snappy::GetUncompressedLength(compressed.data(), compressed.size(), &length)) {
     return Status::InvalidArgument("snappy: corrupt input");
   }
   if (length > max_bytes) {

@@ -140,8 +140,8 @@ void Server::Impl::ServeWithBody(const httplib::Request& req, httplib::Response&
                                  const httplib::ContentReader& reader) {
   std::string body;
   const auto limit = static_cast<size_t>(ctx.options.max_request_bytes);
-  bool too_large = false;
-  reader([&](const char* data, size_t length) {
+  bool too_large = req.get_header_value<uint64_t>("Content-Length") > limit;
+  const bool complete = !too_large && reader([&](const char* data, size_t length) {
     if (body.size() + length > limit) {
       too_large = true;
       return false;
@@ -149,7 +149,12 @@ void Server::Impl::ServeWithBody(const httplib::Request& req, httplib::Response&
     body.append(data, length);
     return true;
   });
-  if (too_large) return WritePlainError(res, 413, "request body too large");
+  if (too_large) {
+    // The unread rest of the body would be taken for the next request.
+    res.set_header("Connection", "close");
+    return WritePlainError(res, 413, "request body too large");
+  }
+  if (!complete) return WritePlainError(res, 400, "failed to read the request body");
   Serve(req, res, std::move(body));
 }
 

@@ -31,6 +31,8 @@ const editorTheme = EditorView.theme({
   '&': { border: '1px solid #ced4da', borderRadius: '4px', background: '#fff', fontSize: '14px' },
   '&.cm-focused': { outline: 'none', borderColor: '#80bdff', boxShadow: '0 0 0 2px rgba(0,123,255,.2)' },
   '.cm-content': { fontFamily: 'Menlo, Consolas, "DejaVu Sans Mono", monospace', padding: '6px 0' },
+  // The default line height clips underscores, which every metric name has.
+  '.cm-line': { lineHeight: '1.6' },
   '.cm-scroller': { overflow: 'auto' },
   '.cm-tooltip.cm-tooltip-autocomplete > ul': { fontFamily: 'Menlo, Consolas, monospace', maxHeight: '20em' },
 });

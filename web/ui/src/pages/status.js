@@ -89,7 +89,7 @@ export async function renderConfigPage(root) {
 // Table of {name, value} cardinality entries.
 function cardinalityTable(title, entries, valueHeader) {
   const section = h('section', { class: 'status-section' }, h('h2', {}, title));
-  const table = h('table', { class: 'table kv-table' });
+  const table = h('table', { class: 'table kv-table cardinality-table' });
   const rows = (entries || []).map((e) => `<tr><td>${escapeHtml(e.name)}</td><td>${escapeHtml(e.value)}</td></tr>`);
   table.innerHTML = `<thead><tr><th>Name</th><th>${valueHeader}</th></tr></thead><tbody>${rows.join('')}</tbody>`;
   section.append(table);

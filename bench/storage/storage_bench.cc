@@ -1,0 +1,231 @@
+// Storage micro-benchmarks. Results and the exact command: BENCHMARKS.md,
+// section "Storage micro-benchmarks".
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "storage/logger.h"
+#include "storage/tsdb.h"
+#include "storage/xor_chunk.h"
+
+namespace vigil::storage {
+namespace {
+
+constexpr int64_t kStart = 1'700'000'000'000;
+constexpr int64_t kScrapeMs = 15'000;
+
+class BenchDir {
+ public:
+  BenchDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "vigil-bench-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~BenchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::unique_ptr<Tsdb> OpenBenchDb(const std::string& path) {
+  ConfigureLogging(LogLevel::kWarn, LogFormat::kLogfmt);
+  StorageOptions o;
+  o.path = path;
+  o.wal_sync = WalSyncPolicy::kPeriodic;  // the documented default
+  auto db = Tsdb::Open(o);
+  if (!db.ok()) std::abort();
+  return std::move(db.value());
+}
+
+// node-exporter-like label sets: 5 labels, a handful of metric names.
+Labels NodeSeries(int i) {
+  static const char* kMetrics[] = {"node_cpu_seconds_total", "node_memory_MemFree_bytes",
+                                   "node_network_receive_bytes_total", "node_disk_io_time_seconds_total",
+                                   "node_filesystem_avail_bytes"};
+  static const char* kModes[] = {"idle", "user", "system", "iowait", "irq", "softirq", "steal", "nice"};
+  return Labels{{"__name__", kMetrics[i % 5]},
+                {"cpu", std::to_string((i / 5) % 8)},
+                {"instance", "host-" + std::to_string(i / 320) + ":9100"},
+                {"job", "node"},
+                {"mode", kModes[(i / 40) % 8]}};
+}
+
+// A sample value as node-exporter would produce it for series `i` at scrape `k`.
+double NodeValue(int i, int k, std::mt19937_64& rng) {
+  switch (i % 5) {
+    case 0:  // cpu seconds: counter with 2-decimal increments
+      return std::round((k * 14.7 + static_cast<double>(rng() % 100) / 100.0) * 100) / 100;
+    case 1:  // free memory: gauge moving in 4 KiB pages
+      return 8.0e9 + static_cast<double>((rng() % 2000) * 4096);
+    case 2:  // network bytes: counter
+      return static_cast<double>(k) * 125'000.0 + static_cast<double>(rng() % 50'000);
+    case 3:  // io time: mostly flat counter
+      return std::round(k * 0.03 * 1000) / 1000;
+    default:  // filesystem: constant
+      return 5.0e10;
+  }
+}
+
+long RssBytes() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, rss = 0;
+  statm >> pages >> rss;
+  return rss * ::sysconf(_SC_PAGESIZE);
+}
+
+// Appends batches of 1000 series (one commit per batch, like one scrape).
+void BM_AppendThroughput(benchmark::State& state) {
+  BenchDir dir;
+  auto db = OpenBenchDb(dir.path());
+  constexpr int kBatch = 1000;
+  std::vector<Labels> labels;
+  for (int i = 0; i < kBatch; ++i) labels.push_back(NodeSeries(i));
+  std::vector<SeriesRef> refs(kBatch, 0);
+  std::mt19937_64 rng(1);
+  int k = 0;
+  for (auto _ : state) {
+    auto app = db->NewAppender();
+    const int64_t t = kStart + k * kScrapeMs;
+    for (int i = 0; i < kBatch; ++i) {
+      auto ref = app->Append(refs[i], labels[i], t, NodeValue(i, k, rng));
+      refs[i] = *ref;
+    }
+    if (!app->Commit().ok()) std::abort();
+    ++k;
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+  state.counters["samples/s"] = benchmark::Counter(static_cast<double>(state.iterations() * kBatch),
+                                                   benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_AppendThroughput)->Unit(benchmark::kMillisecond)->MinTime(3);
+
+// Chunk bytes per sample on node-exporter-like data (before RocksDB compression).
+void BM_BytesPerSample(benchmark::State& state) {
+  std::mt19937_64 rng(2);
+  double bytes = 0, samples = 0;
+  for (auto _ : state) {
+    bytes = samples = 0;
+    for (int i = 0; i < 1000; ++i) {
+      XorChunkEncoder enc;
+      for (int k = 0; k < kMaxChunkSamples; ++k) {
+        // Scrape timestamps jitter by a few milliseconds, as real scrapes do.
+        const int64_t jitter = static_cast<int64_t>(rng() % 5);
+        enc.Append(kStart + k * kScrapeMs + jitter, NodeValue(i, k, rng));
+      }
+      bytes += static_cast<double>(enc.bytes().size());
+      samples += kMaxChunkSamples;
+    }
+  }
+  state.counters["bytes/sample"] = bytes / samples;
+}
+BENCHMARK(BM_BytesPerSample)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+// Decoding throughput of full chunks.
+void BM_DecodeThroughput(benchmark::State& state) {
+  std::mt19937_64 rng(3);
+  std::vector<std::string> chunks;
+  for (int i = 0; i < 1000; ++i) {
+    XorChunkEncoder enc;
+    for (int k = 0; k < kMaxChunkSamples; ++k) enc.Append(kStart + k * kScrapeMs, NodeValue(i, k, rng));
+    chunks.push_back(enc.bytes());
+  }
+  int64_t n = 0;
+  for (auto _ : state) {
+    for (const auto& c : chunks) {
+      XorChunkDecoder d(c);
+      while (d.Next()) {
+        benchmark::DoNotOptimize(d.At());
+        ++n;
+      }
+    }
+  }
+  state.counters["samples/s"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_DecodeThroughput)->Unit(benchmark::kMillisecond);
+
+// Resident memory per active series: N series with a few samples each.
+void BM_MemoryPerSeries(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  double per_series = 0;
+  for (auto _ : state) {
+    BenchDir dir;
+    auto db = OpenBenchDb(dir.path());
+    std::vector<Labels> labels;
+    labels.reserve(n);
+    for (int i = 0; i < n; ++i) labels.push_back(NodeSeries(i));
+    const long before = RssBytes();
+    std::vector<SeriesRef> refs(n, 0);
+    std::mt19937_64 rng(4);
+    for (int k = 0; k < 4; ++k) {
+      for (int base = 0; base < n; base += 1000) {
+        auto app = db->NewAppender();
+        for (int i = base; i < std::min(n, base + 1000); ++i) {
+          refs[i] = *app->Append(refs[i], labels[i], kStart + k * kScrapeMs, NodeValue(i, k, rng));
+        }
+        if (!app->Commit().ok()) std::abort();
+      }
+    }
+    per_series = static_cast<double>(RssBytes() - before) / n;
+    state.PauseTiming();
+    db.reset();
+    state.ResumeTiming();
+  }
+  state.counters["bytes/series"] = per_series;
+}
+BENCHMARK(BM_MemoryPerSeries)->Arg(100'000)->Arg(1'000'000)->Iterations(1)->Unit(benchmark::kSecond);
+
+// Select latency of a 5-matcher dashboard-like query over N series, last hour.
+void BM_Select5Matchers(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  BenchDir dir;
+  auto db = OpenBenchDb(dir.path());
+  std::mt19937_64 rng(5);
+  std::vector<SeriesRef> refs(n, 0);
+  std::vector<Labels> labels;
+  labels.reserve(n);
+  for (int i = 0; i < n; ++i) labels.push_back(NodeSeries(i));
+  for (int k = 0; k < 240; ++k) {  // one hour of 15 s scrapes
+    for (int base = 0; base < n; base += 1000) {
+      auto app = db->NewAppender();
+      for (int i = base; i < std::min(n, base + 1000); ++i) {
+        refs[i] = *app->Append(refs[i], labels[i], kStart + k * kScrapeMs, NodeValue(i, k, rng));
+      }
+      if (!app->Commit().ok()) std::abort();
+    }
+  }
+  if (!db->FlushClosedChunks().ok()) std::abort();
+  const LabelMatchers matchers = {
+      LabelMatcher::Make(MatchType::kEqual, "__name__", "node_cpu_seconds_total").value(),
+      LabelMatcher::Make(MatchType::kEqual, "job", "node").value(),
+      LabelMatcher::Make(MatchType::kRegexMatch, "instance", "host-1.*").value(),
+      LabelMatcher::Make(MatchType::kNotEqual, "mode", "idle").value(),
+      LabelMatcher::Make(MatchType::kRegexMatch, "cpu", "[0-3]").value()};
+  size_t series = 0, samples = 0;
+  for (auto _ : state) {
+    auto q = db->NewQuerier();
+    auto list = (*q)->Select(kStart + 180 * kScrapeMs, kStart + 240 * kScrapeMs, matchers);
+    series = list->size();
+    samples = 0;
+    for (const auto& s : *list) {
+      auto it = s->Iterator();
+      while (it->Next()) ++samples;
+    }
+  }
+  state.counters["series"] = static_cast<double>(series);
+  state.counters["samples"] = static_cast<double>(samples);
+}
+BENCHMARK(BM_Select5Matchers)->Arg(100'000)->Unit(benchmark::kMillisecond)->MinTime(2);
+
+}  // namespace
+}  // namespace vigil::storage
+
+BENCHMARK_MAIN();

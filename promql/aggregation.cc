@@ -6,6 +6,7 @@
 
 #include "promql/functions.h"
 #include "promql/operators.h"
+#include "storage/metrics_registry.h"
 
 namespace vigil::promql {
 namespace {
@@ -111,6 +112,9 @@ Result<Vector> ApplyAggregation(const Node& n, Vector input, const Value& param,
   }
   size_t k = 0;
   if (op == Op::kTopk || op == Op::kBottomk) {
+    if (!(std::fabs(k_or_q) < 9.2e18)) {
+      return Status::Execution("Scalar value " + FormatFloat(k_or_q) + " overflows int64");
+    }
     if (!(k_or_q >= 1)) return Vector{};
     k = k_or_q >= 9.2e18 ? input.size() : static_cast<size_t>(static_cast<int64_t>(k_or_q));
   }

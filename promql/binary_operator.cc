@@ -35,10 +35,11 @@ ElemResult ElemBinop(Op op, double l, double r) {
   }
 }
 
-// Arithmetic changes a metric's meaning, so the result loses its name.
+// Arithmetic changes a metric's meaning, so the result loses its name
+// (Prometheus 2.42 keeps it for atan2).
 bool DropsMetricName(Op op) {
   return op == Op::kAdd || op == Op::kSub || op == Op::kMul || op == Op::kDiv ||
-         op == Op::kMod || op == Op::kPow || op == Op::kAtan2;
+         op == Op::kMod || op == Op::kPow;
 }
 
 // The labels two samples are matched on.

@@ -113,15 +113,18 @@ Result<Vector> FuncTimestamp(FunctionCall& call) {
 
 // Date functions read the sample value as Unix seconds (UTC); with no
 // argument they use the evaluation time.
-Result<Vector> DateFunction(FunctionCall& call, int (*part)(const std::tm&)) {
-  auto eval = [part](double v) {
+Result<Vector> DateFunction(FunctionCall& call, int (*part)(const std::tm&), double overflow) {
+  auto eval = [part, overflow](double v) {
+    // Go turns NaN, ±Inf and out-of-range values into INT64_MIN seconds,
+    // a date in year 292277026596; Prometheus answers with its fields.
+    if (!(std::fabs(v) < 9.2e18)) return overflow;
     const std::time_t secs = static_cast<std::time_t>(static_cast<int64_t>(v));
     std::tm tm{};
     gmtime_r(&secs, &tm);
     return static_cast<double>(part(tm));
   };
   if (call.args.empty()) return Vector{Out(Labels(), call.ts, eval(call.ts / 1000.0))};
-  return MapValues(call, [&eval](double v) { return std::isnan(v) || std::isinf(v) ? v : eval(v); });
+  return MapValues(call, eval);
 }
 
 bool IsLeapYear(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
@@ -132,26 +135,26 @@ int DaysInMonth(const std::tm& tm) {
 }
 
 Result<Vector> FuncDayOfMonth(FunctionCall& c) {
-  return DateFunction(c, [](const std::tm& t) { return t.tm_mday; });
+  return DateFunction(c, [](const std::tm& t) { return t.tm_mday; }, 4);
 }
 Result<Vector> FuncDayOfWeek(FunctionCall& c) {
-  return DateFunction(c, [](const std::tm& t) { return t.tm_wday; });
+  return DateFunction(c, [](const std::tm& t) { return t.tm_wday; }, 0);
 }
 Result<Vector> FuncDayOfYear(FunctionCall& c) {
-  return DateFunction(c, [](const std::tm& t) { return t.tm_yday + 1; });
+  return DateFunction(c, [](const std::tm& t) { return t.tm_yday + 1; }, 339);
 }
-Result<Vector> FuncDaysInMonth(FunctionCall& c) { return DateFunction(c, DaysInMonth); }
+Result<Vector> FuncDaysInMonth(FunctionCall& c) { return DateFunction(c, DaysInMonth, 31); }
 Result<Vector> FuncHour(FunctionCall& c) {
-  return DateFunction(c, [](const std::tm& t) { return t.tm_hour; });
+  return DateFunction(c, [](const std::tm& t) { return t.tm_hour; }, 15);
 }
 Result<Vector> FuncMinute(FunctionCall& c) {
-  return DateFunction(c, [](const std::tm& t) { return t.tm_min; });
+  return DateFunction(c, [](const std::tm& t) { return t.tm_min; }, 30);
 }
 Result<Vector> FuncMonth(FunctionCall& c) {
-  return DateFunction(c, [](const std::tm& t) { return t.tm_mon + 1; });
+  return DateFunction(c, [](const std::tm& t) { return t.tm_mon + 1; }, 12);
 }
 Result<Vector> FuncYear(FunctionCall& c) {
-  return DateFunction(c, [](const std::tm& t) { return t.tm_year + 1900; });
+  return DateFunction(c, [](const std::tm& t) { return t.tm_year + 1900; }, 292277026596.0);
 }
 
 // ---------------------------------------------------------------------------
@@ -343,6 +346,8 @@ std::string GoFloatF(double v) {
 
 Result<Vector> FuncHoltWinters(FunctionCall& call) {
   const double sf = ScalarArg(call, 1), tf = ScalarArg(call, 2);
+  // Like Prometheus, the factors are only checked when there is a series.
+  if (call.args[0].matrix.empty()) return Vector{};
   if (sf <= 0 || sf >= 1) {
     return Status::Execution("invalid smoothing factor. Expected: 0 < sf < 1, got: " + GoFloatF(sf));
   }

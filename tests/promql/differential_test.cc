@@ -1,0 +1,307 @@
+// Differential test: the same data in Prometheus 2.42 and in Vigil's engine,
+// the same queries (a fixed list covering the language, the seed dashboard's
+// queries, and a seeded random generator), equal answers required.
+// Skips when /usr/bin/prometheus or /usr/bin/promtool is missing.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "storage/memory_storage.h"
+#include "storage/metrics_registry.h"
+#include "tests/promql/differential_queries.h"
+#include "tests/promql/prometheus_oracle.h"
+
+namespace vigil::promql::testing {
+namespace {
+
+constexpr int64_t kT0 = 1'600'000'000'000;  // data starts here (2020-09-13)
+constexpr int64_t kMinute = 60'000;
+constexpr int64_t kScrape = 15'000;
+constexpr int kSteps = 4 * 70;  // 70 minutes of 15s scrapes
+
+class Dataset {
+ public:
+  explicit Dataset(uint32_t seed) : rng_(seed) { Build(); }
+  const std::vector<OracleSeries>& series() const { return series_; }
+
+ private:
+  double Uniform(double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng_); }
+  int64_t Jitter() { return std::uniform_int_distribution<int64_t>(-300, 300)(rng_); }
+
+  // A counter that increases by about `rate`/s and restarts from 0 with
+  // probability `reset_p` per scrape.
+  void Counter(Labels labels, double rate, double reset_p) {
+    OracleSeries s{std::move(labels), {}};
+    double v = Uniform(0, 1000);
+    for (int i = 0; i < kSteps; ++i) {
+      if (Uniform(0, 1) < reset_p) v = 0;
+      v += std::floor(Uniform(0, 2 * rate * 15));
+      s.points.push_back(Point{kT0 + i * kScrape + Jitter(), v});
+    }
+    series_.push_back(std::move(s));
+  }
+
+  void Gauge(Labels labels, double base, double spread, int gap_from = -1, int gap_to = -1) {
+    OracleSeries s{std::move(labels), {}};
+    double v = base;
+    for (int i = 0; i < kSteps; ++i) {
+      v += Uniform(-spread, spread);
+      if (i >= gap_from && i < gap_to) continue;
+      s.points.push_back(Point{kT0 + i * kScrape + Jitter(), std::round(v * 100) / 100});
+    }
+    series_.push_back(std::move(s));
+  }
+
+  void Histogram() {
+    static const char* kBounds[] = {"0.005", "0.01", "0.025", "0.05", "0.1", "0.25",
+                                    "0.5",   "1",    "2.5",   "5",    "10",  "+Inf"};
+    static const double kValues[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, INFINITY};
+    for (const char* method : {"GET", "POST"}) {
+      std::vector<OracleSeries> buckets;
+      for (const char* b : kBounds) {
+        buckets.push_back({Labels{{"__name__", "inventory_request_duration_seconds_bucket"},
+                                  {"method", method}, {"le", b}}, {}});
+      }
+      OracleSeries sum{Labels{{"__name__", "inventory_request_duration_seconds_sum"}, {"method", method}}, {}};
+      OracleSeries count{Labels{{"__name__", "inventory_request_duration_seconds_count"}, {"method", method}}, {}};
+      std::vector<double> cum(12, 0);
+      double total = 0;
+      for (int i = 0; i < kSteps; ++i) {
+        const int n = static_cast<int>(Uniform(0, 40));
+        for (int k = 0; k < n; ++k) {
+          const double d = std::exp(Uniform(-6, 1.5));
+          total += d;
+          for (size_t b = 0; b < 12; ++b) {
+            if (d <= kValues[b]) cum[b] += 1;
+          }
+        }
+        const int64_t t = kT0 + i * kScrape + Jitter();
+        for (size_t b = 0; b < 12; ++b) buckets[b].points.push_back(Point{t, cum[b]});
+        sum.points.push_back(Point{t, std::round(total * 1000) / 1000});
+        count.points.push_back(Point{t, cum[11]});
+      }
+      for (auto& b : buckets) series_.push_back(std::move(b));
+      series_.push_back(std::move(sum));
+      series_.push_back(std::move(count));
+    }
+  }
+
+  void Build() {
+    const char* methods[] = {"GET", "POST", "PUT", "DELETE"};
+    const char* endpoints[] = {"/api/items", "/api/items/:id", "/metrics", "/health"};
+    const char* statuses[] = {"200", "201", "400", "404", "500"};
+    for (const char* m : methods) {
+      for (const char* e : endpoints) {
+        for (const char* st : statuses) {
+          if (Uniform(0, 1) < 0.5) continue;
+          Counter(Labels{{"__name__", "inventory_requests_total"}, {"method", m}, {"endpoint", e}, {"status", st}},
+                  Uniform(0.1, 5), 0.002);
+        }
+      }
+    }
+    Histogram();
+    Gauge(Labels{{"__name__", "inventory_items_total"}}, 500, 5);
+    Counter(Labels{{"__name__", "inventory_cache_hits_total"}}, 20, 0.003);
+    Counter(Labels{{"__name__", "inventory_cache_misses_total"}}, 3, 0.003);
+    Counter(Labels{{"__name__", "inventory_db_errors_total"}}, 0.05, 0);
+    for (int cpu = 0; cpu < 4; ++cpu) {
+      for (const char* mode : {"idle", "user", "system", "iowait"}) {
+        Counter(Labels{{"__name__", "node_cpu_seconds_total"}, {"cpu", std::to_string(cpu)}, {"mode", mode},
+                       {"instance", "node:9100"}, {"job", "node"}},
+                std::string(mode) == "idle" ? 0.7 : 0.1, 0);
+      }
+    }
+    Gauge(Labels{{"__name__", "node_memory_MemTotal_bytes"}, {"instance", "node:9100"}, {"job", "node"}}, 8e9, 0);
+    Gauge(Labels{{"__name__", "node_memory_MemAvailable_bytes"}, {"instance", "node:9100"}, {"job", "node"}}, 3e9, 1e7);
+    for (int i = 0; i < 60; ++i) {
+      const std::string job = i % 3 == 0 ? "api" : (i % 3 == 1 ? "db" : "web");
+      Labels l{{"__name__", "test_counter"}, {"instance", "host" + std::to_string(i % 20)}, {"job", job},
+               {"zone", i % 2 ? "a" : "b"}};
+      Counter(l, Uniform(0.5, 10), 0.01);
+      Gauge(Labels{{"__name__", "test_gauge"}, {"instance", "host" + std::to_string(i % 20)}, {"job", job},
+                   {"zone", i % 2 ? "a" : "b"}},
+            Uniform(-50, 100), 3);
+    }
+    for (int i = 0; i < 10; ++i) {  // series with holes longer than the lookback
+      Gauge(Labels{{"__name__", "gappy_gauge"}, {"instance", "host" + std::to_string(i)}}, 10, 2,
+            40 + i * 7, 80 + i * 9);
+    }
+    OracleSeries special{Labels{{"__name__", "special_values"}, {"kind", "mixed"}}, {}};
+    const double specials[] = {1, NAN, 3, INFINITY, 2, -INFINITY, 0, -0.5};
+    for (int i = 0; i < kSteps; ++i) special.points.push_back(Point{kT0 + i * kScrape, specials[i % 8]});
+    series_.push_back(std::move(special));
+  }
+
+  std::mt19937 rng_;
+  std::vector<OracleSeries> series_;
+};
+
+bool Close(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+  if (a == b) return true;
+  const double diff = std::fabs(a - b);
+  // 1e-9 relative; values within 1e-12 of zero compare absolutely (cancellation noise).
+  return diff <= 1e-9 * std::max(std::fabs(a), std::fabs(b)) || diff <= 1e-12;
+}
+
+std::string Show(const Vector& v) {
+  std::string out;
+  for (const auto& s : v) out += "\n      " + s.metric.ToString() + " " + FormatFloat(s.point.v);
+  return out;
+}
+std::string Show(const Matrix& m) {
+  std::string out;
+  for (const auto& s : m) {
+    out += "\n      " + s.metric.ToString() + " (" + std::to_string(s.points.size()) + " points)";
+  }
+  return out;
+}
+
+// Empty when equal, else a description of the first difference.
+std::string Diff(const Value& vigil, const Value& prom, bool ordered) {
+  if (vigil.type != prom.type) {
+    return std::string("type ") + ValueTypeName(vigil.type) + " vs " + ValueTypeName(prom.type);
+  }
+  switch (vigil.type) {
+    case ValueType::kScalar:
+      return Close(vigil.scalar.v, prom.scalar.v)
+                 ? ""
+                 : "scalar " + FormatFloat(vigil.scalar.v) + " vs " + FormatFloat(prom.scalar.v);
+    case ValueType::kString: return vigil.string == prom.string ? "" : "string differs";
+    case ValueType::kVector: {
+      Vector a = vigil.vector, b = prom.vector;
+      if (ordered) {
+        for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+          if (!Close(a[i].point.v, b[i].point.v)) return "order differs:" + Show(a) + "\n   vs" + Show(b);
+        }
+      }
+      auto by_labels = [](const Sample& x, const Sample& y) { return x.metric < y.metric; };
+      std::sort(a.begin(), a.end(), by_labels);
+      std::sort(b.begin(), b.end(), by_labels);
+      bool same = a.size() == b.size();
+      for (size_t i = 0; same && i < a.size(); ++i) {
+        same = a[i].metric == b[i].metric && Close(a[i].point.v, b[i].point.v) && a[i].point.t == b[i].point.t;
+      }
+      return same ? "" : "vigil:" + Show(a) + "\n    prometheus:" + Show(b);
+    }
+    case ValueType::kMatrix: {
+      Matrix a = vigil.matrix, b = prom.matrix;
+      auto by_labels = [](const Series& x, const Series& y) { return x.metric < y.metric; };
+      std::sort(a.begin(), a.end(), by_labels);
+      std::sort(b.begin(), b.end(), by_labels);
+      if (a.size() != b.size()) return "vigil:" + Show(a) + "\n    prometheus:" + Show(b);
+      for (size_t i = 0; i < a.size(); ++i) {
+        if (a[i].metric != b[i].metric) return "labels " + a[i].metric.ToString() + " vs " + b[i].metric.ToString();
+        if (a[i].points.size() != b[i].points.size()) {
+          return a[i].metric.ToString() + ": " + std::to_string(a[i].points.size()) + " vs " +
+                 std::to_string(b[i].points.size()) + " points";
+        }
+        for (size_t j = 0; j < a[i].points.size(); ++j) {
+          const Point& p = a[i].points[j];
+          const Point& q = b[i].points[j];
+          if (p.t != q.t || !Close(p.v, q.v)) {
+            return a[i].metric.ToString() + " at " + std::to_string(p.t) + ": " + FormatFloat(p.v) + "@" +
+                   std::to_string(p.t) + " vs " + FormatFloat(q.v) + "@" + std::to_string(q.t);
+          }
+        }
+      }
+      return "";
+    }
+    case ValueType::kNone: return "";
+  }
+  return "";
+}
+
+bool TopLevelSort(const std::string& q) {
+  return q.starts_with("sort(") || q.starts_with("sort_desc(");
+}
+
+class DifferentialTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!PrometheusOracle::Available()) return;
+    dataset_ = new Dataset(20261125);
+    auto oracle = PrometheusOracle::Start(dataset_->series());
+    if (!oracle.ok()) {
+      start_error_ = oracle.status().message();
+      return;
+    }
+    oracle_ = oracle->release();
+    storage_ = new storage::MemoryStorage();
+    for (const auto& s : dataset_->series()) {
+      for (const auto& p : s.points) (void)storage_->AddSample(s.labels, p.t, p.v);
+    }
+  }
+  static void TearDownTestSuite() {
+    delete oracle_;
+    delete storage_;
+    delete dataset_;
+    oracle_ = nullptr;
+    storage_ = nullptr;
+    dataset_ = nullptr;
+  }
+  void SetUp() override {
+    if (!PrometheusOracle::Available()) GTEST_SKIP() << "/usr/bin/prometheus or /usr/bin/promtool not installed";
+    if (oracle_ == nullptr) GTEST_SKIP() << "prometheus did not start: " << start_error_;
+  }
+
+  // Runs `q` as instant queries at several times and as range queries; returns
+  // the number of mismatches (each reported).
+  int Compare(const std::string& q) {
+    Engine engine(EngineOptions{});
+    int failures = 0;
+    auto check = [&](const std::string& what, const Result<QueryResult>& mine, const Result<Value>& theirs) {
+      if (!mine.ok() || !theirs.ok()) {
+        if (mine.ok() != theirs.ok()) {
+          ++failures;
+          ADD_FAILURE() << what << " " << q << "\n    vigil: "
+                        << (mine.ok() ? std::string("ok") : mine.status().message())
+                        << "\n    prometheus: " << (theirs.ok() ? std::string("ok") : theirs.status().message());
+        }
+        return;
+      }
+      const std::string d = Diff(mine->value, *theirs, TopLevelSort(q));
+      if (!d.empty()) {
+        ++failures;
+        ADD_FAILURE() << what << " " << q << "\n    " << d;
+      }
+    };
+    for (int64_t t : {kT0 + 5 * kMinute + 3'000, kT0 + 31 * kMinute, kT0 + 69 * kMinute + 500, kT0 + 76 * kMinute}) {
+      check("instant@" + std::to_string((t - kT0) / 1000) + "s", engine.InstantQuery(*storage_, q, t),
+            oracle_->InstantQuery(q, t));
+    }
+    const int64_t start = kT0 + 2 * kMinute + 7'000, end = kT0 + 72 * kMinute, step = 97'000;
+    check("range", engine.RangeQuery(*storage_, q, start, end, step), oracle_->RangeQuery(q, start, end, step));
+    return failures;
+  }
+
+  static Dataset* dataset_;
+  static PrometheusOracle* oracle_;
+  static storage::MemoryStorage* storage_;
+  static std::string start_error_;
+};
+
+Dataset* DifferentialTest::dataset_ = nullptr;
+PrometheusOracle* DifferentialTest::oracle_ = nullptr;
+storage::MemoryStorage* DifferentialTest::storage_ = nullptr;
+std::string DifferentialTest::start_error_;
+
+TEST_F(DifferentialTest, FixedQueriesMatchPrometheus) {
+  const auto queries = DifferentialQueries();
+  ASSERT_GE(queries.size(), 300u);
+  int failed = 0;
+  for (const auto& q : queries) failed += Compare(q) > 0;
+  EXPECT_EQ(failed, 0) << "of " << queries.size() << " queries";
+}
+
+TEST_F(DifferentialTest, RandomQueriesMatchPrometheus) {
+  const auto queries = RandomQueries(7, 200);
+  int failed = 0;
+  for (const auto& q : queries) failed += Compare(q) > 0;
+  EXPECT_EQ(failed, 0) << "of " << queries.size() << " queries";
+}
+
+}  // namespace
+}  // namespace vigil::promql::testing

@@ -1,0 +1,250 @@
+// Scrape loops against real loopback HTTP targets, appending into MemoryStorage.
+#include "scraper/scrape_loop.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <atomic>
+#include <cmath>
+
+#include "storage/memory_storage.h"
+#include "tests/scraper/loopback_server.h"
+
+namespace vigil::scraper {
+namespace {
+
+// Samples of one series, by its label string.
+std::vector<storage::Sample> SamplesOf(storage::Storage& db, const std::string& metric,
+                                       const std::string& extra_name = "",
+                                       const std::string& extra_value = "") {
+  auto q = db.NewQuerier();
+  LabelMatchers m = {LabelMatcher::Make(MatchType::kEqual, "__name__", metric).value()};
+  if (!extra_name.empty()) m.push_back(LabelMatcher::Make(MatchType::kEqual, extra_name, extra_value).value());
+  auto series = (*q)->Select(storage::kMinTime, storage::kMaxTime, m);
+  std::vector<storage::Sample> out;
+  if (!series.ok()) return out;
+  for (const auto& s : *series) {
+    auto it = s->Iterator();
+    while (it->Next()) out.push_back(it->At());
+  }
+  return out;
+}
+
+class ScrapeLoopTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_.server().Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+      last_accept_ = req.get_header_value("Accept");
+      last_timeout_header_ = req.get_header_value("X-Prometheus-Scrape-Timeout-Seconds");
+      if (hang_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(hang_ms_));
+      last_accept_encoding_ = req.get_header_value("Accept-Encoding");
+      std::lock_guard<std::mutex> lock(mu_);
+      // Debian's cpp-httplib gzips text bodies itself when the client accepts gzip.
+      res.set_content(body_, content_type_);
+    });
+    server_.Start();
+  }
+
+  std::unique_ptr<ScrapeLoop> MakeLoop(const std::string& extra = "", std::string address = "") {
+    auto c = LoadConfigString("scrape_configs:\n  - job_name: test\n    scrape_interval: 1s\n"
+                              "    scrape_timeout: 500ms\n" + extra, "t.yml");
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    config_ = std::make_shared<const ScrapeConfig>(c->scrape_configs[0]);
+    TargetSet set;
+    if (address.empty()) address = server_.address();
+    TargetsFromGroup({{address}, {}, "0", {}}, *config_, set);
+    EXPECT_EQ(set.targets.size(), 1u);
+    return std::make_unique<ScrapeLoop>(&db_, config_, set.targets[0], &clock_);
+  }
+
+  void SetBody(std::string body) {
+    std::lock_guard<std::mutex> lock(mu_);
+    body_ = std::move(body);
+  }
+
+  storage::MemoryStorage db_;
+  ManualClock clock_{1'000'000};
+  LoopbackServer server_;
+  std::shared_ptr<const ScrapeConfig> config_;
+  std::mutex mu_;
+  std::string body_ = "a 1\nb{x=\"y\"} 2\n";
+  std::string content_type_ = "text/plain; version=0.0.4";
+  std::atomic<int> hang_ms_{0};
+  std::string last_accept_, last_timeout_header_, last_accept_encoding_;
+};
+
+TEST_F(ScrapeLoopTest, Scrape_AppendsSamplesWithTargetLabelsAndSyntheticSeries) {
+  auto loop = MakeLoop();
+  loop->ScrapeOnce(1'000'000);
+  const auto b = SamplesOf(db_, "b", "instance", server_.address());
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0].t, 1'000'000);
+  EXPECT_EQ(b[0].v, 2);
+  EXPECT_EQ(SamplesOf(db_, "b", "job", "test").size(), 1u);
+  EXPECT_EQ(SamplesOf(db_, "up")[0].v, 1);
+  EXPECT_EQ(SamplesOf(db_, "scrape_samples_scraped")[0].v, 2);
+  EXPECT_EQ(SamplesOf(db_, "scrape_samples_post_metric_relabeling")[0].v, 2);
+  EXPECT_EQ(SamplesOf(db_, "scrape_series_added")[0].v, 2);
+  EXPECT_EQ(SamplesOf(db_, "scrape_duration_seconds").size(), 1u);
+  EXPECT_EQ(loop->Status().health, "up");
+  EXPECT_NE(last_accept_.find("application/openmetrics-text;version=1.0.0"), std::string::npos);
+  EXPECT_EQ(last_timeout_header_, "0.5");
+}
+
+TEST_F(ScrapeLoopTest, SecondScrape_AddsNoNewSeries) {
+  auto loop = MakeLoop();
+  loop->ScrapeOnce(1'000'000);
+  loop->ScrapeOnce(1'001'000);
+  const auto added = SamplesOf(db_, "scrape_series_added");
+  ASSERT_EQ(added.size(), 2u);
+  EXPECT_EQ(added[1].v, 0);
+}
+
+TEST_F(ScrapeLoopTest, VanishedSeries_GetsStalenessMarker) {
+  auto loop = MakeLoop();
+  loop->ScrapeOnce(1'000'000);
+  SetBody("a 1\n");
+  loop->ScrapeOnce(1'001'000);
+  const auto b = SamplesOf(db_, "b");
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_TRUE(storage::IsStaleNaN(b[1].v));
+  EXPECT_EQ(b[1].t, 1'001'000);
+  // Marked once only.
+  loop->ScrapeOnce(1'002'000);
+  EXPECT_EQ(SamplesOf(db_, "b").size(), 2u);
+  EXPECT_FALSE(storage::IsStaleNaN(SamplesOf(db_, "a").back().v));
+}
+
+TEST_F(ScrapeLoopTest, StoppedTarget_MarksEverythingStale) {
+  auto loop = MakeLoop();
+  loop->ScrapeOnce(1'000'000);
+  clock_.Set(1'000'500);
+  loop->Stop(true);
+  EXPECT_TRUE(storage::IsStaleNaN(SamplesOf(db_, "a").back().v));
+  EXPECT_TRUE(storage::IsStaleNaN(SamplesOf(db_, "up").back().v));
+}
+
+TEST_F(ScrapeLoopTest, HangingTarget_TimesOutAndReportsDown) {
+  auto loop = MakeLoop();
+  hang_ms_ = 1500;
+  loop->ScrapeOnce(1'000'000);
+  hang_ms_ = 0;
+  const TargetStatus st = loop->Status();
+  EXPECT_EQ(st.health, "down");
+  EXPECT_NE(st.last_error.find("context deadline exceeded"), std::string::npos) << st.last_error;
+  EXPECT_EQ(SamplesOf(db_, "up")[0].v, 0);
+  EXPECT_TRUE(SamplesOf(db_, "a").empty());
+}
+
+TEST_F(ScrapeLoopTest, ParseError_AppendsNothingAndMarksStale) {
+  auto loop = MakeLoop();
+  loop->ScrapeOnce(1'000'000);
+  SetBody("a 1\nb{x=\"y\"} 2\nbroken line here\n");
+  loop->ScrapeOnce(1'001'000);
+  EXPECT_EQ(loop->Status().health, "down");
+  EXPECT_NE(loop->Status().last_error.find("line 3"), std::string::npos);
+  const auto a = SamplesOf(db_, "a");
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_TRUE(storage::IsStaleNaN(a[1].v));
+  EXPECT_EQ(SamplesOf(db_, "up").back().v, 0);
+}
+
+TEST_F(ScrapeLoopTest, BodySizeLimit_FailsTheScrape) {
+  auto loop = MakeLoop("    body_size_limit: 10B\n");
+  loop->ScrapeOnce(1'000'000);
+  EXPECT_EQ(loop->Status().last_error, "body size limit exceeded");
+  EXPECT_TRUE(SamplesOf(db_, "a").empty());
+}
+
+TEST_F(ScrapeLoopTest, GzipBody_IsDecoded) {
+  auto loop = MakeLoop();
+  loop->ScrapeOnce(1'000'000);
+  EXPECT_EQ(last_accept_encoding_, "gzip");
+  EXPECT_EQ(loop->Status().health, "up") << loop->Status().last_error;
+  EXPECT_EQ(SamplesOf(db_, "b").size(), 1u);
+}
+
+TEST_F(ScrapeLoopTest, GzipBomb_IsStoppedByBodyLimit) {
+  SetBody("a 1\n" + std::string(1 << 20, '#') + "\n");
+  auto loop = MakeLoop("    body_size_limit: 64KiB\n");
+  loop->ScrapeOnce(1'000'000);
+  EXPECT_EQ(loop->Status().last_error, "body size limit exceeded");
+}
+
+TEST_F(ScrapeLoopTest, SampleLimit_FailsTheScrape) {
+  auto loop = MakeLoop("    sample_limit: 1\n");
+  loop->ScrapeOnce(1'000'000);
+  EXPECT_EQ(loop->Status().last_error, "sample limit exceeded");
+  EXPECT_TRUE(SamplesOf(db_, "a").empty());
+  EXPECT_EQ(SamplesOf(db_, "scrape_samples_post_metric_relabeling")[0].v, 2);
+}
+
+TEST_F(ScrapeLoopTest, LabelLimit_FailsTheScrape) {
+  auto loop = MakeLoop("    label_limit: 3\n");
+  loop->ScrapeOnce(1'000'000);
+  EXPECT_NE(loop->Status().last_error.find("label_limit exceeded (metric: b, number of labels: 4, limit: 3)"),
+            std::string::npos) << loop->Status().last_error;
+}
+
+TEST_F(ScrapeLoopTest, MetricRelabeling_DropsAndRewrites) {
+  auto loop = MakeLoop(
+      "    metric_relabel_configs:\n"
+      "      - {source_labels: [__name__], regex: a, action: drop}\n"
+      "      - {source_labels: [x], target_label: z, replacement: 'got-$1'}\n");
+  loop->ScrapeOnce(1'000'000);
+  EXPECT_TRUE(SamplesOf(db_, "a").empty());
+  EXPECT_EQ(SamplesOf(db_, "b", "z", "got-y").size(), 1u);
+  EXPECT_EQ(SamplesOf(db_, "scrape_samples_scraped")[0].v, 2);
+  EXPECT_EQ(SamplesOf(db_, "scrape_samples_post_metric_relabeling")[0].v, 1);
+}
+
+TEST_F(ScrapeLoopTest, HonorTimestamps_UsesExposedTimestampsAndSkipsStaleness) {
+  SetBody("a 1 999000\n");
+  auto loop = MakeLoop();
+  loop->ScrapeOnce(1'000'000);
+  EXPECT_EQ(SamplesOf(db_, "a")[0].t, 999'000);
+  SetBody("");
+  loop->ScrapeOnce(1'001'000);
+  EXPECT_EQ(SamplesOf(db_, "a").size(), 1u);  // no staleness marker for explicit timestamps
+}
+
+TEST_F(ScrapeLoopTest, DuplicateSeries_KeepsTheFirstSample) {
+  SetBody("a 1\na 2\n");
+  auto loop = MakeLoop();
+  loop->ScrapeOnce(1'000'000);
+  EXPECT_EQ(loop->Status().health, "up");
+  const auto a = SamplesOf(db_, "a");
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].v, 1);
+}
+
+TEST_F(ScrapeLoopTest, OpenMetrics_IsNegotiatedByContentType) {
+  content_type_ = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+  SetBody("# TYPE c counter\n# HELP c Things.\nc_total 5 # {id=\"1\"} 1\n# EOF\n");
+  auto loop = MakeLoop();
+  loop->ScrapeOnce(1'000'000);
+  EXPECT_EQ(loop->Status().health, "up") << loop->Status().last_error;
+  EXPECT_EQ(SamplesOf(db_, "c_total")[0].v, 5);
+  const auto md = loop->Metadata();
+  ASSERT_EQ(md.size(), 1u);
+  EXPECT_EQ(md[0].type, "counter");
+  EXPECT_EQ(md[0].help, "Things.");
+}
+
+TEST_F(ScrapeLoopTest, UnreachableTarget_ReportsConnectionRefused) {
+  auto loop = MakeLoop("", "127.0.0.1:1");
+  loop->ScrapeOnce(1'000'000);
+  EXPECT_EQ(loop->Status().health, "down");
+  EXPECT_NE(loop->Status().last_error.find("connection refused"), std::string::npos)
+      << loop->Status().last_error;
+}
+
+TEST_F(ScrapeLoopTest, Phase_IsStableForTheSameTarget) {
+  auto a = MakeLoop();
+  auto b = MakeLoop();
+  EXPECT_EQ(a->PhaseMs(), b->PhaseMs());
+  EXPECT_LT(a->PhaseMs(), 1000);
+}
+
+}  // namespace
+}  // namespace vigil::scraper

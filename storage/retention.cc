@@ -2,6 +2,8 @@
 // compaction of that key range; never by scanning samples.
 #include <rocksdb/db.h>
 
+#include <algorithm>
+
 #include "storage/coding.h"
 #include "storage/db_layout.h"
 #include "storage/logger.h"
@@ -43,7 +45,10 @@ Status Tsdb::ApplyRetention() {
   if (!db_) return Status::OK();
   std::vector<int64_t> parts = Partitions();
   const int64_t newest = max_time_.load();
-  if (parts.empty() || newest == kMinTime) return Status::OK();
+  if (parts.empty() || newest == kMinTime) {
+    last_retention_run_ms_ = options_.clock->NowMillis();
+    return Status::OK();
+  }
   const int64_t newest_partition = PartitionOf(newest, tuning_.partition_ms);
   const int64_t keep_ms = retention_ms_.load();
   if (keep_ms > 0) {
@@ -55,6 +60,8 @@ Status Tsdb::ApplyRetention() {
     }
     if (last_expired != kMinTime) {
       VIGIL_RETURN_IF_ERROR(DropPartitions(parts.front(), last_expired));
+      time_retentions_ += static_cast<uint64_t>(std::ranges::count_if(
+          parts, [&](int64_t p) { return p <= last_expired; }));
       parts = Partitions();
     }
   }
@@ -62,8 +69,10 @@ Status Tsdb::ApplyRetention() {
   while (keep_bytes > 0 && parts.size() > 1 && parts.front() < newest_partition &&
          static_cast<int64_t>(BytesOnDisk()) > keep_bytes) {
     VIGIL_RETURN_IF_ERROR(DropPartitions(parts.front(), parts.front()));
+    ++size_retentions_;
     parts = Partitions();
   }
+  last_retention_run_ms_ = options_.clock->NowMillis();
   return Status::OK();
 }
 
@@ -80,11 +89,14 @@ Status Tsdb::SetRetention(int64_t retention_ms, int64_t retention_bytes) {
                                   "persisting retention"));
   retention_ms_ = retention_ms;
   retention_bytes_ = retention_bytes;
+  retention_from_runtime_ = true;
   VLOG_INFO("Retention changed", {{"retention_ms", std::to_string(retention_ms)},
                                   {"retention_bytes", std::to_string(retention_bytes)}});
   return Status::OK();
 }
 
-RetentionSettings Tsdb::GetRetention() const { return {retention_ms_.load(), retention_bytes_.load()}; }
+RetentionSettings Tsdb::GetRetention() const {
+  return {retention_ms_.load(), retention_bytes_.load(), retention_from_runtime_.load()};
+}
 
 }  // namespace vigil::storage

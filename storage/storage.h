@@ -132,12 +132,18 @@ struct StorageStats {
   std::vector<CountByName> label_value_count_by_label_name;  // top N, descending
   std::vector<CountByName> memory_in_bytes_by_label_name;    // top N, descending
   std::vector<CountByName> series_count_by_label_pair;       // "name=value", top N
+  int64_t last_retention_run_ms = 0;  // wall time of the last retention pass; 0: none yet
+  uint64_t time_retentions = 0;       // partitions dropped by the time limit
+  uint64_t size_retentions = 0;       // partitions dropped by the size limit
 };
 
 // Retention limits; 0 disables a limit.
 struct RetentionSettings {
   int64_t retention_ms = 0;
   int64_t retention_bytes = 0;
+  // True when the limits were set through SetRetention (now or in an earlier
+  // run, persisted in the store) and therefore override StorageOptions.
+  bool from_runtime = false;
 };
 
 // The time-series store.

@@ -147,6 +147,7 @@ Status Tsdb::LoadMeta() {
     if (d.Varint(&ms) && d.Varint(&bytes)) {
       retention_ms_ = ms;
       retention_bytes_ = bytes;
+      retention_from_runtime_ = true;
     }
   }
   s = db_->Get(rocksdb::ReadOptions(), cf(kCfMeta), std::string(kMetaNextRef), &v);

@@ -65,6 +65,11 @@ class Tsdb final : public Storage {
   [[nodiscard]] Status FlushClosedChunks();
   // Partitions that hold chunks on disk, ascending.
   std::vector<int64_t> Partitions() const;
+  // Length of one time partition in milliseconds.
+  int64_t partition_ms() const { return tuning_.partition_ms; }
+  // RocksDB's estimate of the bytes one partition's chunks and postings take
+  // on disk, after compression (storage/tsdb_inspect.cc; offline tools).
+  uint64_t PartitionBytes(int64_t partition) const;
 
  private:
   friend class TsdbAppender;
@@ -116,6 +121,10 @@ class Tsdb final : public Storage {
   std::atomic<int64_t> max_time_{kMinTime};  // newest sample in the store
   std::atomic<int64_t> retention_ms_;
   std::atomic<int64_t> retention_bytes_;
+  std::atomic<bool> retention_from_runtime_{false};  // persisted SetRetention overrides options
+  std::atomic<int64_t> last_retention_run_ms_{0};
+  std::atomic<uint64_t> time_retentions_{0};
+  std::atomic<uint64_t> size_retentions_{0};
   std::atomic<uint64_t> samples_appended_{0};
   std::atomic<uint64_t> out_of_order_{0};
   std::atomic<uint64_t> duplicates_{0};

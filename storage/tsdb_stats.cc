@@ -52,6 +52,9 @@ StorageStats Tsdb::Stats(size_t limit) const {
   st.samples_appended = samples_appended_.load();
   st.out_of_order_samples = out_of_order_.load();
   st.duplicate_samples = duplicates_.load();
+  st.last_retention_run_ms = last_retention_run_ms_.load();
+  st.time_retentions = time_retentions_.load();
+  st.size_retentions = size_retentions_.load();
   const int64_t lo = min_time_.load(), hi = max_time_.load();
   if (hi != kMinTime) {
     st.min_time = lo;
@@ -121,6 +124,18 @@ void Tsdb::RegisterMetrics() {
     family("vigil_tsdb_chunks_flushed_total", "counter",
            "Total number of closed chunks written to RocksDB.",
            static_cast<double>(chunks_flushed_.load()));
+    family("prometheus_tsdb_time_retentions_total", "counter",
+           "The number of times that partitions were deleted because the maximum time limit was exceeded.",
+           static_cast<double>(time_retentions_.load()));
+    family("prometheus_tsdb_size_retentions_total", "counter",
+           "The number of times that partitions were deleted because the maximum number of bytes was exceeded.",
+           static_cast<double>(size_retentions_.load()));
+    family("vigil_tsdb_retention_last_run_timestamp_seconds", "gauge",
+           "Wall time of the last retention pass; 0 before the first one.",
+           static_cast<double>(last_retention_run_ms_.load()) / 1000.0);
+    family("vigil_tsdb_retention_from_runtime", "gauge",
+           "1 when the retention limits were set at runtime (persisted, overriding the flags).",
+           retention_from_runtime_.load() ? 1.0 : 0.0);
     family("vigil_tsdb_partitions", "gauge", "Number of time partitions holding chunks on disk.",
            static_cast<double>(Partitions().size()));
   });

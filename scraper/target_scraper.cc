@@ -1,11 +1,10 @@
 #include "scraper/target_scraper.h"
 
-#include <httplib.h>
+#include "scraper/http_client.h"
 
 #include <chrono>
-#include <fstream>
 #include <map>
-#include <sstream>
+#include <tuple>
 
 #include "storage/metrics_registry.h"
 
@@ -13,14 +12,6 @@ namespace vigil::scraper {
 namespace {
 
 constexpr std::string_view kUserAgent = "Vigil/0.1 (Prometheus-compatible)";
-
-std::string Trim(std::string s) {
-  const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  while (!s.empty() && blank(s.back())) s.pop_back();
-  size_t i = 0;
-  while (i < s.size() && blank(s[i])) ++i;
-  return s.substr(i);
-}
 
 std::string StatusText(int status) {
   static const std::map<int, std::string_view> kReasons = {
@@ -43,21 +34,10 @@ void SetTimeout(httplib::Client& c, int64_t ms) {
 
 }  // namespace
 
-Result<std::string> ReadSecretFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::IOError("unable to read file " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return Trim(s.str());
-}
-
 TargetScraper::TargetScraper(std::string url, const HttpClientConfig& http, int64_t timeout_ms,
                              int64_t body_size_limit)
     : url_(std::move(url)), http_(http), timeout_ms_(timeout_ms), body_size_limit_(body_size_limit) {
-  const size_t scheme_end = url_.find("://");
-  const size_t path_start = url_.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
-  host_ = url_.substr(0, path_start);
-  path_ = path_start == std::string::npos ? "/" : url_.substr(path_start);
+  std::tie(host_, path_) = SplitUrl(url_);
 }
 
 TargetScraper::~TargetScraper() = default;
@@ -69,10 +49,9 @@ Status TargetScraper::Prepare() {
     return Status::Unavailable("Get \"" + url_ + "\": https targets need a TLS-enabled build");
   }
 #endif
-  client_ = std::make_unique<httplib::Client>(host_);
+  client_ = NewHttpClient(host_, http_);
   client_->set_keep_alive(true);
   client_->set_decompress(false);  // we inflate ourselves, bounded by the size limit
-  client_->set_follow_location(http_.follow_redirects);
   SetTimeout(*client_, timeout_ms_);
   return Status::OK();
 }
@@ -85,24 +64,7 @@ Result<ScrapeResponse> TargetScraper::Scrape() {
       {"User-Agent", std::string(kUserAgent)},
       {"X-Prometheus-Scrape-Timeout-Seconds", FormatFloat(static_cast<double>(timeout_ms_) / 1000)},
   };
-  if (http_.basic_auth) {
-    std::string password = http_.basic_auth->password;
-    if (!http_.basic_auth->password_file.empty()) {
-      auto p = ReadSecretFile(http_.basic_auth->password_file);
-      if (!p.ok()) return p.status();
-      password = *p;
-    }
-    headers.insert(httplib::make_basic_authentication_header(http_.basic_auth->username, password));
-  }
-  if (http_.authorization) {
-    std::string credentials = http_.authorization->credentials;
-    if (!http_.authorization->credentials_file.empty()) {
-      auto c = ReadSecretFile(http_.authorization->credentials_file);
-      if (!c.ok()) return c.status();
-      credentials = *c;
-    }
-    headers.emplace("Authorization", http_.authorization->type + " " + credentials);
-  }
+  VIGIL_RETURN_IF_ERROR(AddAuthHeaders(http_, headers));
 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
   std::string body;

@@ -56,7 +56,4 @@ class TargetScraper {
 // bytes of output (0 = unlimited).
 Result<std::string> Gunzip(std::string_view compressed, int64_t limit);
 
-// Reads a credentials file, trimming surrounding whitespace as Prometheus does.
-Result<std::string> ReadSecretFile(const std::string& path);
-
 }  // namespace vigil::scraper

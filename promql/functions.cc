@@ -174,12 +174,12 @@ Result<Vector> FuncVector(FunctionCall& call) {
   return Vector{Out(Labels(), call.ts, ScalarArg(call, 0))};
 }
 
-// NaN sorts first in both directions, as Prometheus's vectorByValueHeap.
+// NaN sorts last in both directions, as in Prometheus.
 Result<Vector> SortByValue(FunctionCall& call, bool descending) {
   Vector out = std::move(call.args[0].vector);
   std::stable_sort(out.begin(), out.end(), [descending](const Sample& a, const Sample& b) {
     const double x = a.point.v, y = b.point.v;
-    if (std::isnan(x) || std::isnan(y)) return std::isnan(x) && !std::isnan(y);
+    if (std::isnan(x) || std::isnan(y)) return !std::isnan(x) && std::isnan(y);
     return descending ? x > y : x < y;
   });
   for (auto& s : out) s.point.t = call.ts;

@@ -6,12 +6,18 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <random>
+#include <sstream>
 
 #include "storage/memory_storage.h"
 #include "storage/metrics_registry.h"
 #include "tests/promql/differential_queries.h"
 #include "tests/promql/prometheus_oracle.h"
+#include "tests/promql/result_diff.h"
+#include "tests/promql/script_runner.h"
 
 namespace vigil::promql::testing {
 namespace {
@@ -138,86 +144,6 @@ class Dataset {
   std::vector<OracleSeries> series_;
 };
 
-bool Close(double a, double b) {
-  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
-  if (a == b) return true;
-  const double diff = std::fabs(a - b);
-  // 1e-9 relative; values within 1e-12 of zero compare absolutely (cancellation noise).
-  return diff <= 1e-9 * std::max(std::fabs(a), std::fabs(b)) || diff <= 1e-12;
-}
-
-std::string Show(const Vector& v) {
-  std::string out;
-  for (const auto& s : v) out += "\n      " + s.metric.ToString() + " " + FormatFloat(s.point.v);
-  return out;
-}
-std::string Show(const Matrix& m) {
-  std::string out;
-  for (const auto& s : m) {
-    out += "\n      " + s.metric.ToString() + " (" + std::to_string(s.points.size()) + " points)";
-  }
-  return out;
-}
-
-// Empty when equal, else a description of the first difference.
-std::string Diff(const Value& vigil, const Value& prom, bool ordered) {
-  if (vigil.type != prom.type) {
-    return std::string("type ") + ValueTypeName(vigil.type) + " vs " + ValueTypeName(prom.type);
-  }
-  switch (vigil.type) {
-    case ValueType::kScalar:
-      return Close(vigil.scalar.v, prom.scalar.v)
-                 ? ""
-                 : "scalar " + FormatFloat(vigil.scalar.v) + " vs " + FormatFloat(prom.scalar.v);
-    case ValueType::kString: return vigil.string == prom.string ? "" : "string differs";
-    case ValueType::kVector: {
-      Vector a = vigil.vector, b = prom.vector;
-      if (ordered) {
-        for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
-          if (!Close(a[i].point.v, b[i].point.v)) return "order differs:" + Show(a) + "\n   vs" + Show(b);
-        }
-      }
-      auto by_labels = [](const Sample& x, const Sample& y) { return x.metric < y.metric; };
-      std::sort(a.begin(), a.end(), by_labels);
-      std::sort(b.begin(), b.end(), by_labels);
-      bool same = a.size() == b.size();
-      for (size_t i = 0; same && i < a.size(); ++i) {
-        same = a[i].metric == b[i].metric && Close(a[i].point.v, b[i].point.v) && a[i].point.t == b[i].point.t;
-      }
-      return same ? "" : "vigil:" + Show(a) + "\n    prometheus:" + Show(b);
-    }
-    case ValueType::kMatrix: {
-      Matrix a = vigil.matrix, b = prom.matrix;
-      auto by_labels = [](const Series& x, const Series& y) { return x.metric < y.metric; };
-      std::sort(a.begin(), a.end(), by_labels);
-      std::sort(b.begin(), b.end(), by_labels);
-      if (a.size() != b.size()) return "vigil:" + Show(a) + "\n    prometheus:" + Show(b);
-      for (size_t i = 0; i < a.size(); ++i) {
-        if (a[i].metric != b[i].metric) return "labels " + a[i].metric.ToString() + " vs " + b[i].metric.ToString();
-        if (a[i].points.size() != b[i].points.size()) {
-          return a[i].metric.ToString() + ": " + std::to_string(a[i].points.size()) + " vs " +
-                 std::to_string(b[i].points.size()) + " points";
-        }
-        for (size_t j = 0; j < a[i].points.size(); ++j) {
-          const Point& p = a[i].points[j];
-          const Point& q = b[i].points[j];
-          if (p.t != q.t || !Close(p.v, q.v)) {
-            return a[i].metric.ToString() + " at " + std::to_string(p.t) + ": " + FormatFloat(p.v) + "@" +
-                   std::to_string(p.t) + " vs " + FormatFloat(q.v) + "@" + std::to_string(q.t);
-          }
-        }
-      }
-      return "";
-    }
-    case ValueType::kNone: return "";
-  }
-  return "";
-}
-
-bool TopLevelSort(const std::string& q) {
-  return q.starts_with("sort(") || q.starts_with("sort_desc(");
-}
-
 class DifferentialTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -262,7 +188,7 @@ class DifferentialTest : public ::testing::Test {
         }
         return;
       }
-      const std::string d = Diff(mine->value, *theirs, TopLevelSort(q));
+      const std::string d = DiffResults(mine->value, *theirs, IsOrderedQuery(q));
       if (!d.empty()) {
         ++failures;
         ADD_FAILURE() << what << " " << q << "\n    " << d;
@@ -301,6 +227,65 @@ TEST_F(DifferentialTest, RandomQueriesMatchPrometheus) {
   int failed = 0;
   for (const auto& q : queries) failed += Compare(q) > 0;
   EXPECT_EQ(failed, 0) << "of " << queries.size() << " queries";
+}
+
+// Runs the *.test scripts with Prometheus alongside: every eval must give
+// Prometheus's answer too, which validates the scripts' expectations.
+// Sections containing stale markers are skipped (OpenMetrics cannot carry them).
+class OracleObserver : public ScriptObserver {
+ public:
+  void OnClear() override {
+    series_.clear();
+    has_stale_ = false;
+    oracle_.reset();
+  }
+  void OnSample(const Labels& labels, int64_t t, double v) override {
+    if (storage::IsStaleNaN(v)) has_stale_ = true;
+    series_[labels].push_back(Point{t, v});
+    oracle_.reset();
+  }
+  std::string OnEval(const ScriptQuery& q, const Result<QueryResult>& vigil) override {
+    if (has_stale_ || series_.empty()) return "";
+    if (!oracle_) {
+      std::vector<OracleSeries> all;
+      for (const auto& [labels, points] : series_) all.push_back({labels, points});
+      auto started = PrometheusOracle::Start(all);
+      if (!started.ok()) return "oracle: " + started.status().message();
+      oracle_ = std::move(*started);
+    }
+    auto theirs = q.range ? oracle_->RangeQuery(q.expr, q.start, q.end, q.step)
+                          : oracle_->InstantQuery(q.expr, q.at);
+    if (!vigil.ok() || !theirs.ok()) {
+      if (vigil.ok() == theirs.ok()) return "";
+      return "prometheus " + (theirs.ok() ? std::string("succeeds") : "fails: " + theirs.status().message());
+    }
+    const std::string d = DiffResults(vigil->value, *theirs, q.ordered);
+    return d.empty() ? "" : "differs from prometheus: " + d;
+  }
+
+ private:
+  std::map<Labels, std::vector<Point>> series_;
+  bool has_stale_ = false;
+  std::unique_ptr<PrometheusOracle> oracle_;
+};
+
+TEST(ScriptOracle, ScriptsAgreeWithPrometheus) {
+  if (!PrometheusOracle::Available()) GTEST_SKIP() << "/usr/bin/prometheus or /usr/bin/promtool not installed";
+  for (const auto& e : std::filesystem::directory_iterator(VIGIL_PROMQL_SCRIPT_DIR)) {
+    if (e.path().extension() != ".test") continue;
+    std::ifstream in(e.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    OracleObserver observer;
+    ScriptOptions options;
+    options.observer = &observer;
+    for (const auto& failure : RunScript(e.path().filename().string(), text.str(), options)) {
+      if (failure.find("differs from prometheus") != std::string::npos ||
+          failure.find("prometheus ") != std::string::npos || failure.find("oracle") != std::string::npos) {
+        ADD_FAILURE() << failure;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -112,7 +112,10 @@ std::string Describe(const Labels& l, double v) { return l.ToString() + " " + Fo
 
 class ScriptRun {
  public:
-  explicit ScriptRun(std::string name) : name_(std::move(name)) { Clear(); }
+  ScriptRun(std::string name, const ScriptOptions& options)
+      : name_(std::move(name)), options_(options) {
+    Clear();
+  }
 
   void Run(const std::string& text) {
     std::vector<std::string> lines;
@@ -123,7 +126,12 @@ class ScriptRun {
       const std::string_view line = Trim(lines[i]);
       const int lineno = static_cast<int>(i) + 1;
       ++i;
-      if (line.empty() || line.front() == '#') continue;
+      if (line.empty() || line.front() == '#') {
+        out_.push_back(lines[i - 1]);
+        continue;
+      }
+      out_.push_back(lines[i - 1]);
+      const size_t body_start = i;
       std::vector<std::string> body;
       std::vector<int> body_lines;
       while (i < lines.size() && !lines[i].empty() && std::isspace(static_cast<unsigned char>(lines[i][0])) &&
@@ -134,8 +142,20 @@ class ScriptRun {
         }
         ++i;
       }
+      generated_.reset();
       Dispatch(lineno, line, body, body_lines);
+      if (generated_) {
+        for (const auto& g : *generated_) out_.push_back("  " + g);
+      } else {
+        for (size_t k = body_start; k < i; ++k) out_.push_back(lines[k]);
+      }
     }
+  }
+
+  std::string UpdatedText() const {
+    std::string text;
+    for (const auto& l : out_) text += l + "\n";
+    return text;
   }
 
   std::vector<std::string> failures;
@@ -146,6 +166,7 @@ class ScriptRun {
   }
 
   void Clear() {
+    if (options_.observer != nullptr) options_.observer->OnClear();
     storage_ = std::make_unique<storage::MemoryStorage>();
     EngineOptions opts;
     engine_ = std::make_unique<Engine>(opts);
@@ -176,8 +197,10 @@ class ScriptRun {
       if (!values.ok()) return Fail(body_lines[k], values.status().message());
       for (size_t j = 0; j < values->size(); ++j) {
         if ((*values)[j].missing) continue;
-        Status st = storage_->AddSample(labels, static_cast<int64_t>(j) * *interval, (*values)[j].value);
+        const int64_t t = static_cast<int64_t>(j) * *interval;
+        Status st = storage_->AddSample(labels, t, (*values)[j].value);
         if (!st.ok()) return Fail(body_lines[k], st.message());
+        if (options_.observer != nullptr) options_.observer->OnSample(labels, t, (*values)[j].value);
       }
     }
   }
@@ -222,6 +245,12 @@ class ScriptRun {
     auto result = c.range ? engine_->RangeQuery(*storage_, c.expr, c.start, c.end, c.step)
                           : engine_->InstantQuery(*storage_, c.expr, c.at);
     const std::string where = "query " + c.expr + ": ";
+    if (options_.observer != nullptr) {
+      const ScriptQuery q{c.expr, c.range, c.at, c.start, c.end, c.step, c.ordered};
+      const std::string msg = options_.observer->OnEval(q, result);
+      if (!msg.empty()) Fail(c.line, where + msg);
+    }
+    if (options_.updated_text != nullptr && !c.fail && result.ok()) Generate(c, result->value);
     if (c.fail) {
       if (result.ok()) return Fail(c.line, where + "expected an error, got a result");
       const std::string& msg = result.status().message();
@@ -357,7 +386,51 @@ class ScriptRun {
     return p == s.points.size();
   }
 
+  // The expectation lines that describe `v` for command `c`.
+  void Generate(const EvalCommand& c, const Value& v) {
+    std::vector<std::string> lines;
+    switch (v.type) {
+      case ValueType::kScalar: lines.push_back(FormatFloat(v.scalar.v)); break;
+      case ValueType::kString: lines.push_back("\"" + v.string + "\""); break;
+      case ValueType::kVector:
+        for (const auto& s : v.vector) lines.push_back(SeriesName(s.metric) + " " + FormatFloat(s.point.v));
+        break;
+      case ValueType::kMatrix:
+        for (const auto& s : v.matrix) lines.push_back(SeriesName(s.metric) + MatrixValues(c, s));
+        break;
+      case ValueType::kNone: break;
+    }
+    generated_ = std::move(lines);
+  }
+
+  static std::string SeriesName(const Labels& l) {
+    if (l.empty()) return "{}";
+    std::string s = l.ToString();
+    if (s.ends_with("{}")) s.resize(s.size() - 2);
+    return s;
+  }
+
+  static std::string MatrixValues(const EvalCommand& c, const Series& s) {
+    std::string out;
+    if (!c.range) {
+      for (const auto& p : s.points) out += " " + FormatFloat(p.v);
+      return out;
+    }
+    size_t p = 0;
+    for (int64_t t = c.start; t <= c.end; t += c.step) {
+      if (p < s.points.size() && s.points[p].t == t) {
+        out += " " + FormatFloat(s.points[p++].v);
+      } else {
+        out += " _";
+      }
+    }
+    return out;
+  }
+
   std::string name_;
+  ScriptOptions options_;
+  std::vector<std::string> out_;
+  std::optional<std::vector<std::string>> generated_;
   std::unique_ptr<storage::MemoryStorage> storage_;
   std::unique_ptr<Engine> engine_;
 };
@@ -417,9 +490,11 @@ bool AlmostEqual(double a, double b) {
   return diff / (std::fabs(a) + std::fabs(b)) < kEpsilon;
 }
 
-std::vector<std::string> RunScript(const std::string& name, const std::string& text) {
-  ScriptRun run(name);
+std::vector<std::string> RunScript(const std::string& name, const std::string& text,
+                                   const ScriptOptions& options) {
+  ScriptRun run(name, options);
   run.Run(text);
+  if (options.updated_text != nullptr) *options.updated_text = run.UpdatedText();
   return std::move(run.failures);
 }
 

@@ -38,8 +38,35 @@ Status ParseSeriesLine(std::string_view line, Labels* labels, std::string* value
 // Prometheus's almostEqual with relative epsilon 1e-6; NaN equals NaN.
 bool AlmostEqual(double a, double b);
 
+// One evaluated query of a script.
+struct ScriptQuery {
+  std::string expr;
+  bool range = false;
+  int64_t at = 0;  // instant queries
+  int64_t start = 0, end = 0, step = 0;  // range queries
+  bool ordered = false;
+};
+
+// Hooks for running something alongside a script (the Prometheus oracle).
+class ScriptObserver {
+ public:
+  virtual ~ScriptObserver() = default;
+  virtual void OnClear() = 0;
+  virtual void OnSample(const Labels& labels, int64_t t, double v) = 0;
+  // A failure message for the query, or "" when it is fine.
+  virtual std::string OnEval(const ScriptQuery& query, const Result<QueryResult>& vigil) = 0;
+};
+
+struct ScriptOptions {
+  ScriptObserver* observer = nullptr;
+  // When set, receives the script with every eval's expectations replaced by
+  // the engine's actual results (to write new scripts; review before commit).
+  std::string* updated_text = nullptr;
+};
+
 // Runs the script in `text` (`name` prefixes failure locations) and returns
 // one message per failed command: "name:line: query ...: expected ... got ...".
-std::vector<std::string> RunScript(const std::string& name, const std::string& text);
+std::vector<std::string> RunScript(const std::string& name, const std::string& text,
+                                   const ScriptOptions& options = {});
 
 }  // namespace vigil::promql::testing

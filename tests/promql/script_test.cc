@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -29,7 +30,17 @@ TEST_P(PromqlScript, AllCommandsPass) {
   ASSERT_TRUE(in) << "cannot read " << path;
   std::stringstream text;
   text << in.rdbuf();
-  for (const auto& failure : RunScript(GetParam() + ".test", text.str())) ADD_FAILURE() << failure;
+  // VIGIL_PROMQL_UPDATE_SCRIPTS=1 rewrites the scripts' expectations with the
+  // engine's results (for writing new scripts; verify them against
+  // Prometheus with promql_differential_test before committing).
+  std::string updated;
+  ScriptOptions options;
+  const char* update = std::getenv("VIGIL_PROMQL_UPDATE_SCRIPTS");
+  if (update != nullptr && std::string(update) == "1") options.updated_text = &updated;
+  for (const auto& failure : RunScript(GetParam() + ".test", text.str(), options)) {
+    if (options.updated_text == nullptr) ADD_FAILURE() << failure;
+  }
+  if (options.updated_text != nullptr) std::ofstream(path) << updated;
 }
 
 INSTANTIATE_TEST_SUITE_P(Scripts, PromqlScript, ::testing::ValuesIn(ScriptNames()),

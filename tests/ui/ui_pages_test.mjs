@@ -116,6 +116,9 @@ function defineTests(ctx) {
       const option = page.locator('.cm-tooltip-autocomplete li', { hasText: 'inventory_items_total' });
       await option.waitFor({ timeout: 10000 });
       await shot(page, 'graph-autocomplete');
+      // CodeMirror ignores Enter on a completion list younger than its 75 ms interaction
+      // delay (against accidental picks); a person never types that fast.
+      await page.waitForTimeout(200);
       await page.keyboard.press('Enter');  // accepts the completion
       const text = await page.locator('.panel .cm-content').first().innerText();
       assert(text.trim() === 'inventory_items_total', `completion not applied: ${text}`);

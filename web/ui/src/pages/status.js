@@ -22,11 +22,12 @@ const RUNTIME_NAMES = {
 };
 const BUILD_NAMES = {
   version: 'Version', revision: 'Revision', branch: 'Branch', buildUser: 'BuildUser',
-  buildDate: 'BuildDate', goVersion: 'GoVersion',
+  buildDate: 'BuildDate', goVersion: 'GoVersion (compiler)',
 };
 
+// [label, text] rows; empty values (e.g. GODEBUG, which Vigil has no use for) are left out.
 function describe(data, names) {
-  return Object.entries(data).map(([k, v]) => {
+  return Object.entries(data).filter(([, v]) => v !== '' && v !== null).map(([k, v]) => {
     const text = typeof v === 'boolean' ? (k === 'reloadConfigSuccess' ? (v ? 'Successful' : 'Unsuccessful') : String(v)) : v;
     return [names[k] || k, text];
   });

@@ -147,10 +147,15 @@ class Parser {
 
   NodePtr ParseExpr(int min_prec) {
     if (!Enter()) return nullptr;
+    // Every operator in a chain deepens the tree by one level, so it counts
+    // towards the depth limit like a nesting level does.
+    int chain = 0;
     NodePtr lhs = ParseUnaryOrPrimary();
     while (error_.ok()) {
       auto [op, prec] = PeekBinaryOp();
       if (op == Op::kNone || prec < min_prec) break;
+      if (!Enter()) break;
+      ++chain;
       const size_t op_pos = Take().pos;
       NodePtr bin = MakeNode(NodeKind::kBinary, lhs->pos.start);
       bin->op = op;
@@ -164,7 +169,7 @@ class Parser {
       bin->children.push_back(std::move(rhs));
       lhs = std::move(bin);
     }
-    --depth_;
+    depth_ -= 1 + chain;
     return error_.ok() ? std::move(lhs) : nullptr;
   }
 

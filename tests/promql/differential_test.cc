@@ -222,6 +222,29 @@ TEST_F(DifferentialTest, FixedQueriesMatchPrometheus) {
   EXPECT_EQ(failed, 0) << "of " << queries.size() << " queries";
 }
 
+TEST_F(DifferentialTest, FormatQueryMatchesPrometheus) {
+  auto queries = DifferentialQueries();
+  const auto random = RandomQueries(11, 100);
+  queries.insert(queries.end(), random.begin(), random.end());
+  queries.push_back(
+      "histogram_quantile(0.95, sum by (le, method, endpoint) (rate(inventory_request_duration_seconds_bucket"
+      "{job=\"inventory\"}[5m]))) > on (method) group_left (endpoint) max by (method) (rate(x[5m]))");
+  queries.push_back("-(sum by (job) (rate(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa[5m])) + "
+                    "sum by (job) (rate(bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb[5m])))[30m:1m] offset 1h");
+  queries.push_back("foo{a=\"\\n\\t\\\"x\"} @ 1600000000.123 offset -5m");
+  int failed = 0;
+  for (const auto& q : queries) {
+    auto mine = FormatQuery(q);
+    auto theirs = oracle_->FormatQuery(q);
+    if (mine.ok() != theirs.ok() || (mine.ok() && *mine != *theirs)) {
+      ++failed;
+      ADD_FAILURE() << q << "\n  vigil:      " << (mine.ok() ? *mine : mine.status().message())
+                    << "\n  prometheus: " << (theirs.ok() ? *theirs : theirs.status().message());
+    }
+  }
+  EXPECT_EQ(failed, 0);
+}
+
 TEST_F(DifferentialTest, RandomQueriesMatchPrometheus) {
   const auto queries = RandomQueries(7, 200);
   int failed = 0;

@@ -99,7 +99,7 @@ Labels ParseMetric(const nlohmann::json& m) {
   return Labels(std::move(labels));
 }
 
-Result<Value> ParseResult(const nlohmann::json& data) {
+Result<Value> ParseResult(const nlohmann::json& data) try {
   Value v;
   const std::string type = data.at("resultType");
   const auto& result = data.at("result");
@@ -124,6 +124,8 @@ Result<Value> ParseResult(const nlohmann::json& data) {
     }
   }
   return v;
+} catch (const std::exception& e) {
+  return Status::Internal(std::string("bad prometheus result: ") + e.what());
 }
 
 }  // namespace
@@ -190,8 +192,8 @@ PrometheusOracle::~PrometheusOracle() {
   }
 }
 
-Result<Value> PrometheusOracle::Post(const std::string& path,
-                                     const std::vector<std::pair<std::string, std::string>>& params) {
+Result<nlohmann::json> PrometheusOracle::Post(
+    const std::string& path, const std::vector<std::pair<std::string, std::string>>& params) {
   httplib::Client client("127.0.0.1", port_);
   client.set_read_timeout(60, 0);
   httplib::Params form;
@@ -205,22 +207,32 @@ Result<Value> PrometheusOracle::Post(const std::string& path,
       return Status(StatusCode::kExecution, body.at("errorType").get<std::string>() + ": " +
                                                 body.at("error").get<std::string>());
     }
-    return ParseResult(body.at("data"));
+    return body.at("data");
   } catch (const std::exception& e) {
     return Status::Internal(std::string("bad prometheus response: ") + e.what());
   }
 }
 
 Result<Value> PrometheusOracle::InstantQuery(const std::string& query, int64_t ts_ms) {
-  return Post("/api/v1/query", {{"query", query}, {"time", FormatSeconds(ts_ms)}});
+  auto data = Post("/api/v1/query", {{"query", query}, {"time", FormatSeconds(ts_ms)}});
+  if (!data.ok()) return data.status();
+  return ParseResult(*data);
+}
+
+Result<std::string> PrometheusOracle::FormatQuery(const std::string& query) {
+  auto data = Post("/api/v1/format_query", {{"query", query}});
+  if (!data.ok()) return data.status();
+  return data->get<std::string>();
 }
 
 Result<Value> PrometheusOracle::RangeQuery(const std::string& query, int64_t start_ms,
                                            int64_t end_ms, int64_t step_ms) {
-  return Post("/api/v1/query_range", {{"query", query},
-                                      {"start", FormatSeconds(start_ms)},
-                                      {"end", FormatSeconds(end_ms)},
-                                      {"step", FormatSeconds(step_ms)}});
+  auto data = Post("/api/v1/query_range", {{"query", query},
+                                           {"start", FormatSeconds(start_ms)},
+                                           {"end", FormatSeconds(end_ms)},
+                                           {"step", FormatSeconds(step_ms)}});
+  if (!data.ok()) return data.status();
+  return ParseResult(*data);
 }
 
 }  // namespace vigil::promql::testing

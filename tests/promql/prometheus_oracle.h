@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -32,10 +33,14 @@ class PrometheusOracle {
   Result<Value> InstantQuery(const std::string& query, int64_t ts_ms);
   Result<Value> RangeQuery(const std::string& query, int64_t start_ms, int64_t end_ms,
                            int64_t step_ms);
+  // /api/v1/format_query's answer.
+  Result<std::string> FormatQuery(const std::string& query);
 
  private:
   PrometheusOracle() = default;
-  Result<Value> Post(const std::string& path, const std::vector<std::pair<std::string, std::string>>& params);
+  // The "data" member of a successful API response, else the error.
+  Result<nlohmann::json> Post(const std::string& path,
+                              const std::vector<std::pair<std::string, std::string>>& params);
 
   std::string dir_;
   int port_ = 0;

@@ -88,11 +88,13 @@ void ApiServer::Add(const Labels& labels, int64_t t_ms, double v) {
   ASSERT_TRUE(st.ok()) << st.ToString();
 }
 
-Reply ApiServer::Send(const std::string& method, const std::string& path, const std::string& body,
-                      const std::string& content_type, const httplib::Headers& headers) {
-  httplib::Client client("127.0.0.1", port());
+Reply Fetch(int port, const std::string& method, const std::string& path,
+               const std::string& body, const std::string& content_type,
+               const httplib::Headers& headers) {
+  httplib::Client client("127.0.0.1", port);
   client.set_decompress(false);
   client.set_url_encode(false);
+  client.set_read_timeout(30, 0);
   httplib::Request req;
   req.method = method;
   req.path = path;
@@ -106,6 +108,11 @@ Reply ApiServer::Send(const std::string& method, const std::string& path, const 
   reply.body = res->body;
   reply.headers = res->headers;
   return reply;
+}
+
+Reply ApiServer::Send(const std::string& method, const std::string& path, const std::string& body,
+                      const std::string& content_type, const httplib::Headers& headers) {
+  return Fetch(port(), method, path, body, content_type, headers);
 }
 
 Reply ApiServer::Get(const std::string& path, const httplib::Headers& headers) {

@@ -29,6 +29,11 @@ struct Reply {
   std::string Header(const std::string& name) const;
 };
 
+// One HTTP request to 127.0.0.1:port (body decompression off, URL sent as is).
+Reply Fetch(int port, const std::string& method, const std::string& path,
+               const std::string& body = "", const std::string& content_type = "",
+               const httplib::Headers& headers = {});
+
 // "path?k=v&..." with every key and value percent-encoded.
 std::string Url(const std::string& path,
                 const std::vector<std::pair<std::string, std::string>>& params);

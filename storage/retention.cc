@@ -50,7 +50,9 @@ Status Tsdb::ApplyRetention() {
     return Status::OK();
   }
   const int64_t newest_partition = PartitionOf(newest, tuning_.partition_ms);
-  const int64_t keep_ms = retention_ms_.load();
+  // With per-metric rules, whole partitions go only once the longest rule
+  // expired them; ApplyRetentionRules removes the other series earlier.
+  const int64_t keep_ms = PartitionDropRetention(options_.retention_rules, retention_ms_.load());
   if (keep_ms > 0) {
     // A partition goes once its last millisecond is older than newest - retention.
     const int64_t cutoff = newest - keep_ms;
@@ -65,6 +67,7 @@ Status Tsdb::ApplyRetention() {
       parts = Partitions();
     }
   }
+  VIGIL_RETURN_IF_ERROR(ApplyRetentionRules(newest));
   const int64_t keep_bytes = retention_bytes_.load();
   while (keep_bytes > 0 && parts.size() > 1 && parts.front() < newest_partition &&
          static_cast<int64_t>(BytesOnDisk()) > keep_bytes) {

@@ -13,6 +13,7 @@
 #include "storage/clock.h"
 #include "storage/labels.h"
 #include "storage/matcher.h"
+#include "storage/retention_rules.h"
 #include "storage/status.h"
 
 namespace vigil::storage {
@@ -109,6 +110,8 @@ struct StorageOptions {
   int64_t wal_sync_interval_ms = 1000;
   int64_t out_of_order_window_ms = 0;  // 0: reject out-of-order samples, as Prometheus 2.42
   const Clock* clock = SystemClock::Get();
+  // Per-metric retention (storage/retention_rules.h); empty: none.
+  std::vector<RetentionRule> retention_rules;
 };
 
 // One name/count pair of the cardinality statistics.

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -24,6 +25,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class WriteBatch;
 }  // namespace rocksdb
 
 namespace vigil::storage {
@@ -95,6 +97,10 @@ class Tsdb final : public Storage {
   void EnqueueFlush(const std::shared_ptr<MemSeries>& s);
   [[nodiscard]] Status FlushSeries(MemSeries& s);
   [[nodiscard]] Status DropPartitions(int64_t first, int64_t last);
+  // Per-metric retention rules (storage/retention_rules.cc); admin_mu_ held.
+  [[nodiscard]] Status ApplyRetentionRules(int64_t newest);
+  [[nodiscard]] Status DeleteSeriesInPartition(rocksdb::WriteBatch& batch, int64_t partition,
+                                               SeriesRef ref, const Labels& labels);
   uint64_t BytesOnDisk() const;
   Result<std::vector<std::pair<SeriesRef, Labels>>> MatchingSeries(int64_t mint, int64_t maxt,
                                                                    const LabelMatchers& matchers);
@@ -125,6 +131,8 @@ class Tsdb final : public Storage {
   std::atomic<int64_t> last_retention_run_ms_{0};
   std::atomic<uint64_t> time_retentions_{0};
   std::atomic<uint64_t> size_retentions_{0};
+  std::atomic<uint64_t> rule_deletions_{0};  // (partition, series) pairs removed by retention rules
+  std::map<int64_t, size_t> rule_passes_;    // partition -> expired retentions already applied
   std::atomic<uint64_t> samples_appended_{0};
   std::atomic<uint64_t> out_of_order_{0};
   std::atomic<uint64_t> duplicates_{0};
@@ -149,7 +157,7 @@ class Tsdb final : public Storage {
   std::mutex admin_mu_;  // one checkpoint / retention / delete at a time
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false};  // read by both threads under different mutexes
   bool closed_ = false;
   std::thread flusher_;
   std::thread maintenance_;

@@ -133,6 +133,9 @@ void Tsdb::RegisterMetrics() {
     family("vigil_tsdb_retention_last_run_timestamp_seconds", "gauge",
            "Wall time of the last retention pass; 0 before the first one.",
            static_cast<double>(last_retention_run_ms_.load()) / 1000.0);
+    family("vigil_tsdb_retention_rule_deletions_total", "counter",
+           "Series data of one partition removed by per-metric retention rules.",
+           static_cast<double>(rule_deletions_.load()));
     family("vigil_tsdb_retention_from_runtime", "gauge",
            "1 when the retention limits were set at runtime (persisted, overriding the flags).",
            retention_from_runtime_.load() ? 1.0 : 0.0);

@@ -134,6 +134,57 @@ TEST(RetentionStatus, StatsReportLastRunTimeAndDroppedPartitions) {
   EXPECT_GE(st.min_time, 6 * kHour);
 }
 
+RetentionRule Rule(const std::string& metric_regex, int64_t retention_ms) {
+  return {metric_regex, {LabelMatcher::Make(MatchType::kRegexMatch, "__name__", metric_regex).value()},
+          retention_ms};
+}
+
+TEST(RetentionRules, EachSeriesKeepsItsRuleRetentionOthersTheGlobalOneExactly) {
+  TempDir dir;
+  ManualClock clock(0);
+  StorageOptions o = Options(dir.path(), &clock, 4 * kHour);
+  o.retention_rules = {Rule("node_.*", 2 * kHour), Rule("inventory_.*", 8 * kHour)};
+  TsdbTuning tuning = SmallTuning();
+  tuning.background = false;
+  auto db = std::move(Tsdb::Open(o, tuning)).value();
+  const Labels up{{"__name__", "up"}, {"job", "app"}};
+  for (int64_t t = 0; t < 10 * kHour; t += 60'000) {
+    auto app = db->NewAppender();
+    ASSERT_TRUE(app->Append(0, kNode, t, static_cast<double>(t) / 7).ok());
+    ASSERT_TRUE(app->Append(0, kInventory, t, static_cast<double>(t) * 3).ok());
+    ASSERT_TRUE(app->Append(0, up, t, static_cast<double>(t)).ok());
+    ASSERT_TRUE(app->Commit().ok());
+  }
+  ASSERT_TRUE(db->FlushClosedChunks().ok());
+  ASSERT_TRUE(db->ApplyRetention().ok());
+  const int64_t newest = 10 * kHour - 60'000;
+  // A partition leaves a series once its last millisecond is older than
+  // newest - retention: node keeps hours 7.., up (global 4h) 5.., inventory 1..
+  EXPECT_TRUE(testing::SameSamples(ReadAll(*db, {Eq("__name__", "node_cpu_seconds_total")}).at(kNode),
+                                   Expected(7 * kHour, newest, 1, 7)));
+  EXPECT_TRUE(testing::SameSamples(ReadAll(*db, {Eq("__name__", "up")}).at(up),
+                                   Expected(5 * kHour, newest, 1, 1)));
+  EXPECT_TRUE(testing::SameSamples(ReadAll(*db, {Eq("__name__", "inventory_items_total")}).at(kInventory),
+                                   Expected(1 * kHour, newest, 3, 1)));
+  // Whole partitions go only when the longest rule expired them.
+  EXPECT_EQ(db->Partitions().front(), 1);
+  // The deleted series are gone from the partition's index too.
+  auto q = db->NewQuerier();
+  auto names = (*q)->LabelValues("__name__", 2 * kHour, 3 * kHour - 1, {});
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(*names, std::vector<std::string>{"inventory_items_total"});
+}
+
+TEST(RetentionRules, FirstMatchingRuleWinsAndUnmatchedSeriesUseGlobal) {
+  const std::vector<RetentionRule> rules = {Rule("node_cpu.*", kHour), Rule("node_.*", 2 * kHour)};
+  EXPECT_EQ(EffectiveRetention(rules, 5 * kHour, kNode), kHour);
+  EXPECT_EQ(EffectiveRetention(rules, 5 * kHour, Labels{{"__name__", "node_load1"}}), 2 * kHour);
+  EXPECT_EQ(EffectiveRetention(rules, 5 * kHour, kInventory), 5 * kHour);
+  EXPECT_EQ(PartitionDropRetention(rules, 5 * kHour), 5 * kHour);
+  EXPECT_EQ(PartitionDropRetention({Rule("x", 9 * kHour)}, 5 * kHour), 9 * kHour);
+  EXPECT_EQ(PartitionDropRetention(rules, 0), 0);
+}
+
 TEST(TsdbInspector, ListsPartitionsWithSeriesAndSampleCounts) {
   TempDir dir;
   ManualClock clock(0);

@@ -7,11 +7,26 @@ import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 
-function scrapeConfig(targetAddress) {
+// One alert that fires at once and one recording rule, for servers with a rule engine.
+const RULES_YAML = [
+  'groups:',
+  '  - name: inventory',
+  '    rules:',
+  '      - alert: InventoryServerErrors',
+  '        expr: sum(inventory_requests_total{status="500"}) > 0',
+  '        labels: {severity: page}',
+  '        annotations: {summary: "the inventory app answers 500"}',
+  '      - record: job:inventory_requests:sum',
+  '        expr: sum by (job) (inventory_requests_total)',
+  '',
+].join('\n');
+
+function scrapeConfig(targetAddress, rulesPath) {
   return [
     'global:',
     '  scrape_interval: 1s',
     '  evaluation_interval: 1s',
+    ...(rulesPath ? ['rule_files:', `  - ${rulesPath}`] : []),
     'scrape_configs:',
     '  - job_name: inventory',
     '    static_configs:',
@@ -48,10 +63,13 @@ async function waitFor(what, predicate, timeoutMs) {
 }
 
 // Runs `binary args` with a temp dir holding the config; returns {baseUrl, stop}.
-async function startProcess(binary, makeArgs, targetAddress) {
+// withRules: also write RULES_YAML and reference it from the config.
+async function startProcess(binary, makeArgs, targetAddress, withRules = false) {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-ui-'));
   const configPath = join(dir, 'prometheus.yml');
-  writeFileSync(configPath, scrapeConfig(targetAddress));
+  const rulesPath = withRules ? join(dir, 'rules.yml') : null;
+  if (rulesPath) writeFileSync(rulesPath, RULES_YAML);
+  writeFileSync(configPath, scrapeConfig(targetAddress, rulesPath));
   const port = await freePort();
   const child = spawn(binary, makeArgs({ configPath, dataDir: join(dir, 'data'), port }), {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -144,7 +162,7 @@ export async function startPrometheusWithUi(binary, distDir, targetAddress) {
   const proc = await startProcess(binary, ({ configPath, dataDir, port }) => [
     `--config.file=${configPath}`, `--storage.tsdb.path=${dataDir}`,
     `--web.listen-address=127.0.0.1:${port}`, `--web.external-url=http://127.0.0.1:${port}${prefix}`,
-  ], targetAddress);
+  ], targetAddress, true);
   const proxy = await startUiProxy(distDir, prefix, proc.port);
   const baseUrl = `http://127.0.0.1:${proxy.port}${prefix}`;
   const stop = async () => { await proxy.close(); await proc.stop(); };

@@ -91,6 +91,7 @@ void Router::Handle(std::string_view method, std::string pattern, HttpHandler ha
     }
   }
   Route route;
+  route.pattern = std::move(pattern);
   route.segments = std::move(segments);
   route.by_method[std::string(method)] = std::move(handler);
   routes_.push_back(std::move(route));
@@ -126,7 +127,7 @@ bool Router::Match(const Route& route, const std::vector<std::string_view>& segm
   return true;
 }
 
-void Router::Dispatch(HttpCall& call, httplib::Response& res) const {
+std::string Router::Dispatch(HttpCall& call, httplib::Response& res) const {
   const auto segments = SplitPath(call.path);
   // HEAD is answered by the GET handler; httplib drops the body.
   const std::string method = call.method == "HEAD" ? "GET" : call.method;
@@ -142,14 +143,18 @@ void Router::Dispatch(HttpCall& call, httplib::Response& res) const {
       for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
       res.set_header("Allow", allow);
       WritePlainError(res, 405, "Method Not Allowed");
-      return;
+      return route.pattern;
     }
     call.path_params = std::move(captures);
     it->second(call, res);
-    return;
+    return route.pattern;
   }
-  if (method == "GET" && fallback_) return fallback_(call, res);
-  WritePlainError(res, 404, "404 page not found");
+  if (method == "GET" && fallback_) {
+    fallback_(call, res);
+  } else {
+    WritePlainError(res, 404, "404 page not found");
+  }
+  return "/";
 }
 
 }  // namespace vigil::web

@@ -48,11 +48,14 @@ class Router {
   // the 404 itself when it has nothing either.
   void SetGetFallback(HttpHandler handler) { fallback_ = std::move(handler); }
 
-  // Runs the matching handler, or writes 404 / 405.
-  void Dispatch(HttpCall& call, httplib::Response& res) const;
+  // Runs the matching handler, or writes 404 / 405. Returns the matched
+  // route's pattern ("/api/v1/label/:name/values"), or "/" when none matched
+  // (Prometheus's handler label for unknown paths).
+  std::string Dispatch(HttpCall& call, httplib::Response& res) const;
 
  private:
   struct Route {
+    std::string pattern;
     std::vector<std::string> segments;
     std::map<std::string, HttpHandler, std::less<>> by_method;
   };

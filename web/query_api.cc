@@ -177,14 +177,13 @@ void HandleFormatQuery(const HttpCall& call, httplib::Response& res) {
 }
 
 // Vigil stores no exemplars; the query is still validated like Prometheus.
-void HandleQueryExemplars(ApiContext& ctx, const HttpCall& call, httplib::Response& res) {
+void HandleQueryExemplars(const HttpCall& call, httplib::Response& res) {
   const auto start = TimeParamOr(call, "start", storage::kMinTime);
   if (!start.ok()) return WriteApiError(res, ApiErrorFromStatus(start.status()));
   const auto end = TimeParamOr(call, "end", storage::kMaxTime);
   if (!end.ok()) return WriteApiError(res, ApiErrorFromStatus(end.status()));
   const auto formatted = promql::FormatQuery(call.Param("query"));
   if (!formatted.ok()) return WriteApiError(res, InvalidParam("query", formatted.status().message()));
-  (void)ctx;
   WriteApiSuccess(res, [](JsonWriter& w) {
     w.BeginArray();
     w.EndArray();
@@ -201,10 +200,7 @@ void RegisterQueryApi(Router& router, ApiContext& ctx) {
     HandleQueryRange(ctx, c, r);
   });
   router.HandleGetPost("/api/v1/format_query", HandleFormatQuery);
-  router.HandleGetPost("/api/v1/query_exemplars",
-                       [&ctx](const HttpCall& c, httplib::Response& r) {
-                         HandleQueryExemplars(ctx, c, r);
-                       });
+  router.HandleGetPost("/api/v1/query_exemplars", HandleQueryExemplars);
 }
 
 }  // namespace vigil::web

@@ -8,12 +8,15 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <thread>
 
 #include "storage/logger.h"
+#include "web/admin_api.h"
 #include "web/api_context.h"
 #include "web/api_response.h"
 #include "web/process_metrics.h"
+#include "web/request_metrics.h"
 
 namespace vigil::web {
 namespace {
@@ -87,6 +90,7 @@ struct Server::Impl {
     RegisterFederation(router, ctx);
     RegisterRemoteApi(router, ctx);
     RegisterLifecycle(router, ctx);
+    RegisterAdminApi(router, ctx);
     RegisterUi(router, ctx);
   }
 
@@ -101,6 +105,7 @@ struct Server::Impl {
   bool allow_any_origin;
   std::string prefix;
   ProcessMetrics process_metrics;
+  RequestMetrics request_metrics;
   httplib::Server http;
   std::thread listener;
   int bound_port = 0;
@@ -189,7 +194,11 @@ void Server::Impl::Serve(const httplib::Request& req, httplib::Response& res, st
   if (req.get_header_value("Content-Type").starts_with("application/x-www-form-urlencoded")) {
     ParseFormEncoded(call.body, call.params);
   }
-  router.Dispatch(call, res);
+  const auto start = std::chrono::steady_clock::now();
+  const std::string handler = router.Dispatch(call, res);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  request_metrics.Observe(handler, res.status == -1 ? 200 : res.status, seconds);
 }
 
 Server::Server(ServerOptions options, ServerDeps deps)

@@ -41,6 +41,8 @@ struct ServerOptions {
   // Every command-line flag with its effective value, for /api/v1/status/flags.
   std::vector<std::pair<std::string, std::string>> flags;
   std::string storage_retention;  // e.g. "30d", for runtimeinfo
+  // The data directory (--storage.tsdb.path); admin snapshots go to <it>/snapshots/.
+  std::string storage_path = "data/";
   // Source of "now" for queries without a time parameter and for uptime.
   const Clock* clock = SystemClock::Get();
   // Worker threads serving connections; more connections wait in a queue.

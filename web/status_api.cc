@@ -8,6 +8,7 @@
 #include <fstream>
 #include <thread>
 
+#include "web/admin_api.h"
 #include "web/api_context.h"
 #include "web/api_params.h"
 #include "web/api_response.h"
@@ -77,7 +78,7 @@ void HandleRuntimeInfo(ApiContext& ctx, httplib::Response& res) {
     w.Key("GODEBUG");
     w.String("");
     w.Key("storageRetention");
-    w.String(ctx.options.storage_retention);
+    w.String(EffectiveRetentionText(ctx));
     w.EndObject();
   });
 }

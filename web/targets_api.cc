@@ -147,8 +147,10 @@ void HandleMetadata(ApiContext& ctx, const HttpCall& call, httplib::Response& re
   if (!limit.ok()) return WriteApiError(res, ApiErrorFromStatus(limit.status()));
   // metric name -> distinct (type, help, unit) across targets.
   std::map<std::string, std::set<std::tuple<std::string, std::string, std::string>>> merged;
-  for (const auto& m : AllMetadata(ctx, call.Param("metric"))) {
-    merged[m.metadata.metric].emplace(m.metadata.type, m.metadata.help, m.metadata.unit);
+  const std::string metric = call.Param("metric");
+  for (const auto& m : AllMetadata(ctx, metric)) {
+    const std::string& name = metric.empty() ? m.metadata.metric : metric;
+    merged[name].emplace(m.metadata.type, m.metadata.help, m.metadata.unit);
   }
   WriteApiSuccess(res, [&](JsonWriter& w) {
     w.BeginObject();

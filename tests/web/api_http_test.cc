@@ -93,6 +93,21 @@ TEST(HttpTest, Metrics_ExposesProcessAndBuildInfo) {
   }
 }
 
+TEST(HttpTest, Metrics_CountsRequestsPerHandlerAndCode) {
+  ApiServer api;
+  ASSERT_EQ(api.Get("/api/v1/query?query=1").status, 200);
+  ASSERT_EQ(api.Get("/api/v1/query?query=1&time=x").status, 400);
+  ASSERT_EQ(api.Get("/api/v1/label/job/values").status, 200);
+  const auto r = api.Get("/metrics");
+  for (const char* line :
+       {"prometheus_http_requests_total{code=\"200\",handler=\"/api/v1/query\"} 1\n",
+        "prometheus_http_requests_total{code=\"400\",handler=\"/api/v1/query\"} 1\n",
+        "prometheus_http_requests_total{code=\"200\",handler=\"/api/v1/label/:name/values\"} 1\n",
+        "prometheus_http_request_duration_seconds_count{handler=\"/api/v1/query\"} 2\n"}) {
+    EXPECT_NE(r.body.find(line), std::string::npos) << line;
+  }
+}
+
 TEST(HttpTest, BuildInfo_ShapeAsPrometheus) {
   ApiServer api;
   EXPECT_EQ(api.Get("/api/v1/status/buildinfo").body,

@@ -81,3 +81,9 @@ export function createPromqlEditor(parent, { doc = '', onExecute, onChange }) {
 export function setEditorText(view, text) {
   view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
 }
+
+// Replaces the selection with `text` and focuses the editor (metrics explorer picks).
+export function insertAtCursor(view, text) {
+  view.dispatch(view.state.replaceSelection(text));
+  view.focus();
+}

@@ -3,7 +3,8 @@
 import { apiGet } from '../api.js';
 import { SeriesChart } from '../chart.js';
 import { alertBox, escapeHtml, formatSeries, h } from '../dom.js';
-import { createPromqlEditor } from '../editor.js';
+import { createPromqlEditor, insertAtCursor } from '../editor.js';
+import { openMetricsExplorer } from '../metrics_explorer.js';
 import { defaultPanel, panelsFromSearch, searchFromPanels, TAB_GRAPH, TAB_TABLE } from '../graph_url.js';
 import {
   defaultStepSeconds, formatDuration, formatTimeInput, nextRange, parseDuration, parseTimeInput,
@@ -33,6 +34,10 @@ class Panel {
     });
     this.root.append(h('div', { class: 'editor-row' },
       editorHost,
+      h('button', {
+        class: 'btn btn-light explorer-btn', title: 'Open metrics explorer',
+        onclick: () => openMetricsExplorer((name) => insertAtCursor(this.editor, name)),
+      }, 'Metrics'),
       h('button', { class: 'btn btn-primary execute-btn', onclick: () => this.execute() }, 'Execute'),
       h('button', { class: 'btn btn-light', title: 'Remove panel', onclick: () => onRemove(this) }, '\u00d7')));
     this.statusEl = h('div', { class: 'panel-status' });

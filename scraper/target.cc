@@ -166,7 +166,7 @@ Target::Target(Labels labels, Labels discovered,
   url_ = BuildUrl(labels_, std::move(params));
   interval_ms_ = ParseDuration(labels_.Get(kIntervalLabel)).value();
   timeout_ms_ = ParseDuration(labels_.Get(kTimeoutLabel)).value();
-  hash_ = Fnv1a(url_, public_labels_.Hash());
+  hash_ = Fnv1a(url_, labels_.Hash());  // reserved labels included, as Prometheus
 }
 
 Result<std::optional<Target>> PopulateTarget(const Labels& discovered, const ScrapeConfig& config) {

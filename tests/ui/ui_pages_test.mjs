@@ -133,6 +133,19 @@ function defineTests(ctx) {
       await typeQuery(page, 'inventory_requests_total{method="', { execute: false });
       await page.locator('.cm-tooltip-autocomplete li', { hasText: 'POST' }).first().waitFor({ timeout: 10000 });
     }],
+    ['GraphPage_MetricsExplorerInsertsPickedName', async (page) => {
+      await open(page, '/graph');
+      await page.locator('.explorer-btn').first().click();
+      await page.locator('.explorer-filter').fill('inventory_it');
+      const item = page.locator('.explorer-item', { hasText: 'inventory_items_total' });
+      await item.waitFor({ timeout: 10000 });
+      assert((await page.locator('.explorer-item').count()) === 1, 'filter did not narrow the list');
+      await shot(page, 'graph-metrics-explorer');
+      await item.click();
+      assert((await page.locator('.modal').count()) === 0, 'explorer did not close');
+      const text = await page.locator('.panel .cm-content').first().innerText();
+      assert(text.trim() === 'inventory_items_total', `name not inserted: ${text}`);
+    }],
     ['GraphPage_UrlReproducesPanels', async (page) => {
       const search = '?g0.expr=inventory_items_total&g0.tab=1&g1.expr=up&g1.tab=0&g1.range_input=5m';
       await open(page, `/graph${search}`);

@@ -47,10 +47,4 @@ class Manager {
   std::unique_ptr<Impl> impl_;
 };
 
-// Records the outcome of a configuration (re)load for
-// prometheus_config_last_reload_successful and
-// prometheus_config_last_reload_success_timestamp_seconds on /metrics. The
-// caller that loads the file calls it after every attempt, including the first.
-void RecordConfigReload(bool success, int64_t now_ms);
-
 }  // namespace vigil::scraper

@@ -10,7 +10,6 @@
 #include <thread>
 
 #include "storage/memory_storage.h"
-#include "storage/metrics_registry.h"
 #include "tests/scraper/loopback_server.h"
 
 namespace vigil::scraper {
@@ -111,15 +110,6 @@ TEST_F(ManagerTest, DroppedTargets_AreReported) {
   ASSERT_TRUE(Eventually([&] { return m.DroppedTargets().size() == 1; }));
   EXPECT_TRUE(m.ActiveTargets().empty());
   EXPECT_EQ(m.DroppedTargets()[0].discovered_labels.Get("__address__"), a_.address());
-}
-
-TEST(ReloadMetrics, AreExposedOnMetricsPage) {
-  RecordConfigReload(true, 1'700'000'000'000);
-  RecordConfigReload(false, 1'700'000'100'000);
-  const std::string page = MetricsRegistry::Global().Render();
-  EXPECT_NE(page.find("prometheus_config_last_reload_successful 0"), std::string::npos) << page;
-  EXPECT_NE(page.find("prometheus_config_last_reload_success_timestamp_seconds 1.7e+09"),
-            std::string::npos) << page;
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <deque>
 
+#include <unistd.h>
+
 #include "scraper/sample_labels.h"
 #include "storage/logger.h"
 
@@ -21,6 +23,20 @@ bool IsSoftAppendError(StatusCode code) {
 }
 
 std::string Truncate(std::string_view s, size_t n) { return std::string(s.substr(0, n)); }
+
+// The URL as seen from other machines: a loopback host becomes this host's
+// name, as Prometheus's globalURL.
+std::string GlobalUrl(const std::string& url) {
+  const size_t host_start = url.find("://");
+  if (host_start == std::string::npos) return url;
+  const size_t begin = host_start + 3;
+  const size_t colon = url.find_first_of(":/", begin);
+  const std::string host = url.substr(begin, colon - begin);
+  if (host != "localhost" && !host.starts_with("127.") && host != "[::1]") return url;
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) return url;
+  return url.substr(0, begin) + name + (colon == std::string::npos ? "" : url.substr(colon));
+}
 
 }  // namespace
 
@@ -40,7 +56,7 @@ ScrapeLoop::ScrapeLoop(storage::Storage* db, std::shared_ptr<const ScrapeConfig>
   status_.labels = target_.labels();
   status_.scrape_pool = config_->job_name;
   status_.scrape_url = target_.url();
-  status_.global_url = target_.url();
+  status_.global_url = GlobalUrl(target_.url());
   status_.scrape_interval_ms = target_.interval_ms();
   status_.scrape_timeout_ms = target_.timeout_ms();
 }

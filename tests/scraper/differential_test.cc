@@ -166,7 +166,8 @@ std::set<std::string> PrometheusTargetLabels(httplib::Client& c) {
   for (const json& t : body["data"]["activeTargets"]) {
     std::vector<Label> labels;
     for (const auto& [k, v] : t["labels"].items()) labels.push_back({k, v.get<std::string>()});
-    out.insert(Labels(std::move(labels)).ToString() + " " + t["scrapeUrl"].get<std::string>());
+    out.insert(Labels(std::move(labels)).ToString() + " " + t["scrapeUrl"].get<std::string>() + " " +
+               t["globalUrl"].get<std::string>());
   }
   if (out.empty()) ADD_FAILURE() << "no active targets in: " << res->body.substr(0, 300);
   return out;
@@ -221,7 +222,9 @@ TEST(Differential, SameConfigGivesSameSeriesAndTargetsAsPrometheus) {
   EXPECT_EQ(prom_series, vigil_series);
 
   std::set<std::string> vigil_targets;
-  for (const auto& t : vigil.ActiveTargets()) vigil_targets.insert(t.labels.ToString() + " " + t.scrape_url);
+  for (const auto& t : vigil.ActiveTargets()) {
+    vigil_targets.insert(t.labels.ToString() + " " + t.scrape_url + " " + t.global_url);
+  }
   EXPECT_EQ(PrometheusTargetLabels(client), vigil_targets);
   EXPECT_EQ(vigil_targets.size(), 4u);  // 2 inventory, 1 honored, 1 from the file_sd file
   EXPECT_TRUE(std::any_of(vigil_targets.begin(), vigil_targets.end(), [](const std::string& t) {

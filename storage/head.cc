@@ -93,32 +93,49 @@ std::vector<SeriesRef> IntersectSorted(const std::vector<SeriesRef>& a,
   return out;
 }
 
-std::vector<SeriesRef> Head::Candidates(const LabelMatchers& matchers) const {
-  std::shared_lock lock(index_mu_);
-  std::vector<SeriesRef> result;
-  bool first = true;
+std::vector<const LabelMatcher*> RestrictingMatchers(const LabelMatchers& matchers) {
+  std::vector<const LabelMatcher*> out;
   for (const auto& m : matchers) {
-    if (m.MatchesEmpty()) continue;  // absent labels match too: filter later
-    std::vector<SeriesRef> refs;
-    const auto name_it = index_.find(m.name());
-    if (name_it != index_.end()) {
-      for (const auto& [value, postings] : name_it->second) {
-        if (!m.Matches(value)) continue;
-        std::vector<SeriesRef> merged;
-        std::set_union(refs.begin(), refs.end(), postings.begin(), postings.end(),
-                       std::back_inserter(merged));
-        refs = std::move(merged);
-      }
-    }
-    result = first ? std::move(refs) : IntersectSorted(result, refs);
-    first = false;
-    if (result.empty()) break;
+    if (!m.MatchesEmpty()) out.push_back(&m);  // absent labels match the others
   }
-  if (first) {  // no restricting matcher: every series
-    std::vector<std::shared_ptr<MemSeries>> all;
-    lock.unlock();
-    for (const auto& s : AllSeries()) result.push_back(s->ref);
-    std::sort(result.begin(), result.end());
+  // Equality postings are exact and cheap to find: use them first.
+  std::stable_sort(out.begin(), out.end(), [](const LabelMatcher* a, const LabelMatcher* b) {
+    return (a->type() == MatchType::kEqual) > (b->type() == MatchType::kEqual);
+  });
+  return out;
+}
+
+std::vector<SeriesRef> Head::Postings(const LabelMatcher& m) const {
+  std::vector<SeriesRef> refs;
+  const auto name_it = index_.find(m.name());
+  if (name_it == index_.end()) return refs;
+  if (m.type() == MatchType::kEqual) {
+    const auto it = name_it->second.find(m.value());
+    if (it != name_it->second.end()) refs = it->second;
+    return refs;
+  }
+  for (const auto& [value, postings] : name_it->second) {
+    if (m.Matches(value)) refs.insert(refs.end(), postings.begin(), postings.end());
+  }
+  std::sort(refs.begin(), refs.end());
+  return refs;
+}
+
+std::vector<SeriesRef> Head::Candidates(const LabelMatchers& matchers) const {
+  const auto restricting = RestrictingMatchers(matchers);
+  if (restricting.empty()) {  // no restricting matcher: every series
+    std::vector<SeriesRef> all;
+    for (const auto& s : AllSeries()) all.push_back(s->ref);
+    std::sort(all.begin(), all.end());
+    return all;
+  }
+  std::shared_lock lock(index_mu_);
+  std::vector<SeriesRef> result = Postings(*restricting.front());
+  for (size_t i = 1; i < restricting.size() && !result.empty(); ++i) {
+    // Regex postings cost a scan of the label's values; once the candidates
+    // are few, checking their labels (the caller does) is cheaper.
+    if (restricting[i]->type() != MatchType::kEqual && result.size() <= kLabelCheckThreshold) break;
+    result = IntersectSorted(result, Postings(*restricting[i]));
   }
   return result;
 }

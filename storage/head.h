@@ -96,6 +96,8 @@ class Head {
   };
 
   void AddToIndex(const MemSeries& s);
+  // Sorted refs whose label satisfies `m`; caller holds index_mu_.
+  std::vector<SeriesRef> Postings(const LabelMatcher& m) const;
 
   const int64_t partition_ms_;
   std::array<HashShard, kShards> hash_shards_;
@@ -110,6 +112,14 @@ class Head {
 
 // Copies the head chunks of `s` overlapping [mint, maxt] (short lock).
 std::vector<ChunkCopy> CopyHeadChunks(const MemSeries& s, int64_t mint, int64_t maxt);
+
+// Candidate sets at most this large are filtered by checking labels rather
+// than by reading more postings.
+inline constexpr size_t kLabelCheckThreshold = 4096;
+
+// The matchers that reject the empty string (only those can narrow a
+// candidate set via postings), equality matchers first.
+std::vector<const LabelMatcher*> RestrictingMatchers(const LabelMatchers& matchers);
 
 // Intersects sorted ref lists.
 std::vector<SeriesRef> IntersectSorted(const std::vector<SeriesRef>& a,

@@ -453,7 +453,7 @@ void Tsdb::FlusherLoop() {
     std::vector<std::shared_ptr<MemSeries>> batch;
     {
       std::unique_lock lock(flush_mu_);
-      flush_cv_.wait(lock, [&] { return !flush_queue_.empty() || stopping_; });
+      flush_cv_.wait(lock, [&] { return !flush_queue_.empty() || stopping_.load(); });
       if (flush_queue_.empty()) return;
       while (!flush_queue_.empty() && batch.size() < 1024) {
         batch.push_back(std::move(flush_queue_.front()));
@@ -520,7 +520,7 @@ void Tsdb::MaintenanceLoop() {
   const int64_t tick = std::max<int64_t>(
       1, std::min(tuning_.maintenance_interval_ms, options_.wal_sync_interval_ms));
   std::unique_lock lock(stop_mu_);
-  while (!stop_cv_.wait_for(lock, std::chrono::milliseconds(tick), [&] { return stopping_; })) {
+  while (!stop_cv_.wait_for(lock, std::chrono::milliseconds(tick), [&] { return stopping_.load(); })) {
     lock.unlock();
     since_sync += tick;
     since_retention += tick;

@@ -110,16 +110,14 @@ std::vector<SeriesRef> TsdbQuerier::PartitionPostings(const rocksdb::ReadOptions
 Status TsdbQuerier::AddDiskCandidates(const rocksdb::ReadOptions& ro, int64_t partition,
                                       const LabelMatchers& matchers,
                                       std::map<SeriesRef, Found>* found) const {
-  std::vector<SeriesRef> refs;
-  bool first = true;
-  for (const auto& m : matchers) {
-    if (m.MatchesEmpty()) continue;
-    auto postings = PartitionPostings(ro, partition, &m);
-    refs = first ? std::move(postings) : IntersectSorted(refs, postings);
-    first = false;
-    if (refs.empty()) return Status::OK();
+  const auto restricting = RestrictingMatchers(matchers);
+  std::vector<SeriesRef> refs = PartitionPostings(ro, partition, restricting.empty() ? nullptr : restricting[0]);
+  for (size_t i = 1; i < restricting.size() && !refs.empty(); ++i) {
+    // A few candidates are cheaper to check by their labels (below) than a
+    // scan of another label's postings.
+    if (refs.size() <= kLabelCheckThreshold) break;
+    refs = IntersectSorted(refs, PartitionPostings(ro, partition, restricting[i]));
   }
-  if (first) refs = PartitionPostings(ro, partition, nullptr);
   for (const SeriesRef ref : refs) {
     if (const auto it = found->find(ref); it != found->end()) {
       it->second.check_disk = true;  // in this partition's postings: it has chunks on disk

@@ -32,13 +32,15 @@ bool ReadVarint(BitReader& r, uint64_t* out) {
 }
 
 // Delta-of-delta buckets: a prefix of ones ended by a zero, then the value in
-// `bits` bits of two's complement. The last bucket stores all 64 bits.
+// `bits` bits of two's complement. The last bucket stores all 64 bits. The
+// 4-bit bucket (Prometheus's smallest has 14) holds the few milliseconds of
+// scrape jitter that real timestamps carry.
 struct DodBucket {
   uint64_t prefix;
   int prefix_bits;
   int bits;
 };
-constexpr DodBucket kDodBuckets[] = {{0b10, 2, 14}, {0b110, 3, 17}, {0b1110, 4, 20}};
+constexpr DodBucket kDodBuckets[] = {{0b10, 2, 4}, {0b110, 3, 14}, {0b1110, 4, 20}};
 
 bool FitsBits(int64_t v, int bits) {
   return -((int64_t{1} << (bits - 1)) - 1) <= v && v <= (int64_t{1} << (bits - 1));

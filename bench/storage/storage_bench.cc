@@ -59,20 +59,28 @@ Labels NodeSeries(int i) {
                 {"mode", kModes[(i / 40) % 8]}};
 }
 
-// A sample value as node-exporter would produce it for series `i` at scrape `k`.
+// A sample value as node-exporter would produce it for series `i` at scrape
+// `k`. The mix follows a real node-exporter page: most series are constant
+// (info, sizes, limits, unused devices) or rarely-moving counters (errors,
+// drops); the rest are CPU-seconds counters, byte counters and gauges.
 double NodeValue(int i, int k, std::mt19937_64& rng) {
-  switch (i % 5) {
-    case 0:  // cpu seconds: counter with 2-decimal increments
+  switch (i % 20) {
+    case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7:  // 40% constant
+      return 1.0e9 + (i % 7) * 4096.0;
+    case 8: case 9: case 10: case 11:  // 20% counters that rarely move
+      return std::floor(k / (30.0 + i % 50));
+    case 12: case 13: case 14:  // 15% CPU seconds, 2 decimals
       return std::round((k * 14.7 + static_cast<double>(rng() % 100) / 100.0) * 100) / 100;
-    case 1:  // free memory: gauge moving in 4 KiB pages
-      return 8.0e9 + static_cast<double>((rng() % 2000) * 4096);
-    case 2:  // network bytes: counter
+    case 15: case 16: case 17:  // 15% byte counters
       return static_cast<double>(k) * 125'000.0 + static_cast<double>(rng() % 50'000);
-    case 3:  // io time: mostly flat counter
-      return std::round(k * 0.03 * 1000) / 1000;
-    default:  // filesystem: constant
-      return 5.0e10;
+    default:  // 10% gauges in 4 KiB pages
+      return 8.0e9 + static_cast<double>((rng() % 2000) * 4096);
   }
+}
+
+// Scrape timestamps: the schedule plus 0-2 ms of wake-up jitter.
+int64_t ScrapeTime(int k, std::mt19937_64& rng) {
+  return kStart + k * kScrapeMs + static_cast<int64_t>(rng() % 3);
 }
 
 long RssBytes() {
@@ -117,9 +125,7 @@ void BM_BytesPerSample(benchmark::State& state) {
     for (int i = 0; i < 1000; ++i) {
       XorChunkEncoder enc;
       for (int k = 0; k < kMaxChunkSamples; ++k) {
-        // Scrape timestamps jitter by a few milliseconds, as real scrapes do.
-        const int64_t jitter = static_cast<int64_t>(rng() % 5);
-        enc.Append(kStart + k * kScrapeMs + jitter, NodeValue(i, k, rng));
+        enc.Append(ScrapeTime(k, rng), NodeValue(i, k, rng));
       }
       bytes += static_cast<double>(enc.bytes().size());
       samples += kMaxChunkSamples;

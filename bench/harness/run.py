@@ -41,7 +41,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SCALES = {
     "small": dict(targets=20, series_per_target=5000, interval_s=15,
                   warmup_s=45, steady_s=180, churn_fraction=0.1, churn_period_s=60,
-                  churn_s=180, dataset_targets=2, dataset_series=250,
+                  churn_s=180, dataset_targets=1, dataset_series=300,
                   dataset_hours=24, dataset_step_s=15, query_reps=30, restart_reps=5),
     "large": dict(targets=100, series_per_target=10000, interval_s=5,
                   warmup_s=60, steady_s=300, churn_fraction=0.1, churn_period_s=600,
@@ -368,7 +368,8 @@ class Bench:
         report = subprocess.run(["perf", "report", "-i", out, "--no-children", "--stdio",
                                  "--sort", "dso,symbol", "--percent-limit", "1.5", "-g", "none"],
                                 capture_output=True, text=True).stdout
-        top = [line for line in report.splitlines() if line.strip() and not line.startswith("#")]
+        top = [" ".join(line.split()).rstrip(" -") for line in report.splitlines()
+               if line.strip() and not line.startswith("#")]
         self.profiles.append((f"{label}: {server.label}", top[:25]))
 
     def ingestion_window(self, servers, sampler, window_s, label):
@@ -788,11 +789,19 @@ def write_benchmarks(path, key, section):
         "# Vigil benchmarks\n\nFigures are ratios measured in one run with both servers side "
         "by side on the same shared machine; see bench/README.md.\n\n"
         "## Side-by-side: Vigil vs Prometheus 2.42\n\n")
+    heading = "## Side-by-side: Vigil vs Prometheus 2.42\n"
     if begin in text and end in text:
         head, rest = text.split(begin, 1)
-        text = head + block + rest.split(end, 1)[1].lstrip("\n")
+        tail = rest.split(end, 1)[1].lstrip("\n")
+        text = head + block + ("\n" + tail if tail else "")
+    elif "<!-- END harness:" in text:  # next to the other harness blocks
+        cut = text.index("-->", text.rindex("<!-- END harness:")) + len("-->\n")
+        text = text[:cut] + "\n" + block + text[cut:]
+    elif heading in text:
+        cut = text.index(heading) + len(heading)
+        text = text[:cut] + "\n" + block + text[cut:]
     else:
-        text = text.rstrip("\n") + "\n\n" + block
+        text = text.rstrip("\n") + "\n\n" + heading + "\n" + block
     with open(path, "w") as f:
         f.write(text)
 

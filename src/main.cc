@@ -2,6 +2,7 @@
 //   vigil [flags]                 run the server
 //   vigil check config FILE...    validate configuration files
 //   vigil admin COMMAND ...       retention, delete-series, snapshot, compact on a server
+//   vigil tsdb COMMAND ...        list, analyze, dump, import on a stopped data directory
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -12,6 +13,7 @@
 #include "src/flags.h"
 #include "src/server_flags.h"
 #include "src/server_main.h"
+#include "src/tsdb_cli.h"
 #include "src/version.h"
 
 namespace {
@@ -74,6 +76,9 @@ int main(int argc, char** argv) {
   }
   if (!args.empty() && args[0] == "admin") {
     return vigil::RunAdminCommand({args.begin() + 1, args.end()}, std::cout, std::cerr);
+  }
+  if (!args.empty() && args[0] == "tsdb") {
+    return vigil::RunTsdbCommand({args.begin() + 1, args.end()}, std::cout, std::cerr);
   }
   return RunServerCommand(args);
 }

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "src/retention_rules_file.h"
 #include "src/version.h"
 #include "storage/duration.h"
 
@@ -99,6 +100,10 @@ void DefineServerFlags(FlagSet& f) {
               "Maximum number of bytes that can be stored for blocks. Units supported: B, KB, "
               "MB, GB, TB, PB, EB. Ex: \"512MB\". 0 or unset disables it.",
               ValidateOptionalByteSize, "STORAGE.TSDB.RETENTION.SIZE");
+  f.AddString("storage.tsdb.retention.rules-file", "",
+              "Vigil only: YAML file of per-metric retention rules ({match, retention} pairs; "
+              "the first matching rule sets a series' retention).",
+              nullptr, "FILE");
   f.AddBool("storage.tsdb.no-lockfile", false, "Do not create lockfile in data directory.");
   f.AddBool("storage.tsdb.wal-compression", true, "Compress the WAL (accepted for compatibility).");
   f.AddString("storage.tsdb.wal-fsync", "periodic",
@@ -164,6 +169,11 @@ Result<ServerSettings> SettingsFromFlags(const FlagSet& f) {
   s.storage.retention_ms = DurationFlag(f, "storage.tsdb.retention.time");
   const std::string& size = f.Get("storage.tsdb.retention.size");
   s.storage.retention_bytes = size.empty() || size == "0" ? 0 : ParseByteSize(size).value();
+  if (const std::string& rules = f.Get("storage.tsdb.retention.rules-file"); !rules.empty()) {
+    auto loaded = LoadRetentionRulesFile(rules);
+    if (!loaded.ok()) return loaded.status();
+    s.storage.retention_rules = std::move(loaded).value();
+  }
   auto sync = ParseWalSync(f.Get("storage.tsdb.wal-fsync"));
   if (!sync.ok()) return sync.status();
   s.storage.wal_sync = *sync;
@@ -186,6 +196,7 @@ Result<ServerSettings> SettingsFromFlags(const FlagSet& f) {
   s.web.read_timeout_ms = DurationFlag(f, "web.read-timeout");
   s.web.flags = f.Values();
   s.web.storage_retention = f.Get("storage.tsdb.retention.time");
+  s.web.storage_path = s.storage.path;
   if (s.storage.retention_bytes > 0) s.web.storage_retention += " or " + size;
   s.web.build = {build::kVersion, build::kRevision, build::kBranch, "vigil", build::kBuildDate,
                  "g++ " __VERSION__};

@@ -10,6 +10,7 @@
 
 #include "scraper/config.h"
 #include "scraper/manager.h"
+#include "storage/duration.h"
 #include "storage/logger.h"
 #include "storage/metrics_registry.h"
 #include "web/server.h"
@@ -108,6 +109,22 @@ void ServeUntilTerminated(const sigset_t& set, ConfigReloader& reloader) {
   }
 }
 
+// A retention set through the admin API is persisted in the store and wins
+// over the flags until it is set again; say which one is in force.
+void LogEffectiveRetention(const storage::StorageOptions& flags, const storage::Storage& db) {
+  const storage::RetentionSettings r = db.GetRetention();
+  VLOG_INFO(r.from_runtime ? "Retention set at runtime (stored in the database) overrides the flags"
+                           : "Retention from flags",
+            {{"retention_time", FormatDuration(r.retention_ms)},
+             {"retention_size", FormatByteSize(r.retention_bytes)},
+             {"flag_retention_time", FormatDuration(flags.retention_ms)},
+             {"flag_retention_size", FormatByteSize(flags.retention_bytes)}});
+  for (const auto& rule : flags.retention_rules) {
+    VLOG_INFO("Per-metric retention rule", {{"match", rule.selector},
+                                            {"retention", FormatDuration(rule.retention_ms)}});
+  }
+}
+
 }  // namespace
 
 int RunServer(const ServerSettings& settings) {
@@ -130,6 +147,7 @@ int RunServer(const ServerSettings& settings) {
     return 1;
   }
   VLOG_INFO("TSDB started", {{"path", settings.storage.path}});
+  LogEffectiveRetention(settings.storage, **db);
 
   promql::Engine engine(settings.engine);
   scraper::Manager manager((*db).get(), scraper::ManagerOptions{});

@@ -31,9 +31,9 @@ export class ApiError extends Error {
   }
 }
 
-// Calls /api/v1/<endpoint> and returns the "data" member. Parameters are sent as a
+// Calls /api/v1/<endpoint> and returns {data, warnings}. Parameters are sent as a
 // form-encoded POST when large (long queries), else as a GET query string.
-export async function apiGet(endpoint, params = {}, { signal } = {}) {
+export async function apiFetch(endpoint, params = {}, { signal } = {}) {
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
     if (Array.isArray(value)) value.forEach((v) => search.append(key, v));

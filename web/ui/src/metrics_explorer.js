@@ -1,6 +1,6 @@
 // Metrics explorer: a searchable list of every metric name the server knows
 // (/api/v1/label/__name__/values); picking one inserts it into the editor.
-import { apiGet } from './api.js';
+import { apiFetch } from './api.js';
 import { alertBox, escapeHtml, h } from './dom.js';
 
 // Rendering more names than this does not help a person; the filter narrows the list.
@@ -37,7 +37,7 @@ export async function openMetricsExplorer(onPick) {
   });
   filter.addEventListener('input', draw);
   try {
-    names = (await apiGet('label/__name__/values')).data;
+    names = (await apiFetch('label/__name__/values')).data;
     draw();
   } catch (err) {
     list.replaceChildren(alertBox('error', `Error fetching metric names: ${err.message}`));

@@ -1,6 +1,6 @@
 // Graph page: several query panels, each with a PromQL editor and Table / Graph tabs.
 // All panel state lives in the URL (Prometheus's g<N>.* scheme) so a link reproduces it.
-import { apiGet } from '../api.js';
+import { apiFetch } from '../api.js';
 import { SeriesChart } from '../chart.js';
 import { alertBox, escapeHtml, formatSeries, h } from '../dom.js';
 import { createPromqlEditor, insertAtCursor } from '../editor.js';
@@ -161,7 +161,7 @@ class Panel {
     const time = parseTimeInput(this.state.moment_input);
     const params = { query: expr };
     if (time !== null) params.time = time / 1000;
-    const { data, warnings } = await apiGet('query', params, { signal: this.abort.signal });
+    const { data, warnings } = await apiFetch('query', params, { signal: this.abort.signal });
     this.showMessages(warnings.map((w) => alertBox('warning', w)));
     return renderInstantTable(this.tableEl, data);
   }
@@ -172,7 +172,7 @@ class Panel {
     const stepSec = Number(this.state.step_input) > 0 ? Number(this.state.step_input) : defaultStepSeconds(rangeMs);
     const endSec = Math.floor(endMs / 1000);
     const startSec = endSec - Math.floor(rangeMs / 1000);
-    const { data, warnings } = await apiGet('query_range',
+    const { data, warnings } = await apiFetch('query_range',
       { query: expr, start: startSec, end: endSec, step: stepSec }, { signal: this.abort.signal });
     this.showMessages(warnings.map((w) => alertBox('warning', w)));
     if (data.resultType !== 'matrix') {

@@ -1,6 +1,6 @@
 // Alerts and Rules pages, from /api/v1/rules. They show an explanatory empty state
 // until rule files are configured.
-import { apiGet } from '../api.js';
+import { apiFetch } from '../api.js';
 import { alertBox, escapeHtml, formatAgo, h, labelBadgesHtml } from '../dom.js';
 
 const ALERT_STATES = ['firing', 'pending', 'inactive'];
@@ -42,7 +42,7 @@ function alertingRuleHtml(rule) {
 
 async function fetchGroups(root, type, emptyText) {
   try {
-    const { data } = await apiGet('rules', type ? { type } : {});
+    const { data } = await apiFetch('rules', type ? { type } : {});
     const groups = data.groups || [];
     if (groups.length === 0) root.append(alertBox('info', emptyText));
     return groups;

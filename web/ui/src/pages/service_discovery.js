@@ -1,6 +1,6 @@
 // Service discovery page: per scrape pool, each discovered target's labels before
 // relabeling next to the labels it kept (or "Dropped").
-import { apiGet } from '../api.js';
+import { apiFetch } from '../api.js';
 import { alertBox, escapeHtml, h, labelBadgesHtml } from '../dom.js';
 import { LazyRowFiller, lazyBodiesHtml } from '../lazy_rows.js';
 
@@ -26,7 +26,7 @@ function entryRowHtml(entry) {
 export async function renderServiceDiscoveryPage(root) {
   root.append(h('h1', {}, 'Service Discovery'));
   try {
-    const { data } = await apiGet('targets');
+    const { data } = await apiFetch('targets');
     const pools = groupByPool(data.activeTargets || [], data.droppedTargets || []);
     if (pools.size === 0) {
       root.append(alertBox('info', 'No targets have been discovered.'));

@@ -1,6 +1,6 @@
 // Status pages: runtime & build information, command-line flags, configuration and TSDB
 // statistics (cardinality and retention).
-import { apiGet } from '../api.js';
+import { apiFetch } from '../api.js';
 import { alertBox, escapeHtml, h } from '../dom.js';
 
 // A two-column table from [name, value] pairs; values are plain text.
@@ -44,11 +44,11 @@ async function withErrors(root, what, fn) {
 export async function renderStatusPage(root) {
   root.append(h('h1', {}, 'Status'));
   await withErrors(root, 'runtime information', async () => {
-    const { data } = await apiGet('status/runtimeinfo');
+    const { data } = await apiFetch('status/runtimeinfo');
     root.append(keyValueTable('Runtime Information', describe(data, RUNTIME_NAMES), 'runtime-info'));
   });
   await withErrors(root, 'build information', async () => {
-    const { data } = await apiGet('status/buildinfo');
+    const { data } = await apiFetch('status/buildinfo');
     root.append(keyValueTable('Build Information', describe(data, BUILD_NAMES), 'build-info'));
   });
   root.append(h('p', {}, 'See also: ',
@@ -60,7 +60,7 @@ export async function renderStatusPage(root) {
 export async function renderFlagsPage(root) {
   root.append(h('h1', {}, 'Command-Line Flags'));
   await withErrors(root, 'flags', async () => {
-    const { data } = await apiGet('status/flags');
+    const { data } = await apiFetch('status/flags');
     const filter = h('input', { class: 'form-control filter-input', type: 'search', placeholder: 'Filter by flag name or value' });
     const pairs = Object.entries(data).sort(([a], [b]) => a.localeCompare(b));
     const holder = h('div');
@@ -78,7 +78,7 @@ export async function renderFlagsPage(root) {
 export async function renderConfigPage(root) {
   root.append(h('h1', {}, 'Configuration'));
   await withErrors(root, 'configuration', async () => {
-    const { data } = await apiGet('status/config');
+    const { data } = await apiFetch('status/config');
     const copy = h('button', {
       class: 'btn btn-light',
       onclick: () => navigator.clipboard && navigator.clipboard.writeText(data.yaml),
@@ -100,7 +100,7 @@ function cardinalityTable(title, entries, valueHeader) {
 export async function renderTsdbStatusPage(root) {
   root.append(h('h1', {}, 'TSDB Status'));
   await withErrors(root, 'TSDB status', async () => {
-    const { data } = await apiGet('status/tsdb');
+    const { data } = await apiFetch('status/tsdb');
     const head = data.headStats || {};
     const time = (ms) => (ms && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : 'none');
     root.append(keyValueTable('Head Stats', [
@@ -116,7 +116,7 @@ export async function renderTsdbStatusPage(root) {
       cardinalityTable('Top 10 series count by label value pairs', data.seriesCountByLabelValuePair, 'Count'));
   });
   await withErrors(root, 'retention', async () => {
-    const { data } = await apiGet('status/runtimeinfo');
+    const { data } = await apiFetch('status/runtimeinfo');
     root.append(keyValueTable('Retention', [['Storage retention', data.storageRetention]], 'retention'));
   });
 }

@@ -1,6 +1,6 @@
 // Targets page: every active target grouped by scrape pool, with state, labels, last
 // scrape, scrape duration and error; filterable by health and by free text.
-import { apiGet } from '../api.js';
+import { apiFetch } from '../api.js';
 import { alertBox, escapeHtml, formatAgo, formatSeconds, h, labelBadgesHtml } from '../dom.js';
 import { LazyRowFiller, lazyBodiesHtml } from '../lazy_rows.js';
 
@@ -100,7 +100,7 @@ export async function renderTargetsPage(root) {
   });
 
   try {
-    const { data } = await apiGet('targets', { state: 'active' });
+    const { data } = await apiFetch('targets', { state: 'active' });
     pools = groupByPool(data.activeTargets || []);
     draw();
   } catch (err) {

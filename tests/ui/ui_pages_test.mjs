@@ -48,6 +48,21 @@ function defineTests(ctx) {
     await page.waitForSelector('main[data-loaded="true"]', { timeout: 15000 });
   };
   return [
+    ['Server_SendsBundlesGzippedWithCacheHeaders', async () => {
+      if (!ctx.embedsUi) throw new SkipTest('the files come from the test proxy, not the binary');
+      const html = await (await fetch(`${baseUrl}/graph`)).text();
+      const bundle = /src="(assets\/app-[^"]+\.js)"/.exec(html)[1];
+      const response = await fetch(`${baseUrl}/${bundle}`, { headers: { 'Accept-Encoding': 'gzip' } });
+      assert(response.status === 200, `bundle answered ${response.status}`);
+      assert(response.headers.get('content-encoding') === 'gzip', 'bundle not gzip-encoded');
+      assert(/immutable/.test(response.headers.get('cache-control')), 'bundle not cached as immutable');
+      const etag = response.headers.get('etag');
+      await response.arrayBuffer();
+      const again = await fetch(`${baseUrl}/${bundle}`, { headers: { 'If-None-Match': etag } });
+      assert(again.status === 304, `revalidation answered ${again.status}, expected 304`);
+      const index = await fetch(`${baseUrl}/targets`);
+      assert(index.headers.get('cache-control') === 'no-cache', 'index.html must be revalidated');
+    }],
     ['TargetsPage_ListsScrapedTargetAsUp', async (page) => {
       await open(page, '/targets');
       const row = page.locator('.targets-table tbody tr', { hasText: targetAddress });
@@ -252,7 +267,10 @@ async function runAll(args) {
     const shot = async (page, name) => {
       if (shotsDir) await page.screenshot({ path: join(shotsDir, `${name}.png`), fullPage: false });
     };
-    const ctx = { baseUrl: backend.baseUrl, targetAddress: target.address, shot, hasRules: await hasRules(backend.baseUrl) };
+    const ctx = {
+      baseUrl: backend.baseUrl, targetAddress: target.address, shot,
+      hasRules: await hasRules(backend.baseUrl), embedsUi: backend.name === 'vigil',
+    };
     let passed = 0;
     let failed = 0;
     let skipped = 0;

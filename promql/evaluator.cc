@@ -100,6 +100,7 @@ Status Evaluator::Load(storage::Querier& querier) {
         const storage::Sample smp = it->At();
         if (smp.t > window.maxt) break;
         ls.points.push_back(Point{smp.t, smp.v});
+        ls.has_stale = ls.has_stale || storage::IsStaleNaN(smp.v);
       }
       if (!it->status().ok()) return Status::Execution(it->status().message());
       samples_loaded_ += static_cast<int64_t>(ls.points.size());
@@ -195,6 +196,53 @@ Result<Value> Evaluator::EvalMatrixSelector(const Node& n, int64_t ts) {
   return MatrixValue(std::move(out));
 }
 
+Result<Evaluator::MatrixScratch*> Evaluator::FillMatrixScratch(const Node& n, int64_t ts) {
+  const Node& vs = *n.children[0];
+  const std::vector<LoadedSeries>& loaded = data_[&vs];
+  auto [it, created] = matrix_scratch_.try_emplace(&n);
+  MatrixScratch& scratch = it->second;
+  if (created) {
+    scratch.value.type = ValueType::kMatrix;
+    for (const auto& s : loaded) {
+      scratch.value.matrix.push_back(Series{s.labels, {}});
+      scratch.dropped_names.push_back(DropMetricName(s.labels));
+    }
+    scratch.windows.resize(loaded.size());
+    scratch.cursor.assign(loaded.size(), 0);
+    scratch.stale_free.resize(loaded.size());
+  }
+  const int64_t ref = EffectiveTime(vs.time, ts) - vs.time.offset_ms;
+  const int64_t lo = ref - n.range_ms;
+  int64_t count = 0;
+  for (size_t i = 0; i < loaded.size(); ++i) {
+    const std::vector<Point>& pts = loaded[i].points;
+    // Steps usually move forward a little: walk from the last window's start.
+    size_t first = scratch.cursor[i];
+    if (first > 0 && pts[first - 1].t >= lo) {
+      first = std::lower_bound(pts.begin(), pts.end(), lo,
+                               [](const Point& x, int64_t t) { return x.t < t; }) -
+              pts.begin();
+    }
+    while (first < pts.size() && pts[first].t < lo) ++first;
+    scratch.cursor[i] = first;
+    size_t last = first;
+    while (last < pts.size() && pts[last].t <= ref) ++last;
+    std::span<const Point> window(pts.data() + first, last - first);
+    if (loaded[i].has_stale) {
+      std::vector<Point>& copy = scratch.stale_free[i];
+      copy.clear();
+      for (const Point& p : window) {
+        if (!storage::IsStaleNaN(p.v)) copy.push_back(p);
+      }
+      window = copy;
+    }
+    scratch.windows[i] = window;
+    count += static_cast<int64_t>(window.size());
+  }
+  VIGIL_RETURN_IF_ERROR(CountSamples(count));
+  return &scratch;
+}
+
 // Evaluates the inner expression at every multiple of the step inside the
 // subquery's window, so results do not depend on the outer query's start.
 Result<Value> Evaluator::EvalSubquery(const Node& n, int64_t ts) {
@@ -251,23 +299,35 @@ Result<Value> Evaluator::EvalBinary(const Node& n, int64_t ts) {
 }
 
 Result<Value> Evaluator::EvalCall(const Node& n, int64_t ts) {
-  std::vector<Value> args;
-  args.reserve(n.children.size());
+  std::vector<Value> args(n.children.size());
   FunctionCall call{std::span<Value>(), n, ts};
-  for (const auto& child : n.children) {
-    const Node& arg = Unwrap(*child);
+  MatrixScratch* scratch = nullptr;
+  size_t scratch_arg = 0;
+  for (size_t i = 0; i < n.children.size(); ++i) {
+    const Node& arg = Unwrap(*n.children[i]);
     if (arg.kind == NodeKind::kMatrixSelector || arg.kind == NodeKind::kSubquery) {
       const TimeModifiers& mods = arg.kind == NodeKind::kSubquery ? arg.time : arg.children[0]->time;
       call.window_end = EffectiveTime(mods, ts) - mods.offset_ms;
       call.window_start = call.window_end - arg.range_ms;
       call.range_seconds = static_cast<double>(arg.range_ms) / 1000;
     }
+    if (arg.kind == NodeKind::kMatrixSelector) {
+      auto filled = FillMatrixScratch(arg, ts);
+      if (!filled.ok()) return filled.status();
+      scratch = *filled;
+      scratch_arg = i;
+      std::swap(args[i], scratch->value);  // lent to the call, returned below
+      call.dropped_names = &scratch->dropped_names;
+      call.windows = &scratch->windows;
+      continue;
+    }
     auto v = Eval(arg, ts);
     if (!v.ok()) return v;
-    args.push_back(std::move(*v));
+    args[i] = std::move(*v);
   }
   call.args = std::span<Value>(args);
   auto out = n.func->impl(call);
+  if (scratch != nullptr) std::swap(args[scratch_arg], scratch->value);
   if (!out.ok()) return out.status();
   if (n.func->return_type == ValueType::kScalar) {
     return ScalarValue(ts, out->empty() ? NAN : (*out)[0].point.v);

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -47,10 +48,20 @@ class Evaluator {
   struct LoadedSeries {
     Labels labels;
     std::vector<Point> points;  // stale markers kept: they end a series
+    bool has_stale = false;
   };
   struct Window {
     int64_t mint;
     int64_t maxt;
+  };
+  // A range-vector argument reused from step to step: one Series per loaded
+  // series (labels copied once), only the points change.
+  struct MatrixScratch {
+    Value value;                                  // labels only
+    std::vector<Labels> dropped_names;
+    std::vector<std::span<const Point>> windows;  // into the loaded points
+    std::vector<size_t> cursor;                   // first point of the last window
+    std::vector<std::vector<Point>> stale_free;   // copies for series with markers
   };
 
   void CollectWindows(const Node& n, int64_t mint, int64_t maxt);
@@ -59,6 +70,9 @@ class Evaluator {
 
   Result<Value> EvalVectorSelector(const Node& n, int64_t ts);
   Result<Value> EvalMatrixSelector(const Node& n, int64_t ts);
+  // Fills the node's scratch with the window at `ts`; series keep their slot
+  // even when the window is empty.
+  Result<MatrixScratch*> FillMatrixScratch(const Node& n, int64_t ts);
   Result<Value> EvalSubquery(const Node& n, int64_t ts);
   Result<Value> EvalUnary(const Node& n, int64_t ts);
   Result<Value> EvalBinary(const Node& n, int64_t ts);
@@ -70,6 +84,7 @@ class Evaluator {
   EvalSettings settings_;
   std::unordered_map<const Node*, Window> windows_;
   std::unordered_map<const Node*, std::vector<LoadedSeries>> data_;
+  std::unordered_map<const Node*, MatrixScratch> matrix_scratch_;
   // Inner results of subqueries by evaluation time: a range query's
   // overlapping windows evaluate each inner step once, as Prometheus does.
   std::unordered_map<const Node*, std::map<int64_t, Vector>> subquery_cache_;

@@ -216,23 +216,45 @@ Result<Vector> FuncAbsent(FunctionCall& call) {
   if (!call.args[0].vector.empty()) return Vector{};
   return Vector{Out(AbsentLabels(*call.node.children[0]), call.ts, 1)};
 }
+// The points of series i of the range-vector argument `arg` in this step.
+std::span<const Point> Window(const FunctionCall& call, size_t arg, size_t i) {
+  if (call.windows != nullptr) return (*call.windows)[i];
+  return call.args[arg].matrix[i].points;
+}
+
+bool NoPoints(const FunctionCall& call, size_t arg) {
+  for (size_t i = 0; i < call.args[arg].matrix.size(); ++i) {
+    if (!Window(call, arg, i).empty()) return false;
+  }
+  return true;
+}
+
 Result<Vector> FuncAbsentOverTime(FunctionCall& call) {
-  if (!call.args[0].matrix.empty()) return Vector{};
+  if (!NoPoints(call, 0)) return Vector{};
   return Vector{Out(AbsentLabels(*call.node.children[0]), call.ts, 1)};
 }
 
 // ---------------------------------------------------------------------------
 // Range-vector functions: one output sample per input series.
 
-using SeriesFn = std::function<std::optional<double>(const std::vector<Point>&)>;
+using SeriesFn = std::function<std::optional<double>(std::span<const Point>)>;
 
 Result<Vector> PerSeries(FunctionCall& call, size_t matrix_arg, bool keep_name,
                          const SeriesFn& fn) {
   Vector out;
-  for (const auto& s : call.args[matrix_arg].matrix) {
-    if (s.points.empty()) continue;
-    if (auto v = fn(s.points)) {
-      out.push_back(Out(keep_name ? s.metric : DropMetricName(s.metric), call.ts, *v));
+  const Matrix& m = call.args[matrix_arg].matrix;
+  for (size_t i = 0; i < m.size(); ++i) {
+    const Series& s = m[i];
+    const std::span<const Point> pts = Window(call, matrix_arg, i);
+    if (pts.empty()) continue;
+    auto v = fn(pts);
+    if (!v) continue;
+    if (keep_name) {
+      out.push_back(Out(s.metric, call.ts, *v));
+    } else if (call.dropped_names != nullptr) {
+      out.push_back(Out((*call.dropped_names)[i], call.ts, *v));
+    } else {
+      out.push_back(Out(DropMetricName(s.metric), call.ts, *v));
     }
   }
   return out;
@@ -247,7 +269,7 @@ Result<Vector> ExtrapolatedRate(FunctionCall& call, bool is_counter, bool is_rat
   const double range_start = static_cast<double>(call.window_start);
   const double range_end = static_cast<double>(call.window_end);
   const double range_seconds = call.range_seconds;
-  return OverTime(call, [=](const std::vector<Point>& pts) -> std::optional<double> {
+  return OverTime(call, [=](std::span<const Point> pts) -> std::optional<double> {
     if (pts.size() < 2) return std::nullopt;
     double result = pts.back().v - pts.front().v;
     if (is_counter) {
@@ -280,7 +302,7 @@ Result<Vector> FuncDelta(FunctionCall& c) { return ExtrapolatedRate(c, false, fa
 
 // irate() and idelta(): from the last two samples only.
 Result<Vector> InstantValue(FunctionCall& call, bool is_rate) {
-  return OverTime(call, [is_rate](const std::vector<Point>& pts) -> std::optional<double> {
+  return OverTime(call, [is_rate](std::span<const Point> pts) -> std::optional<double> {
     if (pts.size() < 2) return std::nullopt;
     const Point& last = pts.back();
     const Point& prev = pts[pts.size() - 2];
@@ -295,7 +317,7 @@ Result<Vector> FuncIrate(FunctionCall& c) { return InstantValue(c, true); }
 Result<Vector> FuncIdelta(FunctionCall& c) { return InstantValue(c, false); }
 
 // Least-squares fit of value over time (seconds relative to intercept_t).
-std::pair<double, double> LinearRegression(const std::vector<Point>& pts, int64_t intercept_t) {
+std::pair<double, double> LinearRegression(std::span<const Point> pts, int64_t intercept_t) {
   double n = 0, sum_x = 0, cx = 0, sum_y = 0, cy = 0, sum_xy = 0, cxy = 0, sum_x2 = 0, cx2 = 0;
   const double init_y = pts[0].v;
   bool const_y = true;
@@ -323,7 +345,7 @@ std::pair<double, double> LinearRegression(const std::vector<Point>& pts, int64_
 }
 
 Result<Vector> FuncDeriv(FunctionCall& call) {
-  return OverTime(call, [](const std::vector<Point>& pts) -> std::optional<double> {
+  return OverTime(call, [](std::span<const Point> pts) -> std::optional<double> {
     if (pts.size() < 2) return std::nullopt;
     return LinearRegression(pts, pts[0].t).first;
   });
@@ -331,7 +353,7 @@ Result<Vector> FuncDeriv(FunctionCall& call) {
 Result<Vector> FuncPredictLinear(FunctionCall& call) {
   const double duration = ScalarArg(call, 1);
   const int64_t ts = call.ts;
-  return OverTime(call, [duration, ts](const std::vector<Point>& pts) -> std::optional<double> {
+  return OverTime(call, [duration, ts](std::span<const Point> pts) -> std::optional<double> {
     if (pts.size() < 2) return std::nullopt;
     auto [slope, intercept] = LinearRegression(pts, ts);
     return slope * duration + intercept;
@@ -347,14 +369,14 @@ std::string GoFloatF(double v) {
 Result<Vector> FuncHoltWinters(FunctionCall& call) {
   const double sf = ScalarArg(call, 1), tf = ScalarArg(call, 2);
   // Like Prometheus, the factors are only checked when there is a series.
-  if (call.args[0].matrix.empty()) return Vector{};
+  if (NoPoints(call, 0)) return Vector{};
   if (sf <= 0 || sf >= 1) {
     return Status::Execution("invalid smoothing factor. Expected: 0 < sf < 1, got: " + GoFloatF(sf));
   }
   if (tf <= 0 || tf >= 1) {
     return Status::Execution("invalid trend factor. Expected: 0 < tf < 1, got: " + GoFloatF(tf));
   }
-  return OverTime(call, [sf, tf](const std::vector<Point>& pts) -> std::optional<double> {
+  return OverTime(call, [sf, tf](std::span<const Point> pts) -> std::optional<double> {
     if (pts.size() < 2) return std::nullopt;
     double s0 = 0, s1 = pts[0].v, b = pts[1].v - pts[0].v;
     for (size_t i = 1; i < pts.size(); ++i) {
@@ -369,7 +391,7 @@ Result<Vector> FuncHoltWinters(FunctionCall& call) {
 }
 
 Result<Vector> FuncChanges(FunctionCall& call) {
-  return OverTime(call, [](const std::vector<Point>& pts) -> std::optional<double> {
+  return OverTime(call, [](std::span<const Point> pts) -> std::optional<double> {
     double changes = 0;
     for (size_t i = 1; i < pts.size(); ++i) {
       const double cur = pts[i].v, prev = pts[i - 1].v;
@@ -379,7 +401,7 @@ Result<Vector> FuncChanges(FunctionCall& call) {
   });
 }
 Result<Vector> FuncResets(FunctionCall& call) {
-  return OverTime(call, [](const std::vector<Point>& pts) -> std::optional<double> {
+  return OverTime(call, [](std::span<const Point> pts) -> std::optional<double> {
     double resets = 0;
     for (size_t i = 1; i < pts.size(); ++i) {
       if (pts[i].v < pts[i - 1].v) ++resets;
@@ -389,7 +411,7 @@ Result<Vector> FuncResets(FunctionCall& call) {
 }
 
 Result<Vector> FuncAvgOverTime(FunctionCall& call) {
-  return OverTime(call, [](const std::vector<Point>& pts) -> std::optional<double> {
+  return OverTime(call, [](std::span<const Point> pts) -> std::optional<double> {
     double mean = 0, c = 0, count = 0;
     for (const auto& p : pts) {
       ++count;
@@ -403,19 +425,19 @@ Result<Vector> FuncAvgOverTime(FunctionCall& call) {
   });
 }
 Result<Vector> FuncSumOverTime(FunctionCall& call) {
-  return OverTime(call, [](const std::vector<Point>& pts) -> std::optional<double> {
+  return OverTime(call, [](std::span<const Point> pts) -> std::optional<double> {
     double sum = 0, c = 0;
     for (const auto& p : pts) KahanAdd(p.v, &sum, &c);
     return std::isinf(sum) ? sum : sum + c;
   });
 }
 Result<Vector> FuncCountOverTime(FunctionCall& call) {
-  return OverTime(call, [](const std::vector<Point>& pts) -> std::optional<double> {
+  return OverTime(call, [](std::span<const Point> pts) -> std::optional<double> {
     return static_cast<double>(pts.size());
   });
 }
 Result<Vector> FuncMinOverTime(FunctionCall& call) {
-  return OverTime(call, [](const std::vector<Point>& pts) -> std::optional<double> {
+  return OverTime(call, [](std::span<const Point> pts) -> std::optional<double> {
     double m = pts[0].v;
     for (const auto& p : pts) {
       if (p.v < m || std::isnan(m)) m = p.v;
@@ -424,7 +446,7 @@ Result<Vector> FuncMinOverTime(FunctionCall& call) {
   });
 }
 Result<Vector> FuncMaxOverTime(FunctionCall& call) {
-  return OverTime(call, [](const std::vector<Point>& pts) -> std::optional<double> {
+  return OverTime(call, [](std::span<const Point> pts) -> std::optional<double> {
     double m = pts[0].v;
     for (const auto& p : pts) {
       if (p.v > m || std::isnan(m)) m = p.v;
@@ -433,16 +455,16 @@ Result<Vector> FuncMaxOverTime(FunctionCall& call) {
   });
 }
 Result<Vector> FuncLastOverTime(FunctionCall& call) {
-  return PerSeries(call, 0, true, [](const std::vector<Point>& pts) -> std::optional<double> {
+  return PerSeries(call, 0, true, [](std::span<const Point> pts) -> std::optional<double> {
     return pts.back().v;
   });
 }
 Result<Vector> FuncPresentOverTime(FunctionCall& call) {
-  return OverTime(call, [](const std::vector<Point>&) -> std::optional<double> { return 1.0; });
+  return OverTime(call, [](std::span<const Point>) -> std::optional<double> { return 1.0; });
 }
 
 // Welford's variance with compensated sums, as stdvar_over_time computes it.
-double VarianceOverTime(const std::vector<Point>& pts) {
+double VarianceOverTime(std::span<const Point> pts) {
   double count = 0, mean = 0, c_mean = 0, aux = 0, c_aux = 0;
   for (const auto& p : pts) {
     ++count;
@@ -453,18 +475,18 @@ double VarianceOverTime(const std::vector<Point>& pts) {
   return (aux + c_aux) / count;
 }
 Result<Vector> FuncStdvarOverTime(FunctionCall& call) {
-  return OverTime(call, [](const std::vector<Point>& pts) -> std::optional<double> {
+  return OverTime(call, [](std::span<const Point> pts) -> std::optional<double> {
     return VarianceOverTime(pts);
   });
 }
 Result<Vector> FuncStddevOverTime(FunctionCall& call) {
-  return OverTime(call, [](const std::vector<Point>& pts) -> std::optional<double> {
+  return OverTime(call, [](std::span<const Point> pts) -> std::optional<double> {
     return std::sqrt(VarianceOverTime(pts));
   });
 }
 Result<Vector> FuncQuantileOverTime(FunctionCall& call) {
   const double q = ScalarArg(call, 0);
-  return PerSeries(call, 1, false, [q](const std::vector<Point>& pts) -> std::optional<double> {
+  return PerSeries(call, 1, false, [q](std::span<const Point> pts) -> std::optional<double> {
     std::vector<double> values;
     values.reserve(pts.size());
     for (const auto& p : pts) values.push_back(p.v);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -23,6 +24,12 @@ struct FunctionCall {
   int64_t window_start = 0;
   int64_t window_end = 0;
   double range_seconds = 0;
+  // Optional, set together by the evaluator for a range-vector selector
+  // argument so that no step copies labels or points: `windows[i]` holds the
+  // points of the argument's series i (whose Series::points is then unused;
+  // windows may be empty) and `dropped_names[i]` its labels without __name__.
+  const std::vector<std::span<const Point>>* windows = nullptr;
+  const std::vector<Labels>* dropped_names = nullptr;
 };
 
 // Computes the function's result for one evaluation step. Instant-vector

@@ -273,7 +273,7 @@ class Bench:
     def __init__(self, args):
         self.args = args
         self.scale = dict(SCALES[args.scale])
-        for key in ("steady_s", "churn_s", "warmup_s"):
+        for key in ("steady_s", "churn_s", "warmup_s", "interval_s"):
             if getattr(args, key, None):
                 self.scale[key] = getattr(args, key)
         self.workdir = tempfile.mkdtemp(prefix="vigil-bench-", dir=args.workdir)
@@ -391,6 +391,11 @@ class Bench:
                 self.notes.append(f"{label}: {s.label} could not answer "
                                   "sum_over_time(scrape_samples_scraped); samples estimated "
                                   "as series x window / interval.")
+            if counted and counted < 0.9 * expected:
+                self.notes.append(f"{label}: {s.label} ingested only {counted / expected:.0%} "
+                                  "of the offered samples (scrapes failed or were skipped: "
+                                  "the machine could not keep up); per-sample figures are "
+                                  "over what it did ingest.")
             window = sampler.between(s.name, t0 + (t1 - t0) / 2, t1)
             rss = statistics.mean(x[2] for x in window) if window else s.rss()
             disk = window[-1][3] if window else dir_bytes(s.data_dir)
@@ -821,6 +826,9 @@ def parse_args():
     p.add_argument("--steady-s", type=int, help="override the steady window (seconds)")
     p.add_argument("--churn-s", type=int, help="override the churn window (seconds)")
     p.add_argument("--warmup-s", type=int, help="override the warm-up (seconds)")
+    p.add_argument("--interval-s", type=int,
+                   help="override the scrape interval (seconds); the BENCHMARKS.md block "
+                        "gets its own key")
     p.add_argument("--output", default=os.path.join(REPO, "BENCHMARKS.md"))
     p.add_argument("--no-write", action="store_true", help="print only, leave BENCHMARKS.md")
     p.add_argument("--profile", action="store_true",
@@ -846,7 +854,8 @@ def main():
     text = bench.run()
     print("\n" + text)
     if not args.no_write:
-        key = f"{args.scale}{'-fairness' if args.fairness else ''}"
+        key = (f"{args.scale}{f'-{args.interval_s}s' if args.interval_s else ''}"
+               f"{'-fairness' if args.fairness else ''}")
         write_benchmarks(args.output, key, text)
         log(f"wrote {args.output} (section {key})")
 

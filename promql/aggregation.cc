@@ -1,7 +1,7 @@
 // Aggregation operators (sum, avg, topk, count_values, ...) over one step.
 #include <algorithm>
 #include <cmath>
-#include <map>
+#include <unordered_map>
 #include <string>
 
 #include "promql/functions.h"
@@ -26,6 +26,42 @@ Labels GroupingKey(const Labels& metric, const Node& n) {
   std::vector<std::string> drop = n.grouping;
   drop.emplace_back(kMetricNameLabel);
   return metric.Filter(drop, false);
+}
+
+// Whether label `name` belongs to the grouping key.
+bool InKey(std::string_view name, const Node& n) {
+  const bool listed = std::find(n.grouping.begin(), n.grouping.end(), name) != n.grouping.end();
+  return n.without ? !listed && name != kMetricNameLabel : listed;
+}
+
+// FNV-1a over the key's labels, computed without building the key.
+uint64_t KeyHash(const Labels& metric, const Node& n) {
+  uint64_t h = 14695981039346656037ULL;
+  auto mix = [&h](std::string_view s) {
+    for (const char c : s) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 1099511628211ULL;
+    }
+    h ^= 0xff;  // separator: "ab"+"c" differs from "a"+"bc"
+    h *= 1099511628211ULL;
+  };
+  for (const auto& l : metric) {
+    if (!InKey(l.name, n)) continue;
+    mix(l.name);
+    mix(l.value);
+  }
+  return h;
+}
+
+// Whether `metric`'s grouping key equals `key`.
+bool KeyEquals(const Labels& metric, const Labels& key, const Node& n) {
+  size_t j = 0;
+  for (const auto& l : metric) {
+    if (!InKey(l.name, n)) continue;
+    if (j >= key.size() || key[j].name != l.name || key[j].value != l.value) return false;
+    ++j;
+  }
+  return j == key.size();
 }
 
 void Accumulate(Op op, Group& g, const Sample& s) {
@@ -125,16 +161,22 @@ Result<Vector> ApplyAggregation(const Node& n, Vector input, const Value& param,
     grouping_node.grouping.push_back(param.string);
     grouping = &grouping_node;
   }
-  std::map<Labels, size_t> index;
+  // Groups are found by a hash of the key's labels; the key itself is only
+  // built once per group.
+  std::unordered_map<uint64_t, std::vector<size_t>> index;
   std::vector<Group> groups;
   for (const auto& s : input) {
-    Labels key = GroupingKey(s.metric, *grouping);
-    auto [it, inserted] = index.try_emplace(key, groups.size());
-    if (inserted) {
-      groups.emplace_back();
-      groups.back().labels = std::move(key);
+    std::vector<size_t>& candidates = index[KeyHash(s.metric, *grouping)];
+    size_t g = groups.size();
+    for (const size_t c : candidates) {
+      if (KeyEquals(s.metric, groups[c].labels, *grouping)) g = c;
     }
-    Accumulate(op, groups[it->second], s);
+    if (g == groups.size()) {
+      candidates.push_back(g);
+      groups.emplace_back();
+      groups.back().labels = GroupingKey(s.metric, *grouping);
+    }
+    Accumulate(op, groups[g], s);
   }
   Vector out;
   for (auto& g : groups) {

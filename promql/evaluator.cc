@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "promql/functions.h"
 #include "promql/operators.h"
@@ -207,6 +208,8 @@ Result<Evaluator::MatrixScratch*> Evaluator::FillMatrixScratch(const Node& n, in
       scratch.value.matrix.push_back(Series{s.labels, {}});
       scratch.dropped_names.push_back(DropMetricName(s.labels));
     }
+    std::set<Labels> distinct(scratch.dropped_names.begin(), scratch.dropped_names.end());
+    scratch.dropped_names_unique = distinct.size() == scratch.dropped_names.size();
     scratch.windows.resize(loaded.size());
     scratch.cursor.assign(loaded.size(), 0);
     scratch.stale_free.resize(loaded.size());
@@ -332,7 +335,10 @@ Result<Value> Evaluator::EvalCall(const Node& n, int64_t ts) {
   if (n.func->return_type == ValueType::kScalar) {
     return ScalarValue(ts, out->empty() ? NAN : (*out)[0].point.v);
   }
-  VIGIL_RETURN_IF_ERROR(CheckUniqueLabelsets(*out));
+  // Range-vector functions emit at most one sample per input series.
+  if (scratch == nullptr || !scratch->dropped_names_unique) {
+    VIGIL_RETURN_IF_ERROR(CheckUniqueLabelsets(*out));
+  }
   VIGIL_RETURN_IF_ERROR(CountSamples(static_cast<int64_t>(out->size())));
   return VectorValue(std::move(*out));
 }

@@ -59,6 +59,7 @@ class Evaluator {
   struct MatrixScratch {
     Value value;                                  // labels only
     std::vector<Labels> dropped_names;
+    bool dropped_names_unique = true;             // then results need no duplicate check
     std::vector<std::span<const Point>> windows;  // into the loaded points
     std::vector<size_t> cursor;                   // first point of the last window
     std::vector<std::vector<Point>> stale_free;   // copies for series with markers

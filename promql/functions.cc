@@ -237,8 +237,9 @@ Result<Vector> FuncAbsentOverTime(FunctionCall& call) {
 // ---------------------------------------------------------------------------
 // Range-vector functions: one output sample per input series.
 
-using SeriesFn = std::function<std::optional<double>(std::span<const Point>)>;
-
+// fn(points) -> std::optional<double>: the series' value, if any. A template
+// rather than std::function so the per-window work inlines.
+template <typename SeriesFn>
 Result<Vector> PerSeries(FunctionCall& call, size_t matrix_arg, bool keep_name,
                          const SeriesFn& fn) {
   Vector out;
@@ -260,6 +261,7 @@ Result<Vector> PerSeries(FunctionCall& call, size_t matrix_arg, bool keep_name,
   return out;
 }
 
+template <typename SeriesFn>
 Result<Vector> OverTime(FunctionCall& call, const SeriesFn& fn) {
   return PerSeries(call, 0, false, fn);
 }

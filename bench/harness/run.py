@@ -350,20 +350,24 @@ class Bench:
                              end_wall)
 
     def profile_start(self, server, window_s, label):
-        """perf record of `server` for the window (with --profile), so a missed CPU
-        target comes with where the time goes."""
+        """perf record of `server` (with --profile) for `window_s` seconds, or until
+        profile_finish when window_s is None, so a missed target comes with where
+        the time goes."""
         if not self.args.profile:
             return None
         out = os.path.join(self.workdir, f"perf-{label}-{server.name}.data")
-        proc = subprocess.Popen(["perf", "record", "-F", "199", "-g", "-p", str(server.proc.pid),
-                                 "-o", out, "--", "sleep", str(window_s)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cmd = ["perf", "record", "-F", "199", "-g", "-p", str(server.proc.pid), "-o", out]
+        if window_s is not None:
+            cmd += ["--", "sleep", str(window_s)]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return proc, out, server, label
 
     def profile_finish(self, handle):
         if not handle:
             return
         proc, out, server, label = handle
+        if proc.poll() is None and "sleep" not in proc.args:
+            proc.send_signal(signal.SIGINT)  # perf writes its data file on SIGINT
         proc.wait()
         report = subprocess.run(["perf", "report", "-i", out, "--no-children", "--stdio",
                                  "--sort", "dso,symbol", "--percent-limit", "1.5", "-g", "none"],
@@ -572,6 +576,7 @@ class Bench:
     def scenario_queries(self, a, b, end_s, data_note):
         log(f"(d) query latency ({data_note})")
         all_t, mism = {}, []
+        profile = self.profile_start(a, None, "queries")
         t, m = self.time_queries(a, b, DASHBOARD_QUERIES, end_s, "1h", 3600, 15)
         all_t.update(t), mism.extend(m)
         self.summarize_queries("(d) dashboard 1h", t, a, b)
@@ -579,6 +584,7 @@ class Bench:
             t, m = self.time_queries(a, b, HEAVY_QUERIES, end_s, rlabel, range_s, step_s)
             all_t.update(t), mism.extend(m)
             self.summarize_queries(f"(d) heavy {rlabel}", t, a, b)
+        self.profile_finish(profile)
         self.query_detail = (all_t, a.name, b.name)
         for m in mism:
             self.notes.append(f"query answers differ: {m}")

@@ -68,20 +68,34 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
     const std::string_view name = arg.substr(2, eq - 2);
     const std::string_view value = arg.substr(eq + 1);
     bool ok = true;
-    if (name == "targets") ok = ParseNumber(value, f.targets);
-    else if (name == "series-per-target") ok = ParseNumber(value, f.model.series_per_target);
-    else if (name == "base-port") ok = ParseNumber(value, f.base_port);
-    else if (name == "control-port") ok = ParseNumber(value, f.control_port);
-    else if (name == "host") f.host = std::string(value);
-    else if (name == "seed") ok = ParseNumber(value, f.model.seed);
-    else if (name == "step-ms") ok = ParseNumber(value, f.step_ms) && f.step_ms > 0;
-    else if (name == "churn-fraction") ok = ParseNumber(value, f.model.churn_fraction);
-    else if (name == "churn-period-ms") ok = ParseNumber(value, f.churn_period_ms) && f.churn_period_ms > 0;
-    else if (name == "threads-per-target") ok = ParseNumber(value, f.threads_per_target);
-    else if (name == "openmetrics-out") f.openmetrics_out = std::string(value);
-    else if (name == "start-ms") ok = ParseNumber(value, f.start_ms);
-    else if (name == "end-ms") ok = ParseNumber(value, f.end_ms);
-    else ok = false;
+    if (name == "targets")
+      ok = ParseNumber(value, f.targets);
+    else if (name == "series-per-target")
+      ok = ParseNumber(value, f.model.series_per_target);
+    else if (name == "base-port")
+      ok = ParseNumber(value, f.base_port);
+    else if (name == "control-port")
+      ok = ParseNumber(value, f.control_port);
+    else if (name == "host")
+      f.host = std::string(value);
+    else if (name == "seed")
+      ok = ParseNumber(value, f.model.seed);
+    else if (name == "step-ms")
+      ok = ParseNumber(value, f.step_ms) && f.step_ms > 0;
+    else if (name == "churn-fraction")
+      ok = ParseNumber(value, f.model.churn_fraction);
+    else if (name == "churn-period-ms")
+      ok = ParseNumber(value, f.churn_period_ms) && f.churn_period_ms > 0;
+    else if (name == "threads-per-target")
+      ok = ParseNumber(value, f.threads_per_target);
+    else if (name == "openmetrics-out")
+      f.openmetrics_out = std::string(value);
+    else if (name == "start-ms")
+      ok = ParseNumber(value, f.start_ms);
+    else if (name == "end-ms")
+      ok = ParseNumber(value, f.end_ms);
+    else
+      ok = false;
     if (!ok) {
       std::fprintf(stderr, "bad flag %s\n%s", argv[i], kUsage.data());
       return std::nullopt;
@@ -131,6 +145,7 @@ class TargetServers {
       auto exposition = std::make_unique<TargetExposition>(flags_.model, t, flags_.step_ms);
       auto server = std::make_unique<httplib::Server>();
       const int threads = flags_.threads_per_target;
+      // httplib's hook wants an owning raw pointer (the server deletes it).
       server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
       TargetExposition* exp = exposition.get();
       server->Get("/metrics", [this, exp](const httplib::Request& req, httplib::Response& res) {
@@ -172,11 +187,10 @@ class TargetServers {
     // httplib from compressing it a second time; Prometheus picks its text
     // parser for anything that is not OpenMetrics.
     if (gzip) res.set_header("Content-Encoding", "gzip");
-    res.set_content_provider(
-        bytes.size(), "application/octet-stream; version=0.0.4",
-        [body, &bytes](size_t offset, size_t length, httplib::DataSink& sink) {
-          return sink.write(bytes.data() + offset, length);
-        });
+    res.set_content_provider(bytes.size(), "application/octet-stream; version=0.0.4",
+                             [body, &bytes](size_t offset, size_t length, httplib::DataSink& sink) {
+                               return sink.write(bytes.data() + offset, length);
+                             });
     counters_.scrapes.fetch_add(1);
     counters_.bytes.fetch_add(static_cast<int64_t>(bytes.size()));
   }

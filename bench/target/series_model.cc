@@ -87,8 +87,7 @@ void AddHistogram(FamilyWriter& w, std::string_view name, const std::vector<Labe
                   double mean_seconds, uint64_t key) {
   const uint64_t hash = Mix(w.target_hash() ^ Mix(key));
   const double base = std::floor(Between(hash, 100, 100000));
-  auto add = [&](std::string suffix, std::vector<Label> series_labels, ValueKind kind,
-                 double cdf) {
+  auto add = [&](std::string suffix, std::vector<Label> series_labels, ValueKind kind, double cdf) {
     SeriesSpec& spec = w.Add(std::string(name) + suffix, series_labels, kind, key);
     spec.hash = hash;
     spec.base = base;
@@ -105,12 +104,26 @@ void AddHistogram(FamilyWriter& w, std::string_view name, const std::vector<Labe
 }
 
 constexpr std::array<std::pair<const char*, double>, 12> kRequestBuckets = {{
-    {"0.005", 0.02}, {"0.01", 0.08}, {"0.025", 0.25}, {"0.05", 0.5}, {"0.1", 0.75},
-    {"0.25", 0.9},   {"0.5", 0.96},  {"1", 0.985},    {"2.5", 0.995}, {"5", 0.999},
-    {"10", 1.0},     {"+Inf", 1.0},
+    {"0.005", 0.02},
+    {"0.01", 0.08},
+    {"0.025", 0.25},
+    {"0.05", 0.5},
+    {"0.1", 0.75},
+    {"0.25", 0.9},
+    {"0.5", 0.96},
+    {"1", 0.985},
+    {"2.5", 0.995},
+    {"5", 0.999},
+    {"10", 1.0},
+    {"+Inf", 1.0},
 }};
 constexpr std::array<std::pair<const char*, double>, 7> kRpcBuckets = {{
-    {"0.01", 0.1}, {"0.05", 0.4}, {"0.1", 0.7}, {"0.5", 0.92}, {"1", 0.97}, {"5", 1.0},
+    {"0.01", 0.1},
+    {"0.05", 0.4},
+    {"0.1", 0.7},
+    {"0.5", 0.92},
+    {"1", 0.97},
+    {"5", 1.0},
     {"+Inf", 1.0},
 }};
 
@@ -122,12 +135,18 @@ void AddInventoryFamilies(FamilyWriter& w) {
     double per_second;
   };
   constexpr std::array<Route, 12> kRoutes = {{
-      {"GET", "/api/items", "200", 40},       {"GET", "/api/items", "500", 0.2},
-      {"GET", "/api/items/:id", "200", 25},   {"GET", "/api/items/:id", "404", 1.5},
-      {"POST", "/api/items", "201", 4},       {"POST", "/api/items", "400", 0.6},
-      {"PUT", "/api/items/:id", "200", 3},    {"PUT", "/api/items/:id", "404", 0.3},
-      {"DELETE", "/api/items/:id", "200", 1}, {"DELETE", "/api/items/:id", "404", 0.1},
-      {"GET", "/metrics", "200", 0.2},        {"GET", "/health", "200", 0.1},
+      {"GET", "/api/items", "200", 40},
+      {"GET", "/api/items", "500", 0.2},
+      {"GET", "/api/items/:id", "200", 25},
+      {"GET", "/api/items/:id", "404", 1.5},
+      {"POST", "/api/items", "201", 4},
+      {"POST", "/api/items", "400", 0.6},
+      {"PUT", "/api/items/:id", "200", 3},
+      {"PUT", "/api/items/:id", "404", 0.3},
+      {"DELETE", "/api/items/:id", "200", 1},
+      {"DELETE", "/api/items/:id", "404", 0.1},
+      {"GET", "/metrics", "200", 0.2},
+      {"GET", "/health", "200", 0.1},
   }};
   w.BeginFamily("inventory_requests_total", "counter");
   uint64_t key = 1000;
@@ -146,7 +165,8 @@ void AddInventoryFamilies(FamilyWriter& w) {
   items.base = std::floor(Between(items.hash, 500, 5000));
   items.rate = 20;
   const std::array<std::pair<const char*, double>, 3> counters = {{
-      {"inventory_cache_hits_total", 50}, {"inventory_cache_misses_total", 8},
+      {"inventory_cache_hits_total", 50},
+      {"inventory_cache_misses_total", 8},
       {"inventory_db_errors_total", 0.05},
   }};
   for (const auto& [name, per_second] : counters) {
@@ -160,8 +180,10 @@ void AddInventoryFamilies(FamilyWriter& w) {
 void AddHostFamilies(FamilyWriter& w) {
   constexpr double kGiB = 1024.0 * 1024 * 1024;
   const std::array<std::pair<const char*, double>, 5> memory = {{
-      {"node_memory_MemTotal_bytes", 16 * kGiB}, {"node_memory_MemAvailable_bytes", 9 * kGiB},
-      {"node_memory_MemFree_bytes", 3 * kGiB},   {"node_memory_Cached_bytes", 5 * kGiB},
+      {"node_memory_MemTotal_bytes", 16 * kGiB},
+      {"node_memory_MemAvailable_bytes", 9 * kGiB},
+      {"node_memory_MemFree_bytes", 3 * kGiB},
+      {"node_memory_Cached_bytes", 5 * kGiB},
       {"node_memory_Buffers_bytes", 0.5 * kGiB},
   }};
   uint64_t key = 4000;
@@ -204,8 +226,8 @@ void AddUnits(FamilyWriter& w, int units, int64_t period, int slices) {
     return Mix(static_cast<uint64_t>(u) * 1000003 + family) ^
            static_cast<uint64_t>(UnitEpoch(u, period, slices)) * 0x100000001B3ULL;
   };
-  constexpr std::array<const char*, 8> kModes = {"idle", "iowait", "irq",    "nice",
-                                                 "softirq", "steal", "system", "user"};
+  constexpr std::array<const char*, 8> kModes = {"idle",    "iowait", "irq",    "nice",
+                                                 "softirq", "steal",  "system", "user"};
   constexpr std::array<double, 8> kModeShare = {0.82, 0.01, 0.002, 0.001, 0.01, 0.0, 0.05, 0.1};
   w.BeginFamily("node_cpu_seconds_total", "counter");
   for (int u = 0; u < units; ++u) {
@@ -236,8 +258,7 @@ void AddUnits(FamilyWriter& w, int units, int64_t period, int slices) {
     w.BeginFamily(family.name, "counter");
     for (int u = 0; u < units; ++u) {
       SeriesSpec& s = w.Add(
-          family.name,
-          {{"device", family.device_prefix + std::to_string(u)}, {"pod", pods[u]}},
+          family.name, {{"device", family.device_prefix + std::to_string(u)}, {"pod", pods[u]}},
           family.kind, key(u, 100 + f));
       s.base = std::floor(Between(s.hash, 1e3, 1e9) * family.per_second / 1e5);
       s.rate = family.per_second * Between(s.hash ^ 1, 0.5, 1.5);
@@ -245,7 +266,8 @@ void AddUnits(FamilyWriter& w, int units, int64_t period, int slices) {
   }
   constexpr double kDisk = 500.0 * 1024 * 1024 * 1024;
   const std::array<std::pair<const char*, double>, 2> kFilesystem = {{
-      {"node_filesystem_avail_bytes", 0.4}, {"node_filesystem_size_bytes", 1.0},
+      {"node_filesystem_avail_bytes", 0.4},
+      {"node_filesystem_size_bytes", 1.0},
   }};
   for (size_t f = 0; f < kFilesystem.size(); ++f) {
     w.BeginFamily(kFilesystem[f].first, "gauge");
@@ -290,8 +312,9 @@ TargetSeries BuildTargetSeries(const ModelOptions& options, int target, int64_t 
   AddInventoryFamilies(w);
   AddHostFamilies(w);
   const int units = std::max(0, (options.series_per_target - kFixedSeries) / kUnitSeries);
-  const int slices =
-      options.churn_fraction > 0 ? std::max(1, static_cast<int>(std::lround(1.0 / options.churn_fraction))) : 0;
+  const int slices = options.churn_fraction > 0
+                         ? std::max(1, static_cast<int>(std::lround(1.0 / options.churn_fraction)))
+                         : 0;
   AddUnits(w, units, period, slices);
   AddFiller(w, options.series_per_target - kFixedSeries - units * kUnitSeries);
   return out;
@@ -315,8 +338,7 @@ double SeriesValue(const SeriesSpec& spec, int64_t step, double step_seconds) {
     case ValueKind::kGauge:
       return static_cast<double>(RoundDown(spec.base + spec.rate * (2 * jitter - 1)));
     case ValueKind::kGaugeFraction:
-      return static_cast<double>(RoundDown((spec.base + spec.rate * (2 * jitter - 1)) * 100)) /
-             100;
+      return static_cast<double>(RoundDown((spec.base + spec.rate * (2 * jitter - 1)) * 100)) / 100;
     case ValueKind::kBucket:
     case ValueKind::kHistogramSum: {
       const double count = static_cast<double>(

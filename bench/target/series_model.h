@@ -32,10 +32,10 @@ enum class ValueKind {
 struct SeriesSpec {
   std::string prefix;  // rendered "name{label=\"v\",...} " (trailing space included)
   ValueKind kind = ValueKind::kGauge;
-  double base = 0;     // value at step 0 (counters) or centre (gauges)
-  double rate = 0;     // counter increase per second, gauge amplitude
-  double cdf = 1;      // bucket: share of observations at or below its le
-  uint64_t hash = 0;   // per-series seed for jitter
+  double base = 0;    // value at step 0 (counters) or centre (gauges)
+  double rate = 0;    // counter increase per second, gauge amplitude
+  double cdf = 1;     // bucket: share of observations at or below its le
+  uint64_t hash = 0;  // per-series seed for jitter
 };
 
 // One target's series, grouped by metric family with its # TYPE line, so the

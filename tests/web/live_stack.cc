@@ -1,5 +1,6 @@
 #include "tests/web/live_stack.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -154,14 +155,32 @@ bool HasSeries(int port, const std::string& query, size_t min_series) {
          json["data"]["result"].size() >= min_series;
 }
 
-LiveStack* SharedStack() {
-  static std::unique_ptr<LiveStack> stack;
-  static bool tried = false;
-  if (!tried) {
-    tried = true;
-    if (LiveStack::MissingPrerequisite().empty()) stack = std::make_unique<LiveStack>();
+namespace {
+
+// Owns the shared stack and tears it down after the last test, before the
+// process exits (so no helper process outlives the test binary).
+class StackEnvironment : public ::testing::Environment {
+ public:
+  LiveStack* Get() {
+    if (!tried_) {
+      tried_ = true;
+      if (LiveStack::MissingPrerequisite().empty()) stack_ = std::make_unique<LiveStack>();
+    }
+    return stack_.get();
   }
-  return stack.get();
-}
+  void TearDown() override { stack_.reset(); }
+
+ private:
+  bool tried_ = false;
+  std::unique_ptr<LiveStack> stack_;
+};
+
+// gtest owns registered environments; this pointer only finds it again.
+StackEnvironment* const g_environment = static_cast<StackEnvironment*>(
+    ::testing::AddGlobalTestEnvironment(std::make_unique<StackEnvironment>().release()));
+
+}  // namespace
+
+LiveStack* SharedStack() { return g_environment->Get(); }
 
 }  // namespace vigil::web::testing

@@ -20,8 +20,8 @@ constexpr int64_t kScrape = 15'000;
 // 10 000 `bench_requests_total` counters (100 jobs x 100 instances) plus a
 // small copy of the inventory app's and node-exporter's metrics.
 storage::MemoryStorage& Data() {
-  static storage::MemoryStorage* db = [] {
-    auto* s = new storage::MemoryStorage();
+  static const std::unique_ptr<storage::MemoryStorage> db = [] {
+    auto s = std::make_unique<storage::MemoryStorage>();
     std::mt19937 rng(1);
     std::uniform_real_distribution<double> inc(0, 10);
     auto add_counter = [&](const Labels& l) {

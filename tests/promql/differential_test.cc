@@ -148,29 +148,26 @@ class DifferentialTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (!PrometheusOracle::Available()) return;
-    dataset_ = new Dataset(20261125);
+    dataset_ = std::make_unique<Dataset>(20261125);
     auto oracle = PrometheusOracle::Start(dataset_->series());
     if (!oracle.ok()) {
       start_error_ = oracle.status().message();
       return;
     }
-    oracle_ = oracle->release();
-    storage_ = new storage::MemoryStorage();
+    oracle_ = std::move(*oracle);
+    storage_ = std::make_unique<storage::MemoryStorage>();
     for (const auto& s : dataset_->series()) {
       for (const auto& p : s.points) (void)storage_->AddSample(s.labels, p.t, p.v);
     }
   }
   static void TearDownTestSuite() {
-    delete oracle_;
-    delete storage_;
-    delete dataset_;
-    oracle_ = nullptr;
-    storage_ = nullptr;
-    dataset_ = nullptr;
+    oracle_.reset();  // stops Prometheus
+    storage_.reset();
+    dataset_.reset();
   }
   void SetUp() override {
     if (!PrometheusOracle::Available()) GTEST_SKIP() << "/usr/bin/prometheus or /usr/bin/promtool not installed";
-    if (oracle_ == nullptr) GTEST_SKIP() << "prometheus did not start: " << start_error_;
+    if (!oracle_) GTEST_SKIP() << "prometheus did not start: " << start_error_;
   }
 
   // Runs `q` as instant queries at several times and as range queries; returns
@@ -203,15 +200,15 @@ class DifferentialTest : public ::testing::Test {
     return failures;
   }
 
-  static Dataset* dataset_;
-  static PrometheusOracle* oracle_;
-  static storage::MemoryStorage* storage_;
+  static std::unique_ptr<Dataset> dataset_;
+  static std::unique_ptr<PrometheusOracle> oracle_;
+  static std::unique_ptr<storage::MemoryStorage> storage_;
   static std::string start_error_;
 };
 
-Dataset* DifferentialTest::dataset_ = nullptr;
-PrometheusOracle* DifferentialTest::oracle_ = nullptr;
-storage::MemoryStorage* DifferentialTest::storage_ = nullptr;
+std::unique_ptr<Dataset> DifferentialTest::dataset_;
+std::unique_ptr<PrometheusOracle> DifferentialTest::oracle_;
+std::unique_ptr<storage::MemoryStorage> DifferentialTest::storage_;
 std::string DifferentialTest::start_error_;
 
 TEST_F(DifferentialTest, FixedQueriesMatchPrometheus) {

@@ -257,7 +257,6 @@ Result<Value> Evaluator::EvalSubquery(const Node& n, int64_t ts) {
   std::map<Labels, size_t> index;
   Matrix out;
   auto& cache = subquery_cache_[&n];
-  int64_t count = 0;
   for (; t <= end; t += step) {
     auto cached = cache.find(t);
     if (cached == cache.end()) {
@@ -269,12 +268,13 @@ Result<Value> Evaluator::EvalSubquery(const Node& n, int64_t ts) {
       auto [it, inserted] = index.try_emplace(s.metric, out.size());
       if (inserted) out.push_back(Series{s.metric, {}});
       out[it->second].points.push_back(Point{t, s.point.v});
-      ++count;
     }
+    // Counted as they accumulate: a tiny step over a long range must hit the
+    // sample limit before it exhausts memory.
+    VIGIL_RETURN_IF_ERROR(CountSamples(static_cast<int64_t>(cached->second.size())));
   }
   // Old inner steps will not be needed by later (increasing) outer steps.
   cache.erase(cache.begin(), cache.lower_bound(start - n.range_ms));
-  VIGIL_RETURN_IF_ERROR(CountSamples(count));
   return MatrixValue(std::move(out));
 }
 

@@ -131,6 +131,31 @@ TEST_F(EngineTest, DeepNesting_IsRejectedQuickly) {
   }
 }
 
+TEST_F(EngineTest, HostileRangesAndOffsets_AreBoundedOrRejected) {
+  EngineOptions opts;
+  opts.max_samples = 1'000'000;
+  Engine engine(opts);
+  QueryOptions q;
+  q.timeout_ms = 500;
+  const char* queries[] = {
+      "max_over_time(x[1y:1ms])",       "max_over_time(nothing[1y:1ms])",
+      "x[1000000000y]",                 "x offset 100000000y",
+      "x @ 9000000000000",              "rate(x[1y] offset -1y)",
+      "sum_over_time(x[1000000000y:1000000y])",
+  };
+  for (const char* query : queries) {
+    const auto start = steady_clock::now();
+    auto r = engine.InstantQuery(db_, query, 3600'000, q);
+    if (!r.ok()) {
+      EXPECT_TRUE(r.status().code() == StatusCode::kTimeout ||
+                  r.status().code() == StatusCode::kResourceExhausted ||
+                  r.status().code() == StatusCode::kInvalidArgument)
+          << query << ": " << r.status().message();
+    }
+    EXPECT_LT(steady_clock::now() - start, std::chrono::seconds(5)) << query;
+  }
+}
+
 TEST_F(EngineTest, CatastrophicRegex_RunsInLinearTime) {
   const std::string long_value(5000, 'a');
   ASSERT_TRUE(db_.AddSample(Labels{{"__name__", "y"}, {"v", long_value}}, 0, 1).ok());

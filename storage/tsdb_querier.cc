@@ -17,6 +17,10 @@
 
 namespace vigil::storage {
 
+// Disk candidates at most this many are filtered by their labels (mostly an
+// in-memory head lookup) instead of scanning another label's postings.
+inline constexpr size_t kDiskLabelCheckThreshold = 1 << 16;
+
 class TsdbQuerier final : public Querier {
  public:
   explicit TsdbQuerier(Tsdb* db) : db_(db) {}
@@ -79,8 +83,8 @@ class TsdbQuerier final : public Querier {
   Result<std::vector<Found>> Collect(int64_t mint, int64_t maxt, const LabelMatchers& matchers) const;
   Status AddDiskCandidates(const rocksdb::ReadOptions& ro, int64_t partition,
                            const LabelMatchers& matchers, std::map<SeriesRef, Found>* found) const;
-  Status ReadDiskChunks(const rocksdb::ReadOptions& ro, const std::vector<int64_t>& partitions,
-                        SeriesRef ref, int64_t mint, int64_t maxt, std::vector<ChunkCopy>* out) const;
+  Status ReadDiskChunks(rocksdb::Iterator* it, const std::vector<int64_t>& partitions, SeriesRef ref,
+                        int64_t mint, int64_t maxt, std::vector<ChunkCopy>* out) const;
   std::vector<SeriesRef> PartitionPostings(const rocksdb::ReadOptions& ro, int64_t partition,
                                            const LabelMatcher* m) const;
 
@@ -115,7 +119,7 @@ Status TsdbQuerier::AddDiskCandidates(const rocksdb::ReadOptions& ro, int64_t pa
   for (size_t i = 1; i < restricting.size() && !refs.empty(); ++i) {
     // A few candidates are cheaper to check by their labels (below) than a
     // scan of another label's postings.
-    if (refs.size() <= kLabelCheckThreshold) break;
+    if (refs.size() <= kDiskLabelCheckThreshold) break;
     refs = IntersectSorted(refs, PartitionPostings(ro, partition, restricting[i]));
   }
   for (const SeriesRef ref : refs) {
@@ -140,10 +144,9 @@ Status TsdbQuerier::AddDiskCandidates(const rocksdb::ReadOptions& ro, int64_t pa
   return Status::OK();
 }
 
-Status TsdbQuerier::ReadDiskChunks(const rocksdb::ReadOptions& ro, const std::vector<int64_t>& partitions,
+Status TsdbQuerier::ReadDiskChunks(rocksdb::Iterator* it, const std::vector<int64_t>& partitions,
                                    SeriesRef ref, int64_t mint, int64_t maxt,
                                    std::vector<ChunkCopy>* out) const {
-  std::unique_ptr<rocksdb::Iterator> it(db_->db_->NewIterator(ro, db_->cf(kCfChunks)));
   for (const int64_t p : partitions) {
     const std::string prefix = ChunkSeriesPrefix(p, ref);
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
@@ -186,8 +189,9 @@ Result<std::vector<TsdbQuerier::Found>> TsdbQuerier::Collect(int64_t mint, int64
     rocksdb::ReadOptions ro;
     ro.snapshot = snapshot.snapshot();
     for (const int64_t p : partitions) VIGIL_RETURN_IF_ERROR(AddDiskCandidates(ro, p, matchers, &found));
+    const std::unique_ptr<rocksdb::Iterator> chunks(db_->db_->NewIterator(ro, db_->cf(kCfChunks)));
     for (auto& [ref, f] : found) {
-      if (f.check_disk) VIGIL_RETURN_IF_ERROR(ReadDiskChunks(ro, partitions, ref, mint, maxt, &f.chunks));
+      if (f.check_disk) VIGIL_RETURN_IF_ERROR(ReadDiskChunks(chunks.get(), partitions, ref, mint, maxt, &f.chunks));
     }
   }
   std::vector<Found> out;

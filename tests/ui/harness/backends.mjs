@@ -96,6 +96,7 @@ async function waitScraped(baseUrl, proc) {
     return (await httpGet(`${baseUrl}/-/ready`)).status === 200;
   }, 30000);
   await waitFor('two scrapes of the target', async () => {
+    if (proc.exited()) throw new Error(`server exited while queried:\n${proc.stderr()}`);
     const { body } = await httpGet(`${baseUrl}/api/v1/query?query=count_over_time(inventory_items_total[1m])`);
     try {
       const result = JSON.parse(body).data.result;

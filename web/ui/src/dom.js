@@ -10,6 +10,8 @@ export function h(tag, attrs = {}, ...children) {
     } else if (key === 'class') {
       el.className = value;
     } else if (key in el && key !== 'list' && key !== 'type') {
+      // DOM properties (value, checked, hidden...) reflect live state; `list` and `type`
+      // are read-only or order-sensitive as properties, so they go through attributes.
       el[key] = value;
     } else {
       el.setAttribute(key, value === true ? '' : value);

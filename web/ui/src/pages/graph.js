@@ -40,12 +40,12 @@ class Panel {
       }, 'Metrics'),
       h('button', { class: 'btn btn-primary execute-btn', onclick: () => this.execute() }, 'Execute'),
       h('button', { class: 'btn btn-light', title: 'Remove panel', onclick: () => onRemove(this) }, '\u00d7')));
-    this.statusEl = h('div', { class: 'panel-status' });
     this.messageEl = h('div', { class: 'panel-messages' });
     this.root.append(this.messageEl);
   }
 
   buildTabs() {
+    this.statusEl = h('div', { class: 'panel-status' });
     this.tabButtons = [
       h('button', { class: 'tab', onclick: () => this.switchTab(TAB_TABLE) }, 'Table'),
       h('button', { class: 'tab', onclick: () => this.switchTab(TAB_GRAPH) }, 'Graph'),

@@ -212,6 +212,7 @@ Result<Evaluator::MatrixScratch*> Evaluator::FillMatrixScratch(const Node& n, in
     scratch.dropped_names_unique = distinct.size() == scratch.dropped_names.size();
     scratch.windows.resize(loaded.size());
     scratch.cursor.assign(loaded.size(), 0);
+    scratch.end_cursor.assign(loaded.size(), 0);
     scratch.stale_free.resize(loaded.size());
   }
   const int64_t ref = EffectiveTime(vs.time, ts) - vs.time.offset_ms;
@@ -228,8 +229,10 @@ Result<Evaluator::MatrixScratch*> Evaluator::FillMatrixScratch(const Node& n, in
     }
     while (first < pts.size() && pts[first].t < lo) ++first;
     scratch.cursor[i] = first;
-    size_t last = first;
+    size_t last = std::max(first, scratch.end_cursor[i]);
+    if (last > first && pts[last - 1].t > ref) last = first;  // moved backwards
     while (last < pts.size() && pts[last].t <= ref) ++last;
+    scratch.end_cursor[i] = last;
     std::span<const Point> window(pts.data() + first, last - first);
     if (loaded[i].has_stale) {
       std::vector<Point>& copy = scratch.stale_free[i];

@@ -62,6 +62,7 @@ class Evaluator {
     bool dropped_names_unique = true;             // then results need no duplicate check
     std::vector<std::span<const Point>> windows;  // into the loaded points
     std::vector<size_t> cursor;                   // first point of the last window
+    std::vector<size_t> end_cursor;               // one past its last point
     std::vector<std::vector<Point>> stale_free;   // copies for series with markers
   };
 

@@ -115,13 +115,13 @@ void LogEffectiveRetention(const storage::StorageOptions& flags, const storage::
   const storage::RetentionSettings r = db.GetRetention();
   VLOG_INFO(r.from_runtime ? "Retention set at runtime (stored in the database) overrides the flags"
                            : "Retention from flags",
-            {{"retention_time", FormatDuration(r.retention_ms)},
+            {{"retention_time", FormatRetentionDuration(r.retention_ms)},
              {"retention_size", FormatByteSize(r.retention_bytes)},
-             {"flag_retention_time", FormatDuration(flags.retention_ms)},
+             {"flag_retention_time", FormatRetentionDuration(flags.retention_ms)},
              {"flag_retention_size", FormatByteSize(flags.retention_bytes)}});
   for (const auto& rule : flags.retention_rules) {
     VLOG_INFO("Per-metric retention rule", {{"match", rule.selector},
-                                            {"retention", FormatDuration(rule.retention_ms)}});
+                                            {"retention", FormatRetentionDuration(rule.retention_ms)}});
   }
 }
 

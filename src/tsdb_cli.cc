@@ -10,6 +10,7 @@
 #include "promql/engine.h"
 #include "scraper/exposition_parser.h"
 #include "src/flags.h"
+#include "storage/logger.h"
 #include "storage/metrics_registry.h"
 #include "storage/tsdb.h"
 #include "storage/tsdb_inspect.h"
@@ -256,6 +257,8 @@ Status Run(const FlagSet& f, std::ostream& out) {
 }  // namespace
 
 int RunTsdbCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  // The store's start-up lines would only clutter the tool's output.
+  ConfigureLogging(LogLevel::kWarn, LogFormat::kLogfmt);
   FlagSet f = TsdbFlags();
   if (Status st = f.Parse(args); !st.ok()) {
     err << "vigil tsdb: error: " << st.message() << "\n" << kUsage;

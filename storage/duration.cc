@@ -118,4 +118,10 @@ std::string FormatByteSize(int64_t bytes) {
   return std::to_string(bytes) + std::string(kUnits[i]);
 }
 
+std::string FormatRetentionDuration(int64_t ms) {
+  constexpr int64_t kDay = 24LL * 3600 * 1000;
+  if (ms > 0 && ms % kDay == 0) return std::to_string(ms / kDay) + "d";
+  return FormatDuration(ms);
+}
+
 }  // namespace vigil

@@ -17,6 +17,10 @@ Result<int64_t> ParseDuration(std::string_view text);
 // Formats milliseconds the way Prometheus prints durations: "1h30m", "5m", "0s".
 std::string FormatDuration(int64_t ms);
 
+// Formats a retention period as operators write it: whole days as "45d"
+// (not Prometheus's "6w3d"), anything else as FormatDuration.
+std::string FormatRetentionDuration(int64_t ms);
+
 // Parses a byte size with base-2 units: "512MB", "10GB", "1KiB", "100B".
 Result<int64_t> ParseByteSize(std::string_view text);
 

@@ -82,19 +82,11 @@ void HandleCompact(ApiContext& ctx, Response& res) {
   WriteNoContent(res);
 }
 
-// Retention times in days when whole ("45d", as operators write them), not
-// Prometheus's week form ("6w3d").
-std::string RetentionTime(int64_t ms) {
-  constexpr int64_t kDay = 24LL * 3600 * 1000;
-  if (ms > 0 && ms % kDay == 0) return std::to_string(ms / kDay) + "d";
-  return FormatDuration(ms);
-}
-
 void WriteRetention(const storage::RetentionSettings& r, Response& res) {
   WriteApiSuccess(res, [&](JsonWriter& w) {
     w.BeginObject();
     w.Key("time");
-    w.String(RetentionTime(r.retention_ms));
+    w.String(FormatRetentionDuration(r.retention_ms));
     w.Key("size");
     w.String(FormatByteSize(r.retention_bytes));
     w.Key("timeSeconds");
@@ -150,7 +142,7 @@ std::string EffectiveRetentionText(const ApiContext& ctx) {
   if (ctx.deps.db == nullptr) return ctx.options.storage_retention;
   const storage::RetentionSettings r = ctx.deps.db->GetRetention();
   if (!r.from_runtime) return ctx.options.storage_retention;
-  const std::string time = r.retention_ms > 0 ? RetentionTime(r.retention_ms) : "";
+  const std::string time = r.retention_ms > 0 ? FormatRetentionDuration(r.retention_ms) : "";
   const std::string size = r.retention_bytes > 0 ? FormatByteSize(r.retention_bytes) : "";
   if (time.empty() && size.empty()) return "unlimited";
   if (time.empty() || size.empty()) return time + size;

@@ -230,6 +230,23 @@ TEST_F(AdminE2E, SnapshotOpensOfflineAndServesTheSameData) {
   EXPECT_EQ(QueryValue(restored, "count_over_time(keep_me[1h])"), std::to_string(snapshot_samples));
 }
 
+TEST(RetentionRulesFlag, RulesAreLoggedAtStartAndABadFileStopsTheServer) {
+  TempDir dir;
+  const auto good = dir.path() / "good.yml", bad = dir.path() / "bad.yml";
+  WriteFileAtomically(good, "rules:\n  - match: '{__name__=~\"node_.*\"}'\n    retention: 7d\n");
+  WriteFileAtomically(bad, "rules:\n  - match: 'up{'\n    retention: 1d\n");
+  VigilProcess ok(Config(""), {"--storage.tsdb.retention.rules-file=" + good.string()});
+  ASSERT_TRUE(ok.WaitReady()) << ok.Logs();
+  EXPECT_NE(ok.Logs().find(R"(msg="Per-metric retention rule" match="{__name__=~\"node_.*\"}" retention=7d)"),
+            std::string::npos)
+      << ok.Logs();
+  VigilProcess failing(Config(""), {"--storage.tsdb.retention.rules-file=" + bad.string()});
+  const auto code = failing.WaitExit();
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 1);
+  EXPECT_NE(failing.Logs().find("bad.yml: rule 1: "), std::string::npos) << failing.Logs();
+}
+
 TEST(TsdbCli, ImportedOpenMetricsIsQueryable) {
   TempDir dir;
   const auto file = dir.path() / "import.om";

@@ -5,6 +5,7 @@
 
 #include <bit>
 
+#include "storage/duration.h"
 #include "storage/tsdb.h"
 #include "storage/tsdb_inspect.h"
 #include "tests/storage/temp_dir.h"
@@ -56,6 +57,12 @@ std::vector<Sample> Expected(int64_t from, int64_t to, double scale_num, double 
   std::vector<Sample> out;
   for (int64_t t = from; t <= to; t += 60'000) out.push_back({t, static_cast<double>(t) * scale_num / scale_den});
   return out;
+}
+
+TEST(RetentionDuration, WholeDaysPrintAsDaysOtherPeriodsAsPrometheusDurations) {
+  EXPECT_EQ(FormatRetentionDuration(45 * 24 * kHour), "45d");
+  EXPECT_EQ(FormatRetentionDuration(90 * 60'000), "1h30m");
+  EXPECT_EQ(FormatRetentionDuration(0), "0s");
 }
 
 TEST(RuntimeRetention, StartsFromFlagsThenPersistedValueOverridesFlagsAfterRestart) {

@@ -195,8 +195,13 @@ class DifferentialTest : public ::testing::Test {
       check("instant@" + std::to_string((t - kT0) / 1000) + "s", engine.InstantQuery(*storage_, q, t),
             oracle_->InstantQuery(q, t));
     }
-    const int64_t start = kT0 + 2 * kMinute + 7'000, end = kT0 + 72 * kMinute, step = 97'000;
-    check("range", engine.RangeQuery(*storage_, q, start, end, step), oracle_->RangeQuery(q, start, end, step));
+    // A coarse unaligned step over the whole data and a scrape-sized step.
+    const int64_t ranges[][3] = {{kT0 + 2 * kMinute + 7'000, kT0 + 72 * kMinute, 97'000},
+                                 {kT0 + 61'000, kT0 + 31 * kMinute, 15'000}};
+    for (const auto& [start, end, step] : ranges) {
+      check("range step " + std::to_string(step / 1000) + "s",
+            engine.RangeQuery(*storage_, q, start, end, step), oracle_->RangeQuery(q, start, end, step));
+    }
     return failures;
   }
 

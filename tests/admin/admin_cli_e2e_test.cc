@@ -183,6 +183,27 @@ TEST_F(AdminE2E, RetentionSetPersistsAcrossRestartAndOverridesFlags) {
   EXPECT_NE(metrics.find("vigil_tsdb_retention_from_runtime 1"), std::string::npos);
 }
 
+TEST_F(AdminE2E, HttpErrorsMatchPrometheus) {
+  StartServer();
+  const HttpReply no_match = vigil_->Post("/api/v1/admin/tsdb/delete_series", "");
+  EXPECT_EQ(no_match.status, 400);
+  EXPECT_EQ(no_match.body, R"({"status":"error","errorType":"bad_data","error":"no match[] parameter provided"})");
+  const HttpReply bad_start = vigil_->Post("/api/v1/admin/tsdb/delete_series", "match[]=up&start=abc");
+  EXPECT_EQ(bad_start.status, 400);
+  EXPECT_EQ(bad_start.body,
+            R"({"status":"error","errorType":"bad_data","error":"invalid parameter \"start\": Invalid time value for 'start': cannot parse \"abc\" to a valid timestamp"})");
+  const HttpReply bad_skip = vigil_->Post("/api/v1/admin/tsdb/snapshot", "skip_head=xyz");
+  EXPECT_EQ(bad_skip.status, 400);
+  EXPECT_EQ(bad_skip.body,
+            R"({"status":"error","errorType":"bad_data","error":"invalid parameter \"skip_head\": unable to parse boolean: strconv.ParseBool: parsing \"xyz\": invalid syntax"})");
+  EXPECT_EQ(vigil_->Get("/api/v1/admin/tsdb/snapshot").status, 405);
+  const HttpReply no_limit = vigil_->Post("/api/v1/admin/retention", "");
+  EXPECT_EQ(no_limit.status, 400);
+  const HttpReply deleted = vigil_->Post("/api/v1/admin/tsdb/delete_series", "match[]=nothing_here");
+  EXPECT_EQ(deleted.status, 204);
+  EXPECT_TRUE(deleted.body.empty());
+}
+
 TEST_F(AdminE2E, CleanTombstonesAndCompactSucceed) {
   StartServer();
   const CliResult clean = Admin({"clean-tombstones"});

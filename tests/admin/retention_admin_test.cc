@@ -106,6 +106,23 @@ TEST(RuntimeRetention, RestartedStoreAppliesPersistedLimitExactly) {
   EXPECT_TRUE(testing::SameSamples(inv.at(kInventory), Expected(first_kept, newest, 3, 1)));
 }
 
+TEST(RuntimeRetention, SizeLimitSetAtRuntimeDropsOldestPartitionsAndKeepsTheRestExactly) {
+  TempDir dir;
+  ManualClock clock(0);
+  auto db = Open(dir.path(), &clock, 0);
+  Fill(*db, 6);
+  ASSERT_TRUE(db->Compact().ok());
+  // 1 byte: everything but the newest on-disk partition (hour 4) goes; hour
+  // 5 is still the head's open chunk.
+  ASSERT_TRUE(db->SetRetention(0, 1).ok());
+  ASSERT_TRUE(db->ApplyRetention().ok());
+  EXPECT_EQ(db->Partitions(), std::vector<int64_t>{4});
+  EXPECT_EQ(db->Stats(0).size_retentions, 4u);
+  const int64_t newest = 6 * kHour - 60'000;
+  EXPECT_TRUE(testing::SameSamples(ReadAll(*db, {Eq("__name__", "inventory_items_total")}).at(kInventory),
+                                   Expected(4 * kHour, newest, 3, 1)));
+}
+
 TEST(RuntimeRetention, ZeroDisablesTimeRetention) {
   TempDir dir;
   ManualClock clock(0);

@@ -67,8 +67,15 @@ double Floor(double v) { return std::floor(v); }
 double Exp(double v) { return std::exp(v); }
 double Sqrt(double v) { return std::sqrt(v); }
 double Ln(double v) { return std::log(v); }
-double Log2(double v) { return std::log2(v); }
-double Log10(double v) { return std::log10(v); }
+// Go's math.Log2 and math.Log10 (not C's): they differ in the last bit, which
+// matters after ceil/floor, e.g. Go's log10(0.1) is -0.9999999999999998.
+double Log2(double v) {
+  int exp = 0;
+  const double frac = std::frexp(v, &exp);
+  if (frac == 0.5) return static_cast<double>(exp - 1);  // exact powers of two
+  return std::log(frac) * (1 / std::numbers::ln2) + static_cast<double>(exp);
+}
+double Log10(double v) { return std::log(v) * (1 / std::numbers::ln10); }
 double Sin(double v) { return std::sin(v); }
 double Cos(double v) { return std::cos(v); }
 double Tan(double v) { return std::tan(v); }

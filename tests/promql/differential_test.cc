@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -248,7 +249,11 @@ TEST_F(DifferentialTest, FormatQueryMatchesPrometheus) {
 }
 
 TEST_F(DifferentialTest, RandomQueriesMatchPrometheus) {
-  const auto queries = RandomQueries(7, 200);
+  // VIGIL_PROMQL_RANDOM_SEED / VIGIL_PROMQL_RANDOM_COUNT explore beyond the fixed run.
+  const char* seed = std::getenv("VIGIL_PROMQL_RANDOM_SEED");
+  const char* count = std::getenv("VIGIL_PROMQL_RANDOM_COUNT");
+  const auto queries = RandomQueries(seed ? static_cast<uint32_t>(std::atoi(seed)) : 7,
+                                     count ? std::atoi(count) : 200);
   int failed = 0;
   for (const auto& q : queries) failed += Compare(q) > 0;
   EXPECT_EQ(failed, 0) << "of " << queries.size() << " queries";

@@ -101,8 +101,7 @@ Result<int64_t> ParseApiTime(std::string_view text) {
     }
   }
   if (const auto ms = ParseRfc3339(text)) return *ms;
-  return Status::InvalidArgument("cannot parse \"" + std::string(text) +
-                                 "\" to a valid timestamp");
+  return Status::InvalidArgument("cannot parse \"" + std::string(text) + "\" to a valid timestamp");
 }
 
 Result<int64_t> ParseApiDuration(std::string_view text) {
@@ -119,8 +118,7 @@ Result<int64_t> ParseApiDuration(std::string_view text) {
   }
   auto d = ParseDuration(text);
   if (d.ok() && !text.empty()) return d;
-  return Status::InvalidArgument("cannot parse \"" + std::string(text) +
-                                 "\" to a valid duration");
+  return Status::InvalidArgument("cannot parse \"" + std::string(text) + "\" to a valid duration");
 }
 
 Result<int64_t> TimeParamOr(const HttpCall& call, const std::string& name, int64_t default_ms) {
@@ -154,7 +152,8 @@ Result<std::vector<LabelMatchers>> MatchParams(const HttpCall& call) {
 std::string FormatRfc3339(int64_t ms) {
   const int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
   const int64_t millis = ms - secs * 1000;
-  const std::chrono::sys_days days{std::chrono::days(secs >= 0 ? secs / 86400 : (secs - 86399) / 86400)};
+  const std::chrono::sys_days days{
+      std::chrono::days(secs >= 0 ? secs / 86400 : (secs - 86399) / 86400)};
   const std::chrono::year_month_day ymd(days);
   const int64_t rem = secs - days.time_since_epoch().count() * 86400;
   char buf[64];

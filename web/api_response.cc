@@ -6,43 +6,63 @@ namespace vigil::web {
 
 const char* ApiErrorTypeName(ApiErrorType type) {
   switch (type) {
-    case ApiErrorType::kBadData: return "bad_data";
-    case ApiErrorType::kExecution: return "execution";
-    case ApiErrorType::kTimeout: return "timeout";
-    case ApiErrorType::kCanceled: return "canceled";
-    case ApiErrorType::kNotFound: return "not_found";
-    case ApiErrorType::kUnavailable: return "unavailable";
-    case ApiErrorType::kInternal: return "internal";
+    case ApiErrorType::kBadData:
+      return "bad_data";
+    case ApiErrorType::kExecution:
+      return "execution";
+    case ApiErrorType::kTimeout:
+      return "timeout";
+    case ApiErrorType::kCanceled:
+      return "canceled";
+    case ApiErrorType::kNotFound:
+      return "not_found";
+    case ApiErrorType::kUnavailable:
+      return "unavailable";
+    case ApiErrorType::kInternal:
+      return "internal";
   }
   return "internal";
 }
 
 int ApiErrorHttpStatus(ApiErrorType type) {
   switch (type) {
-    case ApiErrorType::kBadData: return 400;
-    case ApiErrorType::kExecution: return 422;
+    case ApiErrorType::kBadData:
+      return 400;
+    case ApiErrorType::kExecution:
+      return 422;
     case ApiErrorType::kTimeout:
     case ApiErrorType::kCanceled:
-    case ApiErrorType::kUnavailable: return 503;
-    case ApiErrorType::kNotFound: return 404;
-    case ApiErrorType::kInternal: return 500;
+    case ApiErrorType::kUnavailable:
+      return 503;
+    case ApiErrorType::kNotFound:
+      return 404;
+    case ApiErrorType::kInternal:
+      return 500;
   }
   return 500;
 }
 
 ApiError ApiErrorFromStatus(const Status& status) {
   switch (status.code()) {
-    case StatusCode::kInvalidArgument: return {ApiErrorType::kBadData, status.message()};
-    case StatusCode::kTimeout: return {ApiErrorType::kTimeout, status.message()};
-    case StatusCode::kCancelled: return {ApiErrorType::kCanceled, status.message()};
-    case StatusCode::kNotFound: return {ApiErrorType::kNotFound, status.message()};
-    case StatusCode::kUnavailable: return {ApiErrorType::kUnavailable, status.message()};
+    case StatusCode::kInvalidArgument:
+      return {ApiErrorType::kBadData, status.message()};
+    case StatusCode::kTimeout:
+      return {ApiErrorType::kTimeout, status.message()};
+    case StatusCode::kCancelled:
+      return {ApiErrorType::kCanceled, status.message()};
+    case StatusCode::kNotFound:
+      return {ApiErrorType::kNotFound, status.message()};
+    case StatusCode::kUnavailable:
+      return {ApiErrorType::kUnavailable, status.message()};
     case StatusCode::kExecution:
-    case StatusCode::kResourceExhausted: return {ApiErrorType::kExecution, status.message()};
+    case StatusCode::kResourceExhausted:
+      return {ApiErrorType::kExecution, status.message()};
     case StatusCode::kIOError:
     case StatusCode::kCorruption:
-    case StatusCode::kInternal: return {ApiErrorType::kInternal, status.message()};
-    default: return {ApiErrorType::kExecution, status.message()};
+    case StatusCode::kInternal:
+      return {ApiErrorType::kInternal, status.message()};
+    default:
+      return {ApiErrorType::kExecution, status.message()};
   }
 }
 

@@ -17,7 +17,15 @@ struct Response;
 namespace vigil::web {
 
 // Prometheus's errorType values.
-enum class ApiErrorType { kBadData, kExecution, kTimeout, kCanceled, kNotFound, kUnavailable, kInternal };
+enum class ApiErrorType {
+  kBadData,
+  kExecution,
+  kTimeout,
+  kCanceled,
+  kNotFound,
+  kUnavailable,
+  kInternal
+};
 
 struct ApiError {
   ApiErrorType type;

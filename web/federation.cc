@@ -101,9 +101,8 @@ void HandleFederate(ApiContext& ctx, const HttpCall& call, httplib::Response& re
 }  // namespace
 
 void RegisterFederation(Router& router, ApiContext& ctx) {
-  router.Handle("GET", "/federate", [&ctx](const HttpCall& c, httplib::Response& r) {
-    HandleFederate(ctx, c, r);
-  });
+  router.Handle("GET", "/federate",
+                [&ctx](const HttpCall& c, httplib::Response& r) { HandleFederate(ctx, c, r); });
 }
 
 }  // namespace vigil::web

@@ -23,7 +23,7 @@ struct HttpCall {
   std::string method;
   std::string path;
   std::multimap<std::string, std::string> params;
-  std::string body;  // raw body (empty for GET)
+  std::string body;                                // raw body (empty for GET)
   std::map<std::string, std::string> path_params;  // ":name" segments
 
   // The first value of a parameter, or "" when absent.

@@ -14,11 +14,21 @@ void AppendJsonString(std::string& out, std::string_view value) {
   for (const char c : value) {
     const auto u = static_cast<unsigned char>(c);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (u < 0x20) {
           out += "\\u00";
@@ -90,9 +100,8 @@ void AppendGoFloat(std::string& out, double value) {
   char buf[400];
   const double abs = std::fabs(value);
   const bool plain = abs == 0 || (abs >= 1e-6 && abs < 1e21);
-  const auto res =
-      std::to_chars(buf, buf + sizeof(buf), value,
-                    plain ? std::chars_format::fixed : std::chars_format::scientific);
+  const auto res = std::to_chars(buf, buf + sizeof(buf), value,
+                                 plain ? std::chars_format::fixed : std::chars_format::scientific);
   out.append(buf, res.ptr);
 }
 

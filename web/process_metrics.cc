@@ -65,16 +65,16 @@ double OpenFds() {
 
 ProcessMetrics::ProcessMetrics(BuildInfo build)
     : build_(std::move(build)),
-      start_time_seconds_(BootTimeSeconds() +
-                          StatField(ReadStatFields(), kStatStartTime) /
-                              static_cast<double>(sysconf(_SC_CLK_TCK))),
+      start_time_seconds_(BootTimeSeconds() + StatField(ReadStatFields(), kStatStartTime) /
+                                                  static_cast<double>(sysconf(_SC_CLK_TCK))),
       collector_([this](MetricsWriter& w) { Collect(w); }) {}
 
 void ProcessMetrics::Collect(MetricsWriter& w) const {
   const auto fields = ReadStatFields();
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
-  w.Family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+  w.Family("process_cpu_seconds_total", "counter",
+           "Total user and system CPU time spent in seconds.");
   w.Sample("process_cpu_seconds_total",
            (StatField(fields, kStatUtime) + StatField(fields, kStatStime)) / ticks);
   w.Family("process_max_fds", "gauge", "Maximum number of open file descriptors.");

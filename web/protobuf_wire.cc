@@ -68,9 +68,12 @@ Status ProtoReader::Skip(WireType type) {
   uint64_t ignored = 0;
   std::string_view bytes;
   switch (type) {
-    case WireType::kVarint: return ReadVarint(&ignored);
-    case WireType::kFixed64: return ReadFixed64(&ignored);
-    case WireType::kLengthDelimited: return ReadBytes(&bytes);
+    case WireType::kVarint:
+      return ReadVarint(&ignored);
+    case WireType::kFixed64:
+      return ReadFixed64(&ignored);
+    case WireType::kLengthDelimited:
+      return ReadBytes(&bytes);
     case WireType::kFixed32:
       if (data_.size() - pos_ < 4) return Truncated();
       pos_ += 4;

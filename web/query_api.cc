@@ -90,8 +90,7 @@ void WriteStats(JsonWriter& w, const promql::QueryStats& stats) {
   w.EndObject();
 }
 
-void WriteQueryResult(httplib::Response& res, const promql::QueryResult& result,
-                      bool with_stats) {
+void WriteQueryResult(httplib::Response& res, const promql::QueryResult& result, bool with_stats) {
   WriteApiSuccess(
       res,
       [&](JsonWriter& w) {
@@ -114,7 +113,8 @@ Result<int64_t> TimeoutParam(const HttpCall& call) {
   const std::string text = call.Param("timeout");
   if (text.empty()) return int64_t{0};
   auto d = ParseApiDuration(text);
-  if (!d.ok()) return Status::InvalidArgument(InvalidParam("timeout", d.status().message()).message);
+  if (!d.ok())
+    return Status::InvalidArgument(InvalidParam("timeout", d.status().message()).message);
   return d;
 }
 
@@ -172,7 +172,8 @@ void HandleQueryRange(ApiContext& ctx, const HttpCall& call, httplib::Response& 
 
 void HandleFormatQuery(const HttpCall& call, httplib::Response& res) {
   const auto formatted = promql::FormatQuery(call.Param("query"));
-  if (!formatted.ok()) return WriteApiError(res, InvalidParam("query", formatted.status().message()));
+  if (!formatted.ok())
+    return WriteApiError(res, InvalidParam("query", formatted.status().message()));
   WriteApiSuccess(res, [&](JsonWriter& w) { w.String(*formatted); });
 }
 
@@ -183,7 +184,8 @@ void HandleQueryExemplars(const HttpCall& call, httplib::Response& res) {
   const auto end = TimeParamOr(call, "end", storage::kMaxTime);
   if (!end.ok()) return WriteApiError(res, ApiErrorFromStatus(end.status()));
   const auto formatted = promql::FormatQuery(call.Param("query"));
-  if (!formatted.ok()) return WriteApiError(res, InvalidParam("query", formatted.status().message()));
+  if (!formatted.ok())
+    return WriteApiError(res, InvalidParam("query", formatted.status().message()));
   WriteApiSuccess(res, [](JsonWriter& w) {
     w.BeginArray();
     w.EndArray();
@@ -193,9 +195,8 @@ void HandleQueryExemplars(const HttpCall& call, httplib::Response& res) {
 }  // namespace
 
 void RegisterQueryApi(Router& router, ApiContext& ctx) {
-  router.HandleGetPost("/api/v1/query", [&ctx](const HttpCall& c, httplib::Response& r) {
-    HandleQuery(ctx, c, r);
-  });
+  router.HandleGetPost("/api/v1/query",
+                       [&ctx](const HttpCall& c, httplib::Response& r) { HandleQuery(ctx, c, r); });
   router.HandleGetPost("/api/v1/query_range", [&ctx](const HttpCall& c, httplib::Response& r) {
     HandleQueryRange(ctx, c, r);
   });

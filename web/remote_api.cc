@@ -17,11 +17,16 @@ constexpr size_t kMaxReadRequestBytes = 32 << 20;
 // sender drops the batch instead of retrying it forever.
 std::optional<std::string> RejectedSampleText(const Status& st) {
   switch (st.code()) {
-    case StatusCode::kOutOfOrder: return "out of order sample";
-    case StatusCode::kDuplicateSample: return "duplicate sample for timestamp";
-    case StatusCode::kOutOfBounds: return "out of bounds";
-    case StatusCode::kInvalidArgument: return st.message();
-    default: return std::nullopt;
+    case StatusCode::kOutOfOrder:
+      return "out of order sample";
+    case StatusCode::kDuplicateSample:
+      return "duplicate sample for timestamp";
+    case StatusCode::kOutOfBounds:
+      return "out of bounds";
+    case StatusCode::kInvalidArgument:
+      return st.message();
+    default:
+      return std::nullopt;
   }
 }
 
@@ -120,8 +125,7 @@ void HandleRead(ApiContext& ctx, const HttpCall& call, httplib::Response& res) {
   const auto req = DecodeReadRequest(*raw);
   if (!req.ok()) return WritePlainError(res, 400, req.status().message());
   if (!AcceptsSamples(*req)) {
-    return WritePlainError(res, 400,
-                           "server does not support any of the requested response types");
+    return WritePlainError(res, 400, "server does not support any of the requested response types");
   }
   auto querier = ctx.deps.db->NewQuerier();
   if (!querier.ok()) return WritePlainError(res, 500, querier.status().message());
@@ -142,12 +146,10 @@ void HandleRead(ApiContext& ctx, const HttpCall& call, httplib::Response& res) {
 }  // namespace
 
 void RegisterRemoteApi(Router& router, ApiContext& ctx) {
-  router.Handle("POST", "/api/v1/write", [&ctx](const HttpCall& c, httplib::Response& r) {
-    HandleWrite(ctx, c, r);
-  });
-  router.Handle("POST", "/api/v1/read", [&ctx](const HttpCall& c, httplib::Response& r) {
-    HandleRead(ctx, c, r);
-  });
+  router.Handle("POST", "/api/v1/write",
+                [&ctx](const HttpCall& c, httplib::Response& r) { HandleWrite(ctx, c, r); });
+  router.Handle("POST", "/api/v1/read",
+                [&ctx](const HttpCall& c, httplib::Response& r) { HandleRead(ctx, c, r); });
 }
 
 }  // namespace vigil::web

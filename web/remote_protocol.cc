@@ -8,23 +8,23 @@ namespace vigil::web {
 namespace {
 
 // Field numbers from prompb/types.proto and prompb/remote.proto.
-constexpr uint32_t kWriteRequestTimeseries = 1;  // repeated TimeSeries
-constexpr uint32_t kTimeSeriesLabels = 1;        // repeated Label
-constexpr uint32_t kTimeSeriesSamples = 2;       // repeated Sample
-constexpr uint32_t kLabelName = 1;               // string
-constexpr uint32_t kLabelValue = 2;              // string
-constexpr uint32_t kSampleValue = 1;             // double
-constexpr uint32_t kSampleTimestamp = 2;         // int64, milliseconds
-constexpr uint32_t kReadRequestQueries = 1;      // repeated Query
+constexpr uint32_t kWriteRequestTimeseries = 1;    // repeated TimeSeries
+constexpr uint32_t kTimeSeriesLabels = 1;          // repeated Label
+constexpr uint32_t kTimeSeriesSamples = 2;         // repeated Sample
+constexpr uint32_t kLabelName = 1;                 // string
+constexpr uint32_t kLabelValue = 2;                // string
+constexpr uint32_t kSampleValue = 1;               // double
+constexpr uint32_t kSampleTimestamp = 2;           // int64, milliseconds
+constexpr uint32_t kReadRequestQueries = 1;        // repeated Query
 constexpr uint32_t kReadRequestAcceptedTypes = 2;  // repeated ResponseType (packed)
-constexpr uint32_t kQueryStart = 1;              // int64 start_timestamp_ms
-constexpr uint32_t kQueryEnd = 2;                // int64 end_timestamp_ms
-constexpr uint32_t kQueryMatchers = 3;           // repeated LabelMatcher
-constexpr uint32_t kMatcherType = 1;             // enum EQ=0 NEQ=1 RE=2 NRE=3
-constexpr uint32_t kMatcherName = 2;             // string
-constexpr uint32_t kMatcherValue = 3;            // string
-constexpr uint32_t kReadResponseResults = 1;     // repeated QueryResult
-constexpr uint32_t kQueryResultTimeseries = 1;   // repeated TimeSeries
+constexpr uint32_t kQueryStart = 1;                // int64 start_timestamp_ms
+constexpr uint32_t kQueryEnd = 2;                  // int64 end_timestamp_ms
+constexpr uint32_t kQueryMatchers = 3;             // repeated LabelMatcher
+constexpr uint32_t kMatcherType = 1;               // enum EQ=0 NEQ=1 RE=2 NRE=3
+constexpr uint32_t kMatcherName = 2;               // string
+constexpr uint32_t kMatcherValue = 3;              // string
+constexpr uint32_t kReadResponseResults = 1;       // repeated QueryResult
+constexpr uint32_t kQueryResultTimeseries = 1;     // repeated TimeSeries
 
 Status WrongType(uint32_t field) {
   return Status::InvalidArgument("proto: wrong wireType for field " + std::to_string(field));
@@ -109,7 +109,8 @@ Status DecodeMatcher(std::string_view data, RemoteMatcher* matcher) {
     if (f == kMatcherType) {
       int64_t type = 0;
       VIGIL_RETURN_IF_ERROR(ReadInt64(r, t, f, &type));
-      if (type < 0 || type > 3) return Status::InvalidArgument("unknown matcher type " + std::to_string(type));
+      if (type < 0 || type > 3)
+        return Status::InvalidArgument("unknown matcher type " + std::to_string(type));
       matcher->type = static_cast<MatchType>(type);  // same order as MatchType
       return Status::OK();
     }

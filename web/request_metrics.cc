@@ -20,8 +20,7 @@ void RequestMetrics::Observe(const std::string& handler, int code, double second
 
 void RequestMetrics::Collect(MetricsWriter& w) const {
   const std::lock_guard<std::mutex> lock(mu_);
-  w.Family("prometheus_http_requests_total", "counter",
-           "Counter of HTTP requests.");
+  w.Family("prometheus_http_requests_total", "counter", "Counter of HTTP requests.");
   for (const auto& [key, count] : requests_) {
     w.Sample("prometheus_http_requests_total",
              Labels{{"code", std::to_string(key.second)}, {"handler", key.first}},

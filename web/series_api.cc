@@ -43,7 +43,8 @@ void HandleSeries(ApiContext& ctx, const HttpCall& call, httplib::Response& res)
   const auto q = ParseSeriesQuery(call);
   if (!q.ok()) return WriteApiError(res, ApiErrorFromStatus(q.status()));
   auto querier = OpenQuerier(ctx);
-  if (!querier.ok()) return WriteApiError(res, {ApiErrorType::kInternal, querier.status().message()});
+  if (!querier.ok())
+    return WriteApiError(res, {ApiErrorType::kInternal, querier.status().message()});
   // Several selectors may match the same series: merge into one sorted set.
   std::set<Labels> found;
   for (const auto& matchers : q->match_sets) {
@@ -76,10 +77,10 @@ void HandleLabels(ApiContext& ctx, const HttpCall& call, httplib::Response& res)
   const auto q = ParseSeriesQuery(call);
   if (!q.ok()) return WriteApiError(res, ApiErrorFromStatus(q.status()));
   auto querier = OpenQuerier(ctx);
-  if (!querier.ok()) return WriteApiError(res, {ApiErrorType::kInternal, querier.status().message()});
-  const auto names = UnionOverMatchSets(*q, [&](const LabelMatchers& m) {
-    return (*querier)->LabelNames(q->start, q->end, m);
-  });
+  if (!querier.ok())
+    return WriteApiError(res, {ApiErrorType::kInternal, querier.status().message()});
+  const auto names = UnionOverMatchSets(
+      *q, [&](const LabelMatchers& m) { return (*querier)->LabelNames(q->start, q->end, m); });
   if (!names.ok()) return WriteApiError(res, ApiErrorFromStatus(names.status()));
   WriteApiSuccess(res, [&](JsonWriter& w) { w.StringArray(*names); });
 }
@@ -94,7 +95,8 @@ void HandleLabelValues(ApiContext& ctx, const HttpCall& call, httplib::Response&
   const auto q = ParseSeriesQuery(call);
   if (!q.ok()) return WriteApiError(res, ApiErrorFromStatus(q.status()));
   auto querier = OpenQuerier(ctx);
-  if (!querier.ok()) return WriteApiError(res, {ApiErrorType::kInternal, querier.status().message()});
+  if (!querier.ok())
+    return WriteApiError(res, {ApiErrorType::kInternal, querier.status().message()});
   const auto values = UnionOverMatchSets(*q, [&](const LabelMatchers& m) {
     return (*querier)->LabelValues(name, q->start, q->end, m);
   });

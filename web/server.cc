@@ -113,9 +113,12 @@ struct Server::Impl {
 };
 
 void Server::Impl::Configure() {
-  const int workers = std::max(2, std::min(ctx.options.worker_threads, ctx.options.max_connections));
+  const int workers =
+      std::max(2, std::min(ctx.options.worker_threads, ctx.options.max_connections));
   // httplib takes ownership of the queue it gets from this factory.
-  http.new_task_queue = [workers] { return std::make_unique<httplib::ThreadPool>(workers).release(); };
+  http.new_task_queue = [workers] {
+    return std::make_unique<httplib::ThreadPool>(workers).release();
+  };
   http.set_keep_alive_max_count(1000);
   http.set_keep_alive_timeout(std::max<int64_t>(1, ctx.options.idle_timeout_ms / 1000));
   // httplib's read timeout applies to each wait for bytes: a client that
@@ -166,7 +169,7 @@ void Server::Impl::ServeWithBody(const httplib::Request& req, httplib::Response&
 void Server::Impl::Serve(const httplib::Request& req, httplib::Response& res, std::string body) {
   std::string path = req.path;
   if (!prefix.empty()) {
-    if (path == "/" ) {
+    if (path == "/") {
       res.status = 302;
       res.set_header("Location", prefix);
       return;
@@ -212,8 +215,8 @@ Status Server::Start() {
   if (impl_->started) return Status::OK();
   if (!impl_->origin_re.ok()) {
     return Status::InvalidArgument("could not compile CORS regex \"" +
-                                   impl_->ctx.options.cors_origin + "\": " +
-                                   impl_->origin_re.error());
+                                   impl_->ctx.options.cors_origin +
+                                   "\": " + impl_->origin_re.error());
   }
   auto hp = SplitHostPort(impl_->ctx.options.listen_address);
   if (!hp.ok()) return hp.status();
@@ -231,9 +234,8 @@ Status Server::Start() {
   }
   impl_->started = true;
   impl_->listener = std::thread([this] { impl_->http.listen_after_bind(); });
-  VLOG_INFO("Start listening for connections",
-            {{"address", impl_->ctx.options.listen_address},
-             {"port", std::to_string(impl_->bound_port)}});
+  VLOG_INFO("Start listening for connections", {{"address", impl_->ctx.options.listen_address},
+                                                {"port", std::to_string(impl_->bound_port)}});
   return Status::OK();
 }
 

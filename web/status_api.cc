@@ -172,14 +172,18 @@ void WriteEmptyLists(httplib::Response& res, std::initializer_list<const char*> 
 
 void RegisterStatusApi(Router& router, ApiContext& ctx) {
   using R = httplib::Response;
-  router.Handle("GET", "/api/v1/status/config", [&ctx](const HttpCall&, R& r) { HandleConfig(ctx, r); });
-  router.Handle("GET", "/api/v1/status/flags", [&ctx](const HttpCall&, R& r) { HandleFlags(ctx, r); });
+  router.Handle("GET", "/api/v1/status/config",
+                [&ctx](const HttpCall&, R& r) { HandleConfig(ctx, r); });
+  router.Handle("GET", "/api/v1/status/flags",
+                [&ctx](const HttpCall&, R& r) { HandleFlags(ctx, r); });
   router.Handle("GET", "/api/v1/status/runtimeinfo",
                 [&ctx](const HttpCall&, R& r) { HandleRuntimeInfo(ctx, r); });
   router.Handle("GET", "/api/v1/status/buildinfo",
                 [&ctx](const HttpCall&, R& r) { HandleBuildInfo(ctx, r); });
-  router.Handle("GET", "/api/v1/status/tsdb", [&ctx](const HttpCall&, R& r) { HandleTsdb(ctx, r); });
-  router.Handle("GET", "/api/v1/status/walreplay", [](const HttpCall&, R& r) { HandleWalReplay(r); });
+  router.Handle("GET", "/api/v1/status/tsdb",
+                [&ctx](const HttpCall&, R& r) { HandleTsdb(ctx, r); });
+  router.Handle("GET", "/api/v1/status/walreplay",
+                [](const HttpCall&, R& r) { HandleWalReplay(r); });
   router.Handle("GET", "/api/v1/rules",
                 [](const HttpCall&, R& r) { WriteEmptyLists(r, {"groups"}); });
   router.Handle("GET", "/api/v1/alerts",

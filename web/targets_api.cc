@@ -65,9 +65,8 @@ void HandleTargets(ApiContext& ctx, const HttpCall& call, httplib::Response& res
     if (show_active) active = ctx.deps.scrape_manager->ActiveTargets();
     if (show_dropped) dropped = ctx.deps.scrape_manager->DroppedTargets();
   }
-  std::stable_sort(active.begin(), active.end(), [](const auto& a, const auto& b) {
-    return a.scrape_pool < b.scrape_pool;
-  });
+  std::stable_sort(active.begin(), active.end(),
+                   [](const auto& a, const auto& b) { return a.scrape_pool < b.scrape_pool; });
   WriteApiSuccess(res, [&](JsonWriter& w) {
     w.BeginObject();
     w.Key("activeTargets");
@@ -179,16 +178,13 @@ void HandleMetadata(ApiContext& ctx, const HttpCall& call, httplib::Response& re
 }  // namespace
 
 void RegisterTargetsApi(Router& router, ApiContext& ctx) {
-  router.Handle("GET", "/api/v1/targets", [&ctx](const HttpCall& c, httplib::Response& r) {
-    HandleTargets(ctx, c, r);
+  router.Handle("GET", "/api/v1/targets",
+                [&ctx](const HttpCall& c, httplib::Response& r) { HandleTargets(ctx, c, r); });
+  router.Handle("GET", "/api/v1/targets/metadata", [&ctx](const HttpCall& c, httplib::Response& r) {
+    HandleTargetsMetadata(ctx, c, r);
   });
-  router.Handle("GET", "/api/v1/targets/metadata",
-                [&ctx](const HttpCall& c, httplib::Response& r) {
-                  HandleTargetsMetadata(ctx, c, r);
-                });
-  router.Handle("GET", "/api/v1/metadata", [&ctx](const HttpCall& c, httplib::Response& r) {
-    HandleMetadata(ctx, c, r);
-  });
+  router.Handle("GET", "/api/v1/metadata",
+                [&ctx](const HttpCall& c, httplib::Response& r) { HandleMetadata(ctx, c, r); });
 }
 
 }  // namespace vigil::web

@@ -52,7 +52,9 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
 }
 
 nlohmann::json ToJson(const Item& item) {
-  return {{"id", item.id}, {"name", item.name}, {"unitPrice", item.unit_price},
+  return {{"id", item.id},
+          {"name", item.name},
+          {"unitPrice", item.unit_price},
           {"quantity", item.quantity}};
 }
 
@@ -158,9 +160,8 @@ void RegisterRoutes(httplib::Server& http, ItemsApi& api, InventoryMetrics& metr
   http.Get("/health", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"status":"ok"})", "application/json");
   });
-  http.Get("/api/items", [&](const httplib::Request&, httplib::Response& res) {
-    Reply(res, api.List());
-  });
+  http.Get("/api/items",
+           [&](const httplib::Request&, httplib::Response& res) { Reply(res, api.List()); });
   http.Post("/api/items", [&](const httplib::Request& req, httplib::Response& res) {
     Reply(res, api.Create(req.body));
   });

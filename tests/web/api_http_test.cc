@@ -1,8 +1,7 @@
 // The HTTP layer: routing (404/405), readiness and lifecycle endpoints,
 // /metrics, status endpoints, gzip, CORS, route prefix and request limits.
-#include <gtest/gtest.h>
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -88,7 +87,8 @@ TEST(HttpTest, Metrics_ExposesProcessAndBuildInfo) {
   EXPECT_EQ(r.Header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
   for (const char* name : {"process_cpu_seconds_total ", "process_resident_memory_bytes ",
                            "process_start_time_seconds ", "process_open_fds ",
-                           "prometheus_build_info{branch=\"main\",goversion=\"gcc\",revision=\"abc\",version=\"0.1.0\"} 1"}) {
+                           "prometheus_build_info{branch=\"main\",goversion=\"gcc\",revision="
+                           "\"abc\",version=\"0.1.0\"} 1"}) {
     EXPECT_NE(r.body.find(name), std::string::npos) << name;
   }
 }
@@ -124,12 +124,13 @@ TEST(HttpTest, StatusEndpoints_HavePrometheusKeys) {
   ApiServer api(options, deps);
   EXPECT_EQ(api.Get("/api/v1/status/config").body,
             R"({"status":"success","data":{"yaml":"global:\n  scrape_interval: 15s\n"}})");
-  EXPECT_EQ(api.Get("/api/v1/status/flags").body,
-            R"({"status":"success","data":{"config.file":"p.yml","web.enable-lifecycle":"false"}})");
+  EXPECT_EQ(
+      api.Get("/api/v1/status/flags").body,
+      R"({"status":"success","data":{"config.file":"p.yml","web.enable-lifecycle":"false"}})");
   const auto info = api.Get("/api/v1/status/runtimeinfo").Json()["data"];
-  for (const char* key : {"startTime", "CWD", "reloadConfigSuccess", "lastConfigTime",
-                          "corruptionCount", "goroutineCount", "GOMAXPROCS", "GOGC", "GODEBUG",
-                          "storageRetention"}) {
+  for (const char* key :
+       {"startTime", "CWD", "reloadConfigSuccess", "lastConfigTime", "corruptionCount",
+        "goroutineCount", "GOMAXPROCS", "GOGC", "GODEBUG", "storageRetention"}) {
     EXPECT_TRUE(info.contains(key)) << key;
   }
   EXPECT_EQ(info["startTime"], "2023-11-14T22:13:20Z");
@@ -205,7 +206,8 @@ TEST(HttpTest, Root_RedirectsToGraphWhichServesHtml) {
   EXPECT_EQ(root.Header("Location"), "/graph");
   const auto graph = api.Get("/graph");
   EXPECT_EQ(graph.status, 200);
-  EXPECT_TRUE(graph.Header("Content-Type").starts_with("text/html")) << graph.Header("Content-Type");
+  EXPECT_TRUE(graph.Header("Content-Type").starts_with("text/html"))
+      << graph.Header("Content-Type");
 }
 
 TEST(HttpTest, OversizedBody_Is413) {

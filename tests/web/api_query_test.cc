@@ -11,7 +11,8 @@ class QueryApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
     for (int i = 0; i <= 10; ++i) {
-      api_.Add({{"__name__", "up"}, {"job", "api"}, {"instance", "a:1"}}, kNowMs - 100'000 + i * 10'000, 1);
+      api_.Add({{"__name__", "up"}, {"job", "api"}, {"instance", "a:1"}},
+               kNowMs - 100'000 + i * 10'000, 1);
     }
   }
   ApiServer api_;
@@ -28,12 +29,15 @@ TEST_F(QueryApiTest, InstantVector_ExactJsonWithMillisecondTimestamp) {
 
 TEST_F(QueryApiTest, InstantQuery_DefaultsTimeToNow) {
   const auto r = api_.Get(Url("/api/v1/query", {{"query", "42"}}));
-  EXPECT_EQ(r.body, R"({"status":"success","data":{"resultType":"scalar","result":[1700000000,"42"]}})");
+  EXPECT_EQ(r.body,
+            R"({"status":"success","data":{"resultType":"scalar","result":[1700000000,"42"]}})");
 }
 
 TEST_F(QueryApiTest, InstantQuery_AcceptsRfc3339Time) {
-  const auto r = api_.Get(Url("/api/v1/query", {{"query", "1.5"}, {"time", "2023-01-01T00:00:00.5Z"}}));
-  EXPECT_EQ(r.body, R"({"status":"success","data":{"resultType":"scalar","result":[1672531200.5,"1.5"]}})");
+  const auto r =
+      api_.Get(Url("/api/v1/query", {{"query", "1.5"}, {"time", "2023-01-01T00:00:00.5Z"}}));
+  EXPECT_EQ(r.body,
+            R"({"status":"success","data":{"resultType":"scalar","result":[1672531200.5,"1.5"]}})");
 }
 
 TEST_F(QueryApiTest, InstantQuery_StringResult) {
@@ -43,7 +47,8 @@ TEST_F(QueryApiTest, InstantQuery_StringResult) {
 
 TEST_F(QueryApiTest, InstantQuery_FormPostEqualsGet) {
   const auto get = api_.Get(Url("/api/v1/query", {{"query", "sum(up)"}, {"time", "1700000000"}}));
-  const auto post = api_.PostForm("/api/v1/query", Form({{"query", "sum(up)"}, {"time", "1700000000"}}));
+  const auto post =
+      api_.PostForm("/api/v1/query", Form({{"query", "sum(up)"}, {"time", "1700000000"}}));
   EXPECT_EQ(post.status, 200);
   EXPECT_EQ(get.body, post.body);
   EXPECT_EQ(post.Json()["data"]["result"][0]["value"][1], "1");
@@ -80,7 +85,8 @@ TEST_F(QueryApiTest, MissingQuery_IsParseError) {
   const auto r = api_.Get("/api/v1/query");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.Json()["errorType"], "bad_data");
-  EXPECT_EQ(r.Json()["error"], "invalid parameter \"query\": 1:1: parse error: no expression found in input");
+  EXPECT_EQ(r.Json()["error"],
+            "invalid parameter \"query\": 1:1: parse error: no expression found in input");
 }
 
 TEST_F(QueryApiTest, SyntaxError_NamesTheQueryParameter) {
@@ -93,19 +99,18 @@ TEST_F(QueryApiTest, SyntaxError_NamesTheQueryParameter) {
 TEST_F(QueryApiTest, BadTimeout_Is400) {
   const auto r = api_.Get(Url("/api/v1/query", {{"query", "up"}, {"timeout", "abc"}}));
   EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(r.Json()["error"], "invalid parameter \"timeout\": cannot parse \"abc\" to a valid duration");
+  EXPECT_EQ(r.Json()["error"],
+            "invalid parameter \"timeout\": cannot parse \"abc\" to a valid duration");
 }
 
 TEST_F(QueryApiTest, RangeQuery_MatrixWithStepAsDuration) {
-  const auto r = api_.Get(Url("/api/v1/query_range", {{"query", "up"},
-                                                      {"start", "1699999980"},
-                                                      {"end", "1700000000"},
-                                                      {"step", "10s"}}));
+  const auto r = api_.Get(
+      Url("/api/v1/query_range",
+          {{"query", "up"}, {"start", "1699999980"}, {"end", "1700000000"}, {"step", "10s"}}));
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body,
-            R"({"status":"success","data":{"resultType":"matrix","result":[{"metric":)"
-            R"({"__name__":"up","instance":"a:1","job":"api"},"values":)"
-            R"([[1699999980,"1"],[1699999990,"1"],[1700000000,"1"]]}]}})");
+  EXPECT_EQ(r.body, R"({"status":"success","data":{"resultType":"matrix","result":[{"metric":)"
+                    R"({"__name__":"up","instance":"a:1","job":"api"},"values":)"
+                    R"([[1699999980,"1"],[1699999990,"1"],[1700000000,"1"]]}]}})");
 }
 
 TEST_F(QueryApiTest, RangeQuery_StepAsFloatSecondsAndRfc3339Bounds) {
@@ -120,13 +125,16 @@ TEST_F(QueryApiTest, RangeQuery_StepAsFloatSecondsAndRfc3339Bounds) {
 }
 
 TEST_F(QueryApiTest, RangeQuery_EndBeforeStart) {
-  const auto r = api_.Get(Url("/api/v1/query_range", {{"query", "up"}, {"start", "10"}, {"end", "5"}, {"step", "1"}}));
+  const auto r = api_.Get(
+      Url("/api/v1/query_range", {{"query", "up"}, {"start", "10"}, {"end", "5"}, {"step", "1"}}));
   EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(r.Json()["error"], "invalid parameter \"end\": end timestamp must not be before start time");
+  EXPECT_EQ(r.Json()["error"],
+            "invalid parameter \"end\": end timestamp must not be before start time");
 }
 
 TEST_F(QueryApiTest, RangeQuery_ZeroStep) {
-  const auto r = api_.Get(Url("/api/v1/query_range", {{"query", "up"}, {"start", "0"}, {"end", "5"}, {"step", "0"}}));
+  const auto r = api_.Get(
+      Url("/api/v1/query_range", {{"query", "up"}, {"start", "0"}, {"end", "5"}, {"step", "0"}}));
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.Json()["error"],
             "invalid parameter \"step\": zero or negative query resolution step widths are not "
@@ -134,13 +142,16 @@ TEST_F(QueryApiTest, RangeQuery_ZeroStep) {
 }
 
 TEST_F(QueryApiTest, RangeQuery_UnparsableStep) {
-  const auto r = api_.Get(Url("/api/v1/query_range", {{"query", "up"}, {"start", "0"}, {"end", "5"}, {"step", "abc"}}));
+  const auto r = api_.Get(
+      Url("/api/v1/query_range", {{"query", "up"}, {"start", "0"}, {"end", "5"}, {"step", "abc"}}));
   EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(r.Json()["error"], "invalid parameter \"step\": cannot parse \"abc\" to a valid duration");
+  EXPECT_EQ(r.Json()["error"],
+            "invalid parameter \"step\": cannot parse \"abc\" to a valid duration");
 }
 
 TEST_F(QueryApiTest, RangeQuery_TooManyPoints) {
-  const auto r = api_.Get(Url("/api/v1/query_range", {{"query", "up"}, {"start", "0"}, {"end", "50000"}, {"step", "1"}}));
+  const auto r = api_.Get(Url("/api/v1/query_range",
+                              {{"query", "up"}, {"start", "0"}, {"end", "50000"}, {"step", "1"}}));
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.Json()["errorType"], "bad_data");
   EXPECT_EQ(r.Json()["error"],
@@ -149,9 +160,11 @@ TEST_F(QueryApiTest, RangeQuery_TooManyPoints) {
 }
 
 TEST_F(QueryApiTest, RangeQuery_MissingStart) {
-  const auto r = api_.Get(Url("/api/v1/query_range", {{"query", "up"}, {"end", "5"}, {"step", "1"}}));
+  const auto r =
+      api_.Get(Url("/api/v1/query_range", {{"query", "up"}, {"end", "5"}, {"step", "1"}}));
   EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(r.Json()["error"], "invalid parameter \"start\": cannot parse \"\" to a valid timestamp");
+  EXPECT_EQ(r.Json()["error"],
+            "invalid parameter \"start\": cannot parse \"\" to a valid timestamp");
 }
 
 TEST_F(QueryApiTest, ExecutionError_Is422) {
@@ -170,7 +183,8 @@ TEST_F(QueryApiTest, FormatQuery_PrettyPrints) {
   EXPECT_EQ(r.body, R"j({"status":"success","data":"sum by (job) (up)"})j");
   const auto bad = api_.Get(Url("/api/v1/format_query", {{"query", "sum("}}));
   EXPECT_EQ(bad.status, 400);
-  EXPECT_TRUE(bad.Json()["error"].get<std::string>().starts_with("invalid parameter \"query\": 1:"));
+  EXPECT_TRUE(
+      bad.Json()["error"].get<std::string>().starts_with("invalid parameter \"query\": 1:"));
 }
 
 TEST_F(QueryApiTest, QueryExemplars_EmptyList) {

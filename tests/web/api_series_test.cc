@@ -12,7 +12,8 @@ class SeriesApiTest : public ::testing::Test {
   void SetUp() override {
     api_.Add({{"__name__", "up"}, {"job", "api"}, {"instance", "a:1"}}, kNowMs - 10'000, 1);
     api_.Add({{"__name__", "up"}, {"job", "node"}, {"instance", "b:2"}}, kNowMs - 10'000, 0);
-    api_.Add({{"__name__", "http_requests_total"}, {"job", "api"}, {"code", "200"}}, kNowMs - 5'000, 7);
+    api_.Add({{"__name__", "http_requests_total"}, {"job", "api"}, {"code", "200"}}, kNowMs - 5'000,
+             7);
     // An old series, outside any recent window.
     api_.Add({{"__name__", "old_metric"}, {"job", "gone"}}, 1'000'000, 3);
   }
@@ -22,35 +23,36 @@ class SeriesApiTest : public ::testing::Test {
 TEST_F(SeriesApiTest, Series_ReturnsMatchingLabelSetsSorted) {
   const auto r = api_.Get(Url("/api/v1/series", {{"match[]", "up"}}));
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body,
-            R"({"status":"success","data":[{"__name__":"up","instance":"a:1","job":"api"},)"
-            R"({"__name__":"up","instance":"b:2","job":"node"}]})");
+  EXPECT_EQ(r.body, R"({"status":"success","data":[{"__name__":"up","instance":"a:1","job":"api"},)"
+                    R"({"__name__":"up","instance":"b:2","job":"node"}]})");
 }
 
 TEST_F(SeriesApiTest, Series_UnionOfSeveralMatchersWithoutDuplicates) {
-  const auto r = api_.PostForm("/api/v1/series", Form({{"match[]", "up{job=\"api\"}"},
-                                                       {"match[]", "{job=\"api\"}"}}));
+  const auto r = api_.PostForm(
+      "/api/v1/series", Form({{"match[]", "up{job=\"api\"}"}, {"match[]", "{job=\"api\"}"}}));
   EXPECT_EQ(r.Json()["data"].size(), 2u);
 }
 
 TEST_F(SeriesApiTest, Series_TimeRangeExcludesOldSeries) {
   const auto all = api_.Get(Url("/api/v1/series", {{"match[]", "{job=~\".+\"}"}}));
   EXPECT_EQ(all.Json()["data"].size(), 4u);
-  const auto recent = api_.Get(Url("/api/v1/series", {{"match[]", "{job=~\".+\"}"},
-                                                      {"start", "1699999000"}}));
+  const auto recent =
+      api_.Get(Url("/api/v1/series", {{"match[]", "{job=~\".+\"}"}, {"start", "1699999000"}}));
   EXPECT_EQ(recent.Json()["data"].size(), 3u);
 }
 
 TEST_F(SeriesApiTest, Series_WithoutMatchIsBadData) {
   const auto r = api_.Get("/api/v1/series");
   EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(r.body, R"({"status":"error","errorType":"bad_data","error":"no match[] parameter provided"})");
+  EXPECT_EQ(r.body,
+            R"({"status":"error","errorType":"bad_data","error":"no match[] parameter provided"})");
 }
 
 TEST_F(SeriesApiTest, Series_BadMatchIsBadData) {
   const auto r = api_.Get(Url("/api/v1/series", {{"match[]", "up{"}}));
   EXPECT_EQ(r.status, 400);
-  EXPECT_TRUE(r.Json()["error"].get<std::string>().starts_with("invalid parameter \"match[]\": 1:"));
+  EXPECT_TRUE(
+      r.Json()["error"].get<std::string>().starts_with("invalid parameter \"match[]\": 1:"));
 }
 
 TEST_F(SeriesApiTest, Series_MatcherMatchingEmptyIsRefused) {
@@ -94,7 +96,8 @@ TEST_F(SeriesApiTest, LabelValues_UnknownLabelIsEmptyList) {
 TEST_F(SeriesApiTest, LabelValues_InvalidNameIsBadData) {
   const auto r = api_.Get("/api/v1/label/0bad/values");
   EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(r.body, R"({"status":"error","errorType":"bad_data","error":"invalid label name: \"0bad\""})");
+  EXPECT_EQ(r.body,
+            R"({"status":"error","errorType":"bad_data","error":"invalid label name: \"0bad\""})");
 }
 
 TEST_F(SeriesApiTest, Federate_LatestSampleInTextFormat) {

@@ -1,7 +1,6 @@
 #include "tests/web/api_server.h"
 
 #include <gtest/gtest.h>
-
 #include <stdlib.h>
 
 #include <cctype>
@@ -62,7 +61,8 @@ ApiServer::ApiServer(ServerOptions options, ServerDeps deps, bool ready, Backend
   engine_ = std::make_unique<promql::Engine>(engine_options);
   options.listen_address = "127.0.0.1:0";
   options.clock = &clock_;
-  if (options.build.version.empty()) options.build = {"0.1.0", "abc", "main", "vigil", "20261125", "gcc"};
+  if (options.build.version.empty())
+    options.build = {"0.1.0", "abc", "main", "vigil", "20261125", "gcc"};
   deps.db = db_.get();
   deps.engine = engine_.get();
   server_ = std::make_unique<Server>(std::move(options), std::move(deps));
@@ -88,9 +88,8 @@ void ApiServer::Add(const Labels& labels, int64_t t_ms, double v) {
   ASSERT_TRUE(st.ok()) << st.ToString();
 }
 
-Reply Fetch(int port, const std::string& method, const std::string& path,
-               const std::string& body, const std::string& content_type,
-               const httplib::Headers& headers) {
+Reply Fetch(int port, const std::string& method, const std::string& path, const std::string& body,
+            const std::string& content_type, const httplib::Headers& headers) {
   httplib::Client client("127.0.0.1", port);
   client.set_decompress(false);
   client.set_url_encode(false);

@@ -31,8 +31,8 @@ struct Reply {
 
 // One HTTP request to 127.0.0.1:port (body decompression off, URL sent as is).
 Reply Fetch(int port, const std::string& method, const std::string& path,
-               const std::string& body = "", const std::string& content_type = "",
-               const httplib::Headers& headers = {});
+            const std::string& body = "", const std::string& content_type = "",
+            const httplib::Headers& headers = {});
 
 // "path?k=v&..." with every key and value percent-encoded.
 std::string Url(const std::string& path,

@@ -19,18 +19,36 @@ namespace {
 // timeInterval is the scrape interval (1 s in the live stack).
 constexpr int64_t kScrapeIntervalMs = 1000;
 constexpr int64_t kRangeMs = 5 * 60 * 1000;  // dashboard time range "now-5m" .. "now"
-constexpr int64_t kMaxDataPoints = 1000;      // about a panel's width in pixels
+constexpr int64_t kMaxDataPoints = 1000;     // about a panel's width in pixels
 
 // Grafana's roundInterval (pkg/tsdb/intervalv2): the "nice" interval at or
 // below the raw one.
 int64_t RoundInterval(int64_t ms) {
-  static const std::pair<int64_t, int64_t> kSteps[] = {
-      {15, 10},       {35, 20},        {75, 50},        {150, 100},      {350, 200},
-      {750, 500},     {1500, 1000},    {3500, 2000},    {7500, 5000},    {12500, 10000},
-      {17500, 15000}, {25000, 20000},  {45000, 30000},  {90000, 60000},  {210000, 120000},
-      {450000, 300000}, {750000, 600000}, {1050000, 900000}, {1500000, 1200000},
-      {2700000, 1800000}, {5400000, 3600000}, {9000000, 7200000}, {16200000, 10800000},
-      {32400000, 21600000}, {86400000, 43200000}};
+  static const std::pair<int64_t, int64_t> kSteps[] = {{15, 10},
+                                                       {35, 20},
+                                                       {75, 50},
+                                                       {150, 100},
+                                                       {350, 200},
+                                                       {750, 500},
+                                                       {1500, 1000},
+                                                       {3500, 2000},
+                                                       {7500, 5000},
+                                                       {12500, 10000},
+                                                       {17500, 15000},
+                                                       {25000, 20000},
+                                                       {45000, 30000},
+                                                       {90000, 60000},
+                                                       {210000, 120000},
+                                                       {450000, 300000},
+                                                       {750000, 600000},
+                                                       {1050000, 900000},
+                                                       {1500000, 1200000},
+                                                       {2700000, 1800000},
+                                                       {5400000, 3600000},
+                                                       {9000000, 7200000},
+                                                       {16200000, 10800000},
+                                                       {32400000, 21600000},
+                                                       {86400000, 43200000}};
   for (const auto& [below, nice] : kSteps) {
     if (ms < below) return nice;
   }
@@ -80,7 +98,8 @@ TEST(DashboardTest, DashboardHasTheMissionsEightPanels) {
 }
 
 TEST(DashboardTest, EveryPanelTargetGetsANonEmptyMatrixFromVigil) {
-  if (const auto missing = LiveStack::MissingPrerequisite(); !missing.empty()) GTEST_SKIP() << missing;
+  if (const auto missing = LiveStack::MissingPrerequisite(); !missing.empty())
+    GTEST_SKIP() << missing;
   LiveStack* stack = SharedStack();
   ASSERT_TRUE(stack->error().empty()) << stack->error();
   const auto dash = LoadDashboard();

@@ -64,7 +64,8 @@ std::set<std::string> LabelSets(const nlohmann::json& data) {
 class DifferentialTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (const auto missing = LiveStack::MissingPrerequisite(); !missing.empty()) GTEST_SKIP() << missing;
+    if (const auto missing = LiveStack::MissingPrerequisite(); !missing.empty())
+      GTEST_SKIP() << missing;
     stack_ = SharedStack();
     ASSERT_TRUE(stack_->error().empty()) << stack_->error();
     // One evaluation time for both sides, a little in the past so both have it.
@@ -92,8 +93,8 @@ class DifferentialTest : public ::testing::Test {
                bool data_is_map = false) {
     Pair p = Call(method, path, form);
     const std::string where = method + " " + path + " " + form;
-    EXPECT_EQ(p.vigil.status, p.prometheus.status) << where << "\nvigil: " << p.vigil.body
-                                                     << "\nprometheus: " << p.prometheus.body;
+    EXPECT_EQ(p.vigil.status, p.prometheus.status)
+        << where << "\nvigil: " << p.vigil.body << "\nprometheus: " << p.prometheus.body;
     auto v = nlohmann::json::parse(p.vigil.body, nullptr, false);
     auto q = nlohmann::json::parse(p.prometheus.body, nullptr, false);
     if (q.is_discarded()) return p;
@@ -135,7 +136,8 @@ class DifferentialTest : public ::testing::Test {
 TEST_F(DifferentialTest, InstantQueries_SameResultTypesAndLabelSets) {
   for (const char* q : {"up", "inventory_items_total", "node_cpu_seconds_total{mode=\"idle\"}",
                         "count by (job) (up)", "sum(rate(inventory_requests_total[5s]))",
-                        "histogram_quantile(0.95, sum by (le) (rate(inventory_request_duration_seconds_bucket[5s])))",
+                        "histogram_quantile(0.95, sum by (le) "
+                        "(rate(inventory_request_duration_seconds_bucket[5s])))",
                         "scalar(count(up))", "\"text\"", "time()"}) {
     CompareLabelSets("GET", Url("/api/v1/query", {{"query", q}, {"time", now_}}));
     CompareLabelSets("POST", "/api/v1/query", Form({{"query", q}, {"time", now_}}));
@@ -145,7 +147,8 @@ TEST_F(DifferentialTest, InstantQueries_SameResultTypesAndLabelSets) {
 TEST_F(DifferentialTest, RangeQueries_SameResultTypesAndLabelSets) {
   const std::string start = std::to_string(std::stoll(now_) - 5);
   for (const char* q : {"up", "inventory_items_total", "rate(inventory_cache_hits_total[3s])"}) {
-    CompareLabelSets("GET", Url("/api/v1/query_range", {{"query", q}, {"start", start}, {"end", now_}, {"step", "1s"}}));
+    CompareLabelSets("GET", Url("/api/v1/query_range",
+                                {{"query", q}, {"start", start}, {"end", now_}, {"step", "1s"}}));
     CompareLabelSets("POST", "/api/v1/query_range",
                      Form({{"query", q}, {"start", start}, {"end", now_}, {"step", "0.5"}}));
   }
@@ -154,10 +157,14 @@ TEST_F(DifferentialTest, RangeQueries_SameResultTypesAndLabelSets) {
 TEST_F(DifferentialTest, QueryErrors_SameStatusTypeAndText) {
   CompareError(Url("/api/v1/query", {{"query", "up"}, {"time", "abc"}}));
   CompareError(Url("/api/v1/query", {{"query", "up"}, {"timeout", "abc"}}));
-  CompareError(Url("/api/v1/query_range", {{"query", "up"}, {"start", "10"}, {"end", "5"}, {"step", "1"}}));
-  CompareError(Url("/api/v1/query_range", {{"query", "up"}, {"start", "0"}, {"end", "5"}, {"step", "0"}}));
-  CompareError(Url("/api/v1/query_range", {{"query", "up"}, {"start", "0"}, {"end", "50"}, {"step", "x"}}));
-  CompareError(Url("/api/v1/query_range", {{"query", "up"}, {"start", "0"}, {"end", "50000"}, {"step", "1"}}));
+  CompareError(
+      Url("/api/v1/query_range", {{"query", "up"}, {"start", "10"}, {"end", "5"}, {"step", "1"}}));
+  CompareError(
+      Url("/api/v1/query_range", {{"query", "up"}, {"start", "0"}, {"end", "5"}, {"step", "0"}}));
+  CompareError(
+      Url("/api/v1/query_range", {{"query", "up"}, {"start", "0"}, {"end", "50"}, {"step", "x"}}));
+  CompareError(Url("/api/v1/query_range",
+                   {{"query", "up"}, {"start", "0"}, {"end", "50000"}, {"step", "1"}}));
   CompareError(Url("/api/v1/query_range", {{"query", "up"}, {"end", "5"}, {"step", "1"}}));
   CompareError("/api/v1/series");
   CompareError(Url("/api/v1/series", {{"match[]", "{job=~\".*\"}"}}));
@@ -172,13 +179,15 @@ TEST_F(DifferentialTest, QueryErrors_SameStatusTypeAndText) {
 
 TEST_F(DifferentialTest, SeriesLabelsAndValues_Agree) {
   CompareLabelSets("GET", Url("/api/v1/series", {{"match[]", "up"}}));
-  CompareLabelSets("POST", "/api/v1/series", Form({{"match[]", "inventory_items_total"}, {"match[]", "up{job=\"node\"}"}}));
-  for (const auto& path : {Url("/api/v1/labels", {{"match[]", "up"}}),
-                           Url("/api/v1/label/job/values", {}),
-                           Url("/api/v1/label/__name__/values", {{"match[]", "{job=\"inventory\"}"}})}) {
+  CompareLabelSets("POST", "/api/v1/series",
+                   Form({{"match[]", "inventory_items_total"}, {"match[]", "up{job=\"node\"}"}}));
+  for (const auto& path :
+       {Url("/api/v1/labels", {{"match[]", "up"}}), Url("/api/v1/label/job/values", {}),
+        Url("/api/v1/label/__name__/values", {{"match[]", "{job=\"inventory\"}"}})}) {
     const Pair p = Compare("GET", path);
     EXPECT_EQ(nlohmann::json::parse(p.vigil.body)["data"],
-              nlohmann::json::parse(p.prometheus.body)["data"]) << path;
+              nlohmann::json::parse(p.prometheus.body)["data"])
+        << path;
   }
   Compare("GET", "/api/v1/labels");
 }
@@ -198,15 +207,17 @@ TEST_F(DifferentialTest, TargetsAndMetadata_SameShapes) {
   Compare("GET", Url("/api/v1/targets/metadata", {{"metric", "inventory_items_total"}}));
   Compare("GET", Url("/api/v1/targets/metadata", {{"match_target", "{job=\"inventory\"}"}}));
   const Pair md = Compare("GET", Url("/api/v1/metadata", {{"metric", "inventory_requests_total"}}));
-  EXPECT_EQ(nlohmann::json::parse(md.vigil.body)["data"], nlohmann::json::parse(md.prometheus.body)["data"]);
+  EXPECT_EQ(nlohmann::json::parse(md.vigil.body)["data"],
+            nlohmann::json::parse(md.prometheus.body)["data"]);
   Compare("GET", "/api/v1/metadata?limit=2", "", /*data_is_map=*/true);
 }
 
 TEST_F(DifferentialTest, StatusAndRuleEndpoints_SameShapes) {
   Compare("GET", "/api/v1/status/flags", "", /*data_is_map=*/true);
-  for (const char* path : {"/api/v1/status/config", "/api/v1/status/runtimeinfo", "/api/v1/status/buildinfo",
-                           "/api/v1/status/tsdb", "/api/v1/status/walreplay", "/api/v1/rules",
-                           "/api/v1/alerts", "/api/v1/alertmanagers"}) {
+  for (const char* path :
+       {"/api/v1/status/config", "/api/v1/status/runtimeinfo", "/api/v1/status/buildinfo",
+        "/api/v1/status/tsdb", "/api/v1/status/walreplay", "/api/v1/rules", "/api/v1/alerts",
+        "/api/v1/alertmanagers"}) {
     Compare("GET", path);
   }
   Compare("GET", Url("/api/v1/format_query", {{"query", "sum(rate(x[5m]))by(job)"}}));
@@ -224,7 +235,8 @@ TEST_F(DifferentialTest, FederateAndPlainEndpoints_Agree) {
   };
   EXPECT_EQ(series_of(fed.vigil.body), series_of(fed.prometheus.body));
   Compare("GET", Url("/federate", {{"match[]", "up{"}}));
-  for (const char* path : {"/-/healthy", "/-/ready", "/-/reload", "/api/v1/nonexistent", "/metrics"}) {
+  for (const char* path :
+       {"/-/healthy", "/-/ready", "/-/reload", "/api/v1/nonexistent", "/metrics"}) {
     Compare("GET", path);
   }
   Compare("POST", "/-/reload");

@@ -70,7 +70,9 @@ InProcessVigil::~InProcessVigil() {
 
 std::string LiveStack::MissingPrerequisite() {
   for (const char* bin : {kPrometheusBinary, kNodeExporterBinary}) {
-    if (!Executable(bin)) return std::string(bin) + " is not installed (apt-get install prometheus prometheus-node-exporter)";
+    if (!Executable(bin))
+      return std::string(bin) +
+             " is not installed (apt-get install prometheus prometheus-node-exporter)";
   }
   return "";
 }
@@ -80,10 +82,13 @@ std::string LiveStack::ScrapeConfigYaml() const {
          "scrape_configs:\n"
          "  - job_name: inventory\n"
          "    static_configs:\n"
-         "      - targets: ['" + Addr(demo_port_) + "']\n"
+         "      - targets: ['" +
+         Addr(demo_port_) +
+         "']\n"
          "  - job_name: node\n"
          "    static_configs:\n"
-         "      - targets: ['" + Addr(node_port_) + "']\n";
+         "      - targets: ['" +
+         Addr(node_port_) + "']\n";
 }
 
 LiveStack::LiveStack()
@@ -98,23 +103,30 @@ LiveStack::LiveStack()
   demo_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{INVENTORY_DEMO_PATH, "--listen-address=" + Addr(demo_port_)},
       d / "demo.log");
-  vigil_ = std::make_unique<InProcessVigil>("global:\n" + ScrapeConfigYaml(), (d / "vigil").string());
-  sink_ = std::make_unique<InProcessVigil>("global:\n  scrape_interval: 1s\n", (d / "sink").string());
+  vigil_ =
+      std::make_unique<InProcessVigil>("global:\n" + ScrapeConfigYaml(), (d / "vigil").string());
+  sink_ =
+      std::make_unique<InProcessVigil>("global:\n  scrape_interval: 1s\n", (d / "sink").string());
   for (const auto* v : {vigil_.get(), sink_.get()}) {
     if (!v->error().empty()) error_ += "vigil: " + v->error() + "; ";
   }
   WriteFile(d / "prometheus.yml",
             "global:\n" + ScrapeConfigYaml() +
                 "remote_write:\n"
-                "  - url: http://" + Addr(sink_port()) + "/api/v1/write\n"
+                "  - url: http://" +
+                Addr(sink_port()) +
+                "/api/v1/write\n"
                 "    queue_config:\n      batch_send_deadline: 1s\n      min_backoff: 100ms\n");
   WriteFile(d / "reader.yml",
             "global:\n  scrape_interval: 1s\n"
             "remote_read:\n"
-            "  - url: http://" + Addr(vigil_port()) + "/api/v1/read\n"
-            "    read_recent: true\n");
+            "  - url: http://" +
+                Addr(vigil_port()) +
+                "/api/v1/read\n"
+                "    read_recent: true\n");
   prometheus_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{kPrometheusBinary, "--config.file=" + (d / "prometheus.yml").string(),
+      std::vector<std::string>{kPrometheusBinary,
+                               "--config.file=" + (d / "prometheus.yml").string(),
                                "--storage.tsdb.path=" + (d / "prom").string(),
                                "--web.listen-address=" + Addr(prometheus_port_)},
       d / "prometheus.log");

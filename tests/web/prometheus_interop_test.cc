@@ -1,7 +1,6 @@
 // Vigil with the real Prometheus 2.42 tools: Prometheus remote-writes to Vigil,
 // Prometheus remote-reads from Vigil, and promtool queries Vigil.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <chrono>
@@ -14,7 +13,8 @@ namespace {
 class InteropTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (const auto missing = LiveStack::MissingPrerequisite(); !missing.empty()) GTEST_SKIP() << missing;
+    if (const auto missing = LiveStack::MissingPrerequisite(); !missing.empty())
+      GTEST_SKIP() << missing;
     stack_ = SharedStack();
     ASSERT_TRUE(stack_->error().empty()) << stack_->error();
   }
@@ -28,18 +28,18 @@ class InteropTest : public ::testing::Test {
 
 TEST_F(InteropTest, RemoteWrite_PrometheusSamplesBecomeQueryableInVigil) {
   // Prometheus ships its WAL to the sink in batches; give it time to catch up.
-  ASSERT_TRUE(WaitUntil(60, [&] { return HasSeries(stack_->sink_port(), "inventory_items_total", 1); }))
-      << "Prometheus's remote write never reached Vigil";
+  ASSERT_TRUE(WaitUntil(60, [&] {
+    return HasSeries(stack_->sink_port(), "inventory_items_total", 1);
+  })) << "Prometheus's remote write never reached Vigil";
   const auto sink = Query(stack_->sink_port(), "up");
   const auto prom = Query(stack_->prometheus_port(), "up");
   EXPECT_EQ(sink["data"]["result"].size(), prom["data"]["result"].size());
   const auto range = nlohmann::json::parse(
       Fetch(stack_->sink_port(), "GET",
-            Url("/api/v1/query_range",
-                {{"query", "rate(inventory_requests_total[5s])"},
-                 {"start", std::to_string(std::time(nullptr) - 20)},
-                 {"end", std::to_string(std::time(nullptr))},
-                 {"step", "1"}}))
+            Url("/api/v1/query_range", {{"query", "rate(inventory_requests_total[5s])"},
+                                        {"start", std::to_string(std::time(nullptr) - 20)},
+                                        {"end", std::to_string(std::time(nullptr))},
+                                        {"step", "1"}}))
           .body);
   EXPECT_FALSE(range["data"]["result"].empty());
 }
@@ -79,8 +79,8 @@ TEST_F(PromtoolTest, Instant) {
 
 TEST_F(PromtoolTest, Range) {
   const auto now = std::time(nullptr);
-  const auto out = Run({"range", "--start=" + std::to_string(now - 5), "--end=" + std::to_string(now),
-                        "--step=1s", Server(), "up"});
+  const auto out = Run({"range", "--start=" + std::to_string(now - 5),
+                        "--end=" + std::to_string(now), "--step=1s", Server(), "up"});
   EXPECT_NE(out.find("up{instance="), std::string::npos) << out;
   EXPECT_NE(out.find(" @["), std::string::npos) << out;
 }

@@ -41,9 +41,8 @@ TEST(RemoteWriteTest, AcceptedSamples_AreQueryable) {
   const auto r = Push(api, {Series("pushed", {{1, kNowMs - 20'000}, {2, kNowMs - 10'000}})});
   EXPECT_EQ(r.status, 204);
   const auto q = api.Get(Url("/api/v1/query", {{"query", "pushed"}}));
-  EXPECT_EQ(q.body,
-            R"({"status":"success","data":{"resultType":"vector","result":[{"metric":)"
-            R"({"__name__":"pushed","job":"agent"},"value":[1700000000,"2"]}]}})");
+  EXPECT_EQ(q.body, R"({"status":"success","data":{"resultType":"vector","result":[{"metric":)"
+                    R"({"__name__":"pushed","job":"agent"},"value":[1700000000,"2"]}]}})");
 }
 
 TEST(RemoteWriteTest, CorruptSnappy_Is400) {
@@ -65,11 +64,14 @@ TEST(RemoteWriteTest, OutOfOrder_Is400AndKeepsEverythingAccepted) {
   ApiServer api(WithReceiver(), {}, true, Backend::kDisk);
   ASSERT_EQ(Push(api, {Series("m", {{1, kNowMs - 10'000}})}).status, 204);
   // One out-of-order sample next to a good one in the same request.
-  const auto r = Push(api, {Series("m", {{9, kNowMs - 60'000}}), Series("n", {{5, kNowMs - 5'000}})});
+  const auto r =
+      Push(api, {Series("m", {{9, kNowMs - 60'000}}), Series("n", {{5, kNowMs - 5'000}})});
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body, "out of order sample\n");
-  EXPECT_EQ(api.Get(Url("/api/v1/query", {{"query", "m"}})).Json()["data"]["result"][0]["value"][1], "1");
-  EXPECT_EQ(api.Get(Url("/api/v1/query", {{"query", "n"}})).Json()["data"]["result"][0]["value"][1], "5");
+  EXPECT_EQ(api.Get(Url("/api/v1/query", {{"query", "m"}})).Json()["data"]["result"][0]["value"][1],
+            "1");
+  EXPECT_EQ(api.Get(Url("/api/v1/query", {{"query", "n"}})).Json()["data"]["result"][0]["value"][1],
+            "5");
 }
 
 TEST(RemoteWriteTest, Oversized_Is413AndNothingWritten) {
@@ -91,8 +93,10 @@ TEST(RemoteReadTest, ReturnsSamplesOfMatchingSeriesInRange) {
     api.Add({{"__name__", "cpu"}, {"host", "b"}}, 1000 * (i + 1), 10 + i);
   }
   ReadRequest req;
-  req.queries.push_back({2000, 4000, {{MatchType::kEqual, "__name__", "cpu"},
-                                      {MatchType::kRegexMatch, "host", "a|c"}}});
+  req.queries.push_back(
+      {2000,
+       4000,
+       {{MatchType::kEqual, "__name__", "cpu"}, {MatchType::kRegexMatch, "host", "a|c"}}});
   const auto r = api.Send("POST", "/api/v1/read", SnappyEncode(EncodeReadRequest(req)),
                           "application/x-protobuf", {{"Content-Encoding", "snappy"}});
   ASSERT_EQ(r.status, 200) << r.body;

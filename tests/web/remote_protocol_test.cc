@@ -23,8 +23,8 @@ std::string DoubleBytes(double v) {
 std::string HandWrittenWriteRequest() {
   const std::string label = std::string("\x0a\x08__name__\x12\x02up", 14);
   const std::string sample = "\x09" + DoubleBytes(1.5) + std::string("\x10\xe8\x07", 3);
-  const std::string ts = "\x0a" + std::string(1, static_cast<char>(label.size())) + label +
-                         "\x12" + std::string(1, static_cast<char>(sample.size())) + sample;
+  const std::string ts = "\x0a" + std::string(1, static_cast<char>(label.size())) + label + "\x12" +
+                         std::string(1, static_cast<char>(sample.size())) + sample;
   return "\x0a" + std::string(1, static_cast<char>(ts.size())) + ts;
 }
 
@@ -72,7 +72,12 @@ TEST(RemoteProtocolTest, TruncatedInputIsAnError) {
 
 TEST(RemoteProtocolTest, ReadRequestWithPackedResponseTypes) {
   // Query{start:1, end:2, matchers:[{type:RE, name:"a", value:"b"}]}, types packed [0,1].
-  const std::string matcher = std::string("\x08\x02\x12\x01" "a" "\x1a\x01" "b", 8);
+  const std::string matcher = std::string(
+      "\x08\x02\x12\x01"
+      "a"
+      "\x1a\x01"
+      "b",
+      8);
   const std::string query = std::string("\x08\x01\x10\x02\x1a", 5) +
                             std::string(1, static_cast<char>(matcher.size())) + matcher;
   const std::string bytes = "\x0a" + std::string(1, static_cast<char>(query.size())) + query +

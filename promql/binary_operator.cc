@@ -11,6 +11,74 @@
 namespace vigil::promql {
 namespace {
 
+bool IsOddInt(double x) {
+  if (std::fabs(x) >= 9007199254740992.0) return false;  // 2^53: all even
+  double integral;
+  return std::modf(x, &integral) == 0 && std::fmod(integral, 2) != 0;
+}
+
+// Go's math.Pow, which Prometheus uses: integer powers by repeated squaring
+// (not glibc's correctly rounded pow), so results agree to the last bit,
+// which matters once `%` or a comparison follows.
+double GoPow(double x, double y) {
+  if (y == 0 || x == 1) return 1;
+  if (y == 1) return x;
+  if (std::isnan(x) || std::isnan(y)) return NAN;
+  if (x == 0) {
+    if (y < 0) return std::signbit(x) && IsOddInt(y) ? -INFINITY : INFINITY;
+    return std::signbit(x) && IsOddInt(y) ? x : 0;
+  }
+  if (std::isinf(y)) {
+    if (x == -1) return 1;
+    return (std::fabs(x) < 1) == (y > 0) ? 0 : INFINITY;
+  }
+  if (std::isinf(x)) {
+    if (x < 0) return GoPow(1 / x, -y);
+    return y < 0 ? 0 : INFINITY;
+  }
+  if (y == 0.5) return std::sqrt(x);
+  if (y == -0.5) return 1 / std::sqrt(x);
+  double yi;
+  double yf = std::modf(std::fabs(y), &yi);
+  if (yf != 0 && x < 0) return NAN;
+  if (yi >= 9223372036854775808.0) {
+    if (x == -1) return 1;
+    return (std::fabs(x) < 1) == (y > 0) ? 0 : INFINITY;
+  }
+  double a1 = 1.0;
+  int ae = 0;
+  if (yf != 0) {
+    if (yf > 0.5) {
+      yf -= 1;
+      yi += 1;
+    }
+    a1 = std::exp(yf * std::log(x));
+  }
+  int xe = 0;
+  double x1 = std::frexp(x, &xe);
+  for (int64_t i = static_cast<int64_t>(yi); i != 0; i >>= 1) {
+    if (xe < -(1 << 12) || (1 << 12) < xe) {
+      ae += xe;  // catastrophic overflow or underflow: ldexp handles it
+      break;
+    }
+    if ((i & 1) == 1) {
+      a1 *= x1;
+      ae += xe;
+    }
+    x1 *= x1;
+    xe <<= 1;
+    if (x1 < 0.5) {
+      x1 += x1;
+      --xe;
+    }
+  }
+  if (y < 0) {
+    a1 = 1 / a1;
+    ae = -ae;
+  }
+  return std::ldexp(a1, ae);
+}
+
 struct ElemResult {
   double value;
   bool keep;
@@ -22,7 +90,7 @@ ElemResult ElemBinop(Op op, double l, double r) {
     case Op::kSub: return {l - r, true};
     case Op::kMul: return {l * r, true};
     case Op::kDiv: return {l / r, true};
-    case Op::kPow: return {std::pow(l, r), true};
+    case Op::kPow: return {GoPow(l, r), true};
     case Op::kMod: return {std::fmod(l, r), true};
     case Op::kAtan2: return {std::atan2(l, r), true};
     case Op::kEql: return {l, l == r};

@@ -88,7 +88,7 @@ double ParseValue(const nlohmann::json& v) {
   if (s == "NaN") return NAN;
   if (s == "+Inf") return INFINITY;
   if (s == "-Inf") return -INFINITY;
-  return std::stod(s);
+  return std::strtod(s.c_str(), nullptr);  // stod throws on subnormals
 }
 
 int64_t ParseTime(const nlohmann::json& v) { return std::llround(v.get<double>() * 1000); }

@@ -26,6 +26,7 @@ const std::vector<std::string_view> kHttpFields = {"basic_auth",   "authorizatio
                                    "follow_redirects",  "enable_http2", "oauth2"};
 
 std::string Where(const YAML::Node& n) {
+  if (!n.IsDefined()) return "";  // a missing key: Mark() would throw
   const YAML::Mark m = n.Mark();
   if (m.is_null()) return "";
   return "line " + std::to_string(m.line + 1) + ", column " + std::to_string(m.column + 1) + ": ";
@@ -222,16 +223,20 @@ class ConfigDecoder {
                  "query_log_file", "body_size_limit", "sample_limit", "label_limit",
                  "label_name_length_limit", "label_value_length_limit", "target_limit"});
     GlobalConfig g;
+    // As Prometheus, a zero duration means "not set".
     With(n, "scrape_interval", [&](const YAML::Node& v) { g.scrape_interval_ms = Duration(v); });
-    const bool has_timeout = Present(n, "scrape_timeout");
+    if (g.scrape_interval_ms == 0) g.scrape_interval_ms = GlobalConfig().scrape_interval_ms;
+    g.scrape_timeout_ms = 0;
     With(n, "scrape_timeout", [&](const YAML::Node& v) { g.scrape_timeout_ms = Duration(v); });
-    if (!has_timeout && g.scrape_timeout_ms > g.scrape_interval_ms) {
-      g.scrape_timeout_ms = g.scrape_interval_ms;
+    if (g.scrape_timeout_ms == 0) {
+      g.scrape_timeout_ms = std::min(GlobalConfig().scrape_timeout_ms, g.scrape_interval_ms);
     }
     if (g.scrape_timeout_ms > g.scrape_interval_ms) {
-      Fail(n["scrape_timeout"], "global scrape timeout greater than scrape interval");
+      Fail(Present(n, "scrape_timeout") ? n["scrape_timeout"] : n,
+           "global scrape timeout greater than scrape interval");
     }
     With(n, "evaluation_interval", [&](const YAML::Node& v) { g.evaluation_interval_ms = Duration(v); });
+    if (g.evaluation_interval_ms == 0) g.evaluation_interval_ms = GlobalConfig().evaluation_interval_ms;
     With(n, "external_labels", [&](const YAML::Node& v) {
       g.external_labels = LabelMap(v);
       if (g.external_labels.Has(kMetricNameLabel)) {
@@ -265,15 +270,14 @@ class ConfigDecoder {
     ScrapeConfig s;
     With(n, "job_name", [&](const YAML::Node& v) { s.job_name = Str(v); });
     if (s.job_name.empty()) Fail(n, "job_name is empty");
-    s.scrape_interval_ms = g.scrape_interval_ms;
     With(n, "scrape_interval", [&](const YAML::Node& v) { s.scrape_interval_ms = Duration(v); });
-    s.scrape_timeout_ms = std::min(g.scrape_timeout_ms, s.scrape_interval_ms);
+    if (s.scrape_interval_ms == 0) s.scrape_interval_ms = g.scrape_interval_ms;
     With(n, "scrape_timeout", [&](const YAML::Node& v) { s.scrape_timeout_ms = Duration(v); });
+    if (s.scrape_timeout_ms == 0) s.scrape_timeout_ms = std::min(g.scrape_timeout_ms, s.scrape_interval_ms);
     if (s.scrape_timeout_ms > s.scrape_interval_ms) {
       Fail(n, "scrape timeout greater than scrape interval for scrape config with job name " +
                   Quote(s.job_name));
     }
-    if (s.scrape_interval_ms == 0) Fail(n, "scrape interval cannot be 0 for job " + Quote(s.job_name));
     With(n, "metrics_path", [&](const YAML::Node& v) { s.metrics_path = Str(v); });
     With(n, "scheme", [&](const YAML::Node& v) {
       s.scheme = Str(v);

@@ -16,7 +16,8 @@ using json = nlohmann::json;
 constexpr std::string_view kMeta = "__meta_kubernetes_";
 constexpr char kServiceAccountDir[] = "/var/run/secrets/kubernetes.io/serviceaccount";
 constexpr int kWatchReadTimeoutSec = 2;  // how often an idle watch checks for Stop()
-constexpr int kRetryMs = 1000;
+constexpr int kRetryMs = 1000;         // after a failed list or watch
+constexpr int kRewatchPauseMs = 100;   // between two watch requests
 
 // strutil.SanitizeLabelName: every character outside [a-zA-Z0-9_] becomes '_'.
 std::string Sanitize(std::string_view name) {
@@ -297,7 +298,12 @@ class KubernetesDiscoverer::Watcher {
       }
       owner_->Replace(ns_, std::move(groups));
     }
-    while (!Stopped()) VIGIL_RETURN_IF_ERROR(Watch(path, rv));
+    while (!Stopped()) {
+      VIGIL_RETURN_IF_ERROR(Watch(path, rv));
+      // A server that ends watches at once must not make us spin.
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(kRewatchPauseMs), [this] { return stop_; });
+    }
     return Status::OK();
   }
 
@@ -332,6 +338,9 @@ class KubernetesDiscoverer::Watcher {
     const std::string type = Str(ev, "type");
     const json& obj = Field(ev, "object");
     if (type == "ERROR") return Status::Unavailable("watch: " + Str(obj, "message") + " (relisting)");
+    if (type != "ADDED" && type != "MODIFIED" && type != "DELETED" && type != "BOOKMARK") {
+      return Status::InvalidArgument("watch: unexpected event type \"" + type + "\" (relisting)");
+    }
     const std::string new_rv = Str(Field(obj, "metadata"), "resourceVersion");
     if (!new_rv.empty()) rv = new_rv;
     if (type == "BOOKMARK") return Status::OK();

@@ -50,6 +50,16 @@ TEST(ConfigLoader, ShortScrapeInterval_CapsDefaultTimeout) {
   EXPECT_EQ(c.scrape_configs[0].scrape_timeout_ms, 2'000);
 }
 
+TEST(ConfigLoader, ZeroDurations_MeanUnset) {
+  const Config c = MustLoad(
+      "global:\n  scrape_interval: 0s\n  evaluation_interval: 0s\n"
+      "scrape_configs:\n  - job_name: a\n    scrape_interval: 0s\n    scrape_timeout: 0s\n");
+  EXPECT_EQ(c.global.scrape_interval_ms, 60'000);
+  EXPECT_EQ(c.global.evaluation_interval_ms, 60'000);
+  EXPECT_EQ(c.scrape_configs[0].scrape_interval_ms, 60'000);
+  EXPECT_EQ(c.scrape_configs[0].scrape_timeout_ms, 10'000);
+}
+
 TEST(ConfigLoader, EveryScrapeField_IsDecoded) {
   const Config c = MustLoad(R"Y(
 global:

@@ -105,8 +105,8 @@ LiveStack::LiveStack()
       d / "demo.log");
   vigil_ =
       std::make_unique<InProcessVigil>("global:\n" + ScrapeConfigYaml(), (d / "vigil").string());
-  sink_ =
-      std::make_unique<InProcessVigil>("global:\n  scrape_interval: 1s\n", (d / "sink").string());
+  sink_ = std::make_unique<InProcessVigil>("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n",
+                                           (d / "sink").string());
   for (const auto* v : {vigil_.get(), sink_.get()}) {
     if (!v->error().empty()) error_ += "vigil: " + v->error() + "; ";
   }

@@ -13,7 +13,8 @@ namespace {
 
 Result<storage::RetentionRule> ParseRule(const YAML::Node& node, size_t index) {
   const std::string where = "rule " + std::to_string(index + 1) + ": ";
-  if (!node.IsMap()) return Status::InvalidArgument(where + "must be a map with match and retention");
+  if (!node.IsMap())
+    return Status::InvalidArgument(where + "must be a map with match and retention");
   for (const auto& kv : node) {
     const std::string key = kv.first.as<std::string>();
     if (key != "match" && key != "retention") {

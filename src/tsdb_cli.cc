@@ -33,7 +33,8 @@ constexpr const char* kUsage =
 
 FlagSet TsdbFlags() {
   FlagSet f("vigil tsdb");
-  f.AddString("limit", "20", "How many entries each top list shows (analyze).", ValidatePositiveInt);
+  f.AddString("limit", "20", "How many entries each top list shows (analyze).",
+              ValidatePositiveInt);
   f.AddRepeated("match", "Series selector (dump); repeatable; default: every series.");
   f.AddString("min-time", "", "Dump samples at or after this time (Unix milliseconds).");
   f.AddString("max-time", "", "Dump samples at or before this time (Unix milliseconds).");
@@ -47,7 +48,8 @@ Result<int64_t> ParseMillis(const std::string& flag, const std::string& text, in
   int64_t v = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || end != text.data() + text.size()) {
-    return Status::InvalidArgument("--" + flag + " must be Unix milliseconds, got \"" + text + "\"");
+    return Status::InvalidArgument("--" + flag + " must be Unix milliseconds, got \"" + text +
+                                   "\"");
   }
   return v;
 }
@@ -68,7 +70,8 @@ Status List(const std::string& dir, std::ostream& out) {
   if (!parts.ok()) return parts.status();
   out << std::left << std::setw(26) << "PARTITION START" << std::setw(26) << "MIN TIME"
       << std::setw(26) << "MAX TIME" << std::right << std::setw(10) << "SERIES" << std::setw(12)
-      << "SAMPLES" << std::setw(14) << "BYTES" << "\n";
+      << "SAMPLES" << std::setw(14) << "BYTES"
+      << "\n";
   for (const auto& p : *parts) {
     out << std::left << std::setw(26) << web::FormatRfc3339(p.start_ms) << std::setw(26)
         << web::FormatRfc3339(p.min_time) << std::setw(26) << web::FormatRfc3339(p.max_time)
@@ -78,7 +81,8 @@ Status List(const std::string& dir, std::ostream& out) {
   return (*inspector)->Close();
 }
 
-void PrintTop(std::ostream& out, const std::string& title, const std::vector<storage::CountByName>& top) {
+void PrintTop(std::ostream& out, const std::string& title,
+              const std::vector<storage::CountByName>& top) {
   out << "\n" << title << ":\n";
   for (const auto& e : top) out << std::setw(10) << e.count << " " << e.name << "\n";
 }
@@ -146,7 +150,8 @@ Status Dump(const std::string& dir, const FlagSet& f, std::ostream& out) {
   std::vector<LabelMatchers> selectors;
   for (const auto& text : f.GetAll("match")) {
     auto m = promql::ParseSeriesSelector(text);
-    if (!m.ok()) return Status::InvalidArgument("bad --match " + text + ": " + m.status().message());
+    if (!m.ok())
+      return Status::InvalidArgument("bad --match " + text + ": " + m.status().message());
     selectors.push_back(std::move(m).value());
   }
   if (selectors.empty()) selectors.push_back(storage::AllSeriesMatchers());
@@ -154,16 +159,19 @@ Status Dump(const std::string& dir, const FlagSet& f, std::ostream& out) {
   if (!inspector.ok()) return inspector.status();
   const bool om = f.Get("format") == "openmetrics";
   for (const auto& matchers : selectors) {
-    VIGIL_RETURN_IF_ERROR((*inspector)->ForEachSeries(
-        matchers, *mint, *maxt, [&](const Labels& labels, storage::SeriesIterator& it) {
-          const std::string series = om ? DumpSeriesOpenMetrics(labels) : DumpSeriesText(labels);
-          while (it.Next()) {
-            const Sample s = it.At();
-            out << series << " " << FormatFloat(s.v) << " "
-                << (om ? OpenMetricsTimestamp(s.t) : std::to_string(s.t)) << "\n";
-          }
-          return Status::OK();
-        }));
+    VIGIL_RETURN_IF_ERROR(
+        (*inspector)
+            ->ForEachSeries(
+                matchers, *mint, *maxt, [&](const Labels& labels, storage::SeriesIterator& it) {
+                  const std::string series =
+                      om ? DumpSeriesOpenMetrics(labels) : DumpSeriesText(labels);
+                  while (it.Next()) {
+                    const Sample s = it.At();
+                    out << series << " " << FormatFloat(s.v) << " "
+                        << (om ? OpenMetricsTimestamp(s.t) : std::to_string(s.t)) << "\n";
+                  }
+                  return Status::OK();
+                }));
   }
   if (om) out << "# EOF\n";
   return (*inspector)->Close();
@@ -222,7 +230,8 @@ Status Import(const std::string& file, const std::string& dir, std::ostream& out
   storage::TsdbTuning tuning;
   tuning.background = false;
   auto db = storage::Tsdb::Open(options, tuning);
-  if (!db.ok()) return Status(db.status().code(), "cannot open " + dir + ": " + db.status().message());
+  if (!db.ok())
+    return Status(db.status().code(), "cannot open " + dir + ": " + db.status().message());
   uint64_t samples = 0;
   int64_t lo = storage::kMaxTime, hi = storage::kMinTime;
   for (auto& s : *series) {

@@ -51,8 +51,9 @@ Status Tsdb::DeleteSeriesInPartition(rocksdb::WriteBatch& batch, int64_t partiti
   VIGIL_RETURN_IF_ERROR(FromRocks(batch.DeleteRange(cf(kCfChunks), begin, PrefixEnd(begin)),
                                   "deleting expired chunks"));
   for (const auto& l : labels) {
-    VIGIL_RETURN_IF_ERROR(FromRocks(batch.Delete(cf(kCfPostings), PostingKey(partition, l.name, l.value, ref)),
-                                    "deleting expired postings"));
+    VIGIL_RETURN_IF_ERROR(
+        FromRocks(batch.Delete(cf(kCfPostings), PostingKey(partition, l.name, l.value, ref)),
+                  "deleting expired postings"));
   }
   return Status::OK();
 }
@@ -65,7 +66,8 @@ Status Tsdb::ApplyRetentionRules(int64_t newest) {
   const int64_t newest_partition = PartitionOf(newest, pm);
   const LabelMatchers all = {LabelMatcher::Make(MatchType::kRegexMatch, "__name__", ".+").value()};
   const std::vector<int64_t> parts = Partitions();
-  std::erase_if(rule_passes_, [&](const auto& pass) { return !std::ranges::binary_search(parts, pass.first); });
+  std::erase_if(rule_passes_,
+                [&](const auto& pass) { return !std::ranges::binary_search(parts, pass.first); });
   for (const int64_t p : parts) {
     if (p >= newest_partition) break;
     const int64_t end = (p + 1) * pm - 1;
@@ -83,10 +85,12 @@ Status Tsdb::ApplyRetentionRules(int64_t newest) {
       ++deleted;
     }
     if (deleted > 0) {
-      VIGIL_RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "applying retention rules"));
+      VIGIL_RETURN_IF_ERROR(
+          FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "applying retention rules"));
       rule_deletions_ += deleted;
-      VLOG_INFO("Retention rules deleted series data", {{"partition_start_ms", std::to_string(p * pm)},
-                                                        {"series", std::to_string(deleted)}});
+      VLOG_INFO(
+          "Retention rules deleted series data",
+          {{"partition_start_ms", std::to_string(p * pm)}, {"series", std::to_string(deleted)}});
     }
     rule_passes_[p] = expired;
   }

@@ -33,7 +33,8 @@ std::vector<CountByName> TopN(const std::map<std::string, uint64_t>& counts, siz
   std::vector<CountByName> out;
   out.reserve(counts.size());
   for (const auto& [name, count] : counts) out.push_back({name, count});
-  std::ranges::stable_sort(out, [](const CountByName& a, const CountByName& b) { return a.count > b.count; });
+  std::ranges::stable_sort(
+      out, [](const CountByName& a, const CountByName& b) { return a.count > b.count; });
   if (out.size() > limit) out.resize(limit);
   return out;
 }
@@ -66,7 +67,8 @@ TsdbInspector::TsdbInspector(std::unique_ptr<Tsdb> db) : db_(std::move(db)) {}
 
 TsdbInspector::~TsdbInspector() { (void)Close(); }
 
-Result<std::unique_ptr<TsdbInspector>> TsdbInspector::Open(const std::string& dir, TsdbTuning tuning) {
+Result<std::unique_ptr<TsdbInspector>> TsdbInspector::Open(const std::string& dir,
+                                                           TsdbTuning tuning) {
   std::error_code ec;
   if (!std::filesystem::is_directory(std::filesystem::path(dir) / "db", ec)) {
     return Status::NotFound("no Vigil data directory at " + dir + " (it has no db/ folder)");
@@ -88,8 +90,9 @@ Status TsdbInspector::Close() {
   return st;
 }
 
-Status TsdbInspector::ForEachSeries(const LabelMatchers& matchers, int64_t mint, int64_t maxt,
-                                    const std::function<Status(const Labels&, SeriesIterator&)>& fn) {
+Status TsdbInspector::ForEachSeries(
+    const LabelMatchers& matchers, int64_t mint, int64_t maxt,
+    const std::function<Status(const Labels&, SeriesIterator&)>& fn) {
   if (!db_) return Status::Unavailable("the store is closed");
   auto querier = db_->NewQuerier();
   if (!querier.ok()) return querier.status();

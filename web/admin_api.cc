@@ -57,7 +57,8 @@ void HandleSnapshot(ApiContext& ctx, const HttpCall& call, Response& res) {
   bool skip_head = false;
   if (call.HasParam("skip_head")) {
     auto parsed = ParseGoBool(call.Param("skip_head"));
-    if (!parsed.ok()) return WriteApiError(res, InvalidParam("skip_head", parsed.status().message()));
+    if (!parsed.ok())
+      return WriteApiError(res, InvalidParam("skip_head", parsed.status().message()));
     skip_head = *parsed;
   }
   const std::string name = SnapshotName(ctx.NowMillis());
@@ -66,7 +67,8 @@ void HandleSnapshot(ApiContext& ctx, const HttpCall& call, Response& res) {
   if (Status st = ctx.deps.db->Snapshot(dir.string(), skip_head); !st.ok()) {
     return WriteApiError(res, {ApiErrorType::kInternal, "create snapshot: " + st.message()});
   }
-  VLOG_INFO("Snapshot created", {{"dir", dir.string()}, {"skip_head", skip_head ? "true" : "false"}});
+  VLOG_INFO("Snapshot created",
+            {{"dir", dir.string()}, {"skip_head", skip_head ? "true" : "false"}});
   WriteApiSuccess(res, [&](JsonWriter& w) {
     w.BeginObject();
     w.Key("name");
@@ -107,7 +109,8 @@ Result<int64_t> ParseLimit(std::string_view text, bool is_size) {
 
 void HandleSetRetention(ApiContext& ctx, const HttpCall& call, Response& res) {
   if (!call.HasParam("time") && !call.HasParam("size")) {
-    return WriteApiError(res, {ApiErrorType::kBadData, "at least one of time and size must be given"});
+    return WriteApiError(res,
+                         {ApiErrorType::kBadData, "at least one of time and size must be given"});
   }
   storage::RetentionSettings next = ctx.deps.db->GetRetention();
   for (const bool is_size : {false, true}) {
@@ -169,22 +172,28 @@ void RegisterAdminApi(Router& router, ApiContext& ctx) {
   };
   const std::vector<Endpoint> endpoints = {
       {"/api/v1/admin/tsdb/delete_series", {"POST", "PUT"}, HandleDeleteSeries},
-      {"/api/v1/admin/tsdb/clean_tombstones", {"POST", "PUT"},
+      {"/api/v1/admin/tsdb/clean_tombstones",
+       {"POST", "PUT"},
        [](ApiContext& c, const HttpCall&, Response& r) { HandleCleanTombstones(c, r); }},
       {"/api/v1/admin/tsdb/snapshot", {"POST", "PUT"}, HandleSnapshot},
-      {"/api/v1/admin/tsdb/compact", {"POST", "PUT"},
+      {"/api/v1/admin/tsdb/compact",
+       {"POST", "PUT"},
        [](ApiContext& c, const HttpCall&, Response& r) { HandleCompact(c, r); }},
       {"/api/v1/admin/retention", {"PUT", "POST"}, HandleSetRetention},
-      {"/api/v1/admin/retention", {"GET"},
-       [](ApiContext& c, const HttpCall&, Response& r) { WriteRetention(c.deps.db->GetRetention(), r); }},
+      {"/api/v1/admin/retention",
+       {"GET"},
+       [](ApiContext& c, const HttpCall&, Response& r) {
+         WriteRetention(c.deps.db->GetRetention(), r);
+       }},
   };
   const bool enabled = ctx.options.enable_admin_api && ctx.deps.db != nullptr;
   for (const Endpoint& e : endpoints) {
     for (const char* method : e.methods) {
-      router.Handle(method, e.path, [&ctx, enabled, handler = e.handler](const HttpCall& call, Response& res) {
-        if (!enabled) return WriteAdminDisabled(res);
-        handler(ctx, call, res);
-      });
+      router.Handle(method, e.path,
+                    [&ctx, enabled, handler = e.handler](const HttpCall& call, Response& res) {
+                      if (!enabled) return WriteAdminDisabled(res);
+                      handler(ctx, call, res);
+                    });
     }
   }
 }

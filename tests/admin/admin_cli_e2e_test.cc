@@ -1,17 +1,16 @@
 // Every `vigil admin` and `vigil tsdb` command end to end: the real binary
 // as server (admin API on and off) and as CLI, over loopback HTTP.
 #include <fcntl.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
-
-#include <gtest/gtest.h>
-#include <httplib.h>
-#include <nlohmann/json.hpp>
 
 #include "tests/e2e/metrics_target.h"
 #include "tests/e2e/vigil_process.h"
@@ -61,10 +60,13 @@ CliResult RunVigil(const std::vector<std::string>& args) {
 std::string Config(const std::string& target) {
   std::string c = "global:\n  scrape_interval: 1s\n  scrape_timeout: 500ms\n";
   if (target.empty()) return c;
-  return c + "scrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: ['" + target + "']\n";
+  return c + "scrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: ['" +
+         target + "']\n";
 }
 
-std::string Url(const VigilProcess& v) { return "--url=http://127.0.0.1:" + std::to_string(v.port()); }
+std::string Url(const VigilProcess& v) {
+  return "--url=http://127.0.0.1:" + std::to_string(v.port());
+}
 
 json Query(const VigilProcess& vigil, const std::string& query) {
   auto reply = vigil.Get("/api/v1/query?query=" + httplib::detail::encode_query_param(query));
@@ -81,7 +83,8 @@ std::string QueryValue(const VigilProcess& vigil, const std::string& query) {
 // A server scraping `target`, with the admin API on, and its data queryable.
 class AdminE2E : public ::testing::Test {
  protected:
-  void StartServer(const std::filesystem::path& data_dir = {}, std::vector<std::string> extra = {}) {
+  void StartServer(const std::filesystem::path& data_dir = {},
+                   std::vector<std::string> extra = {}) {
     extra.push_back("--web.enable-admin-api");
     vigil_ = std::make_unique<VigilProcess>(Config(target_.address()), extra, data_dir);
     ASSERT_TRUE(vigil_->WaitReady()) << vigil_->Logs();
@@ -98,12 +101,13 @@ class AdminE2E : public ::testing::Test {
 TEST(AdminApiDisabled, EveryEndpointAnswersLikePrometheus) {
   VigilProcess vigil(Config(""));
   ASSERT_TRUE(vigil.WaitReady()) << vigil.Logs();
-  for (const char* path : {"/api/v1/admin/tsdb/delete_series", "/api/v1/admin/tsdb/clean_tombstones",
-                           "/api/v1/admin/tsdb/snapshot", "/api/v1/admin/tsdb/compact",
-                           "/api/v1/admin/retention"}) {
+  for (const char* path :
+       {"/api/v1/admin/tsdb/delete_series", "/api/v1/admin/tsdb/clean_tombstones",
+        "/api/v1/admin/tsdb/snapshot", "/api/v1/admin/tsdb/compact", "/api/v1/admin/retention"}) {
     const HttpReply reply = vigil.Post(path, "");
     EXPECT_EQ(reply.status, 500) << path;
-    EXPECT_EQ(reply.body, R"({"status":"error","errorType":"unavailable","error":"admin APIs disabled"})")
+    EXPECT_EQ(reply.body,
+              R"({"status":"error","errorType":"unavailable","error":"admin APIs disabled"})")
         << path;
   }
   EXPECT_EQ(vigil.Get("/api/v1/admin/retention").status, 500);
@@ -112,22 +116,26 @@ TEST(AdminApiDisabled, EveryEndpointAnswersLikePrometheus) {
 TEST(AdminApiDisabled, EveryCliCommandExitsNonZeroWithTheReason) {
   VigilProcess vigil(Config(""));
   ASSERT_TRUE(vigil.WaitReady()) << vigil.Logs();
-  const std::vector<std::vector<std::string>> commands = {
-      {"retention", "show"}, {"retention", "set", "--time=1d"}, {"delete-series", "--match=up"},
-      {"clean-tombstones"},  {"snapshot"},                      {"compact"}};
+  const std::vector<std::vector<std::string>> commands = {{"retention", "show"},
+                                                          {"retention", "set", "--time=1d"},
+                                                          {"delete-series", "--match=up"},
+                                                          {"clean-tombstones"},
+                                                          {"snapshot"},
+                                                          {"compact"}};
   for (const auto& c : commands) {
     std::vector<std::string> args = {"admin", Url(vigil)};
     args.insert(args.end(), c.begin(), c.end());
     const CliResult r = RunVigil(args);
     EXPECT_EQ(r.exit_code, 1) << c[0];
-    EXPECT_NE(r.err.find("HTTP 500 (unavailable): admin APIs disabled"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("HTTP 500 (unavailable): admin APIs disabled"), std::string::npos)
+        << r.err;
     EXPECT_TRUE(r.out.empty());
   }
 }
 
 TEST(AdminCli, ServerDownExitsNonZero) {
-  const CliResult r = RunVigil({"admin", "--url=http://127.0.0.1:" + std::to_string(FreePort()),
-                                "retention", "show"});
+  const CliResult r = RunVigil(
+      {"admin", "--url=http://127.0.0.1:" + std::to_string(FreePort()), "retention", "show"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("cannot reach"), std::string::npos) << r.err;
 }
@@ -178,6 +186,8 @@ TEST_F(AdminE2E, RetentionSetPersistsAcrossRestartAndOverridesFlags) {
   EXPECT_EQ(j["data"]["timeSeconds"], 45 * 86400);
   EXPECT_EQ(j["data"]["sizeBytes"], int64_t{20} << 30);
   EXPECT_EQ(j["data"]["source"], "runtime");
+  const json runtime = json::parse(vigil_->Get("/api/v1/status/runtimeinfo").body);
+  EXPECT_EQ(runtime["data"]["storageRetention"], "45d or 20GiB");
   const std::string metrics = vigil_->Get("/metrics").body;
   EXPECT_NE(metrics.find("prometheus_tsdb_retention_limit_seconds 3888000"), std::string::npos);
   EXPECT_NE(metrics.find("vigil_tsdb_retention_from_runtime 1"), std::string::npos);
@@ -187,19 +197,24 @@ TEST_F(AdminE2E, HttpErrorsMatchPrometheus) {
   StartServer();
   const HttpReply no_match = vigil_->Post("/api/v1/admin/tsdb/delete_series", "");
   EXPECT_EQ(no_match.status, 400);
-  EXPECT_EQ(no_match.body, R"({"status":"error","errorType":"bad_data","error":"no match[] parameter provided"})");
-  const HttpReply bad_start = vigil_->Post("/api/v1/admin/tsdb/delete_series", "match[]=up&start=abc");
+  EXPECT_EQ(no_match.body,
+            R"({"status":"error","errorType":"bad_data","error":"no match[] parameter provided"})");
+  const HttpReply bad_start =
+      vigil_->Post("/api/v1/admin/tsdb/delete_series", "match[]=up&start=abc");
   EXPECT_EQ(bad_start.status, 400);
-  EXPECT_EQ(bad_start.body,
-            R"({"status":"error","errorType":"bad_data","error":"invalid parameter \"start\": Invalid time value for 'start': cannot parse \"abc\" to a valid timestamp"})");
+  EXPECT_EQ(
+      bad_start.body,
+      R"({"status":"error","errorType":"bad_data","error":"invalid parameter \"start\": Invalid time value for 'start': cannot parse \"abc\" to a valid timestamp"})");
   const HttpReply bad_skip = vigil_->Post("/api/v1/admin/tsdb/snapshot", "skip_head=xyz");
   EXPECT_EQ(bad_skip.status, 400);
-  EXPECT_EQ(bad_skip.body,
-            R"({"status":"error","errorType":"bad_data","error":"invalid parameter \"skip_head\": unable to parse boolean: strconv.ParseBool: parsing \"xyz\": invalid syntax"})");
+  EXPECT_EQ(
+      bad_skip.body,
+      R"({"status":"error","errorType":"bad_data","error":"invalid parameter \"skip_head\": unable to parse boolean: strconv.ParseBool: parsing \"xyz\": invalid syntax"})");
   EXPECT_EQ(vigil_->Get("/api/v1/admin/tsdb/snapshot").status, 405);
   const HttpReply no_limit = vigil_->Post("/api/v1/admin/retention", "");
   EXPECT_EQ(no_limit.status, 400);
-  const HttpReply deleted = vigil_->Post("/api/v1/admin/tsdb/delete_series", "match[]=nothing_here");
+  const HttpReply deleted =
+      vigil_->Post("/api/v1/admin/tsdb/delete_series", "match[]=nothing_here");
   EXPECT_EQ(deleted.status, 204);
   EXPECT_TRUE(deleted.body.empty());
 }
@@ -258,7 +273,8 @@ TEST(RetentionRulesFlag, RulesAreLoggedAtStartAndABadFileStopsTheServer) {
   WriteFileAtomically(bad, "rules:\n  - match: 'up{'\n    retention: 1d\n");
   VigilProcess ok(Config(""), {"--storage.tsdb.retention.rules-file=" + good.string()});
   ASSERT_TRUE(ok.WaitReady()) << ok.Logs();
-  EXPECT_NE(ok.Logs().find(R"(msg="Per-metric retention rule" match="{__name__=~\"node_.*\"}" retention=7d)"),
+  EXPECT_NE(ok.Logs().find(
+                R"(msg="Per-metric retention rule" match="{__name__=~\"node_.*\"}" retention=7d)"),
             std::string::npos)
       << ok.Logs();
   VigilProcess failing(Config(""), {"--storage.tsdb.retention.rules-file=" + bad.string()});
@@ -282,7 +298,8 @@ TEST(TsdbCli, ImportedOpenMetricsIsQueryable) {
   body += "# EOF\n";
   WriteFileAtomically(file, body);
   const auto data = dir.path() / "data";
-  const CliResult imp = RunVigil({"tsdb", "create-blocks-from", "openmetrics", file.string(), data.string()});
+  const CliResult imp =
+      RunVigil({"tsdb", "create-blocks-from", "openmetrics", file.string(), data.string()});
   ASSERT_EQ(imp.exit_code, 0) << imp.err;
   EXPECT_NE(imp.out.find("Imported 60 samples of 1 series"), std::string::npos) << imp.out;
 
@@ -293,8 +310,10 @@ TEST(TsdbCli, ImportedOpenMetricsIsQueryable) {
   const CliResult om = RunVigil({"tsdb", "dump", data.string(), "--format=openmetrics",
                                  "--min-time=" + std::to_string((now_s - 3600) * 1000)});
   ASSERT_EQ(om.exit_code, 0) << om.err;
-  EXPECT_EQ(om.out.rfind("inventory_items_total{shop=\"a\"} 0 " + std::to_string(now_s - 3600) + ".000\n", 0),
-            0u)
+  EXPECT_EQ(
+      om.out.rfind("inventory_items_total{shop=\"a\"} 0 " + std::to_string(now_s - 3600) + ".000\n",
+                   0),
+      0u)
       << om.out;
   EXPECT_TRUE(om.out.ends_with("# EOF\n"));
 
@@ -308,8 +327,8 @@ TEST(TsdbCli, BadInputsExitNonZeroWithAMessage) {
   TempDir dir;
   const auto file = dir.path() / "bad.om";
   WriteFileAtomically(file, "no_timestamp 1\n# EOF\n");
-  const CliResult no_ts =
-      RunVigil({"tsdb", "create-blocks-from", "openmetrics", file.string(), (dir.path() / "d").string()});
+  const CliResult no_ts = RunVigil(
+      {"tsdb", "create-blocks-from", "openmetrics", file.string(), (dir.path() / "d").string()});
   EXPECT_EQ(no_ts.exit_code, 1);
   EXPECT_NE(no_ts.err.find("sample without a timestamp"), std::string::npos) << no_ts.err;
   const CliResult missing = RunVigil({"tsdb", "list", (dir.path() / "nothing").string()});

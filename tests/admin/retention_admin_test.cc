@@ -55,7 +55,8 @@ void Fill(Tsdb& db, int hours) {
 // Every sample a series must still have: minute steps from `from` to `to`.
 std::vector<Sample> Expected(int64_t from, int64_t to, double scale_num, double scale_den) {
   std::vector<Sample> out;
-  for (int64_t t = from; t <= to; t += 60'000) out.push_back({t, static_cast<double>(t) * scale_num / scale_den});
+  for (int64_t t = from; t <= to; t += 60'000)
+    out.push_back({t, static_cast<double>(t) * scale_num / scale_den});
   return out;
 }
 
@@ -119,8 +120,9 @@ TEST(RuntimeRetention, SizeLimitSetAtRuntimeDropsOldestPartitionsAndKeepsTheRest
   EXPECT_EQ(db->Partitions(), std::vector<int64_t>{4});
   EXPECT_EQ(db->Stats(0).size_retentions, 4u);
   const int64_t newest = 6 * kHour - 60'000;
-  EXPECT_TRUE(testing::SameSamples(ReadAll(*db, {Eq("__name__", "inventory_items_total")}).at(kInventory),
-                                   Expected(4 * kHour, newest, 3, 1)));
+  EXPECT_TRUE(
+      testing::SameSamples(ReadAll(*db, {Eq("__name__", "inventory_items_total")}).at(kInventory),
+                           Expected(4 * kHour, newest, 3, 1)));
 }
 
 TEST(RuntimeRetention, ZeroDisablesTimeRetention) {
@@ -159,7 +161,8 @@ TEST(RetentionStatus, StatsReportLastRunTimeAndDroppedPartitions) {
 }
 
 RetentionRule Rule(const std::string& metric_regex, int64_t retention_ms) {
-  return {metric_regex, {LabelMatcher::Make(MatchType::kRegexMatch, "__name__", metric_regex).value()},
+  return {metric_regex,
+          {LabelMatcher::Make(MatchType::kRegexMatch, "__name__", metric_regex).value()},
           retention_ms};
 }
 
@@ -184,12 +187,14 @@ TEST(RetentionRules, EachSeriesKeepsItsRuleRetentionOthersTheGlobalOneExactly) {
   const int64_t newest = 10 * kHour - 60'000;
   // A partition leaves a series once its last millisecond is older than
   // newest - retention: node keeps hours 7.., up (global 4h) 5.., inventory 1..
-  EXPECT_TRUE(testing::SameSamples(ReadAll(*db, {Eq("__name__", "node_cpu_seconds_total")}).at(kNode),
-                                   Expected(7 * kHour, newest, 1, 7)));
+  EXPECT_TRUE(
+      testing::SameSamples(ReadAll(*db, {Eq("__name__", "node_cpu_seconds_total")}).at(kNode),
+                           Expected(7 * kHour, newest, 1, 7)));
   EXPECT_TRUE(testing::SameSamples(ReadAll(*db, {Eq("__name__", "up")}).at(up),
                                    Expected(5 * kHour, newest, 1, 1)));
-  EXPECT_TRUE(testing::SameSamples(ReadAll(*db, {Eq("__name__", "inventory_items_total")}).at(kInventory),
-                                   Expected(1 * kHour, newest, 3, 1)));
+  EXPECT_TRUE(
+      testing::SameSamples(ReadAll(*db, {Eq("__name__", "inventory_items_total")}).at(kInventory),
+                           Expected(1 * kHour, newest, 3, 1)));
   // Whole partitions go only when the longest rule expired them.
   EXPECT_EQ(db->Partitions().front(), 1);
   // The deleted series are gone from the partition's index too.

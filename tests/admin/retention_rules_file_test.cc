@@ -1,7 +1,7 @@
 // The per-metric retention rules file (docs/format/retention_rules.md).
-#include <gtest/gtest.h>
-
 #include "src/retention_rules_file.h"
+
+#include <gtest/gtest.h>
 
 namespace vigil {
 namespace {
@@ -33,8 +33,10 @@ TEST(RetentionRulesFile, EmptyFileMeansNoRules) {
 TEST(RetentionRulesFile, RejectsBadRulesNamingTheRule) {
   const std::pair<const char*, const char*> cases[] = {
       {"rules:\n  - match: up\n    retention: 0s\n", "rule 1: retention must be positive"},
-      {"rules:\n  - match: up\n    retention: 1d\n  - match: 'up{'\n    retention: 1d\n", "rule 2: "},
-      {"rules:\n  - match: up\n    retention: 1d\n    keep: forever\n", "rule 1: unknown field \"keep\""},
+      {"rules:\n  - match: up\n    retention: 1d\n  - match: 'up{'\n    retention: 1d\n",
+       "rule 2: "},
+      {"rules:\n  - match: up\n    retention: 1d\n    keep: forever\n",
+       "rule 1: unknown field \"keep\""},
       {"rules:\n  - match: up\n", "rule 1: needs both match and retention"},
       {"rules:\n  - match: up\n    retention: soon\n", "rule 1: not a valid duration string"},
       {"other: 1\n", "expected a top-level \"rules:\" list"},
@@ -43,7 +45,8 @@ TEST(RetentionRulesFile, RejectsBadRulesNamingTheRule) {
   for (const auto& [yaml, message] : cases) {
     auto rules = ParseRetentionRules(yaml);
     ASSERT_FALSE(rules.ok()) << yaml;
-    EXPECT_NE(rules.status().message().find(message), std::string::npos) << rules.status().message();
+    EXPECT_NE(rules.status().message().find(message), std::string::npos)
+        << rules.status().message();
   }
 }
 

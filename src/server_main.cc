@@ -149,7 +149,10 @@ int RunServer(const ServerSettings& settings) {
   VLOG_INFO("TSDB started", {{"path", settings.storage.path}});
   LogEffectiveRetention(settings.storage, **db);
 
-  promql::Engine engine(settings.engine);
+  promql::EngineOptions engine_options = settings.engine;
+  // Subqueries without a step use the evaluation interval, as in Prometheus.
+  engine_options.default_subquery_step_ms = config->global.evaluation_interval_ms;
+  promql::Engine engine(engine_options);
   scraper::Manager manager((*db).get(), scraper::ManagerOptions{});
   ConfigReloader reloader(settings.config_file, &manager);
 

@@ -136,8 +136,6 @@ class MemoryQuerier final : public Querier {
   const MemoryStorage* s_;
 };
 
-MemoryStorage::MemoryStorage(const Clock* clock) : clock_(clock) {}
-
 std::unique_ptr<Appender> MemoryStorage::NewAppender() {
   return std::make_unique<MemoryAppender>(this);
 }

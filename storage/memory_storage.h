@@ -12,7 +12,7 @@ namespace vigil::storage {
 
 class MemoryStorage : public Storage {
  public:
-  explicit MemoryStorage(const Clock* clock = SystemClock::Get());
+  MemoryStorage() = default;
 
   std::unique_ptr<Appender> NewAppender() override;
   Result<std::unique_ptr<Querier>> NewQuerier() override;
@@ -33,7 +33,6 @@ class MemoryStorage : public Storage {
 
   Status AppendLocked(const Labels& labels, int64_t t, double v);
 
-  const Clock* clock_;
   mutable std::shared_mutex mu_;
   SeriesMap series_;
   uint64_t samples_appended_ = 0;

@@ -366,6 +366,11 @@ KubernetesDiscoverer::~KubernetesDiscoverer() { Stop(); }
 
 void KubernetesDiscoverer::Start(GroupsCallback on_update) {
   on_update_ = std::move(on_update);
+  if (config_.role != "pod" && config_.role != "service" && config_.role != "node") {
+    VLOG_ERROR("Kubernetes SD role not supported by Vigil yet; it discovers no targets",
+               {{"role", config_.role}});
+    return;
+  }
   std::vector<std::string> namespaces = config_.namespaces;
   if (config_.own_namespace) {
     auto ns = ReadSecretFile(std::string(kServiceAccountDir) + "/namespace");

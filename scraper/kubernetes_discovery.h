@@ -1,7 +1,8 @@
 // KubernetesDiscoverer: kubernetes_sd_configs. Lists, then watches, the API
 // server (one list+watch loop per namespace) and turns objects into target
 // groups with Prometheus 2.42's __meta_kubernetes_* labels. Roles: pod,
-// service, node. Without api_server it uses the in-cluster service account
+// service, node (endpoints, endpointslice and ingress are accepted by the
+// config loader but discover nothing yet, with an error logged). Without api_server it uses the in-cluster service account
 // (KUBERNETES_SERVICE_HOST/PORT, token and CA under
 // /var/run/secrets/kubernetes.io/serviceaccount).
 #pragma once

@@ -8,24 +8,25 @@ namespace vigil {
 std::string FormatFloat(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  // Go's strconv.FormatFloat(v, 'g', -1, 64), which the text exposition format
+  // uses: the shortest round-trip digits, in exponent form when the decimal
+  // exponent is below -4 or at least 6 (Go's threshold for shortest 'g').
   char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof(buf), v);
-  std::string s(buf, res.ptr);
-  // Go's strconv.FormatFloat(v, 'f'|'e', -1, 64) as Prometheus uses it writes
-  // exponents with at least two digits ("1e+06", "1e-07").
-  auto e = s.find('e');
-  if (e != std::string::npos) {
-    std::string mant = s.substr(0, e);
-    std::string exp = s.substr(e + 1);
-    char sign = '+';
-    if (!exp.empty() && (exp[0] == '-' || exp[0] == '+')) {
-      sign = exp[0];
-      exp = exp.substr(1);
-    }
-    if (exp.size() < 2) exp = "0" + exp;
-    s = mant + "e" + sign + exp;
+  auto sci = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  std::string_view text(buf, sci.ptr - buf);
+  auto e = text.find('e');
+  int exp = 0;
+  std::from_chars(text.data() + e + 1 + (text[e + 1] == '+'), text.data() + text.size(), exp);
+  if (exp >= -4 && exp < 6) {
+    auto fixed = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
+    return std::string(buf, fixed.ptr);
   }
-  return s;
+  std::string out(text.substr(0, e));
+  out += exp < 0 ? "e-" : "e+";
+  int mag = exp < 0 ? -exp : exp;
+  if (mag < 10) out += '0';
+  out += std::to_string(mag);
+  return out;
 }
 
 void MetricsWriter::Family(std::string_view name, std::string_view type, std::string_view help) {

@@ -27,8 +27,8 @@ class MetricsWriter {
   std::string out_;
 };
 
-// Formats a float as Prometheus does in text and JSON output: shortest
-// round-trip form, "+Inf", "-Inf", "NaN".
+// Formats a float as the Prometheus text format does (Go's 'g' with shortest
+// precision): "0.03", "20000", "4.384768e+07", "1e-05", "+Inf", "-Inf", "NaN".
 std::string FormatFloat(double v);
 
 class MetricsRegistry {

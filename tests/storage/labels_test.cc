@@ -42,3 +42,27 @@ TEST(LabelNames, ValidatesAsPrometheus) {
 
 }  // namespace
 }  // namespace vigil
+
+#include "storage/metrics_registry.h"
+
+namespace vigil {
+namespace {
+
+TEST(FormatFloat, MatchesGoShortestG) {
+  EXPECT_EQ(FormatFloat(0.03), "0.03");
+  EXPECT_EQ(FormatFloat(20000), "20000");
+  EXPECT_EQ(FormatFloat(123456), "123456");
+  EXPECT_EQ(FormatFloat(8104208), "8.104208e+06");
+  EXPECT_EQ(FormatFloat(1.79562949134e+09), "1.79562949134e+09");
+  EXPECT_EQ(FormatFloat(1.8446744073709552e+19), "1.8446744073709552e+19");
+  EXPECT_EQ(FormatFloat(0.0001), "0.0001");
+  EXPECT_EQ(FormatFloat(0.00001), "1e-05");
+  EXPECT_EQ(FormatFloat(-2.5e-120), "-2.5e-120");
+  EXPECT_EQ(FormatFloat(0), "0");
+  EXPECT_EQ(FormatFloat(-0.0), "-0");
+  EXPECT_EQ(FormatFloat(1.0 / 0.0), "+Inf");
+  EXPECT_EQ(FormatFloat(-1.0 / 0.0), "-Inf");
+}
+
+}  // namespace
+}  // namespace vigil

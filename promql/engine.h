@@ -115,7 +115,9 @@ class Engine {
 Result<std::string> FormatQuery(std::string_view query);
 
 // Parses a series selector such as `up{job="x"}` (as match[] parameters use)
-// into matchers. kInvalidArgument with a parse error on failure.
+// into matchers. Syntax only, as Prometheus's ParseMetricSelector: selectors
+// whose matchers all match "" are returned; callers decide whether to reject
+// them. kInvalidArgument with a parse error on failure.
 Result<LabelMatchers> ParseSeriesSelector(std::string_view selector);
 
 }  // namespace vigil::promql

@@ -42,6 +42,10 @@ class Parser {
       : query_(query), tokens_(std::move(tokens)) {}
 
   Result<NodePtr> ParseWhole() {
+    if (Peek().kind == TokenKind::kEnd) {  // empty, or only comments
+      Fail(0, "no expression found in input");
+      return error_;
+    }
     NodePtr root = ParseExpr(0);
     if (!error_.ok()) return error_;
     if (Peek().kind != TokenKind::kEnd) {
@@ -589,8 +593,12 @@ Result<NodePtr> ParseExpr(std::string_view query) {
   return root;
 }
 
+// Like Prometheus's ParseMetricSelector: syntax only, no type checks, so
+// selectors whose matchers all match "" parse; callers (the API's match[])
+// reject those with their own message.
 Result<LabelMatchers> ParseMetricSelector(std::string_view selector) {
-  auto root = ParseExpr(selector);
+  Parser parser(selector, Lex(selector));
+  auto root = parser.ParseWhole();
   if (!root.ok()) return root.status();
   if ((*root)->kind != NodeKind::kVectorSelector) {
     return Status::InvalidArgument(PositionPrefix(selector, 0) +

@@ -243,7 +243,22 @@ TEST(ParseSeriesSelector, ReturnsMatchersWithTheNameLast) {
 TEST(ParseSeriesSelector, RejectsExpressionsThatAreNotSelectors) {
   EXPECT_EQ(ParseSeriesSelector("sum(up)").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseSeriesSelector("up[5m]").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseSeriesSelector("{job=~\".*\"}").status().code(), StatusCode::kInvalidArgument);
+}
+
+// As Prometheus's ParseMetricSelector: syntax only; the API rejects such
+// match[] values itself with "match[] must contain at least one non-empty matcher".
+TEST(ParseSeriesSelector, AcceptsSelectorsWhoseMatchersAllMatchEmpty) {
+  auto m = ParseSeriesSelector("{job=~\".*\"}");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_EQ(m->size(), 1u);
+  EXPECT_TRUE((*m)[0].MatchesEmpty());
+}
+
+TEST(ParseQuery, EmptyInputSaysNoExpressionFound) {
+  EXPECT_EQ(ParseSeriesSelector("").status().message(),
+            "1:1: parse error: no expression found in input");
+  EXPECT_EQ(FormatQuery("  # only a comment").status().message(),
+            "1:1: parse error: no expression found in input");
 }
 
 }  // namespace

@@ -43,7 +43,7 @@ std::string Url(const std::string& path,
 
 ApiServer::ApiServer(ServerOptions options, ServerDeps deps, bool ready, Backend backend) {
   if (backend == Backend::kMemory) {
-    db_ = std::make_unique<storage::MemoryStorage>(&clock_);
+    db_ = std::make_unique<storage::MemoryStorage>();
   } else {
     char tmpl[] = "/tmp/vigil-web-test-XXXXXX";
     dir_ = mkdtemp(tmpl);
@@ -54,7 +54,7 @@ ApiServer::ApiServer(ServerOptions options, ServerDeps deps, bool ready, Backend
     auto db = storage::Storage::Open(so);
     EXPECT_TRUE(db.ok()) << db.status().ToString();
     if (db.ok()) db_ = std::move(db).value();
-    if (!db_) db_ = std::make_unique<storage::MemoryStorage>(&clock_);
+    if (!db_) db_ = std::make_unique<storage::MemoryStorage>();
   }
   promql::EngineOptions engine_options;
   engine_options.clock = &clock_;

@@ -14,7 +14,7 @@ PACKAGES=(
   # reference oracle and peers for differential and end-to-end tests
   prometheus prometheus-node-exporter
   # test and benchmark drivers
-  curl python3 procps chromium
+  curl python3 procps chromium linux-perf
 )
 
 missing=()

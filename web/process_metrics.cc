@@ -37,20 +37,6 @@ double StatField(const std::vector<std::string>& fields, size_t i) {
   return i < fields.size() ? std::stod(fields[i]) : 0;
 }
 
-double BootTimeSeconds() {
-  std::ifstream in("/proc/stat");
-  std::string key;
-  while (in >> key) {
-    if (key == "btime") {
-      double t = 0;
-      in >> t;
-      return t;
-    }
-    in.ignore(1 << 20, '\n');
-  }
-  return 0;
-}
-
 double OpenFds() {
   std::error_code ec;
   double n = 0;
@@ -63,9 +49,23 @@ double OpenFds() {
 
 }  // namespace
 
+double ReadProcValue(const char* path, std::string_view key) {
+  std::ifstream in(path);
+  std::string word;
+  while (in >> word) {
+    if (word == key) {
+      double v = 0;
+      in >> v;
+      return v;
+    }
+    in.ignore(1 << 20, '\n');
+  }
+  return 0;
+}
+
 ProcessMetrics::ProcessMetrics(BuildInfo build)
     : build_(std::move(build)),
-      start_time_seconds_(BootTimeSeconds() + StatField(ReadStatFields(), kStatStartTime) /
+      start_time_seconds_(ReadProcValue("/proc/stat", "btime") + StatField(ReadStatFields(), kStatStartTime) /
                                                   static_cast<double>(sysconf(_SC_CLK_TCK))),
       collector_([this](MetricsWriter& w) { Collect(w); }) {}
 

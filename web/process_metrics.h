@@ -4,11 +4,16 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 
 #include "storage/metrics_registry.h"
 #include "web/server.h"
 
 namespace vigil::web {
+
+// The number after `key` in a /proc file of "key value" lines (/proc/stat's
+// "btime", /proc/self/status's "Threads:"), or 0 when absent.
+double ReadProcValue(const char* path, std::string_view key);
 
 class ProcessMetrics {
  public:

@@ -12,24 +12,10 @@
 #include "web/api_context.h"
 #include "web/api_params.h"
 #include "web/api_response.h"
+#include "web/process_metrics.h"
 
 namespace vigil::web {
 namespace {
-
-// The number of threads of this process (Prometheus reports goroutines).
-int64_t ThreadCount() {
-  std::ifstream in("/proc/self/status");
-  std::string key;
-  while (in >> key) {
-    if (key == "Threads:") {
-      int64_t n = 0;
-      in >> n;
-      return n;
-    }
-    in.ignore(1 << 16, '\n');
-  }
-  return 0;
-}
 
 void HandleConfig(ApiContext& ctx, httplib::Response& res) {
   const std::string yaml = ctx.deps.config_yaml ? ctx.deps.config_yaml() : std::string();
@@ -70,7 +56,7 @@ void HandleRuntimeInfo(ApiContext& ctx, httplib::Response& res) {
     w.Key("corruptionCount");
     w.Int(0);
     w.Key("goroutineCount");
-    w.Int(ThreadCount());
+    w.Int(static_cast<int64_t>(ReadProcValue("/proc/self/status", "Threads:")));  // Prometheus reports goroutines
     w.Key("GOMAXPROCS");
     w.Int(static_cast<int64_t>(std::thread::hardware_concurrency()));
     w.Key("GOGC");

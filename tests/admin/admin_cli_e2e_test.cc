@@ -189,7 +189,8 @@ TEST_F(AdminE2E, RetentionSetPersistsAcrossRestartAndOverridesFlags) {
   const json runtime = json::parse(vigil_->Get("/api/v1/status/runtimeinfo").body);
   EXPECT_EQ(runtime["data"]["storageRetention"], "45d or 20GiB");
   const std::string metrics = vigil_->Get("/metrics").body;
-  EXPECT_NE(metrics.find("prometheus_tsdb_retention_limit_seconds 3888000"), std::string::npos);
+  // 45d as Prometheus's text format writes it (Go's %g).
+  EXPECT_NE(metrics.find("prometheus_tsdb_retention_limit_seconds 3.888e+06"), std::string::npos);
   EXPECT_NE(metrics.find("vigil_tsdb_retention_from_runtime 1"), std::string::npos);
 }
 

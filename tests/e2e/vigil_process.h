@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/test_dirs_and_ports.h"
+
 namespace vigil::e2e {
 
 struct HttpReply {
@@ -17,21 +19,8 @@ struct HttpReply {
   std::string body;
 };
 
-// A temporary directory removed on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-// Returns a loopback TCP port that was free a moment ago.
-int FreePort();
+using test_support::FreePort;
+using test_support::TempDir;
 
 // Writes `text` to `path`, replacing it atomically (rename), so a process
 // watching the file never reads half of it.

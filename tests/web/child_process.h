@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/test_dirs_and_ports.h"
+
 namespace vigil::web::testing {
 
 class ChildProcess {
@@ -28,20 +30,7 @@ class ChildProcess {
 // run) and stores stdout+stderr in `output`.
 int RunToCompletion(const std::vector<std::string>& argv, std::string* output);
 
-// A loopback TCP port that was free a moment ago.
-int FreePort();
-
-// A temporary directory removed on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using test_support::FreePort;
+using test_support::TempDir;
 
 }  // namespace vigil::web::testing

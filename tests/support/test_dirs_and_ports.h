@@ -1,0 +1,26 @@
+// Small pieces every process-level test needs: a temporary directory and a
+// free loopback port.
+#pragma once
+
+#include <filesystem>
+
+namespace vigil::test_support {
+
+// A fresh directory under the system temp dir, removed with its contents on
+// destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A loopback TCP port that was free a moment ago.
+int FreePort();
+
+}  // namespace vigil::test_support

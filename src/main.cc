@@ -48,6 +48,12 @@ int RunServerCommand(const std::vector<std::string>& args) {
   }
   if (flags.help()) {
     std::fputs(flags.Usage().c_str(), stdout);
+    std::fputs(
+        "\nCommands (each takes --help):\n"
+        "  check config FILE...        validate configuration files, like promtool\n"
+        "  admin COMMAND ...           retention, delete-series, snapshot, compact on a server\n"
+        "  tsdb COMMAND ...            list, analyze, dump, create-blocks-from on a data dir\n",
+        stdout);
     return 0;
   }
   if (flags.version()) {

@@ -61,13 +61,11 @@ std::set<std::string> LabelSets(const nlohmann::json& data) {
   return out;
 }
 
-class DifferentialTest : public ::testing::Test {
+class DifferentialTest : public LiveStackTest {
  protected:
   void SetUp() override {
-    if (const auto missing = LiveStack::MissingPrerequisite(); !missing.empty())
-      GTEST_SKIP() << missing;
-    stack_ = SharedStack();
-    ASSERT_TRUE(stack_->error().empty()) << stack_->error();
+    LiveStackTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     // One evaluation time for both sides, a little in the past so both have it.
     now_ = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
                               std::chrono::system_clock::now().time_since_epoch())
@@ -129,7 +127,6 @@ class DifferentialTest : public ::testing::Test {
     EXPECT_EQ(p.vigil.body, p.prometheus.body) << path;
   }
 
-  LiveStack* stack_ = nullptr;
   std::string now_;
 };
 

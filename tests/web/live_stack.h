@@ -12,6 +12,8 @@
 #include <memory>
 #include <string>
 
+#include <gtest/gtest.h>
+
 #include "promql/engine.h"
 #include "scraper/manager.h"
 #include "storage/storage.h"
@@ -80,6 +82,20 @@ class LiveStack {
 
 // The stack shared by every test of the binary (nullptr when skipped).
 LiveStack* SharedStack();
+
+// Base fixture: skips without the Debian binaries, fails when the shared
+// stack did not come up, and hands the stack to the test as `stack_`.
+class LiveStackTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (const auto missing = LiveStack::MissingPrerequisite(); !missing.empty())
+      GTEST_SKIP() << missing;
+    stack_ = SharedStack();
+    ASSERT_TRUE(stack_->error().empty()) << stack_->error();
+  }
+
+  LiveStack* stack_ = nullptr;
+};
 // Polls `done` every 200 ms until it returns true or `seconds` pass.
 bool WaitUntil(int seconds, const std::function<bool()>& done);
 // Whether an instant query on `port` returns at least `min_series` series.

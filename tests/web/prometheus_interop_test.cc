@@ -10,20 +10,11 @@
 namespace vigil::web::testing {
 namespace {
 
-class InteropTest : public ::testing::Test {
+class InteropTest : public LiveStackTest {
  protected:
-  void SetUp() override {
-    if (const auto missing = LiveStack::MissingPrerequisite(); !missing.empty())
-      GTEST_SKIP() << missing;
-    stack_ = SharedStack();
-    ASSERT_TRUE(stack_->error().empty()) << stack_->error();
-  }
-
   static nlohmann::json Query(int port, const std::string& query) {
     return nlohmann::json::parse(Fetch(port, "GET", Url("/api/v1/query", {{"query", query}})).body);
   }
-
-  LiveStack* stack_ = nullptr;
 };
 
 TEST_F(InteropTest, RemoteWrite_PrometheusSamplesBecomeQueryableInVigil) {

@@ -193,7 +193,10 @@ TEST_F(DifferentialTest, TargetsAndMetadata_SameShapes) {
   const Pair targets = Compare("GET", "/api/v1/targets");
   const auto labels_of = [](const std::string& body) {
     std::set<std::string> out;
-    for (const auto& t : nlohmann::json::parse(body)["data"]["activeTargets"]) {
+    // Keep the parsed document alive for the loop: a range-for over a member of
+    // a temporary reads freed memory.
+    const nlohmann::json doc = nlohmann::json::parse(body);
+    for (const auto& t : doc["data"]["activeTargets"]) {
       out.insert(t["labels"].dump() + " " + t["health"].get<std::string>());
     }
     return out;

@@ -420,11 +420,7 @@ class Bench:
                 f"warm-up {sc['warmup_s']}s, window {sc['steady_s']}s")
             time.sleep(sc["warmup_s"])
             r = self.ingestion_window([a, b], sampler, sc["steady_s"], "steady")
-            per_m = {n: v["cpu"] / v["samples"] * 1e6 for n, v in r.items()}
-            self.add("(a) steady", "CPU s per 1M samples", per_m[a.name], per_m[b.name],
-                     "cpu", "s")
-            self.add("(a) steady", "RSS bytes per active series", r[a.name]["rss"] / series,
-                     r[b.name]["rss"] / series, "rss", "B", "{:.0f}")
+            self.add_ingestion_figures("(a) steady", r, a, b, series)
             self.add("(a) steady", "data dir bytes per sample (WAL/head, uncompacted)",
                      r[a.name]["disk"] / r[a.name]["samples"],
                      r[b.name]["disk"] / r[b.name]["samples"], None, "B", "{:.2f}")
@@ -433,11 +429,14 @@ class Bench:
                     f"{sc['churn_period_s']}s, window {sc['churn_s']}s")
                 http_get(f"http://127.0.0.1:{self.control}/churn/start")
                 r = self.ingestion_window([a, b], sampler, sc["churn_s"], "churn")
-                per_m = {n: v["cpu"] / v["samples"] * 1e6 for n, v in r.items()}
-                self.add("(b) churn", "CPU s per 1M samples", per_m[a.name], per_m[b.name],
-                         "cpu", "s")
-                self.add("(b) churn", "RSS bytes per active series", r[a.name]["rss"] / series,
-                         r[b.name]["rss"] / series, "rss", "B", "{:.0f}")
+                self.add_ingestion_figures("(b) churn", r, a, b, series)
+
+    def add_ingestion_figures(self, scenario, r, a, b, series):
+        """CPU per million samples and RSS per active series of one ingestion window."""
+        per_m = {n: v["cpu"] / v["samples"] * 1e6 for n, v in r.items()}
+        self.add(scenario, "CPU s per 1M samples", per_m[a.name], per_m[b.name], "cpu", "s")
+        self.add(scenario, "RSS bytes per active series", r[a.name]["rss"] / series,
+                 r[b.name]["rss"] / series, "rss", "B", "{:.0f}")
 
     def scenario_restart(self, a, b):
         sc = self.scale

@@ -2,6 +2,8 @@
 // snappy-compressed protobuf in, samples into storage / out of it.
 #include <httplib.h>
 
+#include <algorithm>
+
 #include "storage/logger.h"
 #include "web/api_context.h"
 #include "web/api_response.h"
@@ -23,38 +25,54 @@ std::optional<std::string> RejectedSampleText(const Status& st) {
       return "duplicate sample for timestamp";
     case StatusCode::kOutOfBounds:
       return "out of bounds";
-    case StatusCode::kInvalidArgument:
-      return st.message();
     default:
       return std::nullopt;
   }
 }
 
-// Appends every sample; samples the store refuses are skipped (and the first
-// refusal reported) so the good ones of the same request are kept.
+// The label-set checks Prometheus's head applies to a series it has not seen:
+// empty values are dropped first, then an empty set or a repeated name makes
+// the sample invalid (Prometheus answers those with 500 and its error text).
+Status CheckWriteLabels(std::vector<Label> raw) {
+  std::erase_if(raw, [](const Label& l) { return l.value.empty(); });
+  if (raw.empty()) return Status::Internal("empty labelset: invalid sample");
+  std::stable_sort(raw.begin(), raw.end(),
+                   [](const Label& a, const Label& b) { return a.name < b.name; });
+  const auto dup = std::adjacent_find(
+      raw.begin(), raw.end(), [](const Label& a, const Label& b) { return a.name == b.name; });
+  if (dup != raw.end()) {
+    return Status::Internal("label name \"" + dup->name + "\" is not unique: invalid sample");
+  }
+  return Status::OK();
+}
+
+// Appends the whole request as one batch: the first sample the store refuses
+// rolls everything back, as Prometheus 2.42 does, so a request is either
+// stored whole or not at all.
 Status AppendWriteRequest(storage::Storage& db, const WriteRequest& req) {
   auto app = db.NewAppender();
-  Status first_error;
   for (const auto& ts : req.timeseries) {
+    if (Status st = CheckWriteLabels(ts.labels); !st.ok()) {
+      app->Rollback();
+      return st;
+    }
     const Labels labels(ts.labels);
     storage::SeriesRef ref = 0;
     for (const auto& s : ts.samples) {
       auto r = app->Append(ref, labels, s.timestamp_ms, s.value);
-      if (r.ok()) {
-        ref = *r;
-        continue;
-      }
-      if (!RejectedSampleText(r.status())) {
+      if (!r.ok()) {
         app->Rollback();
+        if (RejectedSampleText(r.status())) {
+          VLOG_ERROR("Out of order sample from remote write",
+                     {{"err", r.status().message()}, {"series", labels.ToString()},
+                      {"timestamp", std::to_string(s.timestamp_ms)}});
+        }
         return r.status();
       }
-      if (first_error.ok()) first_error = r.status();
-      VLOG_DEBUG("Rejected sample from remote write",
-                 {{"err", r.status().message()}, {"series", labels.ToString()}});
+      ref = *r;
     }
   }
-  VIGIL_RETURN_IF_ERROR(app->Commit());
-  return first_error;
+  return app->Commit();
 }
 
 void HandleWrite(ApiContext& ctx, const HttpCall& call, httplib::Response& res) {

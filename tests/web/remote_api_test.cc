@@ -59,19 +59,39 @@ TEST(RemoteWriteTest, MalformedProtobuf_Is400) {
   EXPECT_EQ(r.status, 400);
 }
 
-TEST(RemoteWriteTest, OutOfOrder_Is400AndKeepsEverythingAccepted) {
+TEST(RemoteWriteTest, OutOfOrder_Is400AndRollsBackTheWholeRequest) {
   // The real store: it refuses out-of-order samples at Append, as the head does.
   ApiServer api(WithReceiver(), {}, true, Backend::kDisk);
   ASSERT_EQ(Push(api, {Series("m", {{1, kNowMs - 10'000}})}).status, 204);
-  // One out-of-order sample next to a good one in the same request.
-  const auto r =
-      Push(api, {Series("m", {{9, kNowMs - 60'000}}), Series("n", {{5, kNowMs - 5'000}})});
+  // One out-of-order sample between two good ones in the same request: as in
+  // Prometheus 2.42, nothing of that request is stored.
+  const auto r = Push(api, {Series("n", {{5, kNowMs - 5'000}}), Series("m", {{9, kNowMs - 60'000}}),
+                            Series("o", {{7, kNowMs - 5'000}})});
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body, "out of order sample\n");
   EXPECT_EQ(api.Get(Url("/api/v1/query", {{"query", "m"}})).Json()["data"]["result"][0]["value"][1],
             "1");
-  EXPECT_EQ(api.Get(Url("/api/v1/query", {{"query", "n"}})).Json()["data"]["result"][0]["value"][1],
-            "5");
+  for (const char* absent : {"n", "o"}) {
+    EXPECT_TRUE(api.Get(Url("/api/v1/query", {{"query", absent}})).Json()["data"]["result"].empty())
+        << absent;
+  }
+}
+
+TEST(RemoteWriteTest, RepeatedLabelName_Is500WithPrometheusTextAndStoresNothing) {
+  ApiServer api(WithReceiver(), {}, true, Backend::kDisk);
+  const RemoteTimeSeries dup{{{"__name__", "e"}, {"x", "1"}, {"x", "2"}}, {{5, kNowMs - 5'000}}};
+  const auto r = Push(api, {Series("d", {{2, kNowMs - 5'000}}), dup});
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.body, "label name \"x\" is not unique: invalid sample\n");
+  EXPECT_TRUE(api.Get(Url("/api/v1/query", {{"query", "d"}})).Json()["data"]["result"].empty());
+}
+
+TEST(RemoteWriteTest, EmptyLabelSet_Is500WithPrometheusText) {
+  ApiServer api(WithReceiver(), {}, true, Backend::kDisk);
+  const RemoteTimeSeries empty{{{"job", ""}}, {{5, kNowMs - 5'000}}};
+  const auto r = Push(api, {empty});
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.body, "empty labelset: invalid sample\n");
 }
 
 TEST(RemoteWriteTest, Oversized_Is413AndNothingWritten) {

@@ -28,21 +28,20 @@ std::shared_ptr<MemSeries> Head::ByRef(SeriesRef ref) const {
 std::shared_ptr<MemSeries> Head::Insert(SeriesRef ref, const Labels& labels, uint64_t hash,
                                         bool* created) {
   *created = false;
-  std::shared_ptr<MemSeries> s;
-  {
-    HashShard& shard = hash_shards_[hash % kShards];
-    std::unique_lock lock(shard.mu);
-    auto& bucket = shard.by_hash[hash];
-    for (const auto& existing : bucket) {
-      if (existing->labels == labels) return existing;
-    }
-    s = std::make_shared<MemSeries>(ref, labels);
-    bucket.push_back(s);
+  HashShard& shard = hash_shards_[hash % kShards];
+  // Held until the series is in every map and the index: Remove takes the
+  // same lock, so it never sees a half-inserted series.
+  std::unique_lock lock(shard.mu);
+  auto& bucket = shard.by_hash[hash];
+  for (const auto& existing : bucket) {
+    if (existing->labels == labels) return existing;
   }
+  auto s = std::make_shared<MemSeries>(ref, labels);
+  bucket.push_back(s);
   {
-    RefShard& shard = ref_shards_[ref % kShards];
-    std::unique_lock lock(shard.mu);
-    shard.by_ref[ref] = s;
+    RefShard& refs = ref_shards_[ref % kShards];
+    std::unique_lock ref_lock(refs.mu);
+    refs.by_ref[ref] = s;
   }
   AddToIndex(*s);
   num_series_.fetch_add(1, std::memory_order_relaxed);
@@ -54,8 +53,66 @@ void Head::AddToIndex(const MemSeries& s) {
   std::unique_lock lock(index_mu_);
   for (const auto& l : s.labels) {
     auto& refs = index_[l.name][l.value];
-    refs.insert(std::upper_bound(refs.begin(), refs.end(), s.ref), s.ref);
+    const auto pos = std::upper_bound(refs.begin(), refs.end(), s.ref);
+    // A series re-created with its old ref may find the ref still indexed.
+    if (pos == refs.begin() || *(pos - 1) != s.ref) refs.insert(pos, s.ref);
   }
+}
+
+size_t Head::Remove(const std::vector<std::shared_ptr<MemSeries>>& victims) {
+  std::vector<const MemSeries*> removed;
+  for (const auto& v : victims) {
+    const uint64_t hash = v->labels.Hash();
+    HashShard& shard = hash_shards_[hash % kShards];
+    std::unique_lock lock(shard.mu);
+    const auto bucket = shard.by_hash.find(hash);
+    if (bucket == shard.by_hash.end()) continue;
+    const auto pos = std::find(bucket->second.begin(), bucket->second.end(), v);
+    if (pos == bucket->second.end()) continue;
+    bucket->second.erase(pos);
+    if (bucket->second.empty()) shard.by_hash.erase(bucket);
+    {
+      RefShard& refs = ref_shards_[v->ref % kShards];
+      std::unique_lock ref_lock(refs.mu);
+      if (const auto it = refs.by_ref.find(v->ref); it != refs.by_ref.end() && it->second == v) {
+        refs.by_ref.erase(it);
+      }
+    }
+    v->removed.store(true, std::memory_order_relaxed);
+    removed.push_back(v.get());
+  }
+  RemoveFromIndex(removed);
+  num_series_.fetch_sub(removed.size(), std::memory_order_relaxed);
+  return removed.size();
+}
+
+void Head::RemoveFromIndex(const std::vector<const MemSeries*>& removed) {
+  // name -> value -> refs to drop, so each postings list is rewritten once.
+  std::map<std::string_view, std::map<std::string_view, std::vector<SeriesRef>>> drops;
+  for (const MemSeries* s : removed) {
+    for (const auto& l : s->labels) drops[l.name][l.value].push_back(s->ref);
+  }
+  std::unique_lock lock(index_mu_);
+  for (auto& [name, values] : drops) {
+    const auto name_it = index_.find(name);
+    if (name_it == index_.end()) continue;
+    for (auto& [value, refs] : values) {
+      const auto value_it = name_it->second.find(value);
+      if (value_it == name_it->second.end()) continue;
+      std::erase_if(refs, [&](SeriesRef r) { return ByRef(r) != nullptr; });  // re-created since
+      std::sort(refs.begin(), refs.end());
+      std::erase_if(value_it->second,
+                    [&](SeriesRef r) { return std::binary_search(refs.begin(), refs.end(), r); });
+      if (value_it->second.empty()) name_it->second.erase(value_it);
+    }
+    if (name_it->second.empty()) index_.erase(name_it);
+  }
+}
+
+void Head::CutOpenChunk(MemSeries& s) {
+  if (!s.open) return;
+  s.unflushed.push_back({s.open_partition, s.open->min_time(), s.open->max_time(), s.open->bytes()});
+  s.open.reset();
 }
 
 AppendOutcome Head::Check(const MemSeries& s, int64_t t, double v) {
@@ -72,8 +129,7 @@ AppendOutcome Head::Append(MemSeries& s, int64_t t, double v, bool* cut) const {
   if (outcome != AppendOutcome::kAppended) return outcome;
   const int64_t partition = PartitionOf(t, partition_ms_);
   if (s.open && (s.open->num_samples() >= kMaxChunkSamples || partition != s.open_partition)) {
-    s.unflushed.push_back({s.open_partition, s.open->min_time(), s.open->max_time(), s.open->bytes()});
-    s.open.reset();
+    CutOpenChunk(s);
     *cut = true;
   }
   if (!s.open) {

@@ -1,7 +1,8 @@
-// The head: every series seen since start, each with its open chunk and the
-// closed chunks not yet written to RocksDB; plus the in-memory inverted index
-// of those series. Appends touch only one series' mutex; lookups take a
-// shard's shared lock. No lock covers the whole head on the append path.
+// The head: the active series, each with its open chunk and the closed
+// chunks not yet written to RocksDB; plus the in-memory inverted index of
+// those series. Appends touch only one series' mutex; lookups take a shard's
+// shared lock. No lock covers the whole head on the append path. Series that
+// went idle are removed (Tsdb::CollectIdleSeries); their data stays on disk.
 #pragma once
 
 #include <array>
@@ -38,6 +39,9 @@ struct MemSeries {
   const Labels labels;
   // Set once the series record went into the WAL (under the WAL lock).
   std::atomic<bool> logged{false};
+  // Set when the head dropped the series (Head::Remove, with commits held
+  // off); an appender that still holds it re-resolves the labels at commit.
+  std::atomic<bool> removed{false};
 
   mutable std::mutex mu;
   std::unique_ptr<XorChunkEncoder> open;  // null until the first sample
@@ -64,6 +68,12 @@ class Head {
   // that is in the head afterwards (`created` tells which happened).
   std::shared_ptr<MemSeries> Insert(SeriesRef ref, const Labels& labels, uint64_t hash,
                                     bool* created);
+  // Drops `victims` from the maps and the index and marks them removed;
+  // returns how many were still in the head. The caller keeps commits out
+  // (a commit must never apply samples to a removed series).
+  size_t Remove(const std::vector<std::shared_ptr<MemSeries>>& victims);
+  // Closes the open chunk of `s` into its unflushed list. Caller holds s.mu.
+  static void CutOpenChunk(MemSeries& s);
 
   // Checks whether a sample could be appended (no state change). Caller holds s.mu.
   static AppendOutcome Check(const MemSeries& s, int64_t t, double v);
@@ -96,6 +106,9 @@ class Head {
   };
 
   void AddToIndex(const MemSeries& s);
+  // Takes the refs of removed series out of the index, except refs that a
+  // re-created series (same labels, same ref) holds again.
+  void RemoveFromIndex(const std::vector<const MemSeries*>& removed);
   // Sorted refs whose label satisfies `m`; caller holds index_mu_.
   std::vector<SeriesRef> Postings(const LabelMatcher& m) const;
 

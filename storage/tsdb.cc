@@ -338,6 +338,7 @@ Status Tsdb::CommitBatch(std::vector<WalSample>& samples,
                          std::vector<std::shared_ptr<MemSeries>>& series) {
   if (samples.empty()) return Status::OK();
   std::shared_lock barrier(commit_barrier_);
+  VIGIL_RETURN_IF_ERROR(ResolveRemovedSeries(samples, series));
   {
     std::lock_guard order(wal_order_mu_);
     std::vector<WalSeries> new_series;
@@ -386,6 +387,20 @@ Status Tsdb::CommitBatch(std::vector<WalSample>& samples,
   if (appended > 0) {
     AtomicMin(min_time_, lo);
     AtomicMax(max_time_, hi);
+  }
+  return Status::OK();
+}
+
+Status Tsdb::ResolveRemovedSeries(std::vector<WalSample>& samples,
+                                  std::vector<std::shared_ptr<MemSeries>>& series) {
+  for (size_t i = 0; i < series.size(); ++i) {
+    // Head GC sets `removed` only while it holds the barrier exclusively.
+    if (!series[i]->removed.load(std::memory_order_relaxed)) continue;
+    bool created = false;
+    auto current = GetOrCreateSeries(series[i]->labels, &created);
+    if (!current.ok()) return current.status();
+    series[i] = std::move(current.value());
+    samples[i].ref = series[i]->ref;
   }
   return Status::OK();
 }
@@ -517,6 +532,7 @@ Status Tsdb::CheckpointLocked() {
 void Tsdb::MaintenanceLoop() {
   int64_t since_sync = 0;
   int64_t since_retention = 0;
+  int64_t since_gc = 0;
   const int64_t tick = std::max<int64_t>(
       1, std::min(tuning_.maintenance_interval_ms, options_.wal_sync_interval_ms));
   std::unique_lock lock(stop_mu_);
@@ -524,6 +540,7 @@ void Tsdb::MaintenanceLoop() {
     lock.unlock();
     since_sync += tick;
     since_retention += tick;
+    since_gc += tick;
     if (options_.wal_sync == WalSyncPolicy::kPeriodic && since_sync >= options_.wal_sync_interval_ms) {
       since_sync = 0;
       const Status s = wal_->Sync();
@@ -532,6 +549,11 @@ void Tsdb::MaintenanceLoop() {
     if (wal_->bytes_written() - checkpoint_bytes_mark_ >= tuning_.checkpoint_wal_bytes) {
       const Status s = Checkpoint();
       if (!s.ok()) VLOG_ERROR("WAL checkpoint failed", {{"err", s.ToString()}});
+    }
+    if (since_gc >= tuning_.head_gc_interval_ms) {
+      since_gc = 0;
+      const auto removed = CollectIdleSeries();
+      if (!removed.ok()) VLOG_ERROR("head garbage collection failed", {{"err", removed.status().ToString()}});
     }
     if (since_retention >= tuning_.retention_interval_ms) {
       since_retention = 0;

@@ -38,6 +38,11 @@ struct TsdbTuning {
   int64_t checkpoint_wal_bytes = 128LL << 20;  // checkpoint when the WAL grew this much
   int64_t maintenance_interval_ms = 1000;      // real time between maintenance passes
   int64_t retention_interval_ms = 60 * 1000;   // real time between retention passes
+  // A head series with no sample newer than (newest sample - this) leaves the
+  // head once its chunks are in RocksDB. At least the appendable window (1 h):
+  // a series re-created later cannot then take samples older than its old ones.
+  int64_t head_gc_idle_ms = 3600 * 1000;
+  int64_t head_gc_interval_ms = 60 * 1000;  // real time between head GC passes
   bool background = true;                      // run the flusher and maintenance threads
 };
 
@@ -65,6 +70,12 @@ class Tsdb final : public Storage {
   [[nodiscard]] Status Checkpoint();
   // Writes every closed head chunk to RocksDB now.
   [[nodiscard]] Status FlushClosedChunks();
+  // Head garbage collection (the maintenance thread calls it; tests call it
+  // directly): writes the chunks of every series idle for head_gc_idle_ms to
+  // RocksDB, then removes those series from the head and from the head
+  // checkpoint. Their data stays queryable from RocksDB. Returns how many
+  // series left the head.
+  [[nodiscard]] Result<size_t> CollectIdleSeries();
   // Partitions that hold chunks on disk, ascending.
   std::vector<int64_t> Partitions() const;
   // Length of one time partition in milliseconds.
@@ -94,6 +105,12 @@ class Tsdb final : public Storage {
   Result<std::shared_ptr<MemSeries>> GetOrCreateSeries(const Labels& labels, bool* created);
   [[nodiscard]] Status CommitBatch(std::vector<WalSample>& samples,
                                    std::vector<std::shared_ptr<MemSeries>>& series);
+  // Replaces series the head dropped since the appender resolved them by the
+  // series now in the head for their labels. Caller holds commit_barrier_.
+  [[nodiscard]] Status ResolveRemovedSeries(std::vector<WalSample>& samples,
+                                            std::vector<std::shared_ptr<MemSeries>>& series);
+  // Head series idle since `cutoff`, their open chunks closed (head GC step 1).
+  std::vector<std::shared_ptr<MemSeries>> CutIdleSeries(int64_t cutoff);
   void EnqueueFlush(const std::shared_ptr<MemSeries>& s);
   [[nodiscard]] Status FlushSeries(MemSeries& s);
   [[nodiscard]] Status DropPartitions(int64_t first, int64_t last);
@@ -138,6 +155,7 @@ class Tsdb final : public Storage {
   std::atomic<uint64_t> duplicates_{0};
   std::atomic<uint64_t> out_of_bounds_{0};
   std::atomic<uint64_t> chunks_flushed_{0};
+  std::atomic<uint64_t> head_series_removed_{0};
   std::atomic<uint64_t> wal_corruptions_{0};
   std::atomic<int64_t> checkpoint_bytes_mark_{0};
 

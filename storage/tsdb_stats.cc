@@ -95,6 +95,9 @@ void Tsdb::RegisterMetrics() {
     const bool empty = hi == kMinTime;
     family("prometheus_tsdb_head_series", "gauge", "Total number of series in the head block.",
            static_cast<double>(head_.NumSeries()));
+    family("prometheus_tsdb_head_series_removed_total", "counter",
+           "Total number of series removed in the head",
+           static_cast<double>(head_series_removed_.load()));
     family("prometheus_tsdb_head_samples_appended_total", "counter", "Total number of appended samples.",
            static_cast<double>(samples_appended_.load()));
     family("prometheus_tsdb_out_of_order_samples_total", "counter",

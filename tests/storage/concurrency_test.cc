@@ -111,5 +111,73 @@ TEST(Concurrency, SameSeriesFromManyAppenders_NeverCorruptsTheChunk) {
   EXPECT_EQ(st.samples_appended, samples.size());
 }
 
+// Writers move to new series every kBatchesPerGeneration batches while head
+// GC runs in a loop with a short idle limit, so series are dropped while
+// slower writers still hold them (staged or cached refs).
+constexpr int kBatchesPerGeneration = 25;
+constexpr int kSeriesPerGeneration = 20;
+
+Labels GenerationSeries(int w, int gen, int s) {
+  return Labels{{"__name__", "gen"}, {"writer", std::to_string(w)}, {"gen", std::to_string(gen)},
+                {"s", std::to_string(s)}};
+}
+
+TEST(Concurrency, AppendersRacingHeadGc_LoseNoAcknowledgedSample) {
+  ConfigureLogging(LogLevel::kWarn, LogFormat::kLogfmt);
+  testing::TempDir dir;
+  TsdbTuning tuning = testing::SmallTuning();
+  tuning.background = false;
+  tuning.head_gc_idle_ms = 30'000;  // three batches of sample time
+  auto db = testing::OpenTsdb(dir.path(), tuning);
+  ASSERT_NE(db, nullptr);
+
+  std::atomic<int> writers_done{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      std::vector<SeriesRef> refs(kSeriesPerGeneration, 0);
+      for (int b = 0; b < kBatches; ++b) {
+        const int gen = b / kBatchesPerGeneration;
+        if (b % kBatchesPerGeneration == 0) std::fill(refs.begin(), refs.end(), 0);
+        auto app = db->NewAppender();
+        for (int s = 0; s < kSeriesPerGeneration; ++s) {
+          auto ref = app->Append(refs[s], GenerationSeries(w, gen, s), int64_t{b} * 10'000, b);
+          ASSERT_TRUE(ref.ok()) << ref.status().ToString();
+          refs[s] = *ref;
+        }
+        ASSERT_TRUE(app->Commit().ok());
+      }
+      ++writers_done;
+    });
+  }
+  threads.emplace_back([&] {
+    for (int pass = 0; writers_done.load() < kWriters; ++pass) {
+      ASSERT_TRUE(db->CollectIdleSeries().ok());
+      if (pass % 8 == 0) {
+        ASSERT_TRUE(db->Checkpoint().ok());
+      }
+    }
+  });
+  threads.emplace_back([&] {
+    while (writers_done.load() < kWriters) {
+      (void)testing::ReadAll(*db, {testing::Eq("__name__", "gen")});
+      auto q = db->NewQuerier();
+      ASSERT_TRUE((*q)->LabelValues("gen", kMinTime, kMaxTime, {}).ok());
+    }
+  });
+  for (auto& t : threads) t.join();
+
+  const auto data = testing::ReadAll(*db, {testing::Eq("__name__", "gen")});
+  const int generations = kBatches / kBatchesPerGeneration;
+  ASSERT_EQ(data.size(), static_cast<size_t>(kWriters * generations * kSeriesPerGeneration));
+  for (const auto& [labels, samples] : data) {
+    const int first = std::stoi(std::string(labels.Get("gen"))) * kBatchesPerGeneration;
+    ASSERT_EQ(samples.size(), static_cast<size_t>(kBatchesPerGeneration)) << labels.ToString();
+    for (int i = 0; i < kBatchesPerGeneration; ++i) ASSERT_EQ(samples[i].t, int64_t{first + i} * 10'000);
+  }
+  ASSERT_TRUE(db->CollectIdleSeries().ok());
+  EXPECT_EQ(db->Stats(1).num_series, static_cast<uint64_t>(kWriters * kSeriesPerGeneration));
+}
+
 }  // namespace
 }  // namespace vigil::storage

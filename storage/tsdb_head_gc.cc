@@ -1,0 +1,69 @@
+// Head garbage collection: series that stopped receiving samples leave the
+// head (maps, index, head checkpoint) once their chunks are in RocksDB, so
+// head memory and checkpoint cost follow the active series, not every series
+// ever seen. The on-disk series and postings keep their data queryable, and a
+// series that comes back finds its old ref in the series column family.
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include "storage/db_layout.h"
+#include "storage/logger.h"
+#include "storage/tsdb.h"
+#include "storage/tsdb_internal.h"
+
+namespace vigil::storage {
+namespace {
+
+// True when `s` has nothing left in memory and no sample after `cutoff`.
+bool IsIdleAndFlushed(const MemSeries& s, int64_t cutoff) {
+  std::lock_guard lock(s.mu);
+  return s.last_t <= cutoff && !s.open && s.unflushed.empty();
+}
+
+}  // namespace
+
+std::vector<std::shared_ptr<MemSeries>> Tsdb::CutIdleSeries(int64_t cutoff) {
+  std::vector<std::shared_ptr<MemSeries>> idle;
+  for (auto& s : head_.AllSeries()) {
+    {
+      std::lock_guard lock(s->mu);
+      if (s->last_t > cutoff) continue;
+      // Closed now so that nothing of the series stays only in memory.
+      Head::CutOpenChunk(*s);
+    }
+    idle.push_back(std::move(s));
+  }
+  return idle;
+}
+
+Result<size_t> Tsdb::CollectIdleSeries() {
+  std::lock_guard admin(admin_mu_);  // no checkpoint rewrites head entries meanwhile
+  const int64_t newest = max_time_.load();
+  if (!db_ || newest == kMinTime) return size_t{0};
+  const int64_t cutoff = newest - tuning_.head_gc_idle_ms;
+  std::vector<std::shared_ptr<MemSeries>> idle = CutIdleSeries(cutoff);
+  for (const auto& s : idle) VIGIL_RETURN_IF_ERROR(FlushSeries(*s));
+  size_t removed = 0;
+  {
+    // No commit is between its WAL write and its head update while series
+    // go; commits after this see `removed` and re-resolve their labels.
+    std::unique_lock barrier(commit_barrier_);
+    std::erase_if(idle, [&](const auto& s) { return !IsIdleAndFlushed(*s, cutoff); });
+    removed = head_.Remove(idle);
+  }
+  // Replay must not bring them back: their chunks are on disk and WAL
+  // samples of refs not in the head are skipped.
+  rocksdb::WriteBatch batch;
+  for (const auto& s : idle) {
+    if (s->removed.load(std::memory_order_relaxed)) (void)batch.Delete(cf(kCfHead), HeadKey(s->ref));
+  }
+  VIGIL_RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "removing idle head series"));
+  head_series_removed_.fetch_add(removed, std::memory_order_relaxed);
+  if (removed > 0) {
+    VLOG_DEBUG("Removed idle series from the head",
+               {{"series", std::to_string(removed)}, {"idle_before_ms", std::to_string(cutoff)}});
+  }
+  return removed;
+}
+
+}  // namespace vigil::storage

@@ -8,7 +8,7 @@
 
 #include "storage/head.h"
 #include "storage/storage.h"
-#include "storage/xor_chunk.h"
+#include "storage/stored_chunk.h"
 
 namespace vigil::storage {
 
@@ -29,7 +29,7 @@ class ChunkMergeIterator final : public SeriesIterator {
   const int64_t mint_;
   const int64_t maxt_;
   size_t next_chunk_ = 0;
-  std::optional<XorChunkDecoder> decoder_;
+  std::optional<ChunkDecoder> decoder_;
   Sample cur_{kMinTime, 0};
   bool started_ = false;
   bool done_ = false;

@@ -1,6 +1,7 @@
 #include "storage/db_layout.h"
 
 #include "storage/coding.h"
+#include "storage/stored_chunk.h"
 
 namespace vigil::storage {
 namespace {
@@ -65,9 +66,10 @@ std::string ChunkKey(int64_t partition, SeriesRef ref, int64_t min_time) {
 }
 
 std::string EncodeChunkValue(int64_t min_time, int64_t max_time, std::string_view chunk) {
-  std::string v(1, static_cast<char>(kChunkEncodingXor));
+  const std::string stored = CompactChunk(chunk);
+  std::string v(1, static_cast<char>(IsPackedChunk(stored) ? kChunkEncodingPacked : kChunkEncodingXor));
   PutUvarint(&v, static_cast<uint64_t>(max_time - min_time));
-  v.append(chunk);
+  v.append(stored);
   return v;
 }
 
@@ -75,7 +77,10 @@ bool DecodeChunkValue(std::string_view value, int64_t min_time, ChunkValue* out)
   Decoder d(value);
   uint8_t enc = 0;
   uint64_t span = 0;
-  if (!d.Byte(&enc) || enc != kChunkEncodingXor || !d.Uvarint(&span)) return false;
+  if (!d.Byte(&enc) || !d.Uvarint(&span)) return false;
+  // The encoding byte and the chunk's own first byte must agree.
+  const bool packed = IsPackedChunk(d.rest());
+  if (enc != (packed ? kChunkEncodingPacked : kChunkEncodingXor)) return false;
   out->max_time = min_time + static_cast<int64_t>(span);
   out->chunk = d.rest();
   return true;

@@ -23,7 +23,9 @@ inline constexpr std::string_view kMetaRetention = "retention";        // varint
 inline constexpr std::string_view kMetaNextRef = "next_ref";           // uvarint
 inline constexpr std::string_view kMetaCheckpoint = "wal_checkpoint";  // uvarint first segment to replay
 
-inline constexpr uint8_t kChunkEncodingXor = 1;  // first byte of every chunk value
+// First byte of every chunk value: the stored chunk's format (stored_chunk.h).
+inline constexpr uint8_t kChunkEncodingXor = 1;
+inline constexpr uint8_t kChunkEncodingPacked = 2;
 inline constexpr size_t kMaxLabelBytes = 0xffff;  // names and values are stored with a u16 length
 
 // Partitions are numbered floor(t / partition_ms).
@@ -43,7 +45,9 @@ struct ChunkValue {
   int64_t max_time;
   std::string_view chunk;
 };
+// `chunk` is an XOR chunk; it is stored in its densest form (CompactChunk).
 std::string EncodeChunkValue(int64_t min_time, int64_t max_time, std::string_view chunk);
+// `out->chunk` is a stored chunk of either format: decode it with ChunkDecoder.
 bool DecodeChunkValue(std::string_view value, int64_t min_time, ChunkValue* out);
 
 // postings CF: partition (8) | u16 len, name | u16 len, value | series ref (8).

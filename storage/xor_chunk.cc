@@ -208,12 +208,4 @@ bool XorChunkDecoder::ReadValue() {
   return true;
 }
 
-Result<std::vector<Sample>> DecodeChunk(std::string_view chunk) {
-  XorChunkDecoder d(chunk);
-  std::vector<Sample> out;
-  while (d.Next()) out.push_back(d.At());
-  if (!d.status().ok()) return d.status();
-  return out;
-}
-
 }  // namespace vigil::storage

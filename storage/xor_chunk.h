@@ -75,7 +75,9 @@ class XorChunkDecoder {
   Status status_;
 };
 
-// Decodes a whole chunk (for tests, rewrites and re-encoding on load).
+// Decodes a whole chunk of either stored format, XOR or packed (for tests,
+// rewrites and re-encoding on load). Defined with the format dispatch in
+// stored_chunk.cc; declared here so every user of XOR chunks has it.
 Result<std::vector<Sample>> DecodeChunk(std::string_view chunk);
 
 }  // namespace vigil::storage

@@ -8,10 +8,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <random>
 #include <string>
 
 #include "storage/logger.h"
+#include "storage/stored_chunk.h"
 #include "storage/tsdb.h"
 #include "storage/xor_chunk.h"
 
@@ -127,22 +129,24 @@ void BM_AppendThroughput(benchmark::State& state) {
 }
 BENCHMARK(BM_AppendThroughput)->Unit(benchmark::kMillisecond)->MinTime(3);
 
+// The kinds of series NodeValue produces, for per-kind figures.
+constexpr const char* kKinds[] = {"constant", "rare_counter", "cpu_seconds", "byte_counter", "gauge"};
+int KindOf(int i) {
+  const int m = i % 20;
+  return m < 8 ? 0 : m < 12 ? 1 : m < 15 ? 2 : m < 18 ? 3 : 4;
+}
+
 // Chunk bytes per sample on node-exporter-like data (before RocksDB
 // compression), overall and per kind of series (see NodeValue).
 void BM_BytesPerSample(benchmark::State& state) {
-  static const char* kKinds[] = {"constant", "rare_counter", "cpu_seconds", "byte_counter", "gauge"};
-  const auto kind_of = [](int i) {
-    const int m = i % 20;
-    return m < 8 ? 0 : m < 12 ? 1 : m < 15 ? 2 : m < 18 ? 3 : 4;
-  };
   std::mt19937_64 rng(2);
   double bytes[5] = {}, samples[5] = {};
   for (auto _ : state) {
     for (int i = 0; i < 1000; ++i) {
       XorChunkEncoder enc;
       for (int k = 0; k < kMaxChunkSamples; ++k) enc.Append(ScrapeTime(k, rng), NodeValue(i, k, rng));
-      bytes[kind_of(i)] += static_cast<double>(enc.bytes().size());
-      samples[kind_of(i)] += kMaxChunkSamples;
+      bytes[KindOf(i)] += static_cast<double>(enc.bytes().size());
+      samples[KindOf(i)] += kMaxChunkSamples;
     }
   }
   double all_bytes = 0, all_samples = 0;
@@ -177,6 +181,39 @@ void BM_DecodeThroughput(benchmark::State& state) {
   state.counters["samples/s"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_DecodeThroughput)->Unit(benchmark::kMillisecond);
+
+// Chunks as stored on disk (CompactChunk: packed where smaller than XOR):
+// bytes per sample overall and per kind, and the decoding throughput of the
+// stored form (what queries over flushed data pay).
+void BM_StoredChunks(benchmark::State& state) {
+  std::mt19937_64 rng(2);
+  std::vector<std::string> chunks;
+  double bytes[std::size(kKinds)] = {}, samples[std::size(kKinds)] = {};
+  for (int i = 0; i < 1000; ++i) {
+    XorChunkEncoder enc;
+    for (int k = 0; k < kMaxChunkSamples; ++k) enc.Append(ScrapeTime(k, rng), NodeValue(i, k, rng));
+    chunks.push_back(CompactChunk(enc.bytes()));
+    bytes[KindOf(i)] += static_cast<double>(chunks.back().size());
+    samples[KindOf(i)] += kMaxChunkSamples;
+  }
+  int64_t n = 0;
+  for (auto _ : state) {
+    for (const auto& c : chunks) {
+      ChunkDecoder d(c);
+      while (d.Next()) {
+        benchmark::DoNotOptimize(d.At());
+        ++n;
+      }
+    }
+  }
+  for (size_t k = 0; k < std::size(kKinds); ++k) {
+    state.counters[std::string("B/sample_") + kKinds[k]] = bytes[k] / samples[k];
+  }
+  state.counters["bytes/sample"] = std::accumulate(std::begin(bytes), std::end(bytes), 0.0) /
+                                   std::accumulate(std::begin(samples), std::end(samples), 0.0);
+  state.counters["samples/s"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_StoredChunks)->Unit(benchmark::kMillisecond);
 
 // Resident memory per active series: N series with a few samples each.
 void BM_MemoryPerSeries(benchmark::State& state) {

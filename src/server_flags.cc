@@ -54,6 +54,67 @@ std::string RoutePrefix(const FlagSet& flags) {
   return prefix;
 }
 
+// Prometheus 2.42 flags Vigil accepts so an existing command line keeps working,
+// and shows in /api/v1/status/flags as Prometheus does, but that configure
+// nothing here: block layout (Vigil stores chunks in RocksDB, not blocks), agent
+// mode, the m-mapped head chunk queue and scrape timestamp alignment.
+void DefineCompatibilityFlags(FlagSet& f) {
+  auto duration = ValidateDuration;
+  auto size = ValidateByteSize;
+  f.AddString("web.local-assets", "console_libraries/../web/",
+              "Path to static asset/templates directory (accepted, unused: the UI is embedded).");
+  f.AddString("alertmanager.timeout", "", "Timeout for sending alerts to Alertmanager (accepted).");
+  f.AddString("storage.tsdb.retention", "0s",
+              "[DEPRECATED] How long to retain samples in storage. Use "
+              "\"storage.tsdb.retention.time\" instead.",
+              duration, "STORAGE.TSDB.RETENTION");
+  f.AddBool("storage.tsdb.use-lockfile", true,
+            "Create a lockfile in data directory (accepted: Vigil always locks its data "
+            "directory, RocksDB needs exclusive access).");
+  f.AddBool("storage.tsdb.allow-overlapping-blocks", true,
+            "[DEPRECATED] Overlapping blocks (accepted, unused).");
+  f.AddString("storage.tsdb.min-block-duration", "2h",
+              "Minimum duration of a data block (accepted, unused: no blocks).", duration);
+  f.AddString("storage.tsdb.max-block-duration", "1d12h",
+              "Maximum duration of a compacted block (accepted, unused: no blocks).", duration);
+  f.AddString("storage.tsdb.wal-segment-size", "0B", "Size of a WAL segment (accepted, unused).",
+              size);
+  f.AddString("storage.tsdb.max-block-chunk-segment-size", "0B",
+              "Maximum size of a chunk segment file (accepted, unused).", size);
+  f.AddString("storage.tsdb.head-chunks-write-queue-size", "0",
+              "Size of the head chunk write queue (accepted, unused).");
+  f.AddString("storage.agent.path", "data-agent/",
+              "Agent mode storage path (agent mode is not "
+              "supported; accepted, unused).");
+  f.AddBool("storage.agent.wal-compression", true, "Agent mode WAL compression (accepted).");
+  f.AddString("storage.agent.retention.min-time", "0s", "Agent mode (accepted, unused).", duration);
+  f.AddString("storage.agent.retention.max-time", "0s", "Agent mode (accepted, unused).", duration);
+  f.AddBool("storage.agent.use-lockfile", false, "Agent mode (accepted, unused).");
+  f.AddString("storage.agent.wal-segment-size", "0B", "Agent mode (accepted, unused).", size);
+  f.AddString("storage.agent.wal-truncate-frequency", "0s", "Agent mode (accepted, unused).",
+              duration);
+  f.AddString("storage.remote.read-max-bytes-in-frame", "1048576",
+              "Maximum bytes in a frame of a streamed remote read response (accepted: Vigil "
+              "answers remote read with sampled responses only).");
+  f.AddBool("scrape.adjust-timestamps", true,
+            "Adjust scrape timestamps by up to scrape.timestamp-tolerance (accepted, unused).");
+  f.AddString("scrape.timestamp-tolerance", "2ms", "Timestamp tolerance (accepted, unused).",
+              duration);
+  f.AddString("scrape.discovery-reload-interval", "5s",
+              "Interval used by scrape manager to throttle target groups updates (accepted).",
+              duration);
+  f.AddString("web.config.file", "",
+              "[EXPERIMENTAL] Path to configuration file that can enable TLS or authentication. "
+              "Not supported by Vigil: a non-empty value is refused rather than silently serving "
+              "without TLS/authentication.",
+              [](const std::string& v) {
+                return v.empty() ? Status::OK()
+                                 : Status::InvalidArgument(
+                                       "--web.config.file is not supported (no TLS or basic auth "
+                                       "in Vigil's web server yet); put a TLS proxy in front");
+              });
+}
+
 }  // namespace
 
 void DefineServerFlags(FlagSet& f) {
@@ -96,7 +157,7 @@ void DefineServerFlags(FlagSet& f) {
               "How long to retain samples in storage, measured from the newest sample. Units "
               "supported: y, w, d, h, m, s, ms.",
               duration, "STORAGE.TSDB.RETENTION.TIME");
-  f.AddString("storage.tsdb.retention.size", "",
+  f.AddString("storage.tsdb.retention.size", "0B",
               "Maximum number of bytes that can be stored for blocks. Units supported: B, KB, "
               "MB, GB, TB, PB, EB. Ex: \"512MB\". 0 or unset disables it.",
               ValidateOptionalByteSize, "STORAGE.TSDB.RETENTION.SIZE");
@@ -146,12 +207,13 @@ void DefineServerFlags(FlagSet& f) {
               "Maximum number of samples a single query can load into memory.",
               ValidatePositiveInt);
   f.AddRepeated("enable-feature", "Comma separated feature names to enable (accepted).");
+  DefineCompatibilityFlags(f);
+
   f.AddString("log.level", "info",
               "Only log messages with the given severity or above. One of: [debug, info, warn, "
               "error]",
               ValidateOneOf({"debug", "info", "warn", "error"}));
-  f.AddString("log.format", "logfmt",
-              "Output format of log messages. One of: [logfmt, json]",
+  f.AddString("log.format", "logfmt", "Output format of log messages. One of: [logfmt, json]",
               ValidateOneOf({"logfmt", "json"}));
 }
 
@@ -159,14 +221,18 @@ Result<ServerSettings> SettingsFromFlags(const FlagSet& f) {
   ServerSettings s;
   s.config_file = f.Get("config.file");
   const std::string& level = f.Get("log.level");
-  s.log_level = level == "debug"  ? LogLevel::kDebug
-                : level == "warn" ? LogLevel::kWarn
+  s.log_level = level == "debug"   ? LogLevel::kDebug
+                : level == "warn"  ? LogLevel::kWarn
                 : level == "error" ? LogLevel::kError
                                    : LogLevel::kInfo;
   s.log_format = f.Get("log.format") == "json" ? LogFormat::kJson : LogFormat::kLogfmt;
 
   s.storage.path = f.Get("storage.tsdb.path");
   s.storage.retention_ms = DurationFlag(f, "storage.tsdb.retention.time");
+  // The deprecated flag counts only when the new one was not given (as Prometheus).
+  if (f.IsSet("storage.tsdb.retention") && !f.IsSet("storage.tsdb.retention.time")) {
+    s.storage.retention_ms = DurationFlag(f, "storage.tsdb.retention");
+  }
   const std::string& size = f.Get("storage.tsdb.retention.size");
   s.storage.retention_bytes = size.empty() || size == "0" ? 0 : ParseByteSize(size).value();
   if (const std::string& rules = f.Get("storage.tsdb.retention.rules-file"); !rules.empty()) {
@@ -197,9 +263,12 @@ Result<ServerSettings> SettingsFromFlags(const FlagSet& f) {
   s.web.flags = f.Values();
   s.web.storage_retention = f.Get("storage.tsdb.retention.time");
   s.web.storage_path = s.storage.path;
+  if (f.IsSet("storage.tsdb.retention") && !f.IsSet("storage.tsdb.retention.time")) {
+    s.web.storage_retention = f.Get("storage.tsdb.retention");
+  }
   if (s.storage.retention_bytes > 0) s.web.storage_retention += " or " + size;
-  s.web.build = {build::kVersion, build::kRevision, build::kBranch, "vigil", build::kBuildDate,
-                 "g++ " __VERSION__};
+  s.web.build = {build::kVersion, build::kRevision,  build::kBranch,
+                 "vigil",         build::kBuildDate, "g++ " __VERSION__};
   return s;
 }
 

@@ -130,19 +130,18 @@ Result<int64_t> TimeParamOr(const HttpCall& call, const std::string& name, int64
                                  name + "': " + t.status().message());
 }
 
-Result<std::vector<LabelMatchers>> MatchParams(const HttpCall& call) {
+Result<std::vector<LabelMatchers>> MatchParams(const HttpCall& call, MatchErrorPrefix style) {
+  const std::string prefix =
+      style == MatchErrorPrefix::kNamed ? "invalid parameter \"match[]\": " : "";
   std::vector<LabelMatchers> sets;
   for (const auto& text : call.Params("match[]")) {
     auto matchers = promql::ParseSeriesSelector(text);
-    if (!matchers.ok()) {
-      return Status::InvalidArgument("invalid parameter \"match[]\": " +
-                                     matchers.status().message());
-    }
+    if (!matchers.ok()) return Status::InvalidArgument(prefix + matchers.status().message());
     bool has_non_empty = false;
     for (const auto& m : *matchers) has_non_empty = has_non_empty || !m.MatchesEmpty();
     if (!has_non_empty) {
-      return Status::InvalidArgument(
-          "invalid parameter \"match[]\": match[] must contain at least one non-empty matcher");
+      return Status::InvalidArgument(prefix +
+                                     "match[] must contain at least one non-empty matcher");
     }
     sets.push_back(std::move(matchers).value());
   }

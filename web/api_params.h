@@ -25,9 +25,15 @@ Result<int64_t> ParseApiDuration(std::string_view text);
 // message `invalid parameter "start": Invalid time value for 'start': ...`.
 Result<int64_t> TimeParamOr(const HttpCall& call, const std::string& name, int64_t default_ms);
 
+// How a bad match[] is reported: Prometheus 2.42 prefixes `invalid parameter
+// "match[]": ` for series, federation and admin calls but not for the label
+// names/values endpoints.
+enum class MatchErrorPrefix { kNamed, kBare };
+
 // Every match[] selector, each parsed and required to contain a matcher that
-// rejects the empty string. Errors are complete `invalid parameter` messages.
-Result<std::vector<LabelMatchers>> MatchParams(const HttpCall& call);
+// rejects the empty string.
+Result<std::vector<LabelMatchers>> MatchParams(const HttpCall& call,
+                                               MatchErrorPrefix style = MatchErrorPrefix::kNamed);
 
 // Formats milliseconds as RFC 3339 with nanosecond digits trimmed, as Go's
 // time.Time marshals ("2026-11-25T16:32:42.156Z").

@@ -118,11 +118,15 @@ Result<int64_t> TimeoutParam(const HttpCall& call) {
   return d;
 }
 
-// Engine errors: parse and type errors name the query parameter, as
-// Prometheus reports failures of NewInstantQuery/NewRangeQuery.
-void WriteEngineError(httplib::Response& res, const Status& status) {
+// Engine errors. Parse and type errors are bad_data; Prometheus 2.42 names the
+// query parameter for instant queries only (its range handler reports the
+// parser's message as is).
+enum class QueryKind { kInstant, kRange };
+void WriteEngineError(httplib::Response& res, const Status& status, QueryKind kind) {
   if (status.code() == StatusCode::kInvalidArgument) {
-    WriteApiError(res, InvalidParam("query", status.message()));
+    WriteApiError(res, kind == QueryKind::kInstant
+                           ? InvalidParam("query", status.message())
+                           : ApiError{ApiErrorType::kBadData, status.message()});
     return;
   }
   WriteApiError(res, ApiErrorFromStatus(status));
@@ -136,7 +140,7 @@ void HandleQuery(ApiContext& ctx, const HttpCall& call, httplib::Response& res) 
   promql::QueryOptions opts;
   opts.timeout_ms = *timeout;
   const auto result = ctx.deps.engine->InstantQuery(*ctx.deps.db, call.Param("query"), *ts, opts);
-  if (!result.ok()) return WriteEngineError(res, result.status());
+  if (!result.ok()) return WriteEngineError(res, result.status(), QueryKind::kInstant);
   WriteQueryResult(res, *result, !call.Param("stats").empty());
 }
 
@@ -166,7 +170,7 @@ void HandleQueryRange(ApiContext& ctx, const HttpCall& call, httplib::Response& 
   opts.timeout_ms = *timeout;
   const auto result =
       ctx.deps.engine->RangeQuery(*ctx.deps.db, call.Param("query"), *start, *end, *step, opts);
-  if (!result.ok()) return WriteEngineError(res, result.status());
+  if (!result.ok()) return WriteEngineError(res, result.status(), QueryKind::kRange);
   WriteQueryResult(res, *result, !call.Param("stats").empty());
 }
 

@@ -64,7 +64,8 @@ Status AppendWriteRequest(storage::Storage& db, const WriteRequest& req) {
         app->Rollback();
         if (RejectedSampleText(r.status())) {
           VLOG_ERROR("Out of order sample from remote write",
-                     {{"err", r.status().message()}, {"series", labels.ToString()},
+                     {{"err", r.status().message()},
+                      {"series", labels.ToString()},
                       {"timestamp", std::to_string(s.timestamp_ms)}});
         }
         return r.status();

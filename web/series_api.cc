@@ -18,13 +18,13 @@ struct SeriesQuery {
   std::vector<LabelMatchers> match_sets;
 };
 
-Result<SeriesQuery> ParseSeriesQuery(const HttpCall& call) {
+Result<SeriesQuery> ParseSeriesQuery(const HttpCall& call, MatchErrorPrefix style) {
   SeriesQuery q;
   auto start = TimeParamOr(call, "start", storage::kMinTime);
   if (!start.ok()) return start.status();
   auto end = TimeParamOr(call, "end", storage::kMaxTime);
   if (!end.ok()) return end.status();
-  auto sets = MatchParams(call);
+  auto sets = MatchParams(call, style);
   if (!sets.ok()) return sets.status();
   q.start = *start;
   q.end = *end;
@@ -40,7 +40,7 @@ void HandleSeries(ApiContext& ctx, const HttpCall& call, httplib::Response& res)
   if (!call.HasParam("match[]")) {
     return WriteApiError(res, {ApiErrorType::kBadData, "no match[] parameter provided"});
   }
-  const auto q = ParseSeriesQuery(call);
+  const auto q = ParseSeriesQuery(call, MatchErrorPrefix::kNamed);
   if (!q.ok()) return WriteApiError(res, ApiErrorFromStatus(q.status()));
   auto querier = OpenQuerier(ctx);
   if (!querier.ok())
@@ -74,7 +74,7 @@ Result<std::vector<std::string>> UnionOverMatchSets(const SeriesQuery& q, Fetch 
 }
 
 void HandleLabels(ApiContext& ctx, const HttpCall& call, httplib::Response& res) {
-  const auto q = ParseSeriesQuery(call);
+  const auto q = ParseSeriesQuery(call, MatchErrorPrefix::kBare);
   if (!q.ok()) return WriteApiError(res, ApiErrorFromStatus(q.status()));
   auto querier = OpenQuerier(ctx);
   if (!querier.ok())
@@ -92,7 +92,7 @@ void HandleLabelValues(ApiContext& ctx, const HttpCall& call, httplib::Response&
     AppendJsonString(message, name);
     return WriteApiError(res, {ApiErrorType::kBadData, message});
   }
-  const auto q = ParseSeriesQuery(call);
+  const auto q = ParseSeriesQuery(call, MatchErrorPrefix::kBare);
   if (!q.ok()) return WriteApiError(res, ApiErrorFromStatus(q.status()));
   auto querier = OpenQuerier(ctx);
   if (!querier.ok())

@@ -146,6 +146,12 @@ void Server::Impl::Configure() {
 
 void Server::Impl::ServeWithBody(const httplib::Request& req, httplib::Response& res,
                                  const httplib::ContentReader& reader) {
+  // A POST without Content-Length or chunked encoding has no body (e.g.
+  // `curl -X POST .../admin/tsdb/snapshot`); asking the reader would wait for
+  // the client to close the connection.
+  if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
+    return Serve(req, res, std::string());
+  }
   std::string body;
   const auto limit = static_cast<size_t>(ctx.options.max_request_bytes);
   bool too_large = req.get_header_value<uint64_t>("Content-Length") > limit;

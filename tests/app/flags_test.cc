@@ -92,6 +92,35 @@ TEST(ServerFlags, RoutePrefixDefaultsToExternalUrlPath) {
   EXPECT_EQ(settings->web.route_prefix, "/vigil");
 }
 
+TEST(ServerFlags, AcceptsPrometheusBlockAndAgentFlagsSoExistingCommandLinesStart) {
+  FlagSet flags = ServerFlags();
+  ASSERT_TRUE(flags
+                  .Parse({"--storage.tsdb.min-block-duration=2h",
+                          "--storage.tsdb.max-block-duration=2h",
+                          "--storage.tsdb.wal-segment-size=128MB", "--no-storage.tsdb.use-lockfile",
+                          "--storage.tsdb.allow-overlapping-blocks", "--web.local-assets=/x",
+                          "--scrape.discovery-reload-interval=10s"})
+                  .ok());
+  EXPECT_TRUE(SettingsFromFlags(flags).ok());
+  EXPECT_EQ(flags.Get("storage.tsdb.retention.size"), "0B");  // as /status/flags shows it
+}
+
+TEST(ServerFlags, DeprecatedRetentionFlagAppliesOnlyWithoutTheNewOne) {
+  FlagSet old_only = ServerFlags();
+  ASSERT_TRUE(old_only.Parse({"--storage.tsdb.retention=7d"}).ok());
+  EXPECT_EQ(SettingsFromFlags(old_only)->storage.retention_ms, 7LL * 24 * 3600 * 1000);
+  FlagSet both = ServerFlags();
+  ASSERT_TRUE(both.Parse({"--storage.tsdb.retention=7d", "--storage.tsdb.retention.time=2d"}).ok());
+  EXPECT_EQ(SettingsFromFlags(both)->storage.retention_ms, 2LL * 24 * 3600 * 1000);
+}
+
+TEST(ServerFlags, WebConfigFileIsRefusedRatherThanServingWithoutTls) {
+  FlagSet flags = ServerFlags();
+  const Status st = flags.Parse({"--web.config.file=web.yml"});
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("web.config.file"), std::string::npos) << st.message();
+}
+
 TEST(ServerFlags, HelpAndVersionAreRecognised) {
   FlagSet flags = ServerFlags();
   ASSERT_TRUE(flags.Parse({"--help", "--version"}).ok());

@@ -132,6 +132,22 @@ TEST_F(QueryApiTest, RangeQuery_EndBeforeStart) {
             "invalid parameter \"end\": end timestamp must not be before start time");
 }
 
+TEST_F(QueryApiTest, RangeQuery_ParseAndTypeErrorsAreBadDataWithoutParameterPrefix) {
+  // Prometheus 2.42 names the query parameter for instant queries only.
+  const auto parse = api_.Get(
+      Url("/api/v1/query_range", {{"query", "sum("}, {"start", "0"}, {"end", "5"}, {"step", "1"}}));
+  EXPECT_EQ(parse.status, 400);
+  EXPECT_EQ(parse.Json()["errorType"], "bad_data");
+  EXPECT_EQ(parse.Json()["error"], "1:5: parse error: unclosed left parenthesis");
+  const auto type = api_.Get(Url("/api/v1/query_range",
+                                 {{"query", "\"s\""}, {"start", "0"}, {"end", "5"}, {"step", "1"}}));
+  EXPECT_EQ(type.Json()["error"],
+            "invalid expression type \"string\" for range query, must be Scalar or instant Vector");
+  const auto instant = api_.Get(Url("/api/v1/query", {{"query", "sum("}}));
+  EXPECT_EQ(instant.Json()["error"],
+            "invalid parameter \"query\": 1:5: parse error: unclosed left parenthesis");
+}
+
 TEST_F(QueryApiTest, RangeQuery_ZeroStep) {
   const auto r = api_.Get(
       Url("/api/v1/query_range", {{"query", "up"}, {"start", "0"}, {"end", "5"}, {"step", "0"}}));

@@ -62,6 +62,18 @@ TEST_F(SeriesApiTest, Series_MatcherMatchingEmptyIsRefused) {
             "invalid parameter \"match[]\": match[] must contain at least one non-empty matcher");
 }
 
+TEST_F(SeriesApiTest, Labels_BadMatchIsBadDataWithoutParameterPrefix) {
+  // Prometheus 2.42 names the parameter for /series but not for the label endpoints.
+  for (const char* path : {"/api/v1/labels", "/api/v1/label/job/values"}) {
+    const auto bad = api_.Get(Url(path, {{"match[]", "up{"}}));
+    EXPECT_EQ(bad.status, 400) << path;
+    EXPECT_EQ(bad.Json()["error"], "1:4: parse error: unexpected end of input inside braces")
+        << path;
+    const auto empty = api_.Get(Url(path, {{"match[]", "{job=\"\"}"}}));
+    EXPECT_EQ(empty.Json()["error"], "match[] must contain at least one non-empty matcher") << path;
+  }
+}
+
 TEST_F(SeriesApiTest, Series_BadStart) {
   const auto r = api_.Get(Url("/api/v1/series", {{"match[]", "up"}, {"start", "abc"}}));
   EXPECT_EQ(r.status, 400);

@@ -199,7 +199,12 @@ void Server::Impl::Serve(const httplib::Request& req, httplib::Response& res, st
     return;
   }
   HttpCall call{req, req.method, std::move(path), {}, std::move(body), {}};
-  for (const auto& [k, v] : req.params) call.params.emplace(k, v);
+  // The query string is split here rather than taken from httplib's params:
+  // httplib cuts a pair at every '=', so `?match[]={job="x"}` sent unencoded
+  // (as `curl -g` does) lost its value; Go, and so Prometheus, splits at the first.
+  if (const size_t q = req.target.find('?'); q != std::string::npos) {
+    ParseFormEncoded(std::string_view(req.target).substr(q + 1), call.params);
+  }
   if (req.get_header_value("Content-Type").starts_with("application/x-www-form-urlencoded")) {
     ParseFormEncoded(call.body, call.params);
   }

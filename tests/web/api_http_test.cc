@@ -244,26 +244,45 @@ int ConnectLoopback(int port) {
   return fd;
 }
 
+// Sends `request` as is over a fresh connection and returns what came back
+// once `expected` appeared in it (or the server stopped sending for 5 s).
+std::string RawExchange(int port, const std::string& request, const std::string& expected) {
+  const int fd = ConnectLoopback(port);
+  if (fd < 0) return "";
+  std::string reply;
+  if (send(fd, request.data(), request.size(), 0) > 0) {
+    timeval tv{5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    char buf[4096];
+    while (reply.find(expected) == std::string::npos) {  // the body may come in a later segment
+      const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+      if (n <= 0) break;
+      reply.append(buf, static_cast<size_t>(n));
+    }
+  }
+  close(fd);
+  return reply;
+}
+
 TEST(HttpTest, PostWithoutContentLength_IsServedAsAnEmptyBody) {
   // What `curl -X POST 'http://.../api/v1/admin/tsdb/snapshot'` sends: no
   // Content-Length, no body, connection kept open.
   ApiServer api;
-  const int fd = ConnectLoopback(api.port());
-  ASSERT_GE(fd, 0);
-  const std::string request = "POST /api/v1/query?query=1%2B1 HTTP/1.1\r\nHost: x\r\n\r\n";
-  ASSERT_GT(send(fd, request.data(), request.size(), 0), 0);
-  timeval tv{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  std::string reply;  // headers and body may arrive in separate segments
-  char buf[4096];
-  while (reply.find("\"2\"") == std::string::npos) {
-    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) break;
-    reply.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
+  const std::string reply = RawExchange(
+      api.port(), "POST /api/v1/query?query=1%2B1 HTTP/1.1\r\nHost: x\r\n\r\n", "\"2\"");
   EXPECT_TRUE(reply.starts_with("HTTP/1.1 200")) << reply;
   EXPECT_NE(reply.find("\"2\""), std::string::npos) << reply;
+}
+
+TEST(HttpTest, UnencodedEqualsAndQuotesInQueryString_SplitAtTheFirstEquals) {
+  // `curl -g 'http://.../api/v1/query?query=label_replace(vector(1),"a","b","","")'`
+  // style: '=' and '"' left unencoded in the value, as Go's parser accepts.
+  ApiServer api;
+  const std::string reply = RawExchange(
+      api.port(),
+      "GET /api/v1/query?query=count(vector(1)==1) HTTP/1.1\r\nHost: x\r\n\r\n", "\"1\"]");
+  EXPECT_TRUE(reply.starts_with("HTTP/1.1 200")) << reply;
+  EXPECT_NE(reply.find("\"1\"]"), std::string::npos) << reply;
 }
 
 TEST(HttpTest, SlowClient_DoesNotBlockOthers) {

@@ -13,11 +13,8 @@ namespace {
 
 // Running state of one output group.
 struct Group {
-  Labels labels;
-  double value = 0;
-  double mean = 0;
-  double count = 0;
-  std::vector<double> values;    // quantile
+  AggregateAccumulator acc;
+  std::vector<double> values;          // quantile
   std::vector<const Sample*> members;  // topk, bottomk
 };
 
@@ -65,59 +62,14 @@ bool KeyEquals(const Labels& metric, const Labels& key, const Node& n) {
 }
 
 void Accumulate(Op op, Group& g, const Sample& s) {
-  const double v = s.point.v;
-  const bool first = g.count == 0;
-  g.count += 1;
-  switch (op) {
-    case Op::kSum: g.value = first ? v : g.value + v; break;
-    case Op::kAvg:
-      if (first) {
-        g.mean = v;
-        break;
-      }
-      if (std::isinf(g.mean)) {
-        if (std::isinf(v) && (g.mean > 0) == (v > 0)) break;
-        if (!std::isinf(v) && !std::isnan(v)) break;
-      }
-      // Dividing each term by the count avoids overflow, as Prometheus does.
-      g.mean += v / g.count - g.mean / g.count;
-      break;
-    case Op::kMin:
-      if (first || g.value > v || std::isnan(g.value)) g.value = v;
-      break;
-    case Op::kMax:
-      if (first || g.value < v || std::isnan(g.value)) g.value = v;
-      break;
-    case Op::kStddev:
-    case Op::kStdvar: {
-      if (first) {
-        g.mean = v;
-        g.value = 0;
-        break;
-      }
-      const double delta = v - g.mean;
-      g.mean += delta / g.count;
-      g.value += delta * (v - g.mean);
-      break;
-    }
-    case Op::kQuantile: g.values.push_back(v); break;
-    case Op::kTopk:
-    case Op::kBottomk: g.members.push_back(&s); break;
-    default: break;  // count, group, count_values only count
-  }
+  g.acc.Add(op, s.point.v);
+  if (op == Op::kQuantile) g.values.push_back(s.point.v);
+  if (op == Op::kTopk || op == Op::kBottomk) g.members.push_back(&s);
 }
 
 double Finish(Op op, Group& g, double param) {
-  switch (op) {
-    case Op::kAvg: return g.mean;
-    case Op::kCount:
-    case Op::kCountValues: return g.count;
-    case Op::kGroup: return 1;
-    case Op::kStdvar: return g.value / g.count;
-    case Op::kStddev: return std::sqrt(g.value / g.count);
-    case Op::kQuantile: return Quantile(param, g.values);
-    default: return g.value;
-  }
+  if (op == Op::kQuantile) return Quantile(param, g.values);
+  return g.acc.Result(op);
 }
 
 // topk/bottomk: the k best members, best first; NaN ranks last either way.
@@ -134,6 +86,81 @@ void SelectK(Op op, Group& g, size_t k, int64_t ts, Vector* out) {
 }
 
 }  // namespace
+
+bool IsAccumulatorAggregation(Op op) {
+  switch (op) {
+    case Op::kSum:
+    case Op::kAvg:
+    case Op::kCount:
+    case Op::kMin:
+    case Op::kMax:
+    case Op::kGroup:
+    case Op::kStddev:
+    case Op::kStdvar: return true;
+    default: return false;
+  }
+}
+
+void AggregateAccumulator::Add(Op op, double v) {
+  const bool first = count == 0;
+  count += 1;
+  switch (op) {
+    case Op::kSum: value = first ? v : value + v; break;
+    case Op::kAvg:
+      if (first) {
+        mean = v;
+        break;
+      }
+      if (std::isinf(mean)) {
+        if (std::isinf(v) && (mean > 0) == (v > 0)) break;
+        if (!std::isinf(v) && !std::isnan(v)) break;
+      }
+      // Dividing each term by the count avoids overflow, as Prometheus does.
+      mean += v / count - mean / count;
+      break;
+    case Op::kMin:
+      if (first || value > v || std::isnan(value)) value = v;
+      break;
+    case Op::kMax:
+      if (first || value < v || std::isnan(value)) value = v;
+      break;
+    case Op::kStddev:
+    case Op::kStdvar: {
+      if (first) {
+        mean = v;
+        value = 0;
+        break;
+      }
+      const double delta = v - mean;
+      mean += delta / count;
+      value += delta * (v - mean);
+      break;
+    }
+    default: break;  // count, group, count_values only count
+  }
+}
+
+double AggregateAccumulator::Result(Op op) const {
+  switch (op) {
+    case Op::kAvg: return mean;
+    case Op::kCount:
+    case Op::kCountValues: return count;
+    case Op::kGroup: return 1;
+    case Op::kStdvar: return value / count;
+    case Op::kStddev: return std::sqrt(value / count);
+    default: return value;
+  }
+}
+
+size_t AggregationGroups::GroupOf(const Labels& metric) {
+  std::vector<size_t>& candidates = index_[KeyHash(metric, grouping_)];
+  for (const size_t c : candidates) {
+    if (KeyEquals(metric, keys_[c], grouping_)) return c;
+  }
+  candidates.push_back(keys_.size());
+  keys_.push_back(GroupingKey(metric, grouping_));
+  return keys_.size() - 1;
+}
 
 Result<Vector> ApplyAggregation(const Node& n, Vector input, const Value& param, int64_t ts) {
   const Op op = n.op;
@@ -161,29 +188,20 @@ Result<Vector> ApplyAggregation(const Node& n, Vector input, const Value& param,
     grouping_node.grouping.push_back(param.string);
     grouping = &grouping_node;
   }
-  // Groups are found by a hash of the key's labels; the key itself is only
-  // built once per group.
-  std::unordered_map<uint64_t, std::vector<size_t>> index;
+  AggregationGroups index(*grouping);
   std::vector<Group> groups;
   for (const auto& s : input) {
-    std::vector<size_t>& candidates = index[KeyHash(s.metric, *grouping)];
-    size_t g = groups.size();
-    for (const size_t c : candidates) {
-      if (KeyEquals(s.metric, groups[c].labels, *grouping)) g = c;
-    }
-    if (g == groups.size()) {
-      candidates.push_back(g);
-      groups.emplace_back();
-      groups.back().labels = GroupingKey(s.metric, *grouping);
-    }
+    const size_t g = index.GroupOf(s.metric);
+    if (g == groups.size()) groups.emplace_back();
     Accumulate(op, groups[g], s);
   }
+  std::vector<Labels> keys = index.TakeKeys();
   Vector out;
-  for (auto& g : groups) {
+  for (size_t g = 0; g < groups.size(); ++g) {
     if (op == Op::kTopk || op == Op::kBottomk) {
-      SelectK(op, g, k, ts, &out);
+      SelectK(op, groups[g], k, ts, &out);
     } else {
-      out.push_back(Sample{std::move(g.labels), Point{ts, Finish(op, g, k_or_q)}});
+      out.push_back(Sample{std::move(keys[g]), Point{ts, Finish(op, groups[g], k_or_q)}});
     }
   }
   return out;

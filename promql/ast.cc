@@ -69,6 +69,10 @@ ValueType Node::Type() const {
   return ValueType::kNone;
 }
 
+const Node& UnwrapParens(const Node& n) {
+  return n.kind == NodeKind::kParen ? UnwrapParens(*n.children[0]) : n;
+}
+
 const char* DocumentedTypeName(ValueType type) {
   switch (type) {
     case ValueType::kVector: return "instant vector";

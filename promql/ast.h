@@ -125,6 +125,9 @@ struct Node {
   const Node* Param() const { return children.size() > 1 ? children[1].get() : nullptr; }
 };
 
+// `n` without enclosing parentheses.
+const Node& UnwrapParens(const Node& n);
+
 // "instant vector", "range vector", "scalar", "string" (as error messages say).
 const char* DocumentedTypeName(ValueType type);
 

@@ -161,6 +161,16 @@ Result<QueryResult> Engine::RangeQuery(storage::Storage& db, std::string_view qu
   return RunQuery(
       *impl_, options_, db, query, start_ms, end_ms, options, true,
       [=](Evaluator& ev, const Node& root) -> Result<Value> {
+        VIGIL_RETURN_IF_ERROR(ev.PrepareRange(StepGrid{start_ms, end_ms, step_ms}));
+        if (std::optional<Matrix> whole = ev.TakeRangeResult()) {
+          int64_t points = 0;
+          for (const auto& s : *whole) points += static_cast<int64_t>(s.points.size());
+          VIGIL_RETURN_IF_ERROR(ev.AddResultSamples(points));
+          Value out;
+          out.type = ValueType::kMatrix;
+          out.matrix = std::move(*whole);
+          return out;
+        }
         std::map<Labels, std::vector<Point>> series;
         for (int64_t t = start_ms; t <= end_ms; t += step_ms) {
           auto v = ev.Eval(root, t);

@@ -10,10 +10,6 @@
 namespace vigil::promql {
 namespace {
 
-const Node& Unwrap(const Node& n) {
-  return n.kind == NodeKind::kParen ? Unwrap(*n.children[0]) : n;
-}
-
 Value VectorValue(Vector v) {
   Value out;
   out.type = ValueType::kVector;
@@ -123,8 +119,9 @@ Status Evaluator::CheckInterrupt() const {
 
 Status Evaluator::CountSamples(int64_t n) {
   current_samples_ += n;
-  peak_samples_ = std::max(peak_samples_, current_samples_ + result_samples_);
-  if (current_samples_ + result_samples_ > settings_.max_samples) {
+  const int64_t held = current_samples_ + result_samples_ + range_samples_;
+  peak_samples_ = std::max(peak_samples_, held);
+  if (held > settings_.max_samples) {
     return Status::ResourceExhausted(
         "query processing would load too many samples into memory in query execution");
   }
@@ -139,6 +136,11 @@ Status Evaluator::AddResultSamples(int64_t n) {
 Result<Value> Evaluator::Eval(const Node& n, int64_t ts) {
   if (&n == &root_) current_samples_ = 0;
   VIGIL_RETURN_IF_ERROR(CheckInterrupt());
+  if (!range_values_.empty()) {
+    if (auto it = range_values_.find(&n); it != range_values_.end()) {
+      return StepValue(it->second, ts);
+    }
+  }
   switch (n.kind) {
     case NodeKind::kNumber: return ScalarValue(ts, n.number);
     case NodeKind::kString: {
@@ -310,7 +312,7 @@ Result<Value> Evaluator::EvalCall(const Node& n, int64_t ts) {
   MatrixScratch* scratch = nullptr;
   size_t scratch_arg = 0;
   for (size_t i = 0; i < n.children.size(); ++i) {
-    const Node& arg = Unwrap(*n.children[i]);
+    const Node& arg = UnwrapParens(*n.children[i]);
     if (arg.kind == NodeKind::kMatrixSelector || arg.kind == NodeKind::kSubquery) {
       const TimeModifiers& mods = arg.kind == NodeKind::kSubquery ? arg.time : arg.children[0]->time;
       call.window_end = EffectiveTime(mods, ts) - mods.offset_ms;

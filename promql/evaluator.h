@@ -1,11 +1,17 @@
 // The Evaluator computes a parsed expression at given evaluation times.
 // Range queries evaluate the expression at every step; the selectors' data is
 // read from storage once up front (Load), so a step costs only in-memory work.
+// Before the steps, PrepareRange evaluates the subtrees it can series by series
+// over all steps at once (as Prometheus does), which is where range queries
+// spend their time: selectors, window functions such as rate() over a range
+// selector, and sum/avg/count/... of those. Each series' labels are then
+// handled once per query instead of once per step.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -15,6 +21,16 @@
 #include "storage/storage.h"
 
 namespace vigil::promql {
+
+// The steps of a range query: start, start + step, ... up to end.
+struct StepGrid {
+  int64_t start = 0;
+  int64_t end = 0;
+  int64_t step = 1;  // > 0
+
+  size_t size() const { return static_cast<size_t>((end - start) / step) + 1; }
+  int64_t At(size_t k) const { return start + static_cast<int64_t>(k) * step; }
+};
 
 struct EvalSettings {
   int64_t start_ms = 0;  // query start, for @ start()
@@ -35,6 +51,14 @@ class Evaluator {
 
   // The value of `node` at time `ts` (ms).
   Result<Value> Eval(const Node& node, int64_t ts);
+
+  // For a range query, after Load: evaluates every subtree that can be
+  // evaluated series by series over `grid`; Eval then answers those nodes at
+  // the grid's times from the stored result (range_evaluation.cc).
+  Status PrepareRange(const StepGrid& grid);
+  // The query's whole result when PrepareRange could evaluate the root,
+  // series sorted by labels; nullopt when the root must be evaluated per step.
+  std::optional<Matrix> TakeRangeResult();
 
   // Counts samples a range query keeps in its result; fails past max_samples.
   Status AddResultSamples(int64_t n);
@@ -66,6 +90,28 @@ class Evaluator {
     std::vector<std::vector<Point>> stale_free;   // copies for series with markers
   };
 
+  // A subtree's value at every step of the grid (points at step times).
+  // Aggregations add `rank`: rank[i][j] orders point j of series i among the
+  // samples of its step as per-step evaluation would order them (by the
+  // first input series of the group present at that step).
+  struct RangeValue {
+    Matrix series;
+    std::vector<std::vector<uint32_t>> rank;  // empty: in series order
+    std::vector<size_t> cursor;               // per series: next point to serve
+    int64_t points = 0;
+  };
+
+  Status PrepareNode(const Node& n);
+  Status PrepareAggregate(const Node& n);
+  // Each returns false, leaving `out` alone, when the node must be evaluated
+  // step by step after all.
+  Result<bool> RangeVectorSelector(const Node& n, RangeValue* out);
+  Result<bool> RangeWindowCall(const Node& n, RangeValue* out);
+  Result<bool> RangeAggregate(const Node& n, const RangeValue& input, RangeValue* out);
+  Status StoreRangeValue(const Node& n, RangeValue value);
+  // The stored value of a prepared node at grid time `ts`.
+  Result<Value> StepValue(RangeValue& value, int64_t ts);
+
   void CollectWindows(const Node& n, int64_t mint, int64_t maxt);
   void AddWindow(const Node& selector, int64_t mint, int64_t maxt);
   int64_t EffectiveTime(const TimeModifiers& mods, int64_t ts) const;
@@ -87,12 +133,15 @@ class Evaluator {
   std::unordered_map<const Node*, Window> windows_;
   std::unordered_map<const Node*, std::vector<LoadedSeries>> data_;
   std::unordered_map<const Node*, MatrixScratch> matrix_scratch_;
+  StepGrid grid_;
+  std::unordered_map<const Node*, RangeValue> range_values_;
   // Inner results of subqueries by evaluation time: a range query's
   // overlapping windows evaluate each inner step once, as Prometheus does.
   std::unordered_map<const Node*, std::map<int64_t, Vector>> subquery_cache_;
   int64_t samples_loaded_ = 0;
   int64_t current_samples_ = 0;
   int64_t result_samples_ = 0;
+  int64_t range_samples_ = 0;  // points held in range_values_
   int64_t peak_samples_ = 0;
   mutable int interrupt_counter_ = 0;
 };

@@ -195,10 +195,6 @@ Result<Vector> SortByValue(FunctionCall& call, bool descending) {
 Result<Vector> FuncSort(FunctionCall& c) { return SortByValue(c, false); }
 Result<Vector> FuncSortDesc(FunctionCall& c) { return SortByValue(c, true); }
 
-const Node& UnwrapParens(const Node& n) {
-  return n.kind == NodeKind::kParen ? UnwrapParens(*n.children[0]) : n;
-}
-
 // The labels absent() reports: the selector's equality matchers, minus names
 // that appear in any other matcher.
 Labels AbsentLabels(const Node& arg) {
@@ -273,57 +269,60 @@ Result<Vector> OverTime(FunctionCall& call, const SeriesFn& fn) {
   return PerSeries(call, 0, false, fn);
 }
 
-// Prometheus's extrapolatedRate for rate(), increase() and delta().
-Result<Vector> ExtrapolatedRate(FunctionCall& call, bool is_counter, bool is_rate) {
-  const double range_start = static_cast<double>(call.window_start);
-  const double range_end = static_cast<double>(call.window_end);
-  const double range_seconds = call.range_seconds;
-  return OverTime(call, [=](std::span<const Point> pts) -> std::optional<double> {
-    if (pts.size() < 2) return std::nullopt;
-    double result = pts.back().v - pts.front().v;
-    if (is_counter) {
-      double prev = pts.front().v;
-      for (size_t i = 1; i < pts.size(); ++i) {
-        if (pts[i].v < prev) result += prev;
-        prev = pts[i].v;
-      }
-    }
-    double to_start = (static_cast<double>(pts.front().t) - range_start) / 1000;
-    const double to_end = (range_end - static_cast<double>(pts.back().t)) / 1000;
-    const double sampled = static_cast<double>(pts.back().t - pts.front().t) / 1000;
-    const double avg_step = sampled / static_cast<double>(pts.size() - 1);
-    if (is_counter && result > 0 && pts.front().v >= 0) {
-      const double to_zero = sampled * (pts.front().v / result);
-      if (to_zero < to_start) to_start = to_zero;
-    }
-    const double threshold = avg_step * 1.1;
-    double interval = sampled;
-    interval += to_start < threshold ? to_start : avg_step / 2;
-    interval += to_end < threshold ? to_end : avg_step / 2;
-    double factor = interval / sampled;
-    if (is_rate) factor /= range_seconds;
-    return result * factor;
-  });
+// The step-by-step implementation of a window function.
+template <WindowFunction kFn, bool kKeepName>
+Result<Vector> PerWindow(FunctionCall& call) {
+  const RangeWindow window{call.window_start, call.window_end, call.range_seconds};
+  return PerSeries(call, 0, kKeepName,
+                   [&window](std::span<const Point> pts) { return kFn(pts, window); });
 }
-Result<Vector> FuncRate(FunctionCall& c) { return ExtrapolatedRate(c, true, true); }
-Result<Vector> FuncIncrease(FunctionCall& c) { return ExtrapolatedRate(c, true, false); }
-Result<Vector> FuncDelta(FunctionCall& c) { return ExtrapolatedRate(c, false, false); }
+
+// Prometheus's extrapolatedRate for rate(), increase() and delta().
+template <bool kIsCounter, bool kIsRate>
+std::optional<double> ExtrapolatedRate(std::span<const Point> pts, const RangeWindow& w) {
+  if (pts.size() < 2) return std::nullopt;
+  double result = pts.back().v - pts.front().v;
+  if (kIsCounter) {
+    double prev = pts.front().v;
+    for (size_t i = 1; i < pts.size(); ++i) {
+      if (pts[i].v < prev) result += prev;
+      prev = pts[i].v;
+    }
+  }
+  double to_start = static_cast<double>(pts.front().t - w.start) / 1000;
+  const double to_end = static_cast<double>(w.end - pts.back().t) / 1000;
+  const double sampled = static_cast<double>(pts.back().t - pts.front().t) / 1000;
+  const double avg_step = sampled / static_cast<double>(pts.size() - 1);
+  if (kIsCounter && result > 0 && pts.front().v >= 0) {
+    const double to_zero = sampled * (pts.front().v / result);
+    if (to_zero < to_start) to_start = to_zero;
+  }
+  const double threshold = avg_step * 1.1;
+  double interval = sampled;
+  interval += to_start < threshold ? to_start : avg_step / 2;
+  interval += to_end < threshold ? to_end : avg_step / 2;
+  double factor = interval / sampled;
+  if (kIsRate) factor /= w.range_seconds;
+  return result * factor;
+}
+constexpr WindowFunction kRate = ExtrapolatedRate<true, true>;
+constexpr WindowFunction kIncrease = ExtrapolatedRate<true, false>;
+constexpr WindowFunction kDelta = ExtrapolatedRate<false, false>;
 
 // irate() and idelta(): from the last two samples only.
-Result<Vector> InstantValue(FunctionCall& call, bool is_rate) {
-  return OverTime(call, [is_rate](std::span<const Point> pts) -> std::optional<double> {
-    if (pts.size() < 2) return std::nullopt;
-    const Point& last = pts.back();
-    const Point& prev = pts[pts.size() - 2];
-    double result = (is_rate && last.v < prev.v) ? last.v : last.v - prev.v;
-    const int64_t interval = last.t - prev.t;
-    if (interval == 0) return std::nullopt;
-    if (is_rate) result /= static_cast<double>(interval) / 1000;
-    return result;
-  });
+template <bool kIsRate>
+std::optional<double> InstantValue(std::span<const Point> pts, const RangeWindow&) {
+  if (pts.size() < 2) return std::nullopt;
+  const Point& last = pts.back();
+  const Point& prev = pts[pts.size() - 2];
+  double result = (kIsRate && last.v < prev.v) ? last.v : last.v - prev.v;
+  const int64_t interval = last.t - prev.t;
+  if (interval == 0) return std::nullopt;
+  if (kIsRate) result /= static_cast<double>(interval) / 1000;
+  return result;
 }
-Result<Vector> FuncIrate(FunctionCall& c) { return InstantValue(c, true); }
-Result<Vector> FuncIdelta(FunctionCall& c) { return InstantValue(c, false); }
+constexpr WindowFunction kIrate = InstantValue<true>;
+constexpr WindowFunction kIdelta = InstantValue<false>;
 
 // Least-squares fit of value over time (seconds relative to intercept_t).
 std::pair<double, double> LinearRegression(std::span<const Point> pts, int64_t intercept_t) {
@@ -353,11 +352,9 @@ std::pair<double, double> LinearRegression(std::span<const Point> pts, int64_t i
   return {slope, sum_y / n - slope * sum_x / n};
 }
 
-Result<Vector> FuncDeriv(FunctionCall& call) {
-  return OverTime(call, [](std::span<const Point> pts) -> std::optional<double> {
-    if (pts.size() < 2) return std::nullopt;
-    return LinearRegression(pts, pts[0].t).first;
-  });
+std::optional<double> DerivWindow(std::span<const Point> pts, const RangeWindow&) {
+  if (pts.size() < 2) return std::nullopt;
+  return LinearRegression(pts, pts[0].t).first;
 }
 Result<Vector> FuncPredictLinear(FunctionCall& call) {
   const double duration = ScalarArg(call, 1);
@@ -399,78 +396,60 @@ Result<Vector> FuncHoltWinters(FunctionCall& call) {
   });
 }
 
-Result<Vector> FuncChanges(FunctionCall& call) {
-  return OverTime(call, [](std::span<const Point> pts) -> std::optional<double> {
-    double changes = 0;
-    for (size_t i = 1; i < pts.size(); ++i) {
-      const double cur = pts[i].v, prev = pts[i - 1].v;
-      if (cur != prev && !(std::isnan(cur) && std::isnan(prev))) ++changes;
-    }
-    return changes;
-  });
+std::optional<double> ChangesWindow(std::span<const Point> pts, const RangeWindow&) {
+  double changes = 0;
+  for (size_t i = 1; i < pts.size(); ++i) {
+    const double cur = pts[i].v, prev = pts[i - 1].v;
+    if (cur != prev && !(std::isnan(cur) && std::isnan(prev))) ++changes;
+  }
+  return changes;
 }
-Result<Vector> FuncResets(FunctionCall& call) {
-  return OverTime(call, [](std::span<const Point> pts) -> std::optional<double> {
-    double resets = 0;
-    for (size_t i = 1; i < pts.size(); ++i) {
-      if (pts[i].v < pts[i - 1].v) ++resets;
-    }
-    return resets;
-  });
+std::optional<double> ResetsWindow(std::span<const Point> pts, const RangeWindow&) {
+  double resets = 0;
+  for (size_t i = 1; i < pts.size(); ++i) {
+    if (pts[i].v < pts[i - 1].v) ++resets;
+  }
+  return resets;
 }
 
-Result<Vector> FuncAvgOverTime(FunctionCall& call) {
-  return OverTime(call, [](std::span<const Point> pts) -> std::optional<double> {
-    double mean = 0, c = 0, count = 0;
-    for (const auto& p : pts) {
-      ++count;
-      if (std::isinf(mean)) {
-        if (std::isinf(p.v) && (mean > 0) == (p.v > 0)) continue;
-        if (!std::isinf(p.v) && !std::isnan(p.v)) continue;
-      }
-      KahanAdd(p.v / count - mean / count, &mean, &c);
+std::optional<double> AvgOverTime(std::span<const Point> pts, const RangeWindow&) {
+  double mean = 0, c = 0, count = 0;
+  for (const auto& p : pts) {
+    ++count;
+    if (std::isinf(mean)) {
+      if (std::isinf(p.v) && (mean > 0) == (p.v > 0)) continue;
+      if (!std::isinf(p.v) && !std::isnan(p.v)) continue;
     }
-    return std::isinf(mean) ? mean : mean + c;
-  });
+    KahanAdd(p.v / count - mean / count, &mean, &c);
+  }
+  return std::isinf(mean) ? mean : mean + c;
 }
-Result<Vector> FuncSumOverTime(FunctionCall& call) {
-  return OverTime(call, [](std::span<const Point> pts) -> std::optional<double> {
-    double sum = 0, c = 0;
-    for (const auto& p : pts) KahanAdd(p.v, &sum, &c);
-    return std::isinf(sum) ? sum : sum + c;
-  });
+std::optional<double> SumOverTime(std::span<const Point> pts, const RangeWindow&) {
+  double sum = 0, c = 0;
+  for (const auto& p : pts) KahanAdd(p.v, &sum, &c);
+  return std::isinf(sum) ? sum : sum + c;
 }
-Result<Vector> FuncCountOverTime(FunctionCall& call) {
-  return OverTime(call, [](std::span<const Point> pts) -> std::optional<double> {
-    return static_cast<double>(pts.size());
-  });
+std::optional<double> CountOverTime(std::span<const Point> pts, const RangeWindow&) {
+  return static_cast<double>(pts.size());
 }
-Result<Vector> FuncMinOverTime(FunctionCall& call) {
-  return OverTime(call, [](std::span<const Point> pts) -> std::optional<double> {
-    double m = pts[0].v;
-    for (const auto& p : pts) {
-      if (p.v < m || std::isnan(m)) m = p.v;
-    }
-    return m;
-  });
+std::optional<double> MinOverTime(std::span<const Point> pts, const RangeWindow&) {
+  double m = pts[0].v;
+  for (const auto& p : pts) {
+    if (p.v < m || std::isnan(m)) m = p.v;
+  }
+  return m;
 }
-Result<Vector> FuncMaxOverTime(FunctionCall& call) {
-  return OverTime(call, [](std::span<const Point> pts) -> std::optional<double> {
-    double m = pts[0].v;
-    for (const auto& p : pts) {
-      if (p.v > m || std::isnan(m)) m = p.v;
-    }
-    return m;
-  });
+std::optional<double> MaxOverTime(std::span<const Point> pts, const RangeWindow&) {
+  double m = pts[0].v;
+  for (const auto& p : pts) {
+    if (p.v > m || std::isnan(m)) m = p.v;
+  }
+  return m;
 }
-Result<Vector> FuncLastOverTime(FunctionCall& call) {
-  return PerSeries(call, 0, true, [](std::span<const Point> pts) -> std::optional<double> {
-    return pts.back().v;
-  });
+std::optional<double> LastOverTime(std::span<const Point> pts, const RangeWindow&) {
+  return pts.back().v;
 }
-Result<Vector> FuncPresentOverTime(FunctionCall& call) {
-  return OverTime(call, [](std::span<const Point>) -> std::optional<double> { return 1.0; });
-}
+std::optional<double> PresentOverTime(std::span<const Point>, const RangeWindow&) { return 1.0; }
 
 // Welford's variance with compensated sums, as stdvar_over_time computes it.
 double VarianceOverTime(std::span<const Point> pts) {
@@ -483,15 +462,11 @@ double VarianceOverTime(std::span<const Point> pts) {
   }
   return (aux + c_aux) / count;
 }
-Result<Vector> FuncStdvarOverTime(FunctionCall& call) {
-  return OverTime(call, [](std::span<const Point> pts) -> std::optional<double> {
-    return VarianceOverTime(pts);
-  });
+std::optional<double> StdvarOverTime(std::span<const Point> pts, const RangeWindow&) {
+  return VarianceOverTime(pts);
 }
-Result<Vector> FuncStddevOverTime(FunctionCall& call) {
-  return OverTime(call, [](std::span<const Point> pts) -> std::optional<double> {
-    return std::sqrt(VarianceOverTime(pts));
-  });
+std::optional<double> StddevOverTime(std::span<const Point> pts, const RangeWindow&) {
+  return std::sqrt(VarianceOverTime(pts));
 }
 Result<Vector> FuncQuantileOverTime(FunctionCall& call) {
   const double q = ScalarArg(call, 0);
@@ -703,6 +678,12 @@ constexpr ValueType kM = ValueType::kMatrix;
 constexpr ValueType kS = ValueType::kScalar;
 constexpr ValueType kStr = ValueType::kString;
 
+// A range-vector function computed from each series' window alone.
+template <WindowFunction kFn, bool kKeepName = false>
+FunctionDef WindowDef(std::string_view name) {
+  return FunctionDef{name, {kM}, 0, kV, PerWindow<kFn, kKeepName>, kFn, kKeepName};
+}
+
 const std::vector<FunctionDef>& Table() {
   static const std::vector<FunctionDef> kTable = {
       {"abs", {kV}, 0, kV, Math<Abs>},
@@ -714,22 +695,22 @@ const std::vector<FunctionDef>& Table() {
       {"asinh", {kV}, 0, kV, Math<Asinh>},
       {"atan", {kV}, 0, kV, Math<Atan>},
       {"atanh", {kV}, 0, kV, Math<Atanh>},
-      {"avg_over_time", {kM}, 0, kV, FuncAvgOverTime},
+      WindowDef<AvgOverTime>("avg_over_time"),
       {"ceil", {kV}, 0, kV, Math<Ceil>},
-      {"changes", {kM}, 0, kV, FuncChanges},
+      WindowDef<ChangesWindow>("changes"),
       {"clamp", {kV, kS, kS}, 0, kV, FuncClamp},
       {"clamp_max", {kV, kS}, 0, kV, FuncClampMax},
       {"clamp_min", {kV, kS}, 0, kV, FuncClampMin},
       {"cos", {kV}, 0, kV, Math<Cos>},
       {"cosh", {kV}, 0, kV, Math<Cosh>},
-      {"count_over_time", {kM}, 0, kV, FuncCountOverTime},
+      WindowDef<CountOverTime>("count_over_time"),
       {"days_in_month", {kV}, 1, kV, FuncDaysInMonth},
       {"day_of_month", {kV}, 1, kV, FuncDayOfMonth},
       {"day_of_week", {kV}, 1, kV, FuncDayOfWeek},
       {"day_of_year", {kV}, 1, kV, FuncDayOfYear},
       {"deg", {kV}, 0, kV, Math<Deg>},
-      {"delta", {kM}, 0, kV, FuncDelta},
-      {"deriv", {kM}, 0, kV, FuncDeriv},
+      WindowDef<kDelta>("delta"),
+      WindowDef<DerivWindow>("deriv"),
       {"exp", {kV}, 0, kV, Math<Exp>},
       {"floor", {kV}, 0, kV, Math<Floor>},
       {"histogram_count", {kV}, 0, kV, FuncNativeHistogramOnly},
@@ -738,26 +719,26 @@ const std::vector<FunctionDef>& Table() {
       {"histogram_quantile", {kS, kV}, 0, kV, FuncHistogramQuantile},
       {"holt_winters", {kM, kS, kS}, 0, kV, FuncHoltWinters},
       {"hour", {kV}, 1, kV, FuncHour},
-      {"idelta", {kM}, 0, kV, FuncIdelta},
-      {"increase", {kM}, 0, kV, FuncIncrease},
-      {"irate", {kM}, 0, kV, FuncIrate},
+      WindowDef<kIdelta>("idelta"),
+      WindowDef<kIncrease>("increase"),
+      WindowDef<kIrate>("irate"),
       {"label_replace", {kV, kStr, kStr, kStr, kStr}, 0, kV, FuncLabelReplace},
       {"label_join", {kV, kStr, kStr, kStr}, -1, kV, FuncLabelJoin},
-      {"last_over_time", {kM}, 0, kV, FuncLastOverTime},
+      WindowDef<LastOverTime, true>("last_over_time"),
       {"ln", {kV}, 0, kV, Math<Ln>},
       {"log10", {kV}, 0, kV, Math<Log10>},
       {"log2", {kV}, 0, kV, Math<Log2>},
-      {"max_over_time", {kM}, 0, kV, FuncMaxOverTime},
-      {"min_over_time", {kM}, 0, kV, FuncMinOverTime},
+      WindowDef<MaxOverTime>("max_over_time"),
+      WindowDef<MinOverTime>("min_over_time"),
       {"minute", {kV}, 1, kV, FuncMinute},
       {"month", {kV}, 1, kV, FuncMonth},
       {"pi", {}, 0, kS, FuncPi},
       {"predict_linear", {kM, kS}, 0, kV, FuncPredictLinear},
-      {"present_over_time", {kM}, 0, kV, FuncPresentOverTime},
+      WindowDef<PresentOverTime>("present_over_time"),
       {"quantile_over_time", {kS, kM}, 0, kV, FuncQuantileOverTime},
       {"rad", {kV}, 0, kV, Math<Rad>},
-      {"rate", {kM}, 0, kV, FuncRate},
-      {"resets", {kM}, 0, kV, FuncResets},
+      WindowDef<kRate>("rate"),
+      WindowDef<ResetsWindow>("resets"),
       {"round", {kV, kS}, 1, kV, FuncRound},
       {"scalar", {kV}, 0, kS, FuncScalar},
       {"sgn", {kV}, 0, kV, Math<Sgn>},
@@ -766,9 +747,9 @@ const std::vector<FunctionDef>& Table() {
       {"sort", {kV}, 0, kV, FuncSort},
       {"sort_desc", {kV}, 0, kV, FuncSortDesc},
       {"sqrt", {kV}, 0, kV, Math<Sqrt>},
-      {"stddev_over_time", {kM}, 0, kV, FuncStddevOverTime},
-      {"stdvar_over_time", {kM}, 0, kV, FuncStdvarOverTime},
-      {"sum_over_time", {kM}, 0, kV, FuncSumOverTime},
+      WindowDef<StddevOverTime>("stddev_over_time"),
+      WindowDef<StdvarOverTime>("stdvar_over_time"),
+      WindowDef<SumOverTime>("sum_over_time"),
       {"tan", {kV}, 0, kV, Math<Tan>},
       {"tanh", {kV}, 0, kV, Math<Tanh>},
       {"time", {}, 0, kS, FuncTime},

@@ -2,6 +2,7 @@
 // type and implementation, in one place (functions.cc).
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -32,6 +33,20 @@ struct FunctionCall {
   const std::vector<Labels>* dropped_names = nullptr;
 };
 
+// The window a range-vector function reads at one step: [start, end] in ms
+// (after offset and @) and the selector's range in seconds.
+struct RangeWindow {
+  int64_t start;
+  int64_t end;
+  double range_seconds;
+};
+
+// A range-vector function that computes each series' value from that series'
+// window alone (rate, avg_over_time, ...): nullopt when the series has no value
+// at this step. `points` is never empty and holds no stale markers.
+using WindowFunction = std::optional<double> (*)(std::span<const Point> points,
+                                                 const RangeWindow& window);
+
 // Computes the function's result for one evaluation step. Instant-vector
 // results carry t = call.ts; scalar results go into a one-sample Vector with
 // empty labels.
@@ -45,6 +60,10 @@ struct FunctionDef {
   int variadic;
   ValueType return_type;
   FunctionImpl impl;
+  // Set for window functions, so that a range query can evaluate them series
+  // by series over all its steps; `impl` computes the same per step.
+  WindowFunction window = nullptr;
+  bool keeps_metric_name = false;  // with `window`: last_over_time keeps __name__
 };
 
 // The function called `name`, or nullptr.

@@ -2,6 +2,10 @@
 // matching) and aggregations, applied to one evaluation step's values.
 #pragma once
 
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
 #include "promql/ast.h"
 #include "promql/engine.h"
 #include "storage/status.h"
@@ -15,6 +19,47 @@ Result<Value> ApplyBinary(const Node& node, Value lhs, Value rhs, int64_t ts);
 // Evaluates a kAggregate node on its evaluated input vector and parameter
 // (the parameter is ignored for aggregations without one).
 Result<Vector> ApplyAggregation(const Node& node, Vector input, const Value& param, int64_t ts);
+
+// Whether `op` needs only an AggregateAccumulator per group: no parameter
+// and no per-member state (sum, avg, count, min, max, group, stddev, stdvar).
+bool IsAccumulatorAggregation(Op op);
+
+// The running value of an accumulator aggregation for one group at one
+// step, fed sample values in input order (the order changes the last bits of
+// sums, so callers keep Prometheus's order).
+struct AggregateAccumulator {
+  double value = 0;
+  double mean = 0;
+  double count = 0;  // samples added so far
+
+  void Add(Op op, double v);
+  double Result(Op op) const;
+};
+
+// Numbers the output groups of an aggregation's by/without clause in order of
+// first appearance. A key is hashed from the member's labels without being
+// built, and built once per group.
+class AggregationGroups {
+ public:
+  // `grouping` (a kAggregate node, or one carrying its grouping) must outlive this.
+  explicit AggregationGroups(const Node& grouping) : grouping_(grouping) {}
+
+  // The group of `metric`; a new group gets the next number.
+  size_t GroupOf(const Labels& metric);
+  size_t size() const { return keys_.size(); }
+  // The groups' label sets, by number; leaves this object empty.
+  std::vector<Labels> TakeKeys() {
+    index_.clear();
+    std::vector<Labels> keys = std::move(keys_);
+    keys_.clear();
+    return keys;
+  }
+
+ private:
+  const Node& grouping_;
+  std::unordered_map<uint64_t, std::vector<size_t>> index_;
+  std::vector<Labels> keys_;
+};
 
 // Fails with "vector cannot contain metrics with the same labelset" when two
 // samples share a label set.

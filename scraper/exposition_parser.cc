@@ -245,6 +245,15 @@ Status ExpositionParser::SetMetadata(std::string_view kind, std::string_view nam
 
 Status ExpositionParser::ParseSample(std::string_view line) {
   std::string_view rest = line;
+  VIGIL_RETURN_IF_ERROR(ParseSeries(rest));
+  if (rest.empty() || !IsBlank(rest[0])) {
+    return Error("expected value after metric, got " + Quoted(rest));
+  }
+  return ParseValueAndTimestamp(rest);
+}
+
+Status ExpositionParser::ParseSeries(std::string_view& rest) {
+  const std::string_view line = rest;
   name_ = CutName(rest, true);
   if (name_.empty()) return Error("expected metric name, got " + Quoted(line));
   label_spans_.clear();
@@ -257,10 +266,16 @@ Status ExpositionParser::ParseSample(std::string_view line) {
     series_len = static_cast<size_t>(rest.data() - line.data());
   }
   series_ = line.substr(0, series_len);
-  if (rest.empty() || !IsBlank(rest[0])) {
-    return Error("expected value after metric, got " + Quoted(rest));
-  }
-  return ParseValueAndTimestamp(rest);
+  return Status::OK();
+}
+
+Result<Labels> ExpositionParser::SeriesLabels(std::string_view series) {
+  ExpositionParser parser(series, ExpositionFormat::kPrometheusText);
+  parser.line_no_ = 1;
+  std::string_view rest = series;
+  VIGIL_RETURN_IF_ERROR(parser.ParseSeries(rest));
+  if (!rest.empty()) return parser.Error("unexpected text after the series: " + Quoted(rest));
+  return parser.labels();
 }
 
 Status ExpositionParser::ParseLabels(std::string_view& rest) {

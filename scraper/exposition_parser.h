@@ -49,6 +49,10 @@ class ExpositionParser {
   // Line number (1-based) of the current sample.
   int line() const { return line_no_; }
 
+  // The labels of a series text as series() returned it, for callers that
+  // kept only the text (the scrape cache) and need its labels again.
+  static Result<Labels> SeriesLabels(std::string_view series);
+
   // Metadata seen so far, keyed by metric family name.
   const std::map<std::string, FamilyMetadata>& metadata() const { return metadata_; }
 
@@ -62,6 +66,9 @@ class ExpositionParser {
   Result<bool> ParseLine(std::string_view line);  // true when it held a sample
   Status ParseComment(std::string_view line);
   Status ParseSample(std::string_view line);
+  // Cuts the metric name and label set from the front of `rest` (a sample
+  // line) and sets series_ to what was cut.
+  Status ParseSeries(std::string_view& rest);
   Status ParseLabels(std::string_view& rest);
   Status ParseValueAndTimestamp(std::string_view rest);
   Status SetMetadata(std::string_view kind, std::string_view name, std::string_view text);

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <deque>
+#include <tuple>
 
 #include <unistd.h>
 
@@ -85,8 +85,8 @@ void ScrapeLoop::Stop(bool mark_stale) {
   auto app = db_->NewAppender();
   const int64_t t = std::max(clock_->NowMillis(), last_append_ms_ + 1);
   ++iteration_;
-  seen_hashes_.clear();
-  AppendStaleMarkers(*app, t, iteration_);
+  alias_hashes_.clear();
+  SweepCache(*app, t, false);
   AppendReportStale(*app, t);
   const vigil::Status st = app->Commit();
   if (!st.ok()) VLOG_WARN("Writing end-of-run staleness markers failed", {{"err", st.message()}});
@@ -117,7 +117,7 @@ void ScrapeLoop::ScrapeOnce(int64_t t_ms) {
   const auto start = std::chrono::steady_clock::now();
   auto response = scraper_.Scrape();
   ++iteration_;
-  seen_hashes_.clear();
+  alias_hashes_.clear();
   AppendStats stats;
   std::map<std::string, FamilyMetadata> metadata;
   auto app = db_->NewAppender();
@@ -127,19 +127,16 @@ void ScrapeLoop::ScrapeOnce(int64_t t_ms) {
     if (!error.ok()) {
       app->Rollback();
       app = db_->NewAppender();
-      seen_hashes_.clear();
+      alias_hashes_.clear();
     }
   }
-  AppendStaleMarkers(*app, t_ms, iteration_);
+  SweepCache(*app, t_ms, error.ok());
   const double duration =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   AppendReport(*app, t_ms, duration, error.ok(), stats);
   const vigil::Status commit = app->Commit();
   if (error.ok() && !commit.ok()) error = commit;
   last_append_ms_ = t_ms;
-  for (auto it = cache_.begin(); it != cache_.end();) {
-    it = it->second.last_seen + 1 < iteration_ ? cache_.erase(it) : std::next(it);
-  }
   RecordOutcome(t_ms, duration, error, error.ok() ? &metadata : nullptr);
 }
 
@@ -147,8 +144,7 @@ vigil::Status ScrapeLoop::AppendBody(storage::Appender& app, const ScrapeRespons
                                      int64_t t_ms, AppendStats& stats,
                                      std::map<std::string, FamilyMetadata>& metadata) {
   ExpositionParser parser(response.body, FormatFromContentType(response.content_type));
-  std::deque<std::pair<std::string, CacheEntry>> fresh;  // deque: stable addresses
-  std::vector<CacheEntry*> seen;
+  std::optional<AliasIndex> aliases;
   bool over_limit = false;
   while (true) {
     auto more = parser.Next();
@@ -156,25 +152,25 @@ vigil::Status ScrapeLoop::AppendBody(storage::Appender& app, const ScrapeRespons
     if (!*more) break;
     ++stats.total;
     CacheEntry* entry = nullptr;
+    Labels fresh_labels;  // resolved now when the series is new to the cache
     if (auto it = cache_.find(parser.series()); it != cache_.end()) {
       entry = &it->second;
     } else {
-      auto resolved = ResolveSeries(parser);
-      if (!resolved.ok()) return resolved.status();
-      fresh.emplace_back(std::string(parser.series()), std::move(*resolved));
-      entry = &fresh.back().second;
+      auto added = AddToCache(parser, aliases);
+      if (!added.ok()) return added.status();
+      std::tie(entry, fresh_labels) = std::move(*added);
       if (!entry->dropped) ++stats.series_added;
     }
-    seen.push_back(entry);
-    if (entry->dropped || !seen_hashes_.insert(entry->hash).second) continue;
+    if (!FirstInScrape(*entry)) continue;
     ++stats.added;
     if (config_->sample_limit > 0 && stats.added > config_->sample_limit) {
       over_limit = true;  // keep counting, as Prometheus reports the real figure
       continue;
     }
     const bool own_ts = config_->honor_timestamps && parser.timestamp_ms().has_value();
-    auto ref = app.Append(entry->ref, entry->labels, own_ts ? *parser.timestamp_ms() : t_ms,
-                          parser.value());
+    const int64_t t = own_ts ? *parser.timestamp_ms() : t_ms;
+    auto ref = fresh_labels.empty() ? AppendCached(app, parser.series(), *entry, t, parser.value())
+                                    : app.Append(0, fresh_labels, t, parser.value());
     if (!ref.ok()) {
       if (IsSoftAppendError(ref.status().code())) continue;
       return ref.status();
@@ -183,29 +179,70 @@ vigil::Status ScrapeLoop::AppendBody(storage::Appender& app, const ScrapeRespons
     entry->tracked = !own_ts;
   }
   if (over_limit) return vigil::Status::ResourceExhausted("sample limit exceeded");
-  for (CacheEntry* e : seen) e->last_seen = iteration_;
-  for (auto& [key, entry] : fresh) cache_.try_emplace(std::move(key), std::move(entry));
   metadata = parser.metadata();
   return vigil::Status::OK();
 }
 
-Result<ScrapeLoop::CacheEntry> ScrapeLoop::ResolveSeries(const ExpositionParser& parser) const {
+Result<std::pair<ScrapeLoop::CacheEntry*, Labels>> ScrapeLoop::AddToCache(
+    const ExpositionParser& parser, std::optional<AliasIndex>& aliases) {
   auto scraped = parser.labels();
   if (!scraped.ok()) return scraped.status();
-  CacheEntry entry;
-  const Labels with_target = ApplyTargetLabels(*scraped, target_.labels(), config_->honor_labels);
-  std::optional<Labels> relabeled = Relabel(with_target, config_->metric_relabel_configs);
-  if (!relabeled || relabeled->empty()) {
-    entry.dropped = true;
-    return entry;
+  auto stored = StoredLabels(*scraped);
+  if (!stored.ok()) return stored.status();
+  if (!aliases) {  // first miss of this scrape: index what is cached so far
+    aliases.emplace();
+    aliases->reserve(cache_.size());
+    for (auto& [raw, e] : cache_) {
+      if (!e.dropped) aliases->emplace(e.hash, &e);
+    }
   }
+  CacheEntry& entry = cache_[std::string(parser.series())];
+  if (!stored->has_value()) {
+    entry.dropped = true;
+    return std::pair<CacheEntry*, Labels>(&entry, Labels());
+  }
+  entry.hash = (*stored)->Hash();
+  if (auto [it, inserted] = aliases->try_emplace(entry.hash, &entry); !inserted) {
+    CacheEntry& other = *it->second;
+    // Its sample in this scrape (if any) went in without the alias set: record it.
+    if (!other.aliased && other.scraped == iteration_) alias_hashes_.insert(other.hash);
+    other.aliased = true;
+    entry.aliased = true;
+  }
+  return std::pair<CacheEntry*, Labels>(&entry, std::move(**stored));
+}
+
+bool ScrapeLoop::FirstInScrape(CacheEntry& e) {
+  const bool repeat = e.scraped == iteration_;
+  e.scraped = iteration_;
+  if (e.dropped || repeat) return false;
+  return !e.aliased || alias_hashes_.insert(e.hash).second;
+}
+
+Result<std::optional<Labels>> ScrapeLoop::StoredLabels(const Labels& scraped) const {
+  const Labels with_target = ApplyTargetLabels(scraped, target_.labels(), config_->honor_labels);
+  std::optional<Labels> relabeled = Relabel(with_target, config_->metric_relabel_configs);
+  if (!relabeled || relabeled->empty()) return std::optional<Labels>();
   if (!relabeled->Has(kMetricNameLabel)) {
     return vigil::Status::InvalidArgument("missing metric name (__name__ label)");
   }
   VIGIL_RETURN_IF_ERROR(CheckLabelLimits(*relabeled));
-  entry.hash = relabeled->Hash();
-  entry.labels = std::move(*relabeled);
-  return entry;
+  return relabeled;
+}
+
+Result<storage::SeriesRef> ScrapeLoop::AppendCached(storage::Appender& app, std::string_view raw,
+                                                    CacheEntry& e, int64_t t, double v) {
+  if (e.ref != 0) {
+    // Empty labels: a store that knows the ref never reads them.
+    auto by_ref = app.Append(e.ref, Labels(), t, v);
+    if (by_ref.ok() || IsSoftAppendError(by_ref.status().code())) return by_ref;
+  }
+  auto scraped = ExpositionParser::SeriesLabels(raw);
+  if (!scraped.ok()) return scraped.status();
+  auto stored = StoredLabels(*scraped);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) return vigil::Status::Internal("cached series no longer resolves");
+  return app.Append(0, **stored, t, v);
 }
 
 vigil::Status ScrapeLoop::CheckLabelLimits(const Labels& labels) const {
@@ -235,13 +272,23 @@ vigil::Status ScrapeLoop::CheckLabelLimits(const Labels& labels) const {
   return vigil::Status::OK();
 }
 
-void ScrapeLoop::AppendStaleMarkers(storage::Appender& app, int64_t t_ms, uint64_t iteration) {
-  for (auto& [key, e] : cache_) {
-    if (e.dropped || !e.tracked || e.last_seen + 1 != iteration) continue;
-    if (seen_hashes_.count(e.hash)) continue;  // another raw spelling of it is still there
-    auto ref = app.Append(e.ref, e.labels, t_ms, storage::StaleNaN());
-    if (ref.ok()) e.ref = *ref;
+void ScrapeLoop::SweepCache(storage::Appender& app, int64_t t_ms, bool scrape_ok) {
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    CacheEntry& e = it->second;
+    if (scrape_ok && e.scraped == iteration_) {
+      e.last_seen = iteration_;
+    } else if (NeedsStaleMarker(e)) {
+      auto ref = AppendCached(app, it->first, e, t_ms, storage::StaleNaN());
+      if (ref.ok()) e.ref = *ref;
+    }
+    const bool forget = e.last_seen == 0 || e.last_seen + 1 < iteration_;
+    it = forget ? cache_.erase(it) : std::next(it);
   }
+}
+
+bool ScrapeLoop::NeedsStaleMarker(const CacheEntry& e) const {
+  if (e.dropped || !e.tracked || e.last_seen == 0 || e.last_seen + 1 != iteration_) return false;
+  return !e.aliased || !alias_hashes_.count(e.hash);  // another spelling may still be there
 }
 
 void ScrapeLoop::AppendReport(storage::Appender& app, int64_t t_ms, double duration_s, bool up,

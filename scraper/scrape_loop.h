@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -50,20 +51,27 @@ class ScrapeLoop {
   int64_t PhaseMs() const;
 
  private:
-  // What a raw series text from the target resolved to.
+  // What a raw series text from the target resolved to. The resolved labels
+  // are not kept (the head holds them): appends go by `ref`, and the rare
+  // append the store cannot take by ref alone resolves them again from the
+  // raw text (AppendCached).
   struct CacheEntry {
-    Labels labels;               // after target labels and metric relabeling
-    uint64_t hash = 0;           // labels.Hash()
     storage::SeriesRef ref = 0;  // storage reference, 0 until known
+    uint64_t hash = 0;           // hash of the resolved labels
+    uint64_t last_seen = 0;      // last successful scrape iteration that held it; 0: none
+    uint64_t scraped = 0;        // last scrape iteration (successful or not) that held it
     bool dropped = false;        // metric relabeling dropped it
     bool tracked = false;        // last seen without explicit timestamp (staleness applies)
-    uint64_t last_seen = 0;      // scrape iteration that last appended it
+    bool aliased = false;        // another raw spelling of the same labels is cached too
   };
   struct TransparentHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
   using Cache = std::unordered_map<std::string, CacheEntry, TransparentHash, std::equal_to<>>;
+  // Cached entries by label hash, built on the first cache miss of a scrape
+  // to recognise a new raw spelling of a label set that is already cached.
+  using AliasIndex = std::unordered_map<uint64_t, CacheEntry*>;
 
   // Counts of one scrape for the synthetic series.
   struct AppendStats {
@@ -75,9 +83,27 @@ class ScrapeLoop {
   void Run();
   vigil::Status AppendBody(storage::Appender& app, const ScrapeResponse& response, int64_t t_ms,
                            AppendStats& stats, std::map<std::string, FamilyMetadata>& metadata);
-  Result<CacheEntry> ResolveSeries(const ExpositionParser& parser) const;
+  // Adds the parser's current series (new to the cache) and returns its entry
+  // with the labels it resolved to (none when metric relabeling drops it).
+  Result<std::pair<CacheEntry*, Labels>> AddToCache(const ExpositionParser& parser,
+                                                    std::optional<AliasIndex>& aliases);
+  // Stamps `e` as held by this scrape; false when its sample is not to be
+  // appended: relabeling drops it, or this scrape already had its labels.
+  bool FirstInScrape(CacheEntry& e);
+  // The labels a scraped series is stored under: target labels, metric
+  // relabeling, label limits. Nullopt when metric relabeling drops it.
+  Result<std::optional<Labels>> StoredLabels(const Labels& scraped) const;
   vigil::Status CheckLabelLimits(const Labels& labels) const;
-  void AppendStaleMarkers(storage::Appender& app, int64_t t_ms, uint64_t iteration);
+  // Appends by the entry's ref; when the store cannot take it by ref alone
+  // (unknown ref, e.g. the head dropped the series), by the labels resolved
+  // again from the raw text.
+  Result<storage::SeriesRef> AppendCached(storage::Appender& app, std::string_view raw,
+                                          CacheEntry& e, int64_t t, double v);
+  // Ends an iteration over the whole cache: series the previous successful
+  // scrape held and this one did not get a staleness marker, series this
+  // (successful) scrape held are remembered, series neither held are forgotten.
+  void SweepCache(storage::Appender& app, int64_t t_ms, bool scrape_ok);
+  bool NeedsStaleMarker(const CacheEntry& e) const;
   void AppendReport(storage::Appender& app, int64_t t_ms, double duration_s, bool up,
                     const AppendStats& stats);
   void AppendReportStale(storage::Appender& app, int64_t t_ms);
@@ -94,7 +120,9 @@ class ScrapeLoop {
   Cache cache_;
   uint64_t iteration_ = 0;
   int64_t last_append_ms_ = 0;
-  std::unordered_set<uint64_t> seen_hashes_;  // label hashes appended by the current scrape
+  // Label hashes of aliased entries appended by the current scrape (entries
+  // without another spelling are deduplicated by their `scraped` stamp).
+  std::unordered_set<uint64_t> alias_hashes_;
   std::vector<std::pair<Labels, storage::SeriesRef>> report_series_;  // up, duration, ...
 
   mutable std::mutex mu_;  // guards the fields below

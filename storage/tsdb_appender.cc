@@ -1,5 +1,7 @@
 // The append path: resolve the series, check ordering, stage; Commit writes
-// one WAL record and applies the batch to the head.
+// one WAL record and applies the batch to the head. A sample appended by a
+// known ref needs no labels: Append(ref, {}, t, v) fails with kNotFound only
+// when the head no longer holds that ref.
 #include <mutex>
 
 #include "storage/tsdb.h"
@@ -17,6 +19,11 @@ class TsdbAppender final : public Appender {
 
   Result<SeriesRef> Append(SeriesRef ref, const Labels& labels, int64_t t, double v) override {
     std::shared_ptr<MemSeries> s = ref != 0 ? db_->head_.ByRef(ref) : nullptr;
+    if (!s && labels.empty() && ref != 0) {
+      // A caller that trusted the ref (the scrape cache keeps no labels)
+      // resolves the labels again and retries with them.
+      return Status::NotFound("series ref " + std::to_string(ref) + " is not in the head");
+    }
     if (!s) {
       bool created = false;
       auto found = db_->GetOrCreateSeries(labels, &created);

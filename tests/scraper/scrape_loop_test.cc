@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <map>
 
 #include "storage/memory_storage.h"
 #include "tests/scraper/loopback_server.h"
@@ -30,6 +31,54 @@ std::vector<storage::Sample> SamplesOf(storage::Storage& db, const std::string& 
   return out;
 }
 
+// A MemoryStorage whose appenders treat refs as the TSDB does: a ref they
+// handed out takes samples without labels until Forget() (the head dropped
+// the series), after which such an append fails with kNotFound.
+class RefStorage : public storage::MemoryStorage {
+ public:
+  std::unique_ptr<storage::Appender> NewAppender() override {
+    return std::make_unique<RefAppender>(this, MemoryStorage::NewAppender());
+  }
+  void Forget() { known_.clear(); }
+  int by_ref = 0;     // appends that came with a ref and no labels
+  int by_labels = 0;  // appends that came with labels
+
+ private:
+  class RefAppender final : public storage::Appender {
+   public:
+    RefAppender(RefStorage* db, std::unique_ptr<storage::Appender> inner)
+        : db_(db), inner_(std::move(inner)) {}
+    Result<storage::SeriesRef> Append(storage::SeriesRef ref, const Labels& labels, int64_t t,
+                                      double v) override {
+      if (labels.empty()) {
+        const auto it = db_->known_.find(ref);
+        if (it == db_->known_.end()) return vigil::Status::NotFound("unknown ref");
+        ++db_->by_ref;
+        return inner_->Append(ref, it->second, t, v);
+      }
+      ++db_->by_labels;
+      auto got = inner_->Append(ref, labels, t, v);
+      if (got.ok()) db_->known_[*got] = labels;
+      return got;
+    }
+    vigil::Status Commit() override { return inner_->Commit(); }
+    void Rollback() override { inner_->Rollback(); }
+
+   private:
+    RefStorage* db_;
+    std::unique_ptr<storage::Appender> inner_;
+  };
+
+  std::map<storage::SeriesRef, Labels> known_;
+};
+
+// Values of one series, in time order.
+std::vector<double> ValuesOf(storage::Storage& db, const std::string& metric) {
+  std::vector<double> out;
+  for (const auto& s : SamplesOf(db, metric)) out.push_back(s.v);
+  return out;
+}
+
 class ScrapeLoopTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -45,7 +94,9 @@ class ScrapeLoopTest : public ::testing::Test {
     server_.Start();
   }
 
-  std::unique_ptr<ScrapeLoop> MakeLoop(const std::string& extra = "", std::string address = "") {
+  // A loop over the fixture's target (or `address`) appending into `db` (db_ when null).
+  std::unique_ptr<ScrapeLoop> MakeLoop(const std::string& extra = "", std::string address = "",
+                                       storage::Storage* db = nullptr) {
     auto c = LoadConfigString("scrape_configs:\n  - job_name: test\n    scrape_interval: 1s\n"
                               "    scrape_timeout: 500ms\n" + extra, "t.yml");
     EXPECT_TRUE(c.ok()) << c.status().ToString();
@@ -54,7 +105,7 @@ class ScrapeLoopTest : public ::testing::Test {
     if (address.empty()) address = server_.address();
     TargetsFromGroup({{address}, {}, "0", {}}, *config_, set);
     EXPECT_EQ(set.targets.size(), 1u);
-    return std::make_unique<ScrapeLoop>(&db_, config_, set.targets[0], &clock_);
+    return std::make_unique<ScrapeLoop>(db ? db : &db_, config_, set.targets[0], &clock_);
   }
 
   void SetBody(std::string body) {
@@ -216,6 +267,89 @@ TEST_F(ScrapeLoopTest, DuplicateSeries_KeepsTheFirstSample) {
   const auto a = SamplesOf(db_, "a");
   ASSERT_EQ(a.size(), 1u);
   EXPECT_EQ(a[0].v, 1);
+}
+
+TEST_F(ScrapeLoopTest, DuplicateSeries_IsCountedOnceInEveryScrape) {
+  SetBody("a 1\na 2\n");
+  auto loop = MakeLoop();
+  loop->ScrapeOnce(1'000'000);
+  loop->ScrapeOnce(1'001'000);
+  EXPECT_EQ(ValuesOf(db_, "a"), (std::vector<double>{1, 1}));
+  EXPECT_EQ(ValuesOf(db_, "scrape_samples_scraped"), (std::vector<double>{2, 2}));
+  EXPECT_EQ(ValuesOf(db_, "scrape_samples_post_metric_relabeling"), (std::vector<double>{1, 1}));
+}
+
+TEST_F(ScrapeLoopTest, ReorderedLabelSpelling_KeepsTheFirstSample) {
+  SetBody("m{x=\"1\",y=\"2\"} 1\nm{y=\"2\",x=\"1\"} 2\n");
+  auto loop = MakeLoop();
+  loop->ScrapeOnce(1'000'000);
+  loop->ScrapeOnce(1'001'000);
+  EXPECT_EQ(ValuesOf(db_, "m"), (std::vector<double>{1, 1}));
+  EXPECT_EQ(ValuesOf(db_, "scrape_samples_post_metric_relabeling"), (std::vector<double>{1, 1}));
+}
+
+TEST_F(ScrapeLoopTest, NewSpellingOfACachedSeries_IsNotAppendedAgain) {
+  SetBody("m{x=\"1\",y=\"2\"} 1\n");
+  auto loop = MakeLoop();
+  loop->ScrapeOnce(1'000'000);
+  SetBody("m{x=\"1\",y=\"2\"} 3\nm{y=\"2\",x=\"1\"} 4\n");
+  loop->ScrapeOnce(1'001'000);
+  EXPECT_EQ(ValuesOf(db_, "m"), (std::vector<double>{1, 3}));
+  EXPECT_EQ(ValuesOf(db_, "scrape_samples_post_metric_relabeling"), (std::vector<double>{1, 1}));
+}
+
+TEST_F(ScrapeLoopTest, OneSpellingGone_OtherSpellingKeepsTheSeriesFresh) {
+  SetBody("m{x=\"1\",y=\"2\"} 1\nm{y=\"2\",x=\"1\"} 2\n");
+  auto loop = MakeLoop();
+  loop->ScrapeOnce(1'000'000);
+  SetBody("m{y=\"2\",x=\"1\"} 5\n");
+  loop->ScrapeOnce(1'001'000);
+  SetBody("a 1\n");
+  loop->ScrapeOnce(1'002'000);
+  const auto m = SamplesOf(db_, "m");
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m[0].v, 1);
+  EXPECT_EQ(m[1].v, 5);
+  EXPECT_TRUE(storage::IsStaleNaN(m[2].v));
+  EXPECT_EQ(m[2].t, 1'002'000);
+}
+
+TEST_F(ScrapeLoopTest, CachedSeries_AppendByRefWithoutLabels) {
+  RefStorage db;
+  auto loop = MakeLoop("", "", &db);
+  loop->ScrapeOnce(1'000'000);
+  EXPECT_EQ(db.by_ref, 0);
+  loop->ScrapeOnce(1'001'000);
+  EXPECT_EQ(db.by_ref, 2);  // a and b; the report series come with their labels
+  EXPECT_EQ(SamplesOf(db, "b", "instance", server_.address()).size(), 2u);
+}
+
+TEST_F(ScrapeLoopTest, ForgottenRef_ResolvesTheLabelsAgainFromTheRawText) {
+  RefStorage db;
+  auto loop = MakeLoop(
+      "    metric_relabel_configs:\n"
+      "      - {source_labels: [x], target_label: z, replacement: 'got-$1'}\n",
+      "", &db);
+  loop->ScrapeOnce(1'000'000);
+  db.Forget();
+  loop->ScrapeOnce(1'001'000);
+  EXPECT_EQ(loop->Status().health, "up") << loop->Status().last_error;
+  EXPECT_EQ(SamplesOf(db, "b", "z", "got-y").size(), 2u);
+  EXPECT_EQ(SamplesOf(db, "a", "instance", server_.address()).size(), 2u);
+  loop->ScrapeOnce(1'002'000);  // by ref again: the fallback handed out new refs
+  EXPECT_EQ(db.by_ref, 2);
+}
+
+TEST_F(ScrapeLoopTest, ForgottenRef_StillGetsItsStalenessMarker) {
+  RefStorage db;
+  auto loop = MakeLoop("", "", &db);
+  loop->ScrapeOnce(1'000'000);
+  db.Forget();
+  SetBody("a 1\n");
+  loop->ScrapeOnce(1'001'000);
+  const auto b = SamplesOf(db, "b", "x", "y");
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_TRUE(storage::IsStaleNaN(b[1].v));
 }
 
 TEST_F(ScrapeLoopTest, OpenMetrics_IsNegotiatedByContentType) {

@@ -169,13 +169,18 @@ std::string EncodeWithValues(const TimePart& times, std::span<const Sample> samp
 std::optional<std::string> EncodePackedChunk(std::span<const Sample> samples) {
   const size_t n = samples.size();
   if (n == 0 || n > kMaxPackedSamples) return std::nullopt;
+  const size_t max_exceptions = n / 4;
   std::vector<uint8_t> min_decimals(n);
   uint32_t scales_present = 0;  // bit k: some value needs exactly k decimals
+  size_t not_decimal = 0;
   for (size_t i = 0; i < n; ++i) {
     min_decimals[i] = MinDecimals(samples[i].v);
-    if (min_decimals[i] != kNotDecimal) scales_present |= 1u << min_decimals[i];
+    if (min_decimals[i] != kNotDecimal) {
+      scales_present |= 1u << min_decimals[i];
+    } else if (++not_decimal > max_exceptions) {
+      return std::nullopt;  // full-precision floats: give up early, XOR suits them
+    }
   }
-  const size_t max_exceptions = n / 4;
   const TimePart times = EncodeTimes(samples);
   std::optional<std::string> best;
   for (int k = 0; k <= kPackedMaxDecimals; ++k) {

@@ -105,7 +105,7 @@ struct Server::Impl {
   bool allow_any_origin;
   std::string prefix;
   ProcessMetrics process_metrics;
-  RequestMetrics request_metrics;
+  RequestMetrics request_metrics{&ctx.ready};
   httplib::Server http;
   std::thread listener;
   int bound_port = 0;
@@ -212,7 +212,7 @@ void Server::Impl::Serve(const httplib::Request& req, httplib::Response& res, st
   const std::string handler = router.Dispatch(call, res);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  request_metrics.Observe(handler, res.status == -1 ? 200 : res.status, seconds);
+  request_metrics.Observe(handler, res.status == -1 ? 200 : res.status, seconds, res.body.size());
 }
 
 Server::Server(ServerOptions options, ServerDeps deps)

@@ -103,7 +103,11 @@ TEST(HttpTest, Metrics_CountsRequestsPerHandlerAndCode) {
        {"prometheus_http_requests_total{code=\"200\",handler=\"/api/v1/query\"} 1\n",
         "prometheus_http_requests_total{code=\"400\",handler=\"/api/v1/query\"} 1\n",
         "prometheus_http_requests_total{code=\"200\",handler=\"/api/v1/label/:name/values\"} 1\n",
-        "prometheus_http_request_duration_seconds_count{handler=\"/api/v1/query\"} 2\n"}) {
+        "prometheus_http_request_duration_seconds_count{handler=\"/api/v1/query\"} 2\n",
+        // Both /api/v1/query answers are shorter than 1000 bytes.
+        "prometheus_http_response_size_bytes_bucket{handler=\"/api/v1/query\",le=\"1000\"} 2\n",
+        "prometheus_http_response_size_bytes_count{handler=\"/api/v1/query\"} 2\n",
+        "prometheus_ready 1\n"}) {
     EXPECT_NE(r.body.find(line), std::string::npos) << line;
   }
 }

@@ -206,6 +206,24 @@ std::vector<std::shared_ptr<MemSeries>> Head::AllSeries() const {
   return out;
 }
 
+std::vector<std::string> Head::LabelNames() const {
+  std::vector<std::string> names;
+  std::shared_lock lock(index_mu_);
+  names.reserve(index_.size());
+  for (const auto& [name, values] : index_) names.push_back(name);
+  return names;
+}
+
+std::vector<std::string> Head::LabelValues(std::string_view name) const {
+  std::vector<std::string> values;
+  std::shared_lock lock(index_mu_);
+  const auto it = index_.find(name);
+  if (it == index_.end()) return values;
+  values.reserve(it->second.size());
+  for (const auto& [value, refs] : it->second) values.push_back(value);
+  return values;
+}
+
 void Head::VisitIndex(
     const std::function<void(const std::string&, const std::string&, size_t)>& fn) const {
   std::shared_lock lock(index_mu_);

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -88,6 +89,11 @@ class Head {
   // All series (snapshot of the pointers), in no particular order.
   std::vector<std::shared_ptr<MemSeries>> AllSeries() const;
   size_t NumSeries() const { return num_series_.load(std::memory_order_relaxed); }
+
+  // Sorted label names of the head series, from the index.
+  std::vector<std::string> LabelNames() const;
+  // Sorted values of label `name` over the head series, from the index.
+  std::vector<std::string> LabelValues(std::string_view name) const;
 
   // Visits name -> value -> number of series, under the index lock.
   void VisitIndex(const std::function<void(const std::string&, const std::string&, size_t)>& fn) const;

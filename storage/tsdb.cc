@@ -386,6 +386,7 @@ Status Tsdb::CommitBatch(std::vector<WalSample>& samples,
   samples_appended_.fetch_add(appended, std::memory_order_relaxed);
   if (appended > 0) {
     AtomicMin(min_time_, lo);
+    AtomicMin(head_min_time_, lo);
     AtomicMax(max_time_, hi);
   }
   return Status::OK();

@@ -109,8 +109,9 @@ class Tsdb final : public Storage {
   // series now in the head for their labels. Caller holds commit_barrier_.
   [[nodiscard]] Status ResolveRemovedSeries(std::vector<WalSample>& samples,
                                             std::vector<std::shared_ptr<MemSeries>>& series);
-  // Head series idle since `cutoff`, their open chunks closed (head GC step 1).
-  std::vector<std::shared_ptr<MemSeries>> CutIdleSeries(int64_t cutoff);
+  // Head series idle since `cutoff`, their open chunks closed (head GC step
+  // 1); *oldest_kept is the oldest in-memory sample of the other series.
+  std::vector<std::shared_ptr<MemSeries>> CutIdleSeries(int64_t cutoff, int64_t* oldest_kept);
   void EnqueueFlush(const std::shared_ptr<MemSeries>& s);
   [[nodiscard]] Status FlushSeries(MemSeries& s);
   [[nodiscard]] Status DropPartitions(int64_t first, int64_t last);
@@ -142,6 +143,9 @@ class Tsdb final : public Storage {
   std::atomic<SeriesRef> next_ref_{1};
   std::atomic<int64_t> min_time_{kMaxTime};  // oldest sample in the store
   std::atomic<int64_t> max_time_{kMinTime};  // newest sample in the store
+  // Lower bound of the samples still in head memory: AtomicMin on commit,
+  // recomputed by head GC. Decides whether the head index answers a range.
+  std::atomic<int64_t> head_min_time_{kMinTime};
   std::atomic<int64_t> retention_ms_;
   std::atomic<int64_t> retention_bytes_;
   std::atomic<bool> retention_from_runtime_{false};  // persisted SetRetention overrides options

@@ -6,6 +6,8 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+
 #include "storage/db_layout.h"
 #include "storage/logger.h"
 #include "storage/tsdb.h"
@@ -22,12 +24,17 @@ bool IsIdleAndFlushed(const MemSeries& s, int64_t cutoff) {
 
 }  // namespace
 
-std::vector<std::shared_ptr<MemSeries>> Tsdb::CutIdleSeries(int64_t cutoff) {
+std::vector<std::shared_ptr<MemSeries>> Tsdb::CutIdleSeries(int64_t cutoff, int64_t* oldest_kept) {
   std::vector<std::shared_ptr<MemSeries>> idle;
+  *oldest_kept = kMaxTime;
   for (auto& s : head_.AllSeries()) {
     {
       std::lock_guard lock(s->mu);
-      if (s->last_t > cutoff) continue;
+      if (s->last_t > cutoff) {
+        if (!s->unflushed.empty()) *oldest_kept = std::min(*oldest_kept, s->unflushed.front().min_time);
+        if (s->open) *oldest_kept = std::min(*oldest_kept, s->open->min_time());
+        continue;
+      }
       // Closed now so that nothing of the series stays only in memory.
       Head::CutOpenChunk(*s);
     }
@@ -41,7 +48,11 @@ Result<size_t> Tsdb::CollectIdleSeries() {
   const int64_t newest = max_time_.load();
   if (!db_ || newest == kMinTime) return size_t{0};
   const int64_t cutoff = newest - tuning_.head_gc_idle_ms;
-  std::vector<std::shared_ptr<MemSeries>> idle = CutIdleSeries(cutoff);
+  int64_t oldest_kept = kMaxTime;
+  std::vector<std::shared_ptr<MemSeries>> idle = CutIdleSeries(cutoff, &oldest_kept);
+  // Samples committed meanwhile are newer than the cutoff, given that
+  // head_gc_idle_ms is at least the appendable window.
+  head_min_time_.store(std::min(oldest_kept, cutoff));
   for (const auto& s : idle) VIGIL_RETURN_IF_ERROR(FlushSeries(*s));
   size_t removed = 0;
   {

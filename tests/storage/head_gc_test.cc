@@ -156,6 +156,24 @@ TEST(HeadGc, AppenderHoldingRemovedSeries_CommitLosesNothing) {
   EXPECT_EQ(ReadAll(*reopened, {Eq("__name__", "staged")}).at(staged).size(), 2u);
 }
 
+TEST(HeadGc, LabelNamesAndValuesWithoutMatchers_ComeFromHeadAndPartitionIndexes) {
+  TempDir dir;
+  auto db = OpenTsdb(dir.path(), ManualTuning());
+  auto app = db->NewAppender();
+  ASSERT_TRUE(app->Append(0, Labels{{"__name__", "old"}, {"gone", "x"}}, 0, 1).ok());
+  ASSERT_TRUE(app->Commit().ok());
+  ASSERT_TRUE(app->Append(0, Labels{{"__name__", "new"}, {"kept", "y"}}, 3 * kHour, 1).ok());
+  ASSERT_TRUE(app->Commit().ok());
+  ASSERT_EQ(*db->CollectIdleSeries(), 1u);  // "old" now lives only in partition 0 on disk
+  auto q = db->NewQuerier();
+  EXPECT_EQ(*(*q)->LabelValues("__name__", kMinTime, kMaxTime, {}), (std::vector<std::string>{"new", "old"}));
+  EXPECT_EQ(*(*q)->LabelValues("__name__", 0, 1000, {}), std::vector<std::string>{"old"});
+  EXPECT_EQ(*(*q)->LabelValues("__name__", 3 * kHour, 3 * kHour, {}), std::vector<std::string>{"new"});
+  EXPECT_EQ(*(*q)->LabelNames(kMinTime, kMaxTime, {}), (std::vector<std::string>{"__name__", "gone", "kept"}));
+  EXPECT_EQ(*(*q)->LabelNames(0, 1000, {}), (std::vector<std::string>{"__name__", "gone"}));
+  EXPECT_TRUE((*q)->LabelValues("missing", kMinTime, kMaxTime, {})->empty());
+}
+
 // The child appends three cycles with GC passes in between and dies without
 // closing the store, so the reopen replays a WAL that mentions GC'd series.
 [[noreturn]] void RunCrashingChild(const std::string& path) {

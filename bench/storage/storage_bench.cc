@@ -2,6 +2,7 @@
 // section "Storage micro-benchmarks".
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -40,12 +41,12 @@ class BenchDir {
   std::string path_;
 };
 
-std::unique_ptr<Tsdb> OpenBenchDb(const std::string& path) {
+std::unique_ptr<Tsdb> OpenBenchDb(const std::string& path, const TsdbTuning& tuning = {}) {
   ConfigureLogging(LogLevel::kWarn, LogFormat::kLogfmt);
   StorageOptions o;
   o.path = path;
   o.wal_sync = WalSyncPolicy::kPeriodic;  // the documented default
-  auto db = Tsdb::Open(o);
+  auto db = Tsdb::Open(o, tuning);
   if (!db.ok()) std::abort();
   return std::move(db.value());
 }
@@ -258,6 +259,40 @@ void BM_MemoryPerSeries(benchmark::State& state) {
   state.counters["bytes/series"] = per_series;
 }
 BENCHMARK(BM_MemoryPerSeries)->Arg(100'000)->Arg(1'000'000)->Iterations(1)->Unit(benchmark::kSecond);
+
+// Restart after kill -9: a child process appends `scrapes` scrapes of N
+// series with no WAL checkpoint and exits without closing the store; each
+// iteration opens a fresh copy of that directory, so Open replays the whole
+// WAL (restart time in the side-by-side harness).
+void BM_ReopenAfterKill(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  const int scrapes = static_cast<int>(state.range(1));
+  BenchDir dir;
+  TsdbTuning tuning;
+  tuning.checkpoint_wal_bytes = int64_t{1} << 40;  // the WAL keeps everything
+  const pid_t pid = ::fork();
+  if (pid < 0) std::abort();
+  if (pid == 0) {
+    auto db = OpenBenchDb(dir.path(), tuning);
+    AppendScrapes(*db, NodeSeriesSet(n), 0, scrapes, 6);
+    ::_exit(0);  // like kill -9: no Close, no checkpoint
+  }
+  int status = 0;
+  if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) std::abort();
+  for (auto _ : state) {
+    state.PauseTiming();
+    BenchDir copy;
+    std::filesystem::copy(dir.path(), copy.path(), std::filesystem::copy_options::recursive |
+                                                       std::filesystem::copy_options::overwrite_existing);
+    state.ResumeTiming();
+    auto db = OpenBenchDb(copy.path(), tuning);
+    state.PauseTiming();
+    db.reset();  // the closing checkpoint is not part of a restart
+    state.ResumeTiming();
+  }
+  state.counters["samples"] = static_cast<double>(int64_t{n} * scrapes);
+}
+BENCHMARK(BM_ReopenAfterKill)->Args({100'000, 100})->Iterations(3)->Unit(benchmark::kMillisecond);
 
 // A store of `n` node-exporter-like series with `scrapes` samples each (the
 // first 120 in a chunk already in RocksDB, the rest in the head), built once

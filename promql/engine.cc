@@ -70,8 +70,9 @@ struct Prepared {
 // Runs `body` with a parsed query, a concurrency slot and a loaded evaluator.
 template <typename Body>
 Result<QueryResult> RunQuery(Engine::Impl& impl, const EngineOptions& opts, storage::Storage& db,
-                             std::string_view query, int64_t start, int64_t end,
-                             const QueryOptions& qopts, bool range, Body body) {
+                             std::string_view query, int64_t start, int64_t end, int64_t step,
+                             const QueryOptions& qopts, Body body) {
+  const bool range = step > 0;  // instant queries have no step
   const auto began = SteadyClock::now();
   auto root = ParseExpr(query);
   if (!root.ok()) return root.status();
@@ -100,6 +101,7 @@ Result<QueryResult> RunQuery(Engine::Impl& impl, const EngineOptions& opts, stor
   EvalSettings settings;
   settings.start_ms = start;
   settings.end_ms = end;
+  settings.step_ms = step;
   settings.lookback_ms = opts.lookback_delta_ms;
   settings.default_subquery_step_ms = opts.default_subquery_step_ms;
   settings.max_samples = opts.max_samples;
@@ -135,7 +137,7 @@ Engine::~Engine() = default;
 
 Result<QueryResult> Engine::InstantQuery(storage::Storage& db, std::string_view query,
                                          int64_t ts_ms, const QueryOptions& options) {
-  return RunQuery(*impl_, options_, db, query, ts_ms, ts_ms, options, false,
+  return RunQuery(*impl_, options_, db, query, ts_ms, ts_ms, 0, options,
                   [ts_ms](Evaluator& ev, const Node& root) -> Result<Value> {
                     auto v = ev.Eval(root, ts_ms);
                     if (!v.ok()) return v;
@@ -159,9 +161,9 @@ Result<QueryResult> Engine::RangeQuery(storage::Storage& db, std::string_view qu
         "resolution (?step=XX)");
   }
   return RunQuery(
-      *impl_, options_, db, query, start_ms, end_ms, options, true,
+      *impl_, options_, db, query, start_ms, end_ms, step_ms, options,
       [=](Evaluator& ev, const Node& root) -> Result<Value> {
-        VIGIL_RETURN_IF_ERROR(ev.PrepareRange(StepGrid{start_ms, end_ms, step_ms}));
+        VIGIL_RETURN_IF_ERROR(ev.PrepareRange());
         if (std::optional<Matrix> whole = ev.TakeRangeResult()) {
           int64_t points = 0;
           for (const auto& s : *whole) points += static_cast<int64_t>(s.points.size());

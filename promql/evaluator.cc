@@ -34,7 +34,9 @@ Value ScalarValue(int64_t ts, double v) {
 }  // namespace
 
 Evaluator::Evaluator(const Node& root, EvalSettings settings)
-    : root_(root), settings_(settings) {}
+    : root_(root),
+      settings_(settings),
+      grid_{settings.start_ms, settings.end_ms, std::max<int64_t>(settings.step_ms, 1)} {}
 
 int64_t Evaluator::EffectiveTime(const TimeModifiers& mods, int64_t ts) const {
   switch (mods.at) {
@@ -46,61 +48,125 @@ int64_t Evaluator::EffectiveTime(const TimeModifiers& mods, int64_t ts) const {
   return ts;
 }
 
-void Evaluator::AddWindow(const Node& selector, int64_t mint, int64_t maxt) {
-  auto [it, inserted] = windows_.try_emplace(&selector, Window{mint, maxt});
+void Evaluator::AddWindow(const Node& selector, int64_t mint, int64_t maxt, bool on_grid,
+                          int64_t range_ms) {
+  auto [it, inserted] = windows_.try_emplace(&selector, Window{mint, maxt, on_grid, range_ms});
   if (!inserted) {
     it->second.mint = std::min(it->second.mint, mint);
     it->second.maxt = std::max(it->second.maxt, maxt);
+    it->second.on_grid = false;
   }
 }
 
 // Walks the tree with the range of times each node is evaluated at and
-// records the sample window every selector needs.
-void Evaluator::CollectWindows(const Node& n, int64_t mint, int64_t maxt) {
+// records the sample window every selector needs. `on_grid`: the node is
+// evaluated only at the query's steps.
+void Evaluator::CollectWindows(const Node& n, int64_t mint, int64_t maxt, bool on_grid) {
   switch (n.kind) {
     case NodeKind::kVectorSelector: {
       const int64_t lo = EffectiveTime(n.time, mint) - n.time.offset_ms;
       const int64_t hi = EffectiveTime(n.time, maxt) - n.time.offset_ms;
-      AddWindow(n, lo - settings_.lookback_ms, hi);
+      AddWindow(n, lo - settings_.lookback_ms, hi, on_grid, -1);
       return;
     }
     case NodeKind::kMatrixSelector: {
       const Node& vs = *n.children[0];
       const int64_t lo = EffectiveTime(vs.time, mint) - vs.time.offset_ms;
       const int64_t hi = EffectiveTime(vs.time, maxt) - vs.time.offset_ms;
-      AddWindow(vs, lo - n.range_ms, hi);
+      AddWindow(vs, lo - n.range_ms, hi, on_grid, n.range_ms);
       return;
     }
     case NodeKind::kSubquery: {
       const int64_t lo = EffectiveTime(n.time, mint) - n.time.offset_ms;
       const int64_t hi = EffectiveTime(n.time, maxt) - n.time.offset_ms;
-      CollectWindows(*n.children[0], lo - n.range_ms, hi);
+      CollectWindows(*n.children[0], lo - n.range_ms, hi, false);
       return;
     }
     default:
-      for (const auto& c : n.children) CollectWindows(*c, mint, maxt);
+      for (const auto& c : n.children) CollectWindows(*c, mint, maxt, on_grid);
   }
 }
 
+std::vector<int64_t> Evaluator::StepRefs(const TimeModifiers& mods) const {
+  std::vector<int64_t> refs(grid_.size());
+  for (size_t k = 0; k < refs.size(); ++k) {
+    refs[k] = EffectiveTime(mods, grid_.At(k)) - mods.offset_ms;
+  }
+  return refs;
+}
+
+namespace {
+
+// Decides which samples of a series the steps read, so Load keeps only
+// those: a selector reads the newest sample at or before each step's
+// reference time, a range selector the samples within its range before it.
+// Step reference times never decrease.
+class StepSampler {
+ public:
+  StepSampler(std::span<const int64_t> refs, int64_t range_ms) : refs_(refs), range_ms_(range_ms) {}
+
+  // Feeds the series' next sample; appends the samples now known to be read.
+  void Add(const Point& p, std::vector<Point>* out) {
+    if (range_ms_ >= 0) {
+      const size_t k = FirstStepAtOrAfter(p.t);
+      if (k < refs_.size() && p.t >= refs_[k] - range_ms_) out->push_back(p);
+      return;
+    }
+    // The previous sample is some step's newest when a step falls before p.
+    if (pending_) {
+      const size_t k = FirstStepAtOrAfter(pending_->t);
+      if (k < refs_.size() && refs_[k] < p.t) out->push_back(*pending_);
+    }
+    pending_ = p;
+  }
+
+  // After the last sample.
+  void Finish(std::vector<Point>* out) {
+    if (pending_ && FirstStepAtOrAfter(pending_->t) < refs_.size()) out->push_back(*pending_);
+  }
+
+ private:
+  size_t FirstStepAtOrAfter(int64_t t) {
+    while (next_ < refs_.size() && refs_[next_] < t) ++next_;
+    return next_;
+  }
+
+  std::span<const int64_t> refs_;
+  int64_t range_ms_;
+  size_t next_ = 0;
+  std::optional<Point> pending_;
+};
+
+}  // namespace
+
 Status Evaluator::Load(storage::Querier& querier) {
-  CollectWindows(root_, settings_.start_ms, settings_.end_ms);
+  CollectWindows(root_, settings_.start_ms, settings_.end_ms, true);
   for (const auto& [node, window] : windows_) {
     auto series = querier.Select(window.mint, window.maxt, node->matchers);
     if (!series.ok()) return Status::Execution(series.status().message());
     std::vector<LoadedSeries>& loaded = data_[node];
     loaded.reserve(series->size());
+    const std::vector<int64_t> refs = window.on_grid ? StepRefs(node->time) : std::vector<int64_t>();
     for (const auto& s : *series) {
       VIGIL_RETURN_IF_ERROR(CheckInterrupt());
       LoadedSeries ls{s->labels(), {}};
+      std::optional<StepSampler> sampler;
+      if (window.on_grid) sampler.emplace(refs, window.range_ms);
       auto it = s->Iterator();
       for (bool ok = it->Seek(window.mint); ok; ok = it->Next()) {
         const storage::Sample smp = it->At();
         if (smp.t > window.maxt) break;
-        ls.points.push_back(Point{smp.t, smp.v});
-        ls.has_stale = ls.has_stale || storage::IsStaleNaN(smp.v);
+        ++samples_loaded_;
+        if (sampler) {
+          sampler->Add(Point{smp.t, smp.v}, &ls.points);
+        } else {
+          ls.points.push_back(Point{smp.t, smp.v});
+        }
       }
       if (!it->status().ok()) return Status::Execution(it->status().message());
-      samples_loaded_ += static_cast<int64_t>(ls.points.size());
+      if (sampler) sampler->Finish(&ls.points);
+      ls.has_stale = std::any_of(ls.points.begin(), ls.points.end(),
+                                 [](const Point& p) { return storage::IsStaleNaN(p.v); });
       if (!ls.points.empty()) loaded.push_back(std::move(ls));
     }
   }

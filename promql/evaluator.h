@@ -35,6 +35,7 @@ struct StepGrid {
 struct EvalSettings {
   int64_t start_ms = 0;  // query start, for @ start()
   int64_t end_ms = 0;    // query end, for @ end()
+  int64_t step_ms = 0;   // range queries: the step; 0 for an instant query
   int64_t lookback_ms = 5 * 60 * 1000;
   int64_t default_subquery_step_ms = 60 * 1000;
   int64_t max_samples = 50'000'000;
@@ -53,9 +54,9 @@ class Evaluator {
   Result<Value> Eval(const Node& node, int64_t ts);
 
   // For a range query, after Load: evaluates every subtree that can be
-  // evaluated series by series over `grid`; Eval then answers those nodes at
-  // the grid's times from the stored result (range_evaluation.cc).
-  Status PrepareRange(const StepGrid& grid);
+  // evaluated series by series over the query's steps; Eval then answers
+  // those nodes at the steps from the stored result (range_evaluation.cc).
+  Status PrepareRange();
   // The query's whole result when PrepareRange could evaluate the root,
   // series sorted by labels; nullopt when the root must be evaluated per step.
   std::optional<Matrix> TakeRangeResult();
@@ -77,6 +78,11 @@ class Evaluator {
   struct Window {
     int64_t mint;
     int64_t maxt;
+    // Whether the selector is read only at the query's steps (not inside a
+    // subquery), and then the range it reads back from each step (-1: only
+    // the newest sample). Load keeps just the samples the steps read.
+    bool on_grid = false;
+    int64_t range_ms = -1;
   };
   // A range-vector argument reused from step to step: one Series per loaded
   // series (labels copied once), only the points change.
@@ -112,8 +118,11 @@ class Evaluator {
   // The stored value of a prepared node at grid time `ts`.
   Result<Value> StepValue(RangeValue& value, int64_t ts);
 
-  void CollectWindows(const Node& n, int64_t mint, int64_t maxt);
-  void AddWindow(const Node& selector, int64_t mint, int64_t maxt);
+  void CollectWindows(const Node& n, int64_t mint, int64_t maxt, bool on_grid);
+  void AddWindow(const Node& selector, int64_t mint, int64_t maxt, bool on_grid,
+                 int64_t range_ms);
+  // The reference time (after @ and offset) of each step for `mods`.
+  std::vector<int64_t> StepRefs(const TimeModifiers& mods) const;
   int64_t EffectiveTime(const TimeModifiers& mods, int64_t ts) const;
 
   Result<Value> EvalVectorSelector(const Node& n, int64_t ts);

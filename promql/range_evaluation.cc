@@ -52,10 +52,7 @@ int64_t PointCount(const Matrix& m) {
 
 }  // namespace
 
-Status Evaluator::PrepareRange(const StepGrid& grid) {
-  grid_ = grid;
-  return PrepareNode(root_);
-}
+Status Evaluator::PrepareRange() { return PrepareNode(root_); }
 
 std::optional<Matrix> Evaluator::TakeRangeResult() {
   auto it = range_values_.find(&UnwrapParens(root_));

@@ -7,6 +7,11 @@ namespace {
 
 uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
 int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+// Sums of decoded deltas wrap instead of overflowing: a corrupt chunk must
+// not be undefined behaviour.
+int64_t WrappingAdd(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
 
 // Varints inside the bit stream are written 8 bits at a time (LEB128 groups).
 void WriteVarint(BitWriter& w, uint64_t v) {
@@ -136,7 +141,7 @@ XorChunkDecoder::XorChunkDecoder(std::string_view chunk)
 }
 
 bool XorChunkDecoder::Fail(const char* what) {
-  status_ = Status::Corruption(std::string("truncated chunk: ") + what);
+  status_ = Status::Corruption(std::string("truncated or corrupt chunk: ") + what);
   total_ = read_;
   return false;
 }
@@ -165,7 +170,7 @@ bool XorChunkDecoder::ReadTimestamp() {
     uint64_t zz = 0;
     if (!ReadVarint(bits_, &zz)) return Fail("timestamp delta");
     t_delta_ = UnZigZag(zz);
-    t_ += t_delta_;
+    t_ = WrappingAdd(t_, t_delta_);
     return true;
   }
   int ones = 0;
@@ -183,8 +188,8 @@ bool XorChunkDecoder::ReadTimestamp() {
     if (size < 64 && raw > (uint64_t{1} << (size - 1))) raw -= uint64_t{1} << size;
     dod = static_cast<int64_t>(raw);
   }
-  t_delta_ += dod;
-  t_ += t_delta_;
+  t_delta_ = WrappingAdd(t_delta_, dod);
+  t_ = WrappingAdd(t_, t_delta_);
   return true;
 }
 
@@ -198,6 +203,7 @@ bool XorChunkDecoder::ReadValue() {
     uint64_t sig = 0;
     if (!bits_.ReadBits(5, &lead) || !bits_.ReadBits(6, &sig)) return Fail("value window");
     if (sig == 0) sig = 64;
+    if (lead + sig > 64) return Fail("value window wider than 64 bits");
     leading_ = static_cast<uint8_t>(lead);
     trailing_ = static_cast<uint8_t>(64 - lead - sig);
   }

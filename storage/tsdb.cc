@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <bit>
 #include <filesystem>
+#include <limits>
 
 #include "storage/coding.h"
 #include "storage/data_dir_lock.h"
@@ -79,6 +80,48 @@ std::string FindDamagedTable(const std::string& db_dir) {
 }
 
 }  // namespace
+
+// WAL replay looks a series up per sample. Refs are handed out densely, so a
+// vector indexed by ref replaces the locked hash lookup and shared_ptr copy
+// of Head::ByRef (replay is single-threaded and nothing leaves the head
+// meanwhile). Refs outside the table's span fall back to Head::ByRef.
+class ReplaySeriesTable {
+ public:
+  explicit ReplaySeriesTable(const Head& head) : head_(head) {
+    const auto all = head.AllSeries();
+    SeriesRef lo = std::numeric_limits<SeriesRef>::max(), hi = 0;
+    for (const auto& s : all) {
+      lo = std::min(lo, s->ref);
+      hi = std::max(hi, s->ref);
+    }
+    base_ = all.empty() ? 0 : lo;
+    for (const auto& s : all) Add(s->ref, s.get());
+  }
+
+  MemSeries* Find(SeriesRef ref) const {
+    if (ref >= base_ && ref - base_ < slots_.size() && slots_[ref - base_] != nullptr) {
+      return slots_[ref - base_];
+    }
+    return head_.ByRef(ref).get();  // the head keeps it alive
+  }
+
+  // Records that WAL ref `ref` names `s` (normally s->ref == ref).
+  void Add(SeriesRef ref, MemSeries* s) {
+    if (ref < base_) return;
+    const SeriesRef slot = ref - base_;
+    // Sparse refs (after heavy churn) must not blow up the table.
+    if (slot >= slots_.size() && slot < kMaxSlots) {
+      slots_.resize(std::min(kMaxSlots, std::max<SeriesRef>(slot + 1, slots_.size() * 2)));
+    }
+    if (slot < slots_.size()) slots_[slot] = s;
+  }
+
+ private:
+  static constexpr SeriesRef kMaxSlots = SeriesRef{1} << 26;  // 512 MiB of pointers at most
+  const Head& head_;
+  SeriesRef base_ = 0;
+  std::vector<MemSeries*> slots_;
+};
 
 Tsdb::Tsdb(const StorageOptions& options, const TsdbTuning& tuning)
     : options_(options),
@@ -217,6 +260,7 @@ Status Tsdb::ReplayWalRecords() {
     if (!d.Uvarint(&first)) first = 0;
   }
   uint64_t records = 0;
+  ReplaySeriesTable table(head_);
   const Status s = ReplayWal(wal_dir_, static_cast<uint32_t>(first), [&](std::string_view payload) {
     auto commit = DecodeWalCommit(payload);
     if (!commit.ok()) {
@@ -224,7 +268,7 @@ Status Tsdb::ReplayWalRecords() {
       VLOG_WARN("skipping an undecodable WAL record", {{"err", commit.status().ToString()}});
       return;
     }
-    ApplyReplayedCommit(*commit);
+    ApplyReplayedCommit(*commit, table);
     ++records;
   });
   VLOG_INFO("WAL replay completed", {{"records", std::to_string(records)},
@@ -232,24 +276,30 @@ Status Tsdb::ReplayWalRecords() {
   return s;
 }
 
-void Tsdb::ApplyReplayedCommit(const WalCommit& commit) {
+void Tsdb::ApplyReplayedCommit(const WalCommit& commit, ReplaySeriesTable& table) {
   for (const auto& ws : commit.series) {
-    if (head_.ByRef(ws.ref)) continue;
+    if (table.Find(ws.ref) != nullptr) continue;
     bool created = false;
-    head_.Insert(ws.ref, ws.labels, ws.labels.Hash(), &created);
+    const auto s = head_.Insert(ws.ref, ws.labels, ws.labels.Hash(), &created);
+    table.Add(ws.ref, s.get());
     if (ws.ref >= next_ref_) next_ref_ = ws.ref + 1;
   }
+  int64_t lo = kMaxTime, hi = kMinTime;
   for (const auto& smp : commit.samples) {
-    const auto s = head_.ByRef(smp.ref);
-    if (!s) continue;  // its series record was lost with a corrupt segment
+    MemSeries* s = table.Find(smp.ref);
+    if (s == nullptr) continue;  // its series record was lost, or the series left the head (on disk)
     bool cut = false;
     std::lock_guard lock(s->mu);
     // Samples already in the checkpoint (or rejected originally) fail the
     // ordering check here exactly as they did at commit time.
     if (head_.Append(*s, smp.t, smp.v, &cut) == AppendOutcome::kAppended) {
-      AtomicMin(min_time_, smp.t);
-      AtomicMax(max_time_, smp.t);
+      lo = std::min(lo, smp.t);
+      hi = std::max(hi, smp.t);
     }
+  }
+  if (lo <= hi) {
+    AtomicMin(min_time_, lo);
+    AtomicMax(max_time_, hi);
   }
 }
 

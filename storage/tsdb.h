@@ -31,6 +31,7 @@ class WriteBatch;
 namespace vigil::storage {
 
 class DataDirLock;
+class ReplaySeriesTable;
 
 // Internal tuning knobs with defaults; tests shrink them.
 struct TsdbTuning {
@@ -93,7 +94,7 @@ class Tsdb final : public Storage {
   [[nodiscard]] Status LoadMeta();
   [[nodiscard]] Status LoadHeadCheckpoint();
   [[nodiscard]] Status ReplayWalRecords();
-  void ApplyReplayedCommit(const WalCommit& commit);
+  void ApplyReplayedCommit(const WalCommit& commit, ReplaySeriesTable& table);
   void StartThreads();
   void StopThreads();
   void FlusherLoop();

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <string>
 
+#include "rules/rule_file.h"
+#include "rules/rule_manager.h"
 #include "scraper/config.h"
 #include "scraper/manager.h"
 #include "storage/duration.h"
@@ -18,13 +20,17 @@
 namespace vigil {
 namespace {
 
-// Re-reads the config file and applies it to the scrape manager; a bad file
-// leaves the running configuration in place. Keeps the reload metrics.
+// Re-reads the config file and applies it to the rule and scrape managers; a
+// bad file (or a rule file that does not load) leaves the running
+// configuration in place. Keeps the reload metrics.
 class ConfigReloader {
  public:
-  ConfigReloader(std::string path, scraper::Manager* manager)
+  ConfigReloader(std::string path, scraper::Manager* manager, rules::RuleManager* rules,
+                 std::string external_url)
       : path_(std::move(path)),
         manager_(manager),
+        rules_(rules),
+        external_url_(std::move(external_url)),
         metrics_([this](MetricsWriter& w) { Collect(w); }) {}
 
   // Reads the file again and applies it.
@@ -37,6 +43,14 @@ class ConfigReloader {
   // Applies an already loaded configuration.
   Status Apply(const scraper::Config& config) {
     std::lock_guard lock(mu_);
+    auto groups = rules::LoadRuleFiles(rules::ExpandRuleFileGlobs(config.rule_files),
+                                       config.global.evaluation_interval_ms);
+    if (!groups.ok()) return FailedLocked(groups.status());
+    if (Status st =
+            rules_->Update(std::move(groups).value(), config.global.external_labels, external_url_);
+        !st.ok()) {
+      return FailedLocked(st);
+    }
     if (Status st = manager_->ApplyConfig(config); !st.ok()) return FailedLocked(st);
     yaml_ = config.original;
     last_success_ = true;
@@ -62,7 +76,6 @@ class ConfigReloader {
     return st;
   }
 
-
   void Collect(MetricsWriter& w) const {
     std::lock_guard lock(mu_);
     w.Family("prometheus_config_last_reload_successful", "gauge",
@@ -75,6 +88,8 @@ class ConfigReloader {
 
   const std::string path_;
   scraper::Manager* manager_;
+  rules::RuleManager* rules_;
+  const std::string external_url_;
   mutable std::mutex mu_;
   std::string yaml_;
   bool last_success_ = false;
@@ -120,8 +135,9 @@ void LogEffectiveRetention(const storage::StorageOptions& flags, const storage::
              {"flag_retention_time", FormatRetentionDuration(flags.retention_ms)},
              {"flag_retention_size", FormatByteSize(flags.retention_bytes)}});
   for (const auto& rule : flags.retention_rules) {
-    VLOG_INFO("Per-metric retention rule", {{"match", rule.selector},
-                                            {"retention", FormatRetentionDuration(rule.retention_ms)}});
+    VLOG_INFO(
+        "Per-metric retention rule",
+        {{"match", rule.selector}, {"retention", FormatRetentionDuration(rule.retention_ms)}});
   }
 }
 
@@ -130,20 +146,20 @@ void LogEffectiveRetention(const storage::StorageOptions& flags, const storage::
 int RunServer(const ServerSettings& settings) {
   ConfigureLogging(settings.log_level, settings.log_format);
   const sigset_t signals = BlockHandledSignals();
-  VLOG_INFO("Starting Vigil", {{"version", settings.web.build.version},
-                               {"revision", settings.web.build.revision}});
+  VLOG_INFO("Starting Vigil",
+            {{"version", settings.web.build.version}, {"revision", settings.web.build.revision}});
 
   auto config = scraper::LoadConfigFile(settings.config_file);
   if (!config.ok()) {
-    VLOG_ERROR("Error loading config", {{"file", settings.config_file},
-                                        {"err", config.status().message()}});
+    VLOG_ERROR("Error loading config",
+               {{"file", settings.config_file}, {"err", config.status().message()}});
     return 1;
   }
 
   auto db = storage::Storage::Open(settings.storage);
   if (!db.ok()) {
-    VLOG_ERROR("Opening storage failed", {{"path", settings.storage.path},
-                                          {"err", db.status().message()}});
+    VLOG_ERROR("Opening storage failed",
+               {{"path", settings.storage.path}, {"err", db.status().message()}});
     return 1;
   }
   VLOG_INFO("TSDB started", {{"path", settings.storage.path}});
@@ -154,19 +170,21 @@ int RunServer(const ServerSettings& settings) {
   engine_options.default_subquery_step_ms = config->global.evaluation_interval_ms;
   promql::Engine engine(engine_options);
   scraper::Manager manager((*db).get(), scraper::ManagerOptions{});
-  ConfigReloader reloader(settings.config_file, &manager);
+  rules::RuleManager rule_manager((*db).get(), &engine, SystemClock::Get());
+  ConfigReloader reloader(settings.config_file, &manager, &rule_manager, settings.web.external_url);
 
   web::ServerDeps deps;
   deps.db = (*db).get();
   deps.engine = &engine;
   deps.scrape_manager = &manager;
+  deps.rule_manager = &rule_manager;
   deps.reload = [&reloader] { return reloader.Reload(); };
   deps.config_yaml = [&reloader] { return reloader.Yaml(); };
   deps.quit = [] { kill(getpid(), SIGTERM); };
   web::Server server(settings.web, std::move(deps));
   if (Status st = server.Start(); !st.ok()) {
-    VLOG_ERROR("Unable to start web listener", {{"address", settings.web.listen_address},
-                                               {"err", st.message()}});
+    VLOG_ERROR("Unable to start web listener",
+               {{"address", settings.web.listen_address}, {"err", st.message()}});
     (void)(*db)->Close();
     return 1;
   }
@@ -175,6 +193,7 @@ int RunServer(const ServerSettings& settings) {
   if (Status st = reloader.Apply(*config); !st.ok()) {
     exit_code = 1;
   } else {
+    rule_manager.Start();
     server.SetReady(true);
     VLOG_INFO("Server is ready to receive web requests.");
     ServeUntilTerminated(signals, reloader);
@@ -183,6 +202,8 @@ int RunServer(const ServerSettings& settings) {
   server.SetReady(false);
   manager.Stop();
   VLOG_INFO("Scrape manager stopped");
+  rule_manager.Stop();
+  VLOG_INFO("Rule manager stopped");
   server.Stop();
   if (Status st = (*db)->Close(); !st.ok()) {
     VLOG_ERROR("Error closing storage", {{"err", st.message()}});

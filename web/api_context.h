@@ -32,6 +32,7 @@ void RegisterSeriesApi(Router& router, ApiContext& ctx);
 void RegisterTargetsApi(Router& router, ApiContext& ctx);
 // /api/v1/status/*, rules, alerts, alertmanagers.
 void RegisterStatusApi(Router& router, ApiContext& ctx);
+void RegisterRulesApi(Router& router, ApiContext& ctx);
 // /federate.
 void RegisterFederation(Router& router, ApiContext& ctx);
 // /api/v1/write and /api/v1/read.

@@ -87,6 +87,7 @@ struct Server::Impl {
     RegisterSeriesApi(router, ctx);
     RegisterTargetsApi(router, ctx);
     RegisterStatusApi(router, ctx);
+    RegisterRulesApi(router, ctx);
     RegisterFederation(router, ctx);
     RegisterRemoteApi(router, ctx);
     RegisterLifecycle(router, ctx);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "promql/engine.h"
+#include "rules/rule_manager.h"
 #include "scraper/manager.h"
 #include "storage/clock.h"
 #include "storage/status.h"
@@ -57,6 +58,8 @@ struct ServerDeps {
   storage::Storage* db = nullptr;
   promql::Engine* engine = nullptr;
   scraper::Manager* scrape_manager = nullptr;
+  // Rule groups and alerts for /api/v1/rules and /api/v1/alerts (optional).
+  const rules::RuleManager* rule_manager = nullptr;
   // Re-reads the config file and applies it; an error leaves the old one running.
   std::function<Status()> reload;
   // The currently loaded config file's YAML.

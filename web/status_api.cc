@@ -1,6 +1,6 @@
 // Status endpoints: /api/v1/status/{config,flags,runtimeinfo,buildinfo,tsdb,
-// walreplay} and the rule-related endpoints that stay empty until Vigil
-// evaluates rules (/api/v1/rules, /api/v1/alerts, /api/v1/alertmanagers).
+// walreplay} and /api/v1/alertmanagers, which stays empty until Vigil sends
+// alerts to Alertmanager.
 #include <httplib.h>
 #include <unistd.h>
 
@@ -170,10 +170,6 @@ void RegisterStatusApi(Router& router, ApiContext& ctx) {
                 [&ctx](const HttpCall&, R& r) { HandleTsdb(ctx, r); });
   router.Handle("GET", "/api/v1/status/walreplay",
                 [](const HttpCall&, R& r) { HandleWalReplay(r); });
-  router.Handle("GET", "/api/v1/rules",
-                [](const HttpCall&, R& r) { WriteEmptyLists(r, {"groups"}); });
-  router.Handle("GET", "/api/v1/alerts",
-                [](const HttpCall&, R& r) { WriteEmptyLists(r, {"alerts"}); });
   router.Handle("GET", "/api/v1/alertmanagers", [](const HttpCall&, R& r) {
     WriteEmptyLists(r, {"activeAlertmanagers", "droppedAlertmanagers"});
   });

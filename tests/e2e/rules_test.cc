@@ -1,0 +1,130 @@
+// Rule evaluation end to end with the real binary: rule_files from the config
+// are evaluated on the evaluation interval, recorded series and ALERTS are
+// queryable, /api/v1/rules and /api/v1/alerts answer in Prometheus 2.42's shape
+// (the expected documents below are what Prometheus 2.42 returned for the same
+// rule file, minus timestamps), and a reload with a broken rule file is refused.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/e2e/metrics_target.h"
+#include "tests/e2e/vigil_process.h"
+
+namespace vigil::e2e {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr char kRules[] =
+    "groups:\n"
+    "  - name: always\n"
+    "    interval: 1s\n"
+    "    rules:\n"
+    "      - alert: AlwaysOn\n"
+    "        expr: up{job=\"node\"} > 0\n"
+    "        labels:\n"
+    "          severity: \"{{ $labels.job }}-x\"\n"
+    "        annotations:\n"
+    "          summary: \"{{ $labels.instance }} value {{ $value }}\"\n"
+    "      - alert: PendingOne\n"
+    "        expr: up{job=\"node\"} > 0\n"
+    "        for: 10m\n"
+    "      - record: job:up:sum\n"
+    "        expr: sum by (job) (up)\n"
+    "        labels:\n"
+    "          team: infra\n";
+
+json Data(const VigilProcess& vigil, const std::string& path) {
+  const auto reply = vigil.Get(path);
+  json j = json::parse(reply.body, nullptr, false);
+  return j.is_discarded() ? json() : j["data"];
+}
+
+// Drops what differs between runs: evaluation times and timestamps.
+void Normalize(json& j) {
+  if (j.is_object()) {
+    for (const char* key : {"evaluationTime", "lastEvaluation", "activeAt"}) j.erase(key);
+    for (auto& [k, v] : j.items()) Normalize(v);
+  } else if (j.is_array()) {
+    for (auto& v : j) Normalize(v);
+  }
+}
+
+class RulesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    WriteFileAtomically(dir_.path() / "rules.yml", kRules);
+    vigil_.emplace(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+        "rule_files:\n  - " +
+            (dir_.path() / "rules.yml").string() +
+            "\n"
+            "scrape_configs:\n  - job_name: node\n    static_configs:\n"
+            "      - targets: ['" +
+            target_.address() + "']\n",
+        std::vector<std::string>{"--web.enable-lifecycle"});
+    ASSERT_TRUE(vigil_->WaitReady());
+  }
+
+  TempDir dir_;
+  MetricsTarget target_{"m 1\n"};
+  std::optional<VigilProcess> vigil_;
+};
+
+TEST_F(RulesTest, RecordedSeriesAndAlertsAreQueryable) {
+  ASSERT_TRUE(vigil_->WaitFor(
+      [&] {
+        const json r = Data(*vigil_, "/api/v1/query?query=job:up:sum");
+        return r.is_object() && r["result"].size() == 1;
+      },
+      15s));
+  const json alerts = Data(*vigil_, "/api/v1/query?query=ALERTS");
+  ASSERT_EQ(alerts["result"].size(), 2u) << alerts.dump();
+  EXPECT_EQ(alerts["result"][0]["metric"]["alertstate"], "firing");
+  EXPECT_EQ(alerts["result"][0]["metric"]["severity"], "node-x");
+  EXPECT_EQ(alerts["result"][1]["metric"]["alertstate"], "pending");
+}
+
+TEST_F(RulesTest, RulesAndAlertsApiHavePrometheusShape) {
+  ASSERT_TRUE(
+      vigil_->WaitFor([&] { return !Data(*vigil_, "/api/v1/alerts")["alerts"].empty(); }, 15s));
+  json rules = Data(*vigil_, "/api/v1/rules");
+  Normalize(rules);
+  const std::string instance = target_.address();
+  const json expected = json::parse(R"J({"groups":[{"name":"always","file":")J" +
+                                    (dir_.path() / "rules.yml").string() + R"J(","rules":[
+    {"state":"firing","name":"AlwaysOn","query":"up{job=\"node\"} > 0","duration":0,"keepFiringFor":0,
+     "labels":{"severity":"{{ $labels.job }}-x"},"annotations":{"summary":"{{ $labels.instance }} value {{ $value }}"},
+     "alerts":[{"labels":{"alertname":"AlwaysOn","instance":")J" +
+                                    instance + R"J(","job":"node","severity":"node-x"},
+                "annotations":{"summary":")J" +
+                                    instance + R"J( value 1"},"state":"firing","value":"1e+00"}],
+     "health":"ok","type":"alerting"},
+    {"state":"pending","name":"PendingOne","query":"up{job=\"node\"} > 0","duration":600,"keepFiringFor":0,
+     "labels":{},"annotations":{},
+     "alerts":[{"labels":{"alertname":"PendingOne","instance":")J" +
+                                    instance + R"J(","job":"node"},
+                "annotations":{},"state":"pending","value":"1e+00"}],
+     "health":"ok","type":"alerting"},
+    {"name":"job:up:sum","query":"sum by (job) (up)","labels":{"team":"infra"},"health":"ok","type":"recording"}],
+    "interval":1,"limit":0}]})J");
+  EXPECT_EQ(rules, expected) << rules.dump(1);
+  EXPECT_EQ(Data(*vigil_, "/api/v1/alerts")["alerts"].size(), 2u);
+  const json only_recording = Data(*vigil_, "/api/v1/rules?type=record");
+  ASSERT_EQ(only_recording["groups"][0]["rules"].size(), 1u);
+  EXPECT_EQ(vigil_->Get("/api/v1/rules?type=bad").status, 400);
+}
+
+TEST_F(RulesTest, ReloadWithABrokenRuleFileKeepsTheOldRules) {
+  WriteFileAtomically(dir_.path() / "rules.yml",
+                      "groups:\n  - name: x\n    rules:\n"
+                      "      - record: r\n        expr: sum(\n");
+  EXPECT_NE(vigil_->Post("/-/reload", "").status, 200);
+  const json rules = Data(*vigil_, "/api/v1/rules");
+  EXPECT_EQ(rules["groups"][0]["name"], "always");
+}
+
+}  // namespace
+}  // namespace vigil::e2e

@@ -1,0 +1,212 @@
+// Rule evaluation against the in-memory store with driven time: recording
+// rules, the alert state machine, ALERTS series and staleness markers.
+#include "rules/rule_manager.h"
+
+#include <gtest/gtest.h>
+
+#include "promql/engine.h"
+#include "storage/memory_storage.h"
+
+namespace vigil::rules {
+namespace {
+
+constexpr int64_t kStep = 15'000;
+
+class RuleManagerTest : public ::testing::Test {
+ protected:
+  RuleManagerTest() : engine_(EngineOptionsWithClock()), rules_(&db_, &engine_, &clock_) {}
+
+  promql::EngineOptions EngineOptionsWithClock() {
+    promql::EngineOptions o;
+    o.clock = &clock_;
+    return o;
+  }
+
+  // Writes `value` for up{job, instance} at time t.
+  void Up(const std::string& instance, int64_t t, double value) {
+    auto app = db_.NewAppender();
+    ASSERT_TRUE(app->Append(0, Labels{{"__name__", "up"}, {"instance", instance}, {"job", "node"}},
+                            t, value)
+                    .ok());
+    ASSERT_TRUE(app->Commit().ok());
+  }
+
+  void Load(std::vector<RuleSpec> rules, int64_t limit = 0) {
+    GroupSpec g{"rules.yml", "g", kStep, limit, std::move(rules)};
+    ASSERT_TRUE(rules_.Update({g}, Labels{}, "").ok());
+  }
+
+  // The instant vector of `expr` at t, as "labels=value" strings.
+  std::vector<std::string> Query(const std::string& expr, int64_t t) {
+    auto r = engine_.InstantQuery(db_, expr, t);
+    std::vector<std::string> out;
+    if (!r.ok()) return {"error: " + r.status().message()};
+    for (const auto& s : r->value.vector) {
+      out.push_back(s.metric.ToString() + "=" + std::to_string(static_cast<int64_t>(s.point.v)));
+    }
+    return out;
+  }
+
+  const RuleStatus& Rule(size_t i) {
+    groups_ = rules_.Groups();
+    return groups_.at(0).rules.at(i);
+  }
+
+  ManualClock clock_{1'000'000};
+  storage::MemoryStorage db_;
+  promql::Engine engine_;
+  RuleManager rules_;
+  std::vector<GroupStatus> groups_;
+};
+
+RuleSpec Recording(std::string name, std::string expr, std::vector<Label> labels = {}) {
+  return {RuleKind::kRecording, std::move(name), std::move(expr), 0, std::move(labels), {}};
+}
+
+RuleSpec Alerting(std::string name, std::string expr, int64_t for_ms,
+                  std::vector<Label> labels = {}, std::vector<Label> annotations = {}) {
+  return {RuleKind::kAlerting, std::move(name),       std::move(expr), for_ms,
+          std::move(labels),   std::move(annotations)};
+}
+
+TEST_F(RuleManagerTest, RecordingRuleWritesItsResultUnderTheRecordNameWithRuleLabels) {
+  Up("a", 1'000'000, 1);
+  Up("b", 1'000'000, 0);
+  Load({Recording("job:up:sum", "sum by (job) (up)", {{"team", "infra"}})});
+  rules_.EvalGroup(0, 1'000'000);
+  EXPECT_EQ(Query("job:up:sum", 1'000'000),
+            std::vector<std::string>{"job:up:sum{job=\"node\", team=\"infra\"}=1"});
+  EXPECT_EQ(Rule(0).health, "ok");
+  EXPECT_EQ(Rule(0).query, "sum by (job) (up)");
+}
+
+TEST_F(RuleManagerTest, SeriesARuleStopsProducingGetAStalenessMarker) {
+  Up("a", 1'000'000, 1);
+  Load({Recording("up:copy", "up")});
+  rules_.EvalGroup(0, 1'000'000);
+  EXPECT_EQ(Query("up:copy", 1'000'000 + kStep).size(), 1u);  // within the lookback
+  rules_.EvalGroup(0, 1'000'000 + 400'000);                   // `up` is older than the lookback now
+  EXPECT_TRUE(Query("up:copy", 1'000'000 + 400'000).empty());
+  EXPECT_TRUE(Query("up:copy", 1'000'000 + 400'001).empty()) << "stale marker hides it";
+}
+
+TEST_F(RuleManagerTest, AlertIsPendingUntilForElapsesThenFiringWithAlertsSeries) {
+  Load({Alerting("Down", "up == 0", 30'000, {{"severity", "page"}},
+                 {{"summary", "{{ $labels.instance }} is down"}})});
+  int64_t t = 1'000'000;
+  Up("a", t, 0);
+  rules_.EvalGroup(0, t);
+  ASSERT_EQ(Rule(0).alerts.size(), 1u);
+  EXPECT_EQ(Rule(0).alerts[0].state, AlertState::kPending);
+  EXPECT_EQ(Rule(0).alerts[0].annotations[0].value, "a is down");
+  EXPECT_EQ(Rule(0).alerts[0].labels.ToString(),
+            "{alertname=\"Down\", instance=\"a\", job=\"node\", severity=\"page\"}");
+  EXPECT_EQ(Query("ALERTS", t),
+            std::vector<std::string>{"ALERTS{alertname=\"Down\", alertstate=\"pending\", "
+                                     "instance=\"a\", job=\"node\", severity=\"page\"}=1"});
+  for (int i = 0; i < 2; ++i) {
+    t += kStep;
+    Up("a", t, 0);
+    rules_.EvalGroup(0, t);
+  }
+  EXPECT_EQ(Rule(0).state, AlertState::kFiring);
+  EXPECT_EQ(Query("ALERTS{alertstate=\"firing\"}", t).size(), 1u);
+  EXPECT_EQ(Query("ALERTS_FOR_STATE", t),
+            std::vector<std::string>{"ALERTS_FOR_STATE{alertname=\"Down\", "
+                                     "instance=\"a\", job=\"node\", severity=\"page\"}=1000"});
+}
+
+TEST_F(RuleManagerTest, ResolvedAlertLeavesTheApiAndItsAlertsSeriesGoesStale) {
+  Load({Alerting("Down", "up == 0", 0)});
+  int64_t t = 1'000'000;
+  Up("a", t, 0);
+  rules_.EvalGroup(0, t);
+  EXPECT_EQ(Rule(0).state, AlertState::kFiring);
+  t += kStep;
+  Up("a", t, 1);
+  rules_.EvalGroup(0, t);
+  EXPECT_TRUE(Rule(0).alerts.empty());
+  EXPECT_EQ(Rule(0).state, AlertState::kInactive);
+  EXPECT_TRUE(Query("ALERTS", t).empty());
+}
+
+TEST_F(RuleManagerTest, PendingAlertThatClearsIsDroppedAndStartsOverNextTime) {
+  Load({Alerting("Down", "up == 0", 60'000)});
+  int64_t t = 1'000'000;
+  Up("a", t, 0);
+  rules_.EvalGroup(0, t);
+  t += kStep;
+  Up("a", t, 1);
+  rules_.EvalGroup(0, t);
+  EXPECT_TRUE(Rule(0).alerts.empty());
+  t += kStep;
+  Up("a", t, 0);
+  rules_.EvalGroup(0, t);
+  ASSERT_EQ(Rule(0).alerts.size(), 1u);
+  EXPECT_EQ(Rule(0).alerts[0].active_at_ms, t);
+}
+
+TEST_F(RuleManagerTest, DuplicateOutputLabelSetsMakeTheRuleUnhealthy) {
+  Up("a", 1'000'000, 1);
+  Up("b", 1'000'000, 1);
+  Load({Recording("dup", "up", {{"instance", ""}})});  // empty value removes `instance`
+  rules_.EvalGroup(0, 1'000'000);
+  EXPECT_EQ(Rule(0).health, "err");
+  EXPECT_EQ(Rule(0).last_error,
+            "vector contains metrics with the same labelset after applying rule labels");
+  EXPECT_TRUE(Query("dup", 1'000'000).empty());
+}
+
+TEST_F(RuleManagerTest, GroupLimitIsEnforcedPerRule) {
+  Up("a", 1'000'000, 1);
+  Up("b", 1'000'000, 1);
+  Load({Recording("copy", "up")}, /*limit=*/1);
+  rules_.EvalGroup(0, 1'000'000);
+  EXPECT_EQ(Rule(0).last_error, "exceeded limit of 1 with 2 series");
+}
+
+TEST_F(RuleManagerTest, ReloadKeepsTheStateOfUnchangedRules) {
+  Load({Alerting("Down", "up == 0", 60'000)});
+  Up("a", 1'000'000, 0);
+  rules_.EvalGroup(0, 1'000'000);
+  Load({Alerting("Down", "up == 0", 60'000)});
+  ASSERT_EQ(Rule(0).alerts.size(), 1u);
+  EXPECT_EQ(Rule(0).alerts[0].active_at_ms, 1'000'000);
+  Load({Alerting("Down", "up == 0", 120'000)});  // changed: starts afresh
+  EXPECT_TRUE(Rule(0).alerts.empty());
+}
+
+TEST_F(RuleManagerTest, UpdateRefusesAnExpressionThatDoesNotParse) {
+  Load({Recording("ok", "up")});
+  GroupSpec bad{"rules.yml", "g", kStep, 0, {Recording("bad", "sum(")}};
+  const Status st = rules_.Update({bad}, Labels{}, "");
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("parse error"), std::string::npos) << st.message();
+  EXPECT_EQ(Rule(0).spec.name, "ok");  // the old groups keep running
+}
+
+TEST_F(RuleManagerTest, EvaluationTimesAreAlignedToTheIntervalAtAFixedOffset) {
+  const GroupSpec g{"rules.yml", "g", 60'000, 0, {}};
+  const int64_t first = RuleManager::NextEvalTime(g, 1'000'123);
+  EXPECT_GE(first, 1'000'123);
+  EXPECT_LT(first, 1'000'123 + 60'000);
+  EXPECT_EQ(RuleManager::NextEvalTime(g, first + 1), first + 60'000);
+  EXPECT_EQ(RuleManager::NextEvalTime(g, first), first);
+}
+
+TEST_F(RuleManagerTest, ThreadEvaluatesGroupsOnTheirSchedule) {
+  Up("a", clock_.NowMillis(), 1);
+  GroupSpec g{"rules.yml", "g", 1'000, 0, {Recording("up:copy", "up")}};
+  ASSERT_TRUE(rules_.Update({g}, Labels{}, "").ok());
+  rules_.Start();
+  clock_.Advance(2'000);
+  for (int i = 0; i < 100 && Rule(0).last_evaluation_ms == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  rules_.Stop();
+  EXPECT_NE(Rule(0).last_evaluation_ms, 0);
+  EXPECT_EQ(Rule(0).health, "ok");
+}
+
+}  // namespace
+}  // namespace vigil::rules

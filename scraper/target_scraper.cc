@@ -67,27 +67,25 @@ Result<ScrapeResponse> TargetScraper::Scrape() {
   VIGIL_RETURN_IF_ERROR(AddAuthHeaders(http_, headers));
 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
-  std::string body;
-  std::string abort_reason;
+  PageBuffer body;
+  Status aborted;  // why the receiver stopped the transfer
   const bool limit_raw = body_size_limit_ > 0;
   auto receiver = [&](const char* data, size_t len) {
-    body.append(data, len);
+    aborted = body.Append(std::string_view(data, len));
+    if (!aborted.ok()) return false;
     if (limit_raw && static_cast<int64_t>(body.size()) > body_size_limit_) {
-      abort_reason = "body size limit exceeded";
+      aborted = Status::ResourceExhausted("body size limit exceeded");
       return false;
     }
     if (std::chrono::steady_clock::now() > deadline) {
-      abort_reason = "Get \"" + url_ + "\": context deadline exceeded";
+      aborted = Status::Timeout("Get \"" + url_ + "\": context deadline exceeded");
       return false;
     }
     return true;
   };
   auto res = client_->Get(path_.c_str(), headers, receiver);
   if (!res) {
-    if (!abort_reason.empty()) {
-      if (abort_reason == "body size limit exceeded") return Status::ResourceExhausted(abort_reason);
-      return Status::Timeout(abort_reason);
-    }
+    if (!aborted.ok()) return aborted;
     const auto err = res.error();
     if (err == httplib::Error::Read || err == httplib::Error::ConnectionTimeout) {
       return Status::Timeout("Get \"" + url_ + "\": context deadline exceeded");
@@ -105,7 +103,7 @@ Result<ScrapeResponse> TargetScraper::Scrape() {
   ScrapeResponse out;
   out.content_type = res->get_header_value("Content-Type");
   if (res->get_header_value("Content-Encoding") == "gzip") {
-    auto inflated = Gunzip(body, body_size_limit_);
+    auto inflated = Gunzip(body.view(), body_size_limit_);
     if (!inflated.ok()) return inflated.status();
     out.body = std::move(*inflated);
   } else {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "scraper/config.h"
+#include "scraper/page_buffer.h"
 #include "storage/status.h"
 
 namespace httplib {
@@ -22,7 +23,7 @@ inline constexpr std::string_view kScrapeAcceptHeader =
     "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
 struct ScrapeResponse {
-  std::string body;  // decompressed
+  PageBuffer body;  // decompressed
   std::string content_type;
 };
 
@@ -54,6 +55,6 @@ class TargetScraper {
 
 // Inflates a gzip stream; fails with "body size limit exceeded" past `limit`
 // bytes of output (0 = unlimited).
-Result<std::string> Gunzip(std::string_view compressed, int64_t limit);
+Result<PageBuffer> Gunzip(std::string_view compressed, int64_t limit);
 
 }  // namespace vigil::scraper

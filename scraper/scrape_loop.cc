@@ -143,24 +143,26 @@ void ScrapeLoop::ScrapeOnce(int64_t t_ms) {
 vigil::Status ScrapeLoop::AppendBody(storage::Appender& app, const ScrapeResponse& response,
                                      int64_t t_ms, AppendStats& stats,
                                      std::map<std::string, FamilyMetadata>& metadata) {
-  ExpositionParser parser(response.body, FormatFromContentType(response.content_type));
+  ExpositionParser parser(response.body.view(), FormatFromContentType(response.content_type));
   std::optional<AliasIndex> aliases;
   bool over_limit = false;
+  Cache::value_type* prev = nullptr;  // entry of the previous line
   while (true) {
     auto more = parser.Next();
     if (!more.ok()) return more.status();
     if (!*more) break;
     ++stats.total;
-    CacheEntry* entry = nullptr;
+    Cache::value_type* node = FindCached(parser.series(), prev);
     Labels fresh_labels;  // resolved now when the series is new to the cache
-    if (auto it = cache_.find(parser.series()); it != cache_.end()) {
-      entry = &it->second;
-    } else {
+    if (!node) {
       auto added = AddToCache(parser, aliases);
       if (!added.ok()) return added.status();
-      std::tie(entry, fresh_labels) = std::move(*added);
-      if (!entry->dropped) ++stats.series_added;
+      std::tie(node, fresh_labels) = std::move(*added);
+      if (!node->second.dropped) ++stats.series_added;
     }
+    (prev ? prev->second.next : first_) = node;
+    prev = node;
+    CacheEntry* entry = &node->second;
     if (!FirstInScrape(*entry)) continue;
     ++stats.added;
     if (config_->sample_limit > 0 && stats.added > config_->sample_limit) {
@@ -178,12 +180,21 @@ vigil::Status ScrapeLoop::AppendBody(storage::Appender& app, const ScrapeRespons
     entry->ref = *ref;
     entry->tracked = !own_ts;
   }
+  if (prev) prev->second.next = nullptr;
   if (over_limit) return vigil::Status::ResourceExhausted("sample limit exceeded");
   metadata = parser.metadata();
   return vigil::Status::OK();
 }
 
-Result<std::pair<ScrapeLoop::CacheEntry*, Labels>> ScrapeLoop::AddToCache(
+ScrapeLoop::Cache::value_type* ScrapeLoop::FindCached(std::string_view series,
+                                                      const Cache::value_type* prev) const {
+  Cache::value_type* guess = prev ? prev->second.next : first_;
+  if (guess && guess->first == series) return guess;
+  const auto it = cache_.find(series);
+  return it == cache_.end() ? nullptr : const_cast<Cache::value_type*>(&*it);
+}
+
+Result<std::pair<ScrapeLoop::Cache::value_type*, Labels>> ScrapeLoop::AddToCache(
     const ExpositionParser& parser, std::optional<AliasIndex>& aliases) {
   auto scraped = parser.labels();
   if (!scraped.ok()) return scraped.status();
@@ -196,10 +207,11 @@ Result<std::pair<ScrapeLoop::CacheEntry*, Labels>> ScrapeLoop::AddToCache(
       if (!e.dropped) aliases->emplace(e.hash, &e);
     }
   }
-  CacheEntry& entry = cache_[std::string(parser.series())];
+  Cache::value_type& node = *cache_.try_emplace(std::string(parser.series())).first;
+  CacheEntry& entry = node.second;
   if (!stored->has_value()) {
     entry.dropped = true;
-    return std::pair<CacheEntry*, Labels>(&entry, Labels());
+    return std::pair<Cache::value_type*, Labels>(&node, Labels());
   }
   entry.hash = (*stored)->Hash();
   if (auto [it, inserted] = aliases->try_emplace(entry.hash, &entry); !inserted) {
@@ -209,7 +221,7 @@ Result<std::pair<ScrapeLoop::CacheEntry*, Labels>> ScrapeLoop::AddToCache(
     other.aliased = true;
     entry.aliased = true;
   }
-  return std::pair<CacheEntry*, Labels>(&entry, std::move(**stored));
+  return std::pair<Cache::value_type*, Labels>(&node, std::move(**stored));
 }
 
 bool ScrapeLoop::FirstInScrape(CacheEntry& e) {
@@ -272,9 +284,16 @@ vigil::Status ScrapeLoop::CheckLabelLimits(const Labels& labels) const {
   return vigil::Status::OK();
 }
 
+// The `next` links stay inside the cache: a successful scrape links each of
+// its entries to the entry of the following line (or null), and those are
+// forgotten no earlier than the entries linking to them; a failed scrape
+// unlinks the entries it touched, as it may have linked them to entries
+// it adds and forgets again.
 void ScrapeLoop::SweepCache(storage::Appender& app, int64_t t_ms, bool scrape_ok) {
+  if (!scrape_ok) first_ = nullptr;
   for (auto it = cache_.begin(); it != cache_.end();) {
     CacheEntry& e = it->second;
+    if (e.scraped == iteration_ && !scrape_ok) e.next = nullptr;
     if (scrape_ok && e.scraped == iteration_) {
       e.last_seen = iteration_;
     } else if (NeedsStaleMarker(e)) {

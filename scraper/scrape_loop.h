@@ -58,8 +58,11 @@ class ScrapeLoop {
   struct CacheEntry {
     storage::SeriesRef ref = 0;  // storage reference, 0 until known
     uint64_t hash = 0;           // hash of the resolved labels
-    uint64_t last_seen = 0;      // last successful scrape iteration that held it; 0: none
-    uint64_t scraped = 0;        // last scrape iteration (successful or not) that held it
+    // The entry of the line that followed this one in the last scrape, the
+    // first guess for the next line. Points into cache_ or is null: see SweepCache.
+    std::pair<const std::string, CacheEntry>* next = nullptr;
+    uint32_t last_seen = 0;      // last successful scrape iteration that held it; 0: none
+    uint32_t scraped = 0;        // last scrape iteration (successful or not) that held it
     bool dropped = false;        // metric relabeling dropped it
     bool tracked = false;        // last seen without explicit timestamp (staleness applies)
     bool aliased = false;        // another raw spelling of the same labels is cached too
@@ -83,9 +86,14 @@ class ScrapeLoop {
   void Run();
   vigil::Status AppendBody(storage::Appender& app, const ScrapeResponse& response, int64_t t_ms,
                            AppendStats& stats, std::map<std::string, FamilyMetadata>& metadata);
+  // The cached entry of `series`, trying first the one that followed `prev`
+  // (the previous line's entry; null at the first line) in the last scrape:
+  // bodies keep their order, and the guess skips hashing the text and the
+  // bucket walk's cache misses. Null when the series is new to the cache.
+  Cache::value_type* FindCached(std::string_view series, const Cache::value_type* prev) const;
   // Adds the parser's current series (new to the cache) and returns its entry
   // with the labels it resolved to (none when metric relabeling drops it).
-  Result<std::pair<CacheEntry*, Labels>> AddToCache(const ExpositionParser& parser,
+  Result<std::pair<Cache::value_type*, Labels>> AddToCache(const ExpositionParser& parser,
                                                     std::optional<AliasIndex>& aliases);
   // Stamps `e` as held by this scrape; false when its sample is not to be
   // appended: relabeling drops it, or this scrape already had its labels.
@@ -118,7 +126,8 @@ class ScrapeLoop {
 
   // Touched only by the scraping thread (or a test calling ScrapeOnce).
   Cache cache_;
-  uint64_t iteration_ = 0;
+  uint32_t iteration_ = 0;  // scrapes so far (wraps after 136 years at 1 s)
+  Cache::value_type* first_ = nullptr;  // entry of the first line of the last successful scrape
   int64_t last_append_ms_ = 0;
   // Label hashes of aliased entries appended by the current scrape (entries
   // without another spelling are deduplicated by their `scraped` stamp).

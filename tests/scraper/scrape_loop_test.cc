@@ -314,6 +314,42 @@ TEST_F(ScrapeLoopTest, OneSpellingGone_OtherSpellingKeepsTheSeriesFresh) {
   EXPECT_EQ(m[2].t, 1'002'000);
 }
 
+TEST_F(ScrapeLoopTest, ReorderedBody_AppendsEverySeriesToItsOwnSeries) {
+  SetBody("a 1\nb 2\nc 3\n");
+  auto loop = MakeLoop();
+  loop->ScrapeOnce(1'000'000);
+  SetBody("c 4\nn 5\na 6\n");
+  loop->ScrapeOnce(1'001'000);
+  SetBody("a 7\nb 8\nc 9\n");
+  loop->ScrapeOnce(1'002'000);
+  EXPECT_EQ(ValuesOf(db_, "a"), (std::vector<double>{1, 6, 7}));
+  EXPECT_EQ(ValuesOf(db_, "c"), (std::vector<double>{3, 4, 9}));
+  const auto b = ValuesOf(db_, "b");
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_TRUE(storage::IsStaleNaN(b[1]));
+  EXPECT_EQ(b[2], 8);
+  const auto n = ValuesOf(db_, "n");
+  ASSERT_EQ(n.size(), 2u);
+  EXPECT_TRUE(storage::IsStaleNaN(n[1]));
+}
+
+TEST_F(ScrapeLoopTest, FailedScrapeWithNewSeries_NextScrapesStillAppendEverySeries) {
+  SetBody("a 1\nb 2\n");
+  auto loop = MakeLoop();
+  loop->ScrapeOnce(1'000'000);
+  SetBody("a 3\nz 4\nb 5\nbroken line here\n");
+  loop->ScrapeOnce(1'001'000);
+  SetBody("z 6\na 7\nb 8\n");
+  loop->ScrapeOnce(1'002'000);
+  loop->ScrapeOnce(1'003'000);
+  EXPECT_EQ(loop->Status().health, "up");
+  EXPECT_EQ(ValuesOf(db_, "z"), (std::vector<double>{6, 6}));
+  const auto a = ValuesOf(db_, "a");
+  ASSERT_EQ(a.size(), 4u);  // 1, stale (failed scrape), 7, 7
+  EXPECT_TRUE(storage::IsStaleNaN(a[1]));
+  EXPECT_EQ(a[3], 7);
+}
+
 TEST_F(ScrapeLoopTest, CachedSeries_AppendByRefWithoutLabels) {
   RefStorage db;
   auto loop = MakeLoop("", "", &db);

@@ -141,6 +141,7 @@ class StepSampler {
 
 Status Evaluator::Load(storage::Querier& querier) {
   CollectWindows(root_, settings_.start_ms, settings_.end_ms, true);
+  std::vector<Point> scratch;  // one series' samples, reused so each series allocates once
   for (const auto& [node, window] : windows_) {
     auto series = querier.Select(window.mint, window.maxt, node->matchers);
     if (!series.ok()) return Status::Execution(series.status().message());
@@ -149,27 +150,35 @@ Status Evaluator::Load(storage::Querier& querier) {
     const std::vector<int64_t> refs = window.on_grid ? StepRefs(node->time) : std::vector<int64_t>();
     for (const auto& s : *series) {
       VIGIL_RETURN_IF_ERROR(CheckInterrupt());
-      LoadedSeries ls{s->labels(), {}};
-      std::optional<StepSampler> sampler;
-      if (window.on_grid) sampler.emplace(refs, window.range_ms);
-      auto it = s->Iterator();
-      for (bool ok = it->Seek(window.mint); ok; ok = it->Next()) {
-        const storage::Sample smp = it->At();
-        if (smp.t > window.maxt) break;
-        ++samples_loaded_;
-        if (sampler) {
-          sampler->Add(Point{smp.t, smp.v}, &ls.points);
-        } else {
-          ls.points.push_back(Point{smp.t, smp.v});
-        }
-      }
-      if (!it->status().ok()) return Status::Execution(it->status().message());
-      if (sampler) sampler->Finish(&ls.points);
+      VIGIL_RETURN_IF_ERROR(ReadSamples(*s, window, refs, &scratch));
+      if (scratch.empty()) continue;
+      LoadedSeries ls{s->labels(), std::vector<Point>(scratch.begin(), scratch.end())};
       ls.has_stale = std::any_of(ls.points.begin(), ls.points.end(),
                                  [](const Point& p) { return storage::IsStaleNaN(p.v); });
-      if (!ls.points.empty()) loaded.push_back(std::move(ls));
+      loaded.push_back(std::move(ls));
     }
   }
+  return Status::OK();
+}
+
+Status Evaluator::ReadSamples(const storage::Series& series, const Window& window,
+                              std::span<const int64_t> refs, std::vector<Point>* points) {
+  points->clear();
+  std::optional<StepSampler> sampler;
+  if (window.on_grid) sampler.emplace(refs, window.range_ms);
+  auto it = series.Iterator();
+  for (bool ok = it->Seek(window.mint); ok; ok = it->Next()) {
+    const storage::Sample smp = it->At();
+    if (smp.t > window.maxt) break;
+    ++samples_loaded_;
+    if (sampler) {
+      sampler->Add(Point{smp.t, smp.v}, points);
+    } else {
+      points->push_back(Point{smp.t, smp.v});
+    }
+  }
+  if (!it->status().ok()) return Status::Execution(it->status().message());
+  if (sampler) sampler->Finish(points);
   return Status::OK();
 }
 

@@ -115,12 +115,19 @@ class Evaluator {
   Result<bool> RangeWindowCall(const Node& n, RangeValue* out);
   Result<bool> RangeAggregate(const Node& n, const RangeValue& input, RangeValue* out);
   Status StoreRangeValue(const Node& n, RangeValue value);
+  // Counts `n` points of a range value being built against max_samples.
+  Status HoldRangePoints(size_t n);
   // The stored value of a prepared node at grid time `ts`.
   Result<Value> StepValue(RangeValue& value, int64_t ts);
 
   void CollectWindows(const Node& n, int64_t mint, int64_t maxt, bool on_grid);
   void AddWindow(const Node& selector, int64_t mint, int64_t maxt, bool on_grid,
                  int64_t range_ms);
+  // Reads one series' samples in `window` into `points` (cleared first),
+  // only those the steps read when the selector is read only at the steps
+  // (`refs`: each step's reference time).
+  Status ReadSamples(const storage::Series& series, const Window& window,
+                     std::span<const int64_t> refs, std::vector<Point>* points);
   // The reference time (after @ and offset) of each step for `mods`.
   std::vector<int64_t> StepRefs(const TimeModifiers& mods) const;
   int64_t EffectiveTime(const TimeModifiers& mods, int64_t ts) const;

@@ -112,11 +112,17 @@ Status Evaluator::PrepareAggregate(const Node& n) {
   return StoreRangeValue(n, std::move(value));
 }
 
+// The builders below count their points as they go (HoldRangePoints), so a
+// query over too many samples fails before it has allocated them all.
 Status Evaluator::StoreRangeValue(const Node& n, RangeValue value) {
   value.points = PointCount(value.series);
   value.cursor.assign(value.series.size(), 0);
-  range_samples_ += value.points;
   range_values_.emplace(&n, std::move(value));
+  return Status::OK();
+}
+
+Status Evaluator::HoldRangePoints(size_t n) {
+  range_samples_ += static_cast<int64_t>(n);
   return CountSamples(0);
 }
 
@@ -137,6 +143,7 @@ Result<bool> Evaluator::RangeVectorSelector(const Node& n, RangeValue* out) {
       if (p.t < ref - settings_.lookback_ms || storage::IsStaleNaN(p.v)) continue;
       series.points.push_back(Point{t, p.v});
     }
+    VIGIL_RETURN_IF_ERROR(HoldRangePoints(series.points.size()));
     if (!series.points.empty()) out->series.push_back(std::move(series));
   }
   return true;
@@ -178,6 +185,7 @@ Result<bool> Evaluator::RangeWindowCall(const Node& n, RangeValue* out) {
           n.func->window(pts.subspan(first, last - first), RangeWindow{start, end, range_seconds});
       if (v) series.points.push_back(Point{t, *v});
     }
+    VIGIL_RETURN_IF_ERROR(HoldRangePoints(series.points.size()));
     if (!series.points.empty()) out->series.push_back(std::move(series));
   }
   return true;
@@ -220,6 +228,7 @@ Result<bool> Evaluator::RangeAggregate(const Node& n, const RangeValue& input, R
       series.points.push_back(Point{grid_.At(k), c.acc.Result(n.op)});
       out->rank[g].push_back(c.first);
     }
+    VIGIL_RETURN_IF_ERROR(HoldRangePoints(series.points.size()));
     out->series.push_back(std::move(series));
   }
   return true;

@@ -81,6 +81,13 @@ void BM_RateSumBy_10kSeries_1h_15s(benchmark::State& state) {
 }
 BENCHMARK(BM_RateSumBy_10kSeries_1h_15s)->Unit(benchmark::kMillisecond);
 
+// The harness's "series per metric" shape: a selector matching every series,
+// counted by name (range-evaluates the selector, then the aggregation).
+void BM_CountByName_10kSeries_1h_15s(benchmark::State& state) {
+  RangeQuery(state, "count by (__name__) ({__name__=~\".+\"})", kScrape);
+}
+BENCHMARK(BM_CountByName_10kSeries_1h_15s)->Unit(benchmark::kMillisecond);
+
 void BM_Dashboard(benchmark::State& state, const char* query) { RangeQuery(state, query, kScrape); }
 BENCHMARK_CAPTURE(BM_Dashboard, RequestRate, "sum by (endpoint)(rate(inventory_requests_total[5m]))")
     ->Unit(benchmark::kMillisecond);

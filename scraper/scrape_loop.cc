@@ -85,6 +85,7 @@ void ScrapeLoop::Stop(bool mark_stale) {
   auto app = db_->NewAppender();
   const int64_t t = std::max(clock_->NowMillis(), last_append_ms_ + 1);
   ++iteration_;
+  touched_ = 0;
   alias_hashes_.clear();
   SweepCache(*app, t, false);
   AppendReportStale(*app, t);
@@ -117,6 +118,7 @@ void ScrapeLoop::ScrapeOnce(int64_t t_ms) {
   const auto start = std::chrono::steady_clock::now();
   auto response = scraper_.Scrape();
   ++iteration_;
+  touched_ = 0;
   alias_hashes_.clear();
   AppendStats stats;
   std::map<std::string, FamilyMetadata> metadata;
@@ -130,7 +132,9 @@ void ScrapeLoop::ScrapeOnce(int64_t t_ms) {
       alias_hashes_.clear();
     }
   }
-  SweepCache(*app, t_ms, error.ok());
+  // Nothing to mark stale or forget when the scrape held every cached series.
+  if (!error.ok() || touched_ != cache_.size()) SweepCache(*app, t_ms, error.ok());
+  last_ok_ = error.ok();
   const double duration =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   AppendReport(*app, t_ms, duration, error.ok(), stats);
@@ -226,9 +230,17 @@ Result<std::pair<ScrapeLoop::Cache::value_type*, Labels>> ScrapeLoop::AddToCache
 
 bool ScrapeLoop::FirstInScrape(CacheEntry& e) {
   const bool repeat = e.scraped == iteration_;
-  e.scraped = iteration_;
+  if (!repeat) {
+    CatchUp(e);
+    ++touched_;
+    e.scraped = iteration_;
+  }
   if (e.dropped || repeat) return false;
   return !e.aliased || alias_hashes_.insert(e.hash).second;
+}
+
+void ScrapeLoop::CatchUp(CacheEntry& e) const {
+  if (last_ok_ && e.scraped + 1 == iteration_) e.last_seen = e.scraped;
 }
 
 Result<std::optional<Labels>> ScrapeLoop::StoredLabels(const Labels& scraped) const {
@@ -293,6 +305,7 @@ void ScrapeLoop::SweepCache(storage::Appender& app, int64_t t_ms, bool scrape_ok
   if (!scrape_ok) first_ = nullptr;
   for (auto it = cache_.begin(); it != cache_.end();) {
     CacheEntry& e = it->second;
+    CatchUp(e);
     if (e.scraped == iteration_ && !scrape_ok) e.next = nullptr;
     if (scrape_ok && e.scraped == iteration_) {
       e.last_seen = iteration_;

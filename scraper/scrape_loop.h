@@ -61,7 +61,9 @@ class ScrapeLoop {
     // The entry of the line that followed this one in the last scrape, the
     // first guess for the next line. Points into cache_ or is null: see SweepCache.
     std::pair<const std::string, CacheEntry>* next = nullptr;
-    uint32_t last_seen = 0;      // last successful scrape iteration that held it; 0: none
+    // Last successful scrape iteration that held it (0: none), once caught
+    // up (CatchUp): a scrape that holds every cached series skips the sweep.
+    uint32_t last_seen = 0;
     uint32_t scraped = 0;        // last scrape iteration (successful or not) that held it
     bool dropped = false;        // metric relabeling dropped it
     bool tracked = false;        // last seen without explicit timestamp (staleness applies)
@@ -98,6 +100,9 @@ class ScrapeLoop {
   // Stamps `e` as held by this scrape; false when its sample is not to be
   // appended: relabeling drops it, or this scrape already had its labels.
   bool FirstInScrape(CacheEntry& e);
+  // Moves last_seen up to the previous iteration when `e` was scraped in it
+  // and it succeeded (a sweep skipped then did not do it).
+  void CatchUp(CacheEntry& e) const;
   // The labels a scraped series is stored under: target labels, metric
   // relabeling, label limits. Nullopt when metric relabeling drops it.
   Result<std::optional<Labels>> StoredLabels(const Labels& scraped) const;
@@ -128,6 +133,8 @@ class ScrapeLoop {
   Cache cache_;
   uint32_t iteration_ = 0;  // scrapes so far (wraps after 136 years at 1 s)
   Cache::value_type* first_ = nullptr;  // entry of the first line of the last successful scrape
+  size_t touched_ = 0;    // distinct cache entries the current scrape held
+  bool last_ok_ = false;  // whether the body of the latest finished scrape was appended
   int64_t last_append_ms_ = 0;
   // Label hashes of aliased entries appended by the current scrape (entries
   // without another spelling are deduplicated by their `scraped` stamp).

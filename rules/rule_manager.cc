@@ -1,6 +1,7 @@
 #include "rules/rule_manager.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <set>
 
@@ -60,8 +61,13 @@ struct RuleManager::Group {
   int64_t next_eval_ms = 0;
 };
 
-RuleManager::RuleManager(storage::Storage* db, promql::Engine* engine, const Clock* clock)
-    : db_(db), engine_(engine), clock_(clock) {}
+RuleManager::RuleManager(storage::Storage* db, promql::Engine* engine, const Clock* clock,
+                         Notifier* notifier, int64_t resend_delay_ms)
+    : db_(db),
+      engine_(engine),
+      clock_(clock),
+      notifier_(notifier),
+      resend_delay_ms_(resend_delay_ms) {}
 
 RuleManager::~RuleManager() { Stop(); }
 
@@ -298,6 +304,45 @@ void RuleManager::EvalAlerting(RuleStatus& rule, std::map<uint64_t, Alert>& acti
   }
 }
 
+// Go's url.QueryEscape.
+std::string QueryEscape(std::string_view s) {
+  std::string out;
+  for (const char c : s) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+        c == '~') {
+      out += c;
+    } else if (c == ' ') {
+      out += '+';
+    } else {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      out += '%';
+      out += kHex[static_cast<unsigned char>(c) >> 4];
+      out += kHex[static_cast<unsigned char>(c) & 15];
+    }
+  }
+  return out;
+}
+
+void RuleManager::Notify(const RuleStatus& rule, std::map<uint64_t, Alert>& active, int64_t t_ms,
+                         int64_t interval_ms) {
+  if (notifier_ == nullptr) return;
+  std::string base = external_url_;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  const std::string generator =
+      base + "/graph?g0.expr=" + QueryEscape(rule.spec.expr) + "&g0.tab=1";
+  std::vector<NotifiedAlert> due;
+  for (auto& [h, a] : active) {
+    if (a.state == AlertState::kPending) continue;
+    const bool resolved_since_sent = a.resolved_at_ms > a.last_sent_ms;
+    if (!resolved_since_sent && a.last_sent_ms + resend_delay_ms_ >= t_ms) continue;
+    a.last_sent_ms = t_ms;
+    a.valid_until_ms = t_ms + 4 * std::max(resend_delay_ms_, interval_ms);
+    due.push_back({a.labels, a.annotations, a.fired_at_ms,
+                   a.resolved_at_ms != 0 ? a.resolved_at_ms : a.valid_until_ms, generator});
+  }
+  if (!due.empty()) notifier_->Send(std::move(due));
+}
+
 void RuleManager::Write(const std::vector<promql::Sample>& samples, std::set<Labels>& previous,
                         int64_t t_ms) {
   auto app = db_->NewAppender();
@@ -340,6 +385,7 @@ void RuleManager::EvalGroup(size_t index, int64_t t_ms) {
       EvalRecording(rule, t_ms, g.spec.limit, out);
     } else {
       EvalAlerting(rule, g.active[i], t_ms, g.spec.limit, out);
+      if (rule.health == "ok") Notify(rule, g.active[i], t_ms, g.spec.interval_ms);
     }
     if (rule.health == "ok") {
       Write(out, g.written[i], t_ms);

@@ -5,8 +5,8 @@
 // write ALERTS / ALERTS_FOR_STATE; series a rule stops producing get a
 // staleness marker. One thread evaluates all groups; Update() swaps the groups
 // on a config reload, keeping the alert state of rules that did not change.
-// Not done (yet): sending alerts to Alertmanager and restoring `for` state
-// from ALERTS_FOR_STATE after a restart.
+// Firing and resolved alerts go to the Notifier (Alertmanager). Not done yet:
+// restoring `for` state from ALERTS_FOR_STATE after a restart.
 #pragma once
 
 #include <condition_variable>
@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "promql/engine.h"
+#include "rules/notifier.h"
 #include "rules/rule_file.h"
 #include "storage/clock.h"
 #include "storage/storage.h"
@@ -36,6 +37,8 @@ struct Alert {
   int64_t active_at_ms = 0;
   int64_t fired_at_ms = 0;
   int64_t resolved_at_ms = 0;  // 0 while active
+  int64_t last_sent_ms = 0;    // last time it went to the notifier
+  int64_t valid_until_ms = 0;  // endsAt sent while it fires
   double value = 0;
 };
 
@@ -63,7 +66,10 @@ struct GroupStatus {
 
 class RuleManager {
  public:
-  RuleManager(storage::Storage* db, promql::Engine* engine, const Clock* clock);
+  // `notifier` (optional) receives firing and resolved alerts, each again
+  // every `resend_delay_ms` (--rules.alert.resend-delay) while it lasts.
+  RuleManager(storage::Storage* db, promql::Engine* engine, const Clock* clock,
+              Notifier* notifier = nullptr, int64_t resend_delay_ms = 60'000);
   ~RuleManager();  // Stop()
   RuleManager(const RuleManager&) = delete;
   RuleManager& operator=(const RuleManager&) = delete;
@@ -93,12 +99,17 @@ class RuleManager {
                      std::vector<promql::Sample>& out);
   void EvalAlerting(RuleStatus& rule, std::map<uint64_t, Alert>& active, int64_t t_ms,
                     int64_t limit, std::vector<promql::Sample>& out);
+  // Hands the alerts of one rule that are due to the notifier.
+  void Notify(const RuleStatus& rule, std::map<uint64_t, Alert>& active, int64_t t_ms,
+              int64_t interval_ms);
   Result<promql::Vector> Query(const std::string& expr, int64_t t_ms);
   void Write(const std::vector<promql::Sample>& samples, std::set<Labels>& previous, int64_t t_ms);
 
   storage::Storage* const db_;
   promql::Engine* const engine_;
   const Clock* const clock_;
+  Notifier* const notifier_;
+  const int64_t resend_delay_ms_;
 
   mutable std::mutex mu_;                       // guards everything below
   std::vector<std::shared_ptr<Group>> groups_;  // shared: an evaluation keeps its group alive

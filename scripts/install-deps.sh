@@ -12,7 +12,7 @@ PACKAGES=(
   nlohmann-json3-dev zlib1g-dev libssl-dev libbrotli-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # reference oracle and peers for differential and end-to-end tests
-  prometheus prometheus-node-exporter
+  prometheus prometheus-node-exporter prometheus-alertmanager
   # test and benchmark drivers
   curl python3 procps chromium linux-perf
 )
@@ -42,6 +42,6 @@ fi
 # Debian's prometheus package starts a service where systemd runs; tests start
 # their own instances on loopback ports, so make sure none holds :9090.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
-  $SUDO systemctl stop prometheus prometheus-node-exporter || true
+  $SUDO systemctl stop prometheus prometheus-node-exporter prometheus-alertmanager || true
 fi
 echo "install-deps: all dependencies present"

@@ -1,5 +1,7 @@
 #include "src/server_flags.h"
 
+#include <unistd.h>
+
 #include <charconv>
 
 #include "src/retention_rules_file.h"
@@ -113,6 +115,19 @@ void DefineCompatibilityFlags(FlagSet& f) {
                                        "--web.config.file is not supported (no TLS or basic auth "
                                        "in Vigil's web server yet); put a TLS proxy in front");
               });
+}
+
+// --web.external-url without a trailing slash, or http://<hostname>:<port>.
+std::string ExternalUrl(const FlagSet& flags) {
+  std::string url = flags.Get("web.external-url");
+  if (url.empty()) {
+    char host[256] = "localhost";
+    gethostname(host, sizeof host - 1);
+    const std::string& listen = flags.Get("web.listen-address");
+    url = "http://" + std::string(host) + listen.substr(listen.rfind(':'));
+  }
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
 }
 
 }  // namespace
@@ -250,6 +265,10 @@ Result<ServerSettings> SettingsFromFlags(const FlagSet& f) {
   s.engine.timeout_ms = DurationFlag(f, "query.timeout");
   s.engine.max_concurrency = static_cast<int>(IntFlag(f, "query.max-concurrency"));
   s.engine.max_samples = IntFlag(f, "query.max-samples");
+
+  s.alert_resend_delay_ms = DurationFlag(f, "rules.alert.resend-delay");
+  s.notification_queue_capacity = IntFlag(f, "alertmanager.notification-queue-capacity");
+  s.external_url = ExternalUrl(f);
 
   s.web.listen_address = f.Get("web.listen-address");
   s.web.external_url = f.Get("web.external-url");

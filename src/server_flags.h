@@ -23,6 +23,11 @@ struct ServerSettings {
   storage::StorageOptions storage;
   promql::EngineOptions engine;
   web::ServerOptions web;
+  int64_t alert_resend_delay_ms = 60'000;       // --rules.alert.resend-delay
+  int64_t notification_queue_capacity = 10'000;  // --alertmanager.notification-queue-capacity
+  // Where alerts link back to (generatorURL): --web.external-url, else
+  // http://<hostname>:<port>, as Prometheus computes it.
+  std::string external_url;
 };
 
 // Converts parsed flags into settings; fails on values that each flag's own

@@ -26,10 +26,11 @@ namespace {
 class ConfigReloader {
  public:
   ConfigReloader(std::string path, scraper::Manager* manager, rules::RuleManager* rules,
-                 std::string external_url)
+                 rules::Notifier* notifier, std::string external_url)
       : path_(std::move(path)),
         manager_(manager),
         rules_(rules),
+        notifier_(notifier),
         external_url_(std::move(external_url)),
         metrics_([this](MetricsWriter& w) { Collect(w); }) {}
 
@@ -51,6 +52,7 @@ class ConfigReloader {
         !st.ok()) {
       return FailedLocked(st);
     }
+    notifier_->ApplyConfig(config.alerting, config.global.external_labels);
     if (Status st = manager_->ApplyConfig(config); !st.ok()) return FailedLocked(st);
     yaml_ = config.original;
     last_success_ = true;
@@ -89,6 +91,7 @@ class ConfigReloader {
   const std::string path_;
   scraper::Manager* manager_;
   rules::RuleManager* rules_;
+  rules::Notifier* notifier_;
   const std::string external_url_;
   mutable std::mutex mu_;
   std::string yaml_;
@@ -170,14 +173,18 @@ int RunServer(const ServerSettings& settings) {
   engine_options.default_subquery_step_ms = config->global.evaluation_interval_ms;
   promql::Engine engine(engine_options);
   scraper::Manager manager((*db).get(), scraper::ManagerOptions{});
-  rules::RuleManager rule_manager((*db).get(), &engine, SystemClock::Get());
-  ConfigReloader reloader(settings.config_file, &manager, &rule_manager, settings.web.external_url);
+  rules::Notifier notifier(static_cast<size_t>(settings.notification_queue_capacity));
+  rules::RuleManager rule_manager((*db).get(), &engine, SystemClock::Get(), &notifier,
+                                  settings.alert_resend_delay_ms);
+  ConfigReloader reloader(settings.config_file, &manager, &rule_manager, &notifier,
+                          settings.external_url);
 
   web::ServerDeps deps;
   deps.db = (*db).get();
   deps.engine = &engine;
   deps.scrape_manager = &manager;
   deps.rule_manager = &rule_manager;
+  deps.notifier = &notifier;
   deps.reload = [&reloader] { return reloader.Reload(); };
   deps.config_yaml = [&reloader] { return reloader.Yaml(); };
   deps.quit = [] { kill(getpid(), SIGTERM); };
@@ -193,6 +200,7 @@ int RunServer(const ServerSettings& settings) {
   if (Status st = reloader.Apply(*config); !st.ok()) {
     exit_code = 1;
   } else {
+    notifier.Start();
     rule_manager.Start();
     server.SetReady(true);
     VLOG_INFO("Server is ready to receive web requests.");
@@ -204,6 +212,8 @@ int RunServer(const ServerSettings& settings) {
   VLOG_INFO("Scrape manager stopped");
   rule_manager.Stop();
   VLOG_INFO("Rule manager stopped");
+  notifier.Stop();
+  VLOG_INFO("Notifier manager stopped");
   server.Stop();
   if (Status st = (*db)->Close(); !st.ok()) {
     VLOG_ERROR("Error closing storage", {{"err", st.message()}});

@@ -60,6 +60,8 @@ struct ServerDeps {
   scraper::Manager* scrape_manager = nullptr;
   // Rule groups and alerts for /api/v1/rules and /api/v1/alerts (optional).
   const rules::RuleManager* rule_manager = nullptr;
+  // The Alertmanagers alerts go to, for /api/v1/alertmanagers (optional).
+  const rules::Notifier* notifier = nullptr;
   // Re-reads the config file and applies it; an error leaves the old one running.
   std::function<Status()> reload;
   // The currently loaded config file's YAML.

@@ -1,6 +1,5 @@
 // Status endpoints: /api/v1/status/{config,flags,runtimeinfo,buildinfo,tsdb,
-// walreplay} and /api/v1/alertmanagers, which stays empty until Vigil sends
-// alerts to Alertmanager.
+// walreplay} and /api/v1/alertmanagers.
 #include <httplib.h>
 #include <unistd.h>
 
@@ -56,7 +55,8 @@ void HandleRuntimeInfo(ApiContext& ctx, httplib::Response& res) {
     w.Key("corruptionCount");
     w.Int(0);
     w.Key("goroutineCount");
-    w.Int(static_cast<int64_t>(ReadProcValue("/proc/self/status", "Threads:")));  // Prometheus reports goroutines
+    w.Int(static_cast<int64_t>(
+        ReadProcValue("/proc/self/status", "Threads:")));  // Prometheus reports goroutines
     w.Key("GOMAXPROCS");
     w.Int(static_cast<int64_t>(std::thread::hardware_concurrency()));
     w.Key("GOGC");
@@ -141,15 +141,23 @@ void HandleWalReplay(httplib::Response& res) {
   });
 }
 
-// {"<key1>":[],"<key2>":[]...}: the shape of the rule endpoints with no rules.
-void WriteEmptyLists(httplib::Response& res, std::initializer_list<const char*> keys) {
+void HandleAlertmanagers(ApiContext& ctx, httplib::Response& res) {
+  const auto urls =
+      ctx.deps.notifier ? ctx.deps.notifier->AlertmanagerUrls() : std::vector<std::string>{};
   WriteApiSuccess(res, [&](JsonWriter& w) {
     w.BeginObject();
-    for (const char* key : keys) {
-      w.Key(key);
-      w.BeginArray();
-      w.EndArray();
+    w.Key("activeAlertmanagers");
+    w.BeginArray();
+    for (const auto& url : urls) {
+      w.BeginObject();
+      w.Key("url");
+      w.String(url);
+      w.EndObject();
     }
+    w.EndArray();
+    w.Key("droppedAlertmanagers");
+    w.BeginArray();
+    w.EndArray();
     w.EndObject();
   });
 }
@@ -170,9 +178,8 @@ void RegisterStatusApi(Router& router, ApiContext& ctx) {
                 [&ctx](const HttpCall&, R& r) { HandleTsdb(ctx, r); });
   router.Handle("GET", "/api/v1/status/walreplay",
                 [](const HttpCall&, R& r) { HandleWalReplay(r); });
-  router.Handle("GET", "/api/v1/alertmanagers", [](const HttpCall&, R& r) {
-    WriteEmptyLists(r, {"activeAlertmanagers", "droppedAlertmanagers"});
-  });
+  router.Handle("GET", "/api/v1/alertmanagers",
+                [&ctx](const HttpCall&, R& r) { HandleAlertmanagers(ctx, r); });
 }
 
 }  // namespace vigil::web

@@ -6,10 +6,12 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "tests/e2e/metrics_target.h"
 #include "tests/e2e/vigil_process.h"
+#include "tests/support/child_process.h"
 
 namespace vigil::e2e {
 namespace {
@@ -124,6 +126,58 @@ TEST_F(RulesTest, ReloadWithABrokenRuleFileKeepsTheOldRules) {
   EXPECT_NE(vigil_->Post("/-/reload", "").status, 200);
   const json rules = Data(*vigil_, "/api/v1/rules");
   EXPECT_EQ(rules["groups"][0]["name"], "always");
+}
+
+TEST(RulesAlertmanagerTest, FiringAlertReachesARealAlertmanagerWithExternalLabels) {
+  const char* kAlertmanager = "/usr/bin/prometheus-alertmanager";
+  if (!std::filesystem::exists(kAlertmanager)) {
+    GTEST_SKIP() << kAlertmanager << " missing (apt-get install prometheus-alertmanager)";
+  }
+  TempDir dir;
+  WriteFileAtomically(dir.path() / "am.yml",
+                      "route:\n  receiver: 'null'\nreceivers:\n  - name: 'null'\n");
+  const int am_port = FreePort();
+  test_support::ChildProcess am(
+      {kAlertmanager, "--config.file=" + (dir.path() / "am.yml").string(),
+       "--storage.path=" + (dir.path() / "am-data").string(),
+       "--web.listen-address=127.0.0.1:" + std::to_string(am_port), "--cluster.listen-address="},
+      dir.path() / "am.log");
+  WriteFileAtomically(dir.path() / "rules.yml", kRules);
+  MetricsTarget target("m 1\n");
+  VigilProcess vigil(
+      "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+      "  external_labels: {cluster: eu}\n"
+      "rule_files:\n  - " +
+          (dir.path() / "rules.yml").string() +
+          "\n"
+          "alerting:\n  alertmanagers:\n    - static_configs:\n"
+          "        - targets: ['127.0.0.1:" +
+          std::to_string(am_port) +
+          "']\n"
+          "scrape_configs:\n  - job_name: node\n    static_configs:\n"
+          "      - targets: ['" +
+          target.address() + "']\n",
+      {"--web.external-url=http://vigil.example:9090/"});
+  ASSERT_TRUE(vigil.WaitReady());
+  json alerts;
+  ASSERT_TRUE(vigil.WaitFor(
+      [&] {
+        alerts = json::parse(HttpGet(am_port, "/api/v2/alerts").body, nullptr, false);
+        return alerts.is_array() && !alerts.empty();
+      },
+      20s))
+      << "Alertmanager never got an alert; Vigil log:\n"
+      << vigil.Logs();
+  ASSERT_EQ(alerts.size(), 1u) << alerts.dump();  // pending alerts are not sent
+  EXPECT_EQ(alerts[0]["labels"]["alertname"], "AlwaysOn");
+  EXPECT_EQ(alerts[0]["labels"]["cluster"], "eu");
+  EXPECT_EQ(alerts[0]["labels"]["severity"], "node-x");
+  EXPECT_EQ(alerts[0]["status"]["state"], "active");
+  EXPECT_EQ(alerts[0]["generatorURL"],
+            "http://vigil.example:9090/graph?g0.expr=up%7Bjob%3D%22node%22%7D+%3E+0&g0.tab=1");
+  const json ams = json::parse(vigil.Get("/api/v1/alertmanagers").body);
+  EXPECT_EQ(ams["data"]["activeAlertmanagers"][0]["url"],
+            "http://127.0.0.1:" + std::to_string(am_port) + "/api/v2/alerts");
 }
 
 }  // namespace

@@ -9,19 +9,24 @@
 // Started once per test binary; tests skip when a Debian binary is missing.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "promql/engine.h"
 #include "scraper/manager.h"
 #include "storage/storage.h"
+#include "tests/support/child_process.h"
 #include "tests/web/api_server.h"
-#include "tests/web/child_process.h"
 #include "web/server.h"
 
 namespace vigil::web::testing {
+
+using test_support::ChildProcess;
+using test_support::FreePort;
+using test_support::RunToCompletion;
+using test_support::TempDir;
 
 inline constexpr const char* kPrometheusBinary = "/usr/bin/prometheus";
 inline constexpr const char* kPromtoolBinary = "/usr/bin/promtool";

@@ -1,4 +1,4 @@
-#include "tests/web/child_process.h"
+#include "tests/support/child_process.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -11,7 +11,7 @@
 #include <cstdio>
 #include <thread>
 
-namespace vigil::web::testing {
+namespace vigil::test_support {
 namespace {
 
 std::vector<char*> ArgvPointers(const std::vector<std::string>& argv) {
@@ -72,4 +72,4 @@ int RunToCompletion(const std::vector<std::string>& argv, std::string* output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-}  // namespace vigil::web::testing
+}  // namespace vigil::test_support

@@ -10,7 +10,7 @@
 
 #include "tests/support/test_dirs_and_ports.h"
 
-namespace vigil::web::testing {
+namespace vigil::test_support {
 
 class ChildProcess {
  public:
@@ -30,7 +30,4 @@ class ChildProcess {
 // run) and stores stdout+stderr in `output`.
 int RunToCompletion(const std::vector<std::string>& argv, std::string* output);
 
-using test_support::FreePort;
-using test_support::TempDir;
-
-}  // namespace vigil::web::testing
+}  // namespace vigil::test_support

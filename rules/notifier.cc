@@ -1,0 +1,250 @@
+#include "rules/notifier.h"
+
+#include <httplib.h>
+
+#include "scraper/http_client.h"
+#include "scraper/relabel.h"
+#include "storage/logger.h"
+
+namespace vigil::rules {
+namespace {
+
+constexpr size_t kMaxBatch = 64;  // Prometheus's maxBatchSize
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  out += '"';
+  for (const char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+std::string Rfc3339(int64_t ms) {
+  const time_t secs = static_cast<time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return buf;
+}
+
+// The alerts endpoint of every target of `am` after its relabel_configs.
+std::vector<std::string> AlertEndpointsOf(const scraper::AlertmanagerConfig& am) {
+  const std::string path = (am.path_prefix == "/" ? std::string() : am.path_prefix) + "/api/" +
+                           am.api_version + "/alerts";
+  std::vector<std::string> urls;
+  for (const auto& group : am.static_configs) {
+    for (const auto& address : group.targets) {
+      LabelsBuilder b(group.labels);
+      b.Set("__address__", address);
+      b.Set("__scheme__", am.scheme);
+      b.Set("__alerts_path__", path);
+      auto relabeled = scraper::Relabel(b.Build(), am.relabel_configs);
+      if (!relabeled || relabeled->Get("__address__").empty()) continue;
+      urls.push_back(std::string(relabeled->Get("__scheme__")) + "://" +
+                     std::string(relabeled->Get("__address__")) +
+                     std::string(relabeled->Get("__alerts_path__")));
+    }
+  }
+  return urls;
+}
+
+}  // namespace
+
+Notifier::Notifier(size_t queue_capacity) : capacity_(queue_capacity) {}
+
+Notifier::~Notifier() { Stop(); }
+
+void Notifier::ApplyConfig(const scraper::AlertingConfig& config, Labels external_labels) {
+  std::lock_guard lock(mu_);
+  config_ = config;
+  external_labels_ = std::move(external_labels);
+  endpoints_.clear();
+  for (const auto& am : config_.alertmanagers) {
+    if (!am.file_sd_configs.empty() || !am.kubernetes_sd_configs.empty()) {
+      VLOG_WARN(
+          "Alertmanager discovery other than static_configs is not supported; those are "
+          "not notified",
+          {});
+    }
+    for (auto& url : AlertEndpointsOf(am)) endpoints_.push_back(Endpoint{std::move(url), &am});
+  }
+}
+
+void Notifier::Send(std::vector<NotifiedAlert> alerts) {
+  std::lock_guard lock(mu_);
+  for (auto& a : alerts) queue_.push_back(std::move(a));
+  while (queue_.size() > capacity_) {
+    queue_.pop_front();
+    ++dropped_;
+  }
+  cv_.notify_all();
+}
+
+void Notifier::Start() {
+  std::lock_guard lock(mu_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Notifier::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::vector<std::string> Notifier::AlertmanagerUrls() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& e : endpoints_) out.push_back(e.url);
+  return out;
+}
+
+uint64_t Notifier::sent() const {
+  std::lock_guard lock(mu_);
+  return sent_;
+}
+uint64_t Notifier::errors() const {
+  std::lock_guard lock(mu_);
+  return errors_;
+}
+uint64_t Notifier::dropped() const {
+  std::lock_guard lock(mu_);
+  return dropped_;
+}
+
+std::string Notifier::EncodeV2(const std::vector<NotifiedAlert>& alerts) {
+  std::string out = "[";
+  for (size_t i = 0; i < alerts.size(); ++i) {
+    const NotifiedAlert& a = alerts[i];
+    if (i > 0) out += ',';
+    out += "{\"labels\":{";
+    bool first = true;
+    for (const auto& l : a.labels) {
+      if (!first) out += ',';
+      first = false;
+      AppendJsonString(out, l.name);
+      out += ':';
+      AppendJsonString(out, l.value);
+    }
+    out += "},\"annotations\":{";
+    first = true;
+    for (const auto& l : a.annotations) {
+      if (!first) out += ',';
+      first = false;
+      AppendJsonString(out, l.name);
+      out += ':';
+      AppendJsonString(out, l.value);
+    }
+    out += "},\"startsAt\":\"" + Rfc3339(a.starts_at_ms) + "\"";
+    if (a.ends_at_ms != 0) out += ",\"endsAt\":\"" + Rfc3339(a.ends_at_ms) + "\"";
+    out += ",\"generatorURL\":";
+    AppendJsonString(out, a.generator_url);
+    out += '}';
+  }
+  return out + "]";
+}
+
+// External labels are added under the alert's own; alert_relabel_configs may drop alerts.
+std::vector<NotifiedAlert> Notifier::Relabeled(std::vector<NotifiedAlert> alerts) const {
+  std::vector<NotifiedAlert> out;
+  for (auto& a : alerts) {
+    LabelsBuilder b(a.labels);
+    for (const auto& l : external_labels_) {
+      if (a.labels.Get(l.name).empty()) b.Set(l.name, l.value);
+    }
+    auto relabeled = scraper::Relabel(b.Build(), config_.alert_relabel_configs);
+    if (!relabeled || relabeled->empty()) continue;
+    a.labels = std::move(*relabeled);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+void Notifier::Run() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+    if (stop_) return;
+    std::vector<NotifiedAlert> batch;
+    while (!queue_.empty() && batch.size() < kMaxBatch) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    batch = Relabeled(std::move(batch));
+    if (batch.empty()) continue;
+    if (endpoints_.empty()) {
+      dropped_ += batch.size();
+      continue;
+    }
+    lock.unlock();
+    Deliver(batch);
+    lock.lock();
+  }
+}
+
+void Notifier::Deliver(const std::vector<NotifiedAlert>& batch) {
+  const std::string body = EncodeV2(batch);
+  std::vector<Endpoint> endpoints;
+  {
+    std::lock_guard lock(mu_);
+    endpoints = endpoints_;
+  }
+  for (const auto& e : endpoints) {
+    const auto [base, path] = scraper::SplitUrl(e.url);
+    auto client = scraper::NewHttpClient(base, e.config->http);
+    const auto timeout_s = std::max<int64_t>(1, e.config->timeout_ms / 1000);
+    client->set_connection_timeout(static_cast<time_t>(timeout_s));
+    client->set_read_timeout(static_cast<time_t>(timeout_s));
+    httplib::Headers headers = {{"User-Agent", "Vigil"}};
+    std::string error;
+    if (Status auth = scraper::AddAuthHeaders(e.config->http, headers); !auth.ok()) {
+      error = auth.message();
+    } else if (auto res = client->Post(path.c_str(), headers, body, "application/json"); !res) {
+      error = httplib::to_string(res.error());
+    } else if (res->status / 100 != 2) {
+      error = "bad response status " + std::to_string(res->status);
+    }
+    std::lock_guard lock(mu_);
+    if (error.empty()) {
+      sent_ += batch.size();
+    } else {
+      ++errors_;
+      VLOG_ERROR(
+          "Error sending alert",
+          {{"alertmanager", e.url}, {"count", std::to_string(batch.size())}, {"err", error}});
+    }
+  }
+}
+
+}  // namespace vigil::rules

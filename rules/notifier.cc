@@ -77,7 +77,36 @@ std::vector<std::string> AlertEndpointsOf(const scraper::AlertmanagerConfig& am)
 
 }  // namespace
 
-Notifier::Notifier(size_t queue_capacity) : capacity_(queue_capacity) {}
+Notifier::Notifier(size_t queue_capacity)
+    : capacity_(queue_capacity), collector_([this](MetricsWriter& w) { Collect(w); }) {}
+
+void Notifier::Collect(MetricsWriter& w) const {
+  std::lock_guard lock(mu_);
+  w.Family("prometheus_notifications_queue_capacity", "gauge",
+           "The capacity of the alert notifications queue.");
+  w.Sample("prometheus_notifications_queue_capacity", static_cast<double>(capacity_));
+  w.Family("prometheus_notifications_queue_length", "gauge",
+           "The number of alert notifications in the queue.");
+  w.Sample("prometheus_notifications_queue_length", static_cast<double>(queue_.size()));
+  w.Family("prometheus_notifications_dropped_total", "counter",
+           "Total number of alerts dropped due to errors when sending to Alertmanager.");
+  w.Sample("prometheus_notifications_dropped_total", static_cast<double>(dropped_));
+  w.Family("prometheus_notifications_alertmanagers_discovered", "gauge",
+           "The number of alertmanagers discovered and active.");
+  w.Sample("prometheus_notifications_alertmanagers_discovered",
+           static_cast<double>(endpoints_.size()));
+  w.Family("prometheus_notifications_sent_total", "counter", "Total number of alerts sent.");
+  for (const auto& [url, counts] : per_url_) {
+    w.Sample("prometheus_notifications_sent_total", Labels{{"alertmanager", url}},
+             static_cast<double>(counts.first));
+  }
+  w.Family("prometheus_notifications_errors_total", "counter",
+           "Total number of errors sending alert notifications.");
+  for (const auto& [url, counts] : per_url_) {
+    w.Sample("prometheus_notifications_errors_total", Labels{{"alertmanager", url}},
+             static_cast<double>(counts.second));
+  }
+}
 
 Notifier::~Notifier() { Stop(); }
 
@@ -220,6 +249,7 @@ void Notifier::Deliver(const std::vector<NotifiedAlert>& batch) {
     std::lock_guard lock(mu_);
     endpoints = endpoints_;
   }
+  size_t delivered = 0;
   for (const auto& e : endpoints) {
     const auto [base, path] = scraper::SplitUrl(e.url);
     auto client = scraper::NewHttpClient(base, e.config->http);
@@ -235,15 +265,23 @@ void Notifier::Deliver(const std::vector<NotifiedAlert>& batch) {
     } else if (res->status / 100 != 2) {
       error = "bad response status " + std::to_string(res->status);
     }
+    // As Prometheus: "sent" counts every alert of every attempt, "errors" failed requests.
     std::lock_guard lock(mu_);
+    per_url_[e.url].first += batch.size();
     if (error.empty()) {
+      ++delivered;
       sent_ += batch.size();
     } else {
       ++errors_;
+      ++per_url_[e.url].second;
       VLOG_ERROR(
           "Error sending alert",
           {{"alertmanager", e.url}, {"count", std::to_string(batch.size())}, {"err", error}});
     }
+  }
+  if (delivered == 0) {
+    std::lock_guard lock(mu_);
+    dropped_ += batch.size();
   }
 }
 

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -18,6 +19,7 @@
 
 #include "scraper/config.h"
 #include "storage/labels.h"
+#include "storage/metrics_registry.h"
 
 namespace vigil::rules {
 
@@ -61,6 +63,7 @@ class Notifier {
   void Run();
   void Deliver(const std::vector<NotifiedAlert>& batch);
   std::vector<NotifiedAlert> Relabeled(std::vector<NotifiedAlert> alerts) const;
+  void Collect(MetricsWriter& w) const;  // prometheus_notifications_* on /metrics
 
   const size_t capacity_;
   mutable std::mutex mu_;
@@ -72,8 +75,10 @@ class Notifier {
   uint64_t sent_ = 0;
   uint64_t errors_ = 0;
   uint64_t dropped_ = 0;
+  std::map<std::string, std::pair<uint64_t, uint64_t>> per_url_;  // url -> (sent, errors)
   bool stop_ = false;
   std::thread thread_;
+  ScopedCollector collector_;  // last: unregisters before the fields above go away
 };
 
 }  // namespace vigil::rules

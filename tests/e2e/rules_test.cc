@@ -175,6 +175,11 @@ TEST(RulesAlertmanagerTest, FiringAlertReachesARealAlertmanagerWithExternalLabel
   EXPECT_EQ(alerts[0]["status"]["state"], "active");
   EXPECT_EQ(alerts[0]["generatorURL"],
             "http://vigil.example:9090/graph?g0.expr=up%7Bjob%3D%22node%22%7D+%3E+0&g0.tab=1");
+  const std::string metrics = vigil.Get("/metrics").body;
+  EXPECT_NE(metrics.find("prometheus_notifications_alertmanagers_discovered 1\n"), std::string::npos);
+  EXPECT_NE(metrics.find("prometheus_notifications_sent_total{alertmanager=\"http://127.0.0.1:" +
+                         std::to_string(am_port) + "/api/v2/alerts\"} "),
+            std::string::npos);
   const json ams = json::parse(vigil.Get("/api/v1/alertmanagers").body);
   EXPECT_EQ(ams["data"]["activeAlertmanagers"][0]["url"],
             "http://127.0.0.1:" + std::to_string(am_port) + "/api/v2/alerts");

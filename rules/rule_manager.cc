@@ -59,6 +59,8 @@ struct RuleManager::Group {
   int64_t last_evaluation_ms = 0;
   double evaluation_seconds = 0;
   int64_t next_eval_ms = 0;
+  uint64_t evaluations = 0;
+  uint64_t failures = 0;
 };
 
 RuleManager::RuleManager(storage::Storage* db, promql::Engine* engine, const Clock* clock,
@@ -67,7 +69,41 @@ RuleManager::RuleManager(storage::Storage* db, promql::Engine* engine, const Clo
       engine_(engine),
       clock_(clock),
       notifier_(notifier),
-      resend_delay_ms_(resend_delay_ms) {}
+      resend_delay_ms_(resend_delay_ms),
+      collector_([this](MetricsWriter& w) { Collect(w); }) {}
+
+void RuleManager::Collect(MetricsWriter& w) const {
+  const std::vector<GroupStatus> groups = Groups();
+  struct Gauge {
+    const char* name;
+    const char* type;
+    const char* help;
+    double (*value)(const GroupStatus&);
+  };
+  static const Gauge kGauges[] = {
+      {"prometheus_rule_evaluations_total", "counter", "The total number of rule evaluations.",
+       [](const GroupStatus& g) { return static_cast<double>(g.evaluations); }},
+      {"prometheus_rule_evaluation_failures_total", "counter",
+       "The total number of rule evaluation failures.",
+       [](const GroupStatus& g) { return static_cast<double>(g.failures); }},
+      {"prometheus_rule_group_interval_seconds", "gauge", "The interval of a rule group.",
+       [](const GroupStatus& g) { return static_cast<double>(g.interval_ms) / 1000; }},
+      {"prometheus_rule_group_last_duration_seconds", "gauge",
+       "The duration of the last rule group evaluation.",
+       [](const GroupStatus& g) { return g.evaluation_seconds; }},
+      {"prometheus_rule_group_last_evaluation_timestamp_seconds", "gauge",
+       "The timestamp of the last rule group evaluation in seconds.",
+       [](const GroupStatus& g) { return static_cast<double>(g.last_evaluation_ms) / 1000; }},
+      {"prometheus_rule_group_rules", "gauge", "The number of rules.",
+       [](const GroupStatus& g) { return static_cast<double>(g.rules.size()); }},
+  };
+  for (const Gauge& m : kGauges) {
+    w.Family(m.name, m.type, m.help);
+    for (const auto& g : groups) {
+      w.Sample(m.name, Labels{{"rule_group", g.file + ";" + g.name}}, m.value(g));
+    }
+  }
+}
 
 RuleManager::~RuleManager() { Stop(); }
 
@@ -387,9 +423,11 @@ void RuleManager::EvalGroup(size_t index, int64_t t_ms) {
       EvalAlerting(rule, g.active[i], t_ms, g.spec.limit, out);
       if (rule.health == "ok") Notify(rule, g.active[i], t_ms, g.spec.interval_ms);
     }
+    ++g.evaluations;
     if (rule.health == "ok") {
       Write(out, g.written[i], t_ms);
     } else {
+      ++g.failures;
       VLOG_WARN("Evaluating rule failed",
                 {{"group", g.spec.name}, {"rule", rule.spec.name}, {"err", rule.last_error}});
     }
@@ -408,7 +446,8 @@ std::vector<GroupStatus> RuleManager::Groups() const {
   for (const auto& g : groups_) {
     std::lock_guard group_lock(g->mu);
     out.push_back({g->spec.file, g->spec.name, g->spec.interval_ms, g->spec.limit,
-                   g->last_evaluation_ms, g->evaluation_seconds, g->rules});
+                   g->last_evaluation_ms, g->evaluation_seconds, g->rules, g->evaluations,
+                   g->failures});
   }
   return out;
 }

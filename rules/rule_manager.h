@@ -23,6 +23,7 @@
 #include "rules/notifier.h"
 #include "rules/rule_file.h"
 #include "storage/clock.h"
+#include "storage/metrics_registry.h"
 #include "storage/storage.h"
 
 namespace vigil::rules {
@@ -62,6 +63,8 @@ struct GroupStatus {
   int64_t last_evaluation_ms = 0;
   double evaluation_seconds = 0;
   std::vector<RuleStatus> rules;
+  uint64_t evaluations = 0;  // rule evaluations since the group was loaded
+  uint64_t failures = 0;     // of which failed
 };
 
 class RuleManager {
@@ -104,6 +107,7 @@ class RuleManager {
               int64_t interval_ms);
   Result<promql::Vector> Query(const std::string& expr, int64_t t_ms);
   void Write(const std::vector<promql::Sample>& samples, std::set<Labels>& previous, int64_t t_ms);
+  void Collect(MetricsWriter& w) const;
 
   storage::Storage* const db_;
   promql::Engine* const engine_;
@@ -119,6 +123,7 @@ class RuleManager {
   bool changed_ = false;  // groups replaced: the thread recomputes its schedule
   std::condition_variable cv_;
   std::thread thread_;
+  ScopedCollector collector_;  // prometheus_rule_* on /metrics; last, so it goes first
 };
 
 }  // namespace vigil::rules

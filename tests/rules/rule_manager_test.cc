@@ -163,6 +163,12 @@ TEST_F(RuleManagerTest, GroupLimitIsEnforcedPerRule) {
   Load({Recording("copy", "up")}, /*limit=*/1);
   rules_.EvalGroup(0, 1'000'000);
   EXPECT_EQ(Rule(0).last_error, "exceeded limit of 1 with 2 series");
+  EXPECT_EQ(groups_[0].failures, 1u);
+  const std::string metrics = MetricsRegistry::Global().Render();
+  EXPECT_NE(
+      metrics.find("prometheus_rule_evaluation_failures_total{rule_group=\"rules.yml;g\"} 1\n"),
+      std::string::npos)
+      << metrics;
 }
 
 TEST_F(RuleManagerTest, ReloadKeepsTheStateOfUnchangedRules) {

@@ -61,15 +61,15 @@ struct RuleManager::Group {
   int64_t next_eval_ms = 0;
   uint64_t evaluations = 0;
   uint64_t failures = 0;
+  int evals_until_restore = 0;  // >0: `for` state is restored after that many evaluations
 };
 
 RuleManager::RuleManager(storage::Storage* db, promql::Engine* engine, const Clock* clock,
-                         Notifier* notifier, int64_t resend_delay_ms)
+                         RuleManagerOptions options)
     : db_(db),
       engine_(engine),
       clock_(clock),
-      notifier_(notifier),
-      resend_delay_ms_(resend_delay_ms),
+      options_(options),
       collector_([this](MetricsWriter& w) { Collect(w); }) {}
 
 void RuleManager::Collect(MetricsWriter& w) const {
@@ -155,10 +155,12 @@ Status RuleManager::Update(std::vector<GroupSpec> specs, Labels external_labels,
       g->last_evaluation_ms = old->last_evaluation_ms;
       g->evaluation_seconds = old->evaluation_seconds;
     }
+    if (!loaded_once_) g->evals_until_restore = 2;
     g->spec = std::move(spec);
     fresh.push_back(std::move(g));
   }
   groups_ = std::move(fresh);
+  loaded_once_ = true;
   external_labels_ = std::move(external_labels);
   external_url_ = std::move(external_url);
   changed_ = true;
@@ -262,7 +264,7 @@ void RuleManager::EvalRecording(RuleStatus& rule, int64_t t_ms, int64_t limit,
 }
 
 void RuleManager::EvalAlerting(RuleStatus& rule, std::map<uint64_t, Alert>& active, int64_t t_ms,
-                               int64_t limit, std::vector<promql::Sample>& out) {
+                               int64_t limit, bool restored, std::vector<promql::Sample>& out) {
   auto vec = Query(rule.spec.expr, t_ms);
   if (!vec.ok()) {
     rule.health = "err";
@@ -324,13 +326,20 @@ void RuleManager::EvalAlerting(RuleStatus& rule, std::map<uint64_t, Alert>& acti
       a.state = AlertState::kFiring;
       a.fired_at_ms = t_ms;
     }
-    out.push_back({WithName(a.labels, "ALERTS", "alertstate", AlertStateName(a.state)), {t_ms, 1}});
-    out.push_back({WithName(a.labels, "ALERTS_FOR_STATE"),
-                   {t_ms, static_cast<double>(a.active_at_ms / 1000)}});
+    if (restored) {
+      out.push_back(
+          {WithName(a.labels, "ALERTS", "alertstate", AlertStateName(a.state)), {t_ms, 1}});
+      out.push_back({WithName(a.labels, "ALERTS_FOR_STATE"),
+                     {t_ms, static_cast<double>(a.active_at_ms / 1000)}});
+    }
     ++it;
   }
   rule.health = "ok";
   rule.last_error.clear();
+  PublishAlerts(rule, active);
+}
+
+void RuleManager::PublishAlerts(RuleStatus& rule, const std::map<uint64_t, Alert>& active) {
   rule.alerts.clear();
   rule.state = AlertState::kInactive;
   for (const auto& [h, a] : active) {
@@ -361,7 +370,7 @@ std::string QueryEscape(std::string_view s) {
 
 void RuleManager::Notify(const RuleStatus& rule, std::map<uint64_t, Alert>& active, int64_t t_ms,
                          int64_t interval_ms) {
-  if (notifier_ == nullptr) return;
+  if (options_.notifier == nullptr) return;
   std::string base = external_url_;
   while (!base.empty() && base.back() == '/') base.pop_back();
   const std::string generator =
@@ -370,13 +379,13 @@ void RuleManager::Notify(const RuleStatus& rule, std::map<uint64_t, Alert>& acti
   for (auto& [h, a] : active) {
     if (a.state == AlertState::kPending) continue;
     const bool resolved_since_sent = a.resolved_at_ms > a.last_sent_ms;
-    if (!resolved_since_sent && a.last_sent_ms + resend_delay_ms_ >= t_ms) continue;
+    if (!resolved_since_sent && a.last_sent_ms + options_.resend_delay_ms >= t_ms) continue;
     a.last_sent_ms = t_ms;
-    a.valid_until_ms = t_ms + 4 * std::max(resend_delay_ms_, interval_ms);
+    a.valid_until_ms = t_ms + 4 * std::max(options_.resend_delay_ms, interval_ms);
     due.push_back({a.labels, a.annotations, a.fired_at_ms,
                    a.resolved_at_ms != 0 ? a.resolved_at_ms : a.valid_until_ms, generator});
   }
-  if (!due.empty()) notifier_->Send(std::move(due));
+  if (!due.empty()) options_.notifier->Send(std::move(due));
 }
 
 void RuleManager::Write(const std::vector<promql::Sample>& samples, std::set<Labels>& previous,
@@ -420,7 +429,7 @@ void RuleManager::EvalGroup(size_t index, int64_t t_ms) {
     if (rule.spec.kind == RuleKind::kRecording) {
       EvalRecording(rule, t_ms, g.spec.limit, out);
     } else {
-      EvalAlerting(rule, g.active[i], t_ms, g.spec.limit, out);
+      EvalAlerting(rule, g.active[i], t_ms, g.spec.limit, g.evals_until_restore == 0, out);
       if (rule.health == "ok") Notify(rule, g.active[i], t_ms, g.spec.interval_ms);
     }
     ++g.evaluations;
@@ -438,6 +447,53 @@ void RuleManager::EvalGroup(size_t index, int64_t t_ms) {
   g.last_evaluation_ms = t_ms;
   g.evaluation_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - group_start).count();
+  // As Prometheus: the state comes back after the second evaluation, once
+  // recording rules the alerts depend on have fresh values.
+  if (g.evals_until_restore > 0 && --g.evals_until_restore == 0) {
+    RestoreForState(g, std::max(t_ms, clock_->NowMillis()));
+  }
+}
+
+void RuleManager::RestoreForState(Group& g, int64_t now_ms) {
+  auto querier = db_->NewQuerier();
+  if (!querier.ok()) return;
+  for (size_t i = 0; i < g.rules.size(); ++i) {
+    const RuleSpec& spec = g.rules[i].spec;
+    if (spec.kind != RuleKind::kAlerting || spec.for_ms < options_.for_grace_period_ms) continue;
+    for (auto& [h, a] : g.active[i]) {
+      const Labels wanted = WithName(a.labels, "ALERTS_FOR_STATE");
+      LabelMatchers matchers;
+      for (const auto& l : wanted) {
+        matchers.push_back(LabelMatcher::Make(MatchType::kEqual, l.name, l.value).value());
+      }
+      auto series = (*querier)->Select(now_ms - options_.outage_tolerance_ms, now_ms, matchers);
+      if (!series.ok()) continue;
+      for (const auto& s : *series) {
+        if (s->labels().size() != wanted.size()) continue;
+        auto it = s->Iterator();
+        bool any = false;
+        storage::Sample last{};
+        while (it->Next()) {
+          last = it->At();
+          any = true;
+        }
+        if (!any || storage::IsStaleNaN(last.v)) break;
+        const int64_t down_at = last.t / 1000 * 1000;
+        int64_t restored = static_cast<int64_t>(last.v) * 1000;
+        const int64_t remaining = spec.for_ms - (down_at - restored);
+        if (remaining <= 0) {
+          // It was firing when the server stopped; the next evaluation fires it again.
+        } else if (remaining < options_.for_grace_period_ms) {
+          restored = now_ms + options_.for_grace_period_ms - spec.for_ms;
+        } else {
+          restored += now_ms - down_at;  // the pending time does not count the downtime
+        }
+        a.active_at_ms = restored;
+        break;
+      }
+    }
+    PublishAlerts(g.rules[i], g.active[i]);
+  }
 }
 
 std::vector<GroupStatus> RuleManager::Groups() const {

@@ -5,8 +5,9 @@
 // write ALERTS / ALERTS_FOR_STATE; series a rule stops producing get a
 // staleness marker. One thread evaluates all groups; Update() swaps the groups
 // on a config reload, keeping the alert state of rules that did not change.
-// Firing and resolved alerts go to the Notifier (Alertmanager). Not done yet:
-// restoring `for` state from ALERTS_FOR_STATE after a restart.
+// Firing and resolved alerts go to the Notifier (Alertmanager). After a
+// restart, alerts get back their `for` state from ALERTS_FOR_STATE (after the
+// second evaluation, as Prometheus; ALERTS are not written until then).
 #pragma once
 
 #include <condition_variable>
@@ -67,12 +68,22 @@ struct GroupStatus {
   uint64_t failures = 0;     // of which failed
 };
 
+struct RuleManagerOptions {
+  // Receives firing and resolved alerts (optional), each again every
+  // `resend_delay_ms` (--rules.alert.resend-delay) while it lasts.
+  Notifier* notifier = nullptr;
+  int64_t resend_delay_ms = 60'000;
+  // `for` state restoration at startup (--rules.alert.for-outage-tolerance,
+  // --rules.alert.for-grace-period): alerts active before a restart keep their
+  // activeAt, shifted by the downtime, when the outage was shorter than the tolerance.
+  int64_t outage_tolerance_ms = 3600'000;
+  int64_t for_grace_period_ms = 600'000;
+};
+
 class RuleManager {
  public:
-  // `notifier` (optional) receives firing and resolved alerts, each again
-  // every `resend_delay_ms` (--rules.alert.resend-delay) while it lasts.
   RuleManager(storage::Storage* db, promql::Engine* engine, const Clock* clock,
-              Notifier* notifier = nullptr, int64_t resend_delay_ms = 60'000);
+              RuleManagerOptions options = {});
   ~RuleManager();  // Stop()
   RuleManager(const RuleManager&) = delete;
   RuleManager& operator=(const RuleManager&) = delete;
@@ -101,7 +112,12 @@ class RuleManager {
   void EvalRecording(RuleStatus& rule, int64_t t_ms, int64_t limit,
                      std::vector<promql::Sample>& out);
   void EvalAlerting(RuleStatus& rule, std::map<uint64_t, Alert>& active, int64_t t_ms,
-                    int64_t limit, std::vector<promql::Sample>& out);
+                    int64_t limit, bool restored, std::vector<promql::Sample>& out);
+  // Prometheus's RestoreForState: activeAt of the active alerts of `group`
+  // from their ALERTS_FOR_STATE series written before the restart.
+  void RestoreForState(Group& group, int64_t now_ms);
+  // Copies the pending and firing alerts into the rule's status.
+  static void PublishAlerts(RuleStatus& rule, const std::map<uint64_t, Alert>& active);
   // Hands the alerts of one rule that are due to the notifier.
   void Notify(const RuleStatus& rule, std::map<uint64_t, Alert>& active, int64_t t_ms,
               int64_t interval_ms);
@@ -112,8 +128,8 @@ class RuleManager {
   storage::Storage* const db_;
   promql::Engine* const engine_;
   const Clock* const clock_;
-  Notifier* const notifier_;
-  const int64_t resend_delay_ms_;
+  const RuleManagerOptions options_;
+  bool loaded_once_ = false;  // groups of the first Update restore their `for` state
 
   mutable std::mutex mu_;                       // guards everything below
   std::vector<std::shared_ptr<Group>> groups_;  // shared: an evaluation keeps its group alive

@@ -267,6 +267,8 @@ Result<ServerSettings> SettingsFromFlags(const FlagSet& f) {
   s.engine.max_samples = IntFlag(f, "query.max-samples");
 
   s.alert_resend_delay_ms = DurationFlag(f, "rules.alert.resend-delay");
+  s.alert_for_outage_tolerance_ms = DurationFlag(f, "rules.alert.for-outage-tolerance");
+  s.alert_for_grace_period_ms = DurationFlag(f, "rules.alert.for-grace-period");
   s.notification_queue_capacity = IntFlag(f, "alertmanager.notification-queue-capacity");
   s.external_url = ExternalUrl(f);
 

@@ -23,8 +23,10 @@ struct ServerSettings {
   storage::StorageOptions storage;
   promql::EngineOptions engine;
   web::ServerOptions web;
-  int64_t alert_resend_delay_ms = 60'000;       // --rules.alert.resend-delay
-  int64_t notification_queue_capacity = 10'000;  // --alertmanager.notification-queue-capacity
+  int64_t alert_resend_delay_ms = 60'000;            // --rules.alert.resend-delay
+  int64_t alert_for_outage_tolerance_ms = 3600'000;  // --rules.alert.for-outage-tolerance
+  int64_t alert_for_grace_period_ms = 600'000;       // --rules.alert.for-grace-period
+  int64_t notification_queue_capacity = 10'000;      // --alertmanager.notification-queue-capacity
   // Where alerts link back to (generatorURL): --web.external-url, else
   // http://<hostname>:<port>, as Prometheus computes it.
   std::string external_url;

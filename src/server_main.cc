@@ -174,8 +174,10 @@ int RunServer(const ServerSettings& settings) {
   promql::Engine engine(engine_options);
   scraper::Manager manager((*db).get(), scraper::ManagerOptions{});
   rules::Notifier notifier(static_cast<size_t>(settings.notification_queue_capacity));
-  rules::RuleManager rule_manager((*db).get(), &engine, SystemClock::Get(), &notifier,
-                                  settings.alert_resend_delay_ms);
+  rules::RuleManager rule_manager(
+      (*db).get(), &engine, SystemClock::Get(),
+      {&notifier, settings.alert_resend_delay_ms, settings.alert_for_outage_tolerance_ms,
+       settings.alert_for_grace_period_ms});
   ConfigReloader reloader(settings.config_file, &manager, &rule_manager, &notifier,
                           settings.external_url);
 

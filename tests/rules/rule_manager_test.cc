@@ -14,7 +14,11 @@ constexpr int64_t kStep = 15'000;
 
 class RuleManagerTest : public ::testing::Test {
  protected:
-  RuleManagerTest() : engine_(EngineOptionsWithClock()), rules_(&db_, &engine_, &clock_) {}
+  RuleManagerTest() : engine_(EngineOptionsWithClock()), rules_(&db_, &engine_, &clock_) {
+    // The groups of a manager's first load restore `for` state (and write no
+    // ALERTS) for two evaluations; load nothing first so tests see steady state.
+    EXPECT_TRUE(rules_.Update({}, Labels{}, "").ok());
+  }
 
   promql::EngineOptions EngineOptionsWithClock() {
     promql::EngineOptions o;
@@ -180,6 +184,35 @@ TEST_F(RuleManagerTest, ReloadKeepsTheStateOfUnchangedRules) {
   EXPECT_EQ(Rule(0).alerts[0].active_at_ms, 1'000'000);
   Load({Alerting("Down", "up == 0", 120'000)});  // changed: starts afresh
   EXPECT_TRUE(Rule(0).alerts.empty());
+}
+
+TEST_F(RuleManagerTest, RestartRestoresForStateShiftedByTheDowntime) {
+  const int64_t t0 = 1'000'000'000;  // whole seconds: ALERTS_FOR_STATE keeps seconds
+  const auto rule = Alerting("Down", "up == 0", 20 * 60'000);
+  Load({rule});
+  for (int64_t t = t0; t <= t0 + 5 * 60'000; t += kStep) {
+    Up("a", t, 0);
+    rules_.EvalGroup(0, t);
+  }
+  // A new manager on the same store, as after a restart 2 minutes later.
+  const int64_t t1 = t0 + 7 * 60'000;
+  clock_.Set(t1 + kStep);
+  RuleManager restarted(&db_, &engine_, &clock_);
+  ASSERT_TRUE(restarted.Update({GroupSpec{"rules.yml", "g", kStep, 0, {rule}}}, Labels{}, "").ok());
+  Up("a", t1, 0);
+  restarted.EvalGroup(0, t1);
+  EXPECT_TRUE(Query("count_over_time(ALERTS[1s])", t1).empty())
+      << "no ALERTS before the state is restored";
+  Up("a", t1 + kStep, 0);
+  restarted.EvalGroup(0, t1 + kStep);
+  const auto alerts = restarted.Groups()[0].rules[0].alerts;
+  ASSERT_EQ(alerts.size(), 1u);
+  // activeAt moves forward by the downtime (last ALERTS_FOR_STATE at t0+5m, now t1+15s).
+  EXPECT_EQ(alerts[0].active_at_ms, t0 + (t1 + kStep - (t0 + 5 * 60'000)));
+  EXPECT_EQ(alerts[0].state, AlertState::kPending);
+  Up("a", t1 + 2 * kStep, 0);
+  restarted.EvalGroup(0, t1 + 2 * kStep);
+  EXPECT_EQ(Query("ALERTS_FOR_STATE", t1 + 2 * kStep).size(), 1u);
 }
 
 TEST_F(RuleManagerTest, UpdateRefusesAnExpressionThatDoesNotParse) {

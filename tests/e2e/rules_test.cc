@@ -82,8 +82,15 @@ TEST_F(RulesTest, RecordedSeriesAndAlertsAreQueryable) {
         return r.is_object() && r["result"].size() == 1;
       },
       15s));
-  const json alerts = Data(*vigil_, "/api/v1/query?query=ALERTS");
-  ASSERT_EQ(alerts["result"].size(), 2u) << alerts.dump();
+  // ALERTS are written once `for` state restoration ran (second evaluation).
+  json alerts;
+  ASSERT_TRUE(vigil_->WaitFor(
+      [&] {
+        alerts = Data(*vigil_, "/api/v1/query?query=ALERTS");
+        return alerts.is_object() && alerts["result"].size() == 2;
+      },
+      15s))
+      << alerts.dump();
   EXPECT_EQ(alerts["result"][0]["metric"]["alertstate"], "firing");
   EXPECT_EQ(alerts["result"][0]["metric"]["severity"], "node-x");
   EXPECT_EQ(alerts["result"][1]["metric"]["alertstate"], "pending");

@@ -115,6 +115,11 @@ void Head::CutOpenChunk(MemSeries& s) {
   s.open.reset();
 }
 
+int64_t Head::OldestInMemory(const MemSeries& s) {
+  if (!s.unflushed.empty()) return s.unflushed.front().min_time;
+  return s.open ? s.open->min_time() : kMaxTime;
+}
+
 AppendOutcome Head::Check(const MemSeries& s, int64_t t, double v) {
   if (s.last_t == kMinTime || t > s.last_t) return AppendOutcome::kAppended;
   if (t < s.last_t) return AppendOutcome::kOutOfOrder;

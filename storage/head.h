@@ -75,6 +75,8 @@ class Head {
   size_t Remove(const std::vector<std::shared_ptr<MemSeries>>& victims);
   // Closes the open chunk of `s` into its unflushed list. Caller holds s.mu.
   static void CutOpenChunk(MemSeries& s);
+  // Oldest sample of `s` still in memory; kMaxTime when none. Caller holds s.mu.
+  static int64_t OldestInMemory(const MemSeries& s);
 
   // Checks whether a sample could be appended (no state change). Caller holds s.mu.
   static AppendOutcome Check(const MemSeries& s, int64_t t, double v);

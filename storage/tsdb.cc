@@ -510,8 +510,20 @@ Status Tsdb::FlushSeries(MemSeries& s) {
 }
 
 Status Tsdb::FlushClosedChunks() {
-  for (const auto& s : head_.AllSeries()) VIGIL_RETURN_IF_ERROR(FlushSeries(*s));
+  const int64_t newest = max_time_.load();
+  int64_t oldest = kMaxTime;
+  for (const auto& s : head_.AllSeries()) {
+    VIGIL_RETURN_IF_ERROR(FlushSeries(*s));
+    std::lock_guard lock(s->mu);
+    oldest = std::min(oldest, Head::OldestInMemory(*s));
+  }
+  SetHeadMinTime(oldest, newest);
   return Status::OK();
+}
+
+void Tsdb::SetHeadMinTime(int64_t oldest, int64_t newest) {
+  const int64_t committed_meanwhile = newest == kMinTime ? kMinTime : newest - tuning_.head_gc_idle_ms;
+  head_min_time_.store(std::min(oldest, committed_meanwhile));
 }
 
 void Tsdb::FlusherLoop() {

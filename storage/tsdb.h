@@ -110,6 +110,10 @@ class Tsdb final : public Storage {
   // series now in the head for their labels. Caller holds commit_barrier_.
   [[nodiscard]] Status ResolveRemovedSeries(std::vector<WalSample>& samples,
                                             std::vector<std::shared_ptr<MemSeries>>& series);
+  // Sets head_min_time_ after a scan of the head found `oldest` in memory;
+  // samples committed during the scan are assumed no older than
+  // newest - head_gc_idle_ms (at least the appendable window).
+  void SetHeadMinTime(int64_t oldest, int64_t newest);
   // Head series idle since `cutoff`, their open chunks closed (head GC step
   // 1); *oldest_kept is the oldest in-memory sample of the other series.
   std::vector<std::shared_ptr<MemSeries>> CutIdleSeries(int64_t cutoff, int64_t* oldest_kept);

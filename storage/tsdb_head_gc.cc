@@ -31,8 +31,7 @@ std::vector<std::shared_ptr<MemSeries>> Tsdb::CutIdleSeries(int64_t cutoff, int6
     {
       std::lock_guard lock(s->mu);
       if (s->last_t > cutoff) {
-        if (!s->unflushed.empty()) *oldest_kept = std::min(*oldest_kept, s->unflushed.front().min_time);
-        if (s->open) *oldest_kept = std::min(*oldest_kept, s->open->min_time());
+        *oldest_kept = std::min(*oldest_kept, Head::OldestInMemory(*s));
         continue;
       }
       // Closed now so that nothing of the series stays only in memory.
@@ -50,9 +49,7 @@ Result<size_t> Tsdb::CollectIdleSeries() {
   const int64_t cutoff = newest - tuning_.head_gc_idle_ms;
   int64_t oldest_kept = kMaxTime;
   std::vector<std::shared_ptr<MemSeries>> idle = CutIdleSeries(cutoff, &oldest_kept);
-  // Samples committed meanwhile are newer than the cutoff, given that
-  // head_gc_idle_ms is at least the appendable window.
-  head_min_time_.store(std::min(oldest_kept, cutoff));
+  SetHeadMinTime(oldest_kept, newest);
   for (const auto& s : idle) VIGIL_RETURN_IF_ERROR(FlushSeries(*s));
   size_t removed = 0;
   {

@@ -17,8 +17,9 @@
 
 namespace vigil::storage {
 
-// Disk candidates at most this many are filtered by their labels (mostly an
-// in-memory head lookup) instead of scanning another label's postings.
+// Disk candidates unknown to the head and the result, at most this many,
+// are filtered by their labels (a RocksDB read each) instead of scanning
+// another label's postings.
 inline constexpr size_t kDiskLabelCheckThreshold = 1 << 16;
 
 class TsdbQuerier final : public Querier {
@@ -101,28 +102,56 @@ class TsdbQuerier final : public Querier {
                         int64_t mint, int64_t maxt, std::vector<ChunkCopy>* out) const;
   std::vector<SeriesRef> PartitionPostings(const rocksdb::ReadOptions& ro, int64_t partition,
                                            const LabelMatcher* m) const;
+  size_t CountUnknown(const std::vector<SeriesRef>& refs, const std::map<SeriesRef, Found>& found,
+                      size_t limit) const;
 
   Tsdb* db_;
 };
 
 // Postings of one partition for one matcher (all series of the partition
-// when `m` is null), sorted.
+// when `m` is null), sorted. A non-equality matcher is evaluated once per
+// distinct value, and the postings of a rejected value are skipped in one seek.
 std::vector<SeriesRef> TsdbQuerier::PartitionPostings(const rocksdb::ReadOptions& ro,
                                                       int64_t partition, const LabelMatcher* m) const {
+  const bool per_value = m != nullptr && m->type() != MatchType::kEqual;
   const std::string prefix = m == nullptr ? PartitionPrefix(partition)
-                             : m->type() == MatchType::kEqual
-                                 ? PostingValuePrefix(partition, m->name(), m->value())
-                                 : PostingNamePrefix(partition, m->name());
+                             : per_value  ? PostingNamePrefix(partition, m->name())
+                                          : PostingValuePrefix(partition, m->name(), m->value());
   std::vector<SeriesRef> refs;
   std::unique_ptr<rocksdb::Iterator> it(db_->db_->NewIterator(ro, db_->cf(kCfPostings)));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+  it->Seek(prefix);
+  while (it->Valid() && it->key().starts_with(prefix)) {
     ParsedPosting p;
-    if (!ParsePostingKey(it->key().ToStringView(), &p)) continue;
-    if (m == nullptr || m->Matches(p.value)) refs.push_back(p.ref);
+    const bool parsed = ParsePostingKey(it->key().ToStringView(), &p);
+    if (!parsed || !per_value) {
+      if (parsed) refs.push_back(p.ref);
+      it->Next();
+      continue;
+    }
+    const std::string value_prefix = PostingValuePrefix(partition, p.name, p.value);
+    if (!m->Matches(p.value)) {
+      it->Seek(PrefixEnd(value_prefix));
+      continue;
+    }
+    for (; it->Valid() && it->key().starts_with(value_prefix); it->Next()) {
+      if (ParsePostingKey(it->key().ToStringView(), &p)) refs.push_back(p.ref);
+    }
   }
   std::sort(refs.begin(), refs.end());
   refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
   return refs;
+}
+
+// How many of `refs` neither the result nor the head knows (each costs a
+// RocksDB read to check); stops counting past `limit`.
+size_t TsdbQuerier::CountUnknown(const std::vector<SeriesRef>& refs,
+                                 const std::map<SeriesRef, Found>& found, size_t limit) const {
+  size_t unknown = 0;
+  for (const SeriesRef ref : refs) {
+    if (found.contains(ref) || db_->head_.ByRef(ref) != nullptr) continue;
+    if (++unknown > limit) break;
+  }
+  return unknown;
 }
 
 Status TsdbQuerier::AddDiskCandidates(const rocksdb::ReadOptions& ro, int64_t partition,
@@ -131,9 +160,13 @@ Status TsdbQuerier::AddDiskCandidates(const rocksdb::ReadOptions& ro, int64_t pa
   const auto restricting = RestrictingMatchers(matchers);
   std::vector<SeriesRef> refs = PartitionPostings(ro, partition, restricting.empty() ? nullptr : restricting[0]);
   for (size_t i = 1; i < restricting.size() && !refs.empty(); ++i) {
-    // A few candidates are cheaper to check by their labels (below) than a
-    // scan of another label's postings.
-    if (refs.size() <= kDiskLabelCheckThreshold) break;
+    // Candidates in memory (head series, results) are checked by their labels
+    // cheaply; while few others remain, that beats scanning another label's
+    // postings.
+    if (refs.size() <= kDiskLabelCheckThreshold ||
+        CountUnknown(refs, *found, kDiskLabelCheckThreshold) <= kDiskLabelCheckThreshold) {
+      break;
+    }
     refs = IntersectSorted(refs, PartitionPostings(ro, partition, restricting[i]));
   }
   for (const SeriesRef ref : refs) {
@@ -141,17 +174,17 @@ Status TsdbQuerier::AddDiskCandidates(const rocksdb::ReadOptions& ro, int64_t pa
       it->second.check_disk = true;  // in this partition's postings: it has chunks on disk
       continue;
     }
-    Labels labels;
     if (const auto s = db_->head_.ByRef(ref)) {
-      labels = s->labels;
-    } else {
-      std::string v;
-      const rocksdb::Status st = db_->db_->Get(ro, db_->cf(kCfSeries), SeriesKey(ref), &v);
-      if (st.IsNotFound()) continue;
-      VIGIL_RETURN_IF_ERROR(FromRocks(st, "reading series " + std::to_string(ref)));
-      Decoder d(v);
-      if (!d.LabelSet(&labels)) return Status::Corruption("series entry " + std::to_string(ref));
+      if (MatchesAll(matchers, s->labels)) (*found)[ref] = Found{ref, s->labels, {}, true};
+      continue;
     }
+    std::string v;
+    const rocksdb::Status st = db_->db_->Get(ro, db_->cf(kCfSeries), SeriesKey(ref), &v);
+    if (st.IsNotFound()) continue;
+    VIGIL_RETURN_IF_ERROR(FromRocks(st, "reading series " + std::to_string(ref)));
+    Decoder d(v);
+    Labels labels;
+    if (!d.LabelSet(&labels)) return Status::Corruption("series entry " + std::to_string(ref));
     if (!MatchesAll(matchers, labels)) continue;
     (*found)[ref] = Found{ref, std::move(labels), {}, true};
   }

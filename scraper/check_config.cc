@@ -20,28 +20,59 @@ std::vector<std::string> ExpandGlob(const std::string& pattern) {
   return out;
 }
 
-Status CheckRule(const YAML::Node& rule, const std::string& group, const ExprChecker& check_expr) {
-  const bool record = rule["record"].IsDefined();
-  const bool alert = rule["alert"].IsDefined();
-  const int line = rule.Mark().line + 1;
-  const std::string where = "group \"" + group + "\", rule " + std::to_string(line) + ": ";
-  if (record == alert) return Status::InvalidArgument(where + "one of 'record' or 'alert' must be set");
-  if (!rule["expr"].IsDefined() || rule["expr"].as<std::string>().empty()) {
-    return Status::InvalidArgument(where + "field 'expr' must be set in rule");
-  }
-  if (record && !IsValidMetricName(rule["record"].as<std::string>())) {
-    return Status::InvalidArgument(where + "invalid recording rule name: " + rule["record"].as<std::string>());
-  }
-  static const std::set<std::string> kFields = {"record", "alert", "expr", "for", "labels",
-                                                "annotations", "keep_firing_for"};
-  for (const auto& kv : rule) {
-    if (!kFields.count(kv.first.as<std::string>())) {
-      return Status::InvalidArgument(where + "field " + kv.first.as<std::string>() + " not found in type rulefmt.Rule");
+// "L:C: " of a node as Prometheus's rulefmt prints positions (1-based; 0:0
+// for a field that is absent).
+std::string Position(const YAML::Node& node) {
+  if (!node.IsDefined()) return "0:0: ";
+  return std::to_string(node.Mark().line + 1) + ":" + std::to_string(node.Mark().column + 1) + ": ";
+}
+
+// Unknown keys as yaml.v3's strict decoding reports them.
+Status CheckKnownFields(const YAML::Node& node, const std::set<std::string>& known,
+                        const char* type) {
+  if (!node.IsMap()) return Status::OK();
+  for (const auto& kv : node) {
+    const std::string key = kv.first.as<std::string>();
+    if (!known.count(key)) {
+      return Status::InvalidArgument("yaml: unmarshal errors:\n  line " +
+                                     std::to_string(kv.first.Mark().line + 1) + ": field " + key +
+                                     " not found in type " + type);
     }
   }
+  return Status::OK();
+}
+
+// Checks rule number `index` (1-based) of `group`; errors read like promtool's:
+// `7:15: group "x", rule 2, "A": could not parse expression: ...`.
+Status CheckRule(const YAML::Node& rule, const std::string& group, size_t index,
+                 const ExprChecker& check_expr) {
+  static const std::set<std::string> kFields = {"record", "alert",       "expr",           "for",
+                                                "labels", "annotations", "keep_firing_for"};
+  VIGIL_RETURN_IF_ERROR(CheckKnownFields(rule, kFields, "rulefmt.RuleNode"));
+  const YAML::Node record = rule["record"];
+  const YAML::Node alert = rule["alert"];
+  const YAML::Node expr = rule["expr"];
+  const std::string name = record.IsDefined()  ? record.as<std::string>("")
+                           : alert.IsDefined() ? alert.as<std::string>("")
+                                               : "";
+  const auto fail = [&](const YAML::Node& at, const std::string& what) {
+    return Status::InvalidArgument(Position(at) + "group \"" + group + "\", rule " +
+                                   std::to_string(index) + ", \"" + name + "\": " + what);
+  };
+  if (record.IsDefined() == alert.IsDefined()) {
+    return fail(YAML::Node(YAML::NodeType::Undefined),
+                record.IsDefined() ? "only one of 'record' and 'alert' must be set"
+                                   : "one of 'record' or 'alert' must be set");
+  }
+  if (!expr.IsDefined() || expr.as<std::string>("").empty()) {
+    return fail(YAML::Node(YAML::NodeType::Undefined), "field 'expr' must be set in rule");
+  }
+  if (record.IsDefined() && !IsValidMetricName(name)) {
+    return fail(record, "invalid recording rule name: " + name);
+  }
   if (check_expr) {
-    Status st = check_expr(rule["expr"].as<std::string>());
-    if (!st.ok()) return Status::InvalidArgument(where + "could not parse expression: " + st.message());
+    Status st = check_expr(expr.as<std::string>());
+    if (!st.ok()) return fail(expr, "could not parse expression: " + st.message());
   }
   return Status::OK();
 }
@@ -53,19 +84,31 @@ void PrintFailure(std::ostream& err, const std::string& message) {
 }  // namespace
 
 Result<size_t> CheckRuleFile(const std::string& path, const ExprChecker& check_expr) {
+  const auto in_file = [&](const Status& st) {
+    return Status::InvalidArgument(path + ": " + st.message());
+  };
   try {
     const YAML::Node root = YAML::LoadFile(path);
+    if (Status st = CheckKnownFields(root, {"groups"}, "rulefmt.RuleGroups"); !st.ok())
+      return in_file(st);
     size_t count = 0;
     std::set<std::string> names;
     for (const auto& group : root["groups"]) {
-      const std::string name = group["name"].as<std::string>("");
-      if (name.empty()) return Status::InvalidArgument(path + ": group name must not be empty");
-      if (!names.insert(name).second) {
-        return Status::InvalidArgument(path + ": " + name + ": groupname must be unique");
+      if (Status st =
+              CheckKnownFields(group, {"name", "interval", "limit", "rules"}, "rulefmt.RuleGroup");
+          !st.ok()) {
+        return in_file(st);
       }
+      const std::string name = group["name"].as<std::string>("");
+      if (name.empty())
+        return in_file(Status::InvalidArgument(Position(group) + "Groupname must not be empty"));
+      if (!names.insert(name).second) {
+        return in_file(Status::InvalidArgument(Position(group) + "groupname: \"" + name +
+                                               "\" is repeated in the same file"));
+      }
+      size_t index = 0;
       for (const auto& rule : group["rules"]) {
-        Status st = CheckRule(rule, name, check_expr);
-        if (!st.ok()) return Status::InvalidArgument(path + ": " + st.message());
+        if (Status st = CheckRule(rule, name, ++index, check_expr); !st.ok()) return in_file(st);
         ++count;
       }
     }
@@ -73,6 +116,23 @@ Result<size_t> CheckRuleFile(const std::string& path, const ExprChecker& check_e
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument(path + ": " + e.what());
   }
+}
+
+int RunCheckRules(const std::vector<std::string>& files, std::ostream& out, std::ostream& err,
+                  const ExprChecker& check_expr) {
+  bool failed = false;
+  for (const std::string& file : files) {
+    out << "Checking " << file << "\n";
+    auto n = CheckRuleFile(file, check_expr);
+    if (!n.ok()) {
+      err << "  FAILED:\n" << n.status().message() << "\n";
+      failed = true;
+    } else {
+      out << "  SUCCESS: " << *n << " rules found\n";
+    }
+    out << "\n";
+  }
+  return failed ? 1 : 0;
 }
 
 int RunCheckConfig(const std::vector<std::string>& files, std::ostream& out, std::ostream& err,
@@ -99,7 +159,7 @@ int RunCheckConfig(const std::vector<std::string>& files, std::ostream& out, std
       out << "Checking " << rf << "\n";
       auto n = CheckRuleFile(rf, check_expr);
       if (!n.ok()) {
-        PrintFailure(err, n.status().message());
+        err << "  FAILED:\n     " << n.status().message() << "\n";
         failed = true;
       } else {
         out << "  SUCCESS: " << *n << " rules found\n";

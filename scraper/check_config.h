@@ -22,6 +22,11 @@ using ExprChecker = std::function<Status(const std::string& expr)>;
 int RunCheckConfig(const std::vector<std::string>& files, std::ostream& out, std::ostream& err,
                    const ExprChecker& check_expr = {});
 
+// `vigil check rules FILE...`, as promtool check rules: "Checking FILE",
+// "  SUCCESS: N rules found" or "  FAILED:" and the reason on `err`.
+int RunCheckRules(const std::vector<std::string>& files, std::ostream& out, std::ostream& err,
+                  const ExprChecker& check_expr = {});
+
 // Checks one rule file's structure (groups, names, record/alert, expr,
 // labels); returns the number of rules.
 Result<size_t> CheckRuleFile(const std::string& path, const ExprChecker& check_expr);

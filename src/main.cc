@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "promql/engine.h"
 #include "scraper/check_config.h"
 #include "src/admin_cli.h"
 #include "src/flags.h"
@@ -30,12 +31,18 @@ void PrintVersion() {
 }
 
 int RunCheck(const std::vector<std::string>& args) {
-  if (args.size() < 2 || args[0] != "config") {
-    std::fprintf(stderr, "usage: vigil check config FILE...\n");
+  if (args.size() < 2 || (args[0] != "config" && args[0] != "rules")) {
+    std::fprintf(stderr, "usage: vigil check config|rules FILE...\n");
     return 1;
   }
   std::vector<std::string> files(args.begin() + 1, args.end());
-  return vigil::scraper::RunCheckConfig(files, std::cout, std::cerr);
+  // Rule expressions are parsed by the PromQL parser, as promtool does.
+  const auto check_expr = [](const std::string& expr) {
+    return vigil::promql::FormatQuery(expr).status();
+  };
+  if (args[0] == "rules")
+    return vigil::scraper::RunCheckRules(files, std::cout, std::cerr, check_expr);
+  return vigil::scraper::RunCheckConfig(files, std::cout, std::cerr, check_expr);
 }
 
 int RunServerCommand(const std::vector<std::string>& args) {
@@ -51,6 +58,7 @@ int RunServerCommand(const std::vector<std::string>& args) {
     std::fputs(
         "\nCommands (each takes --help):\n"
         "  check config FILE...        validate configuration files, like promtool\n"
+        "  check rules FILE...         validate rule files, like promtool\n"
         "  admin COMMAND ...           retention, delete-series, snapshot, compact on a server\n"
         "  tsdb COMMAND ...            list, analyze, dump, create-blocks-from on a data dir\n",
         stdout);

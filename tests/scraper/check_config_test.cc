@@ -1,11 +1,12 @@
-// `vigil check config`: promtool's output and exit codes.
+// `vigil check config` and `vigil check rules`: promtool's output and exit
+// codes (expected texts are what promtool 2.42 printed for the same files).
+#include "scraper/check_config.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include "scraper/check_config.h"
 
 namespace vigil::scraper {
 namespace {
@@ -31,8 +32,8 @@ TEST_F(CheckConfigTest, ValidFile_PrintsSuccessAndReturnsZero) {
   const std::string f = Write("ok.yml", "scrape_configs:\n  - job_name: a\n");
   std::ostringstream out, err;
   EXPECT_EQ(RunCheckConfig({f}, out, err), 0);
-  EXPECT_EQ(out.str(), "Checking " + f + "\n SUCCESS: " + f +
-                           " is valid prometheus config file syntax\n\n");
+  EXPECT_EQ(out.str(),
+            "Checking " + f + "\n SUCCESS: " + f + " is valid prometheus config file syntax\n\n");
   EXPECT_EQ(err.str(), "");
 }
 
@@ -47,8 +48,9 @@ TEST_F(CheckConfigTest, InvalidFile_PrintsFailedAndReturnsOne) {
 }
 
 TEST_F(CheckConfigTest, RuleFiles_AreCountedAndChecked) {
-  Write("r.yml", "groups:\n  - name: g\n    rules:\n      - record: job:up:sum\n        expr: sum(up)\n"
-                 "      - alert: Down\n        expr: up == 0\n");
+  Write("r.yml",
+        "groups:\n  - name: g\n    rules:\n      - record: job:up:sum\n        expr: sum(up)\n"
+        "      - alert: Down\n        expr: up == 0\n");
   const std::string f = Write("p.yml", "rule_files: [\"r*.yml\"]\n");
   std::ostringstream out, err;
   EXPECT_EQ(RunCheckConfig({f}, out, err), 0) << err.str();
@@ -62,6 +64,49 @@ TEST_F(CheckConfigTest, BadRule_Fails) {
   std::ostringstream out, err;
   EXPECT_EQ(RunCheckConfig({f}, out, err), 1);
   EXPECT_NE(err.str().find("'expr' must be set"), std::string::npos) << err.str();
+}
+
+TEST_F(CheckConfigTest, CheckRules_ErrorsNamePositionGroupRuleIndexAndName) {
+  // A stand-in for the PromQL parser: only "sum(" is bad.
+  const ExprChecker check = [](const std::string& expr) {
+    return expr == "sum(" ? Status::InvalidArgument("1:5: parse error: unclosed left parenthesis")
+                          : Status::OK();
+  };
+  struct Case {
+    const char* yaml;
+    const char* error;
+  };
+  for (const Case& c : {
+           Case{"groups:\n  - name: x\n    rules:\n      - record: bad name\n        expr: up\n",
+                "4:17: group \"x\", rule 1, \"bad name\": invalid recording rule name: bad name"},
+           Case{"groups:\n  - name: x\n    rules:\n      - record: ok\n        expr: up\n"
+                "      - alert: A\n        expr: sum(\n",
+                "7:15: group \"x\", rule 2, \"A\": could not parse expression: 1:5: parse error: "
+                "unclosed left parenthesis"},
+           Case{"groups:\n  - name: x\n    rules:\n      - expr: up\n",
+                "0:0: group \"x\", rule 1, \"\": one of 'record' or 'alert' must be set"},
+           Case{"groups:\n  - name: x\n    rules: []\n  - name: x\n    rules: []\n",
+                "4:5: groupname: \"x\" is repeated in the same file"},
+           Case{"groups:\n  - name: x\n    rules:\n      - record: ok\n        expr: up\n        "
+                "foo: 1\n",
+                "yaml: unmarshal errors:\n  line 6: field foo not found in type rulefmt.RuleNode"},
+       }) {
+    const std::string f = Write("r.yml", c.yaml);
+    std::ostringstream out, err;
+    EXPECT_EQ(RunCheckRules({f}, out, err, check), 1) << c.yaml;
+    EXPECT_EQ(out.str(), "Checking " + f + "\n\n");
+    EXPECT_EQ(err.str(), "  FAILED:\n" + f + ": " + c.error + "\n") << c.yaml;
+  }
+}
+
+TEST_F(CheckConfigTest, CheckRules_ValidFileCountsRules) {
+  const std::string f =
+      Write("ok.yml",
+            "groups:\n  - name: x\n    rules:\n      - record: a\n        expr: up\n"
+            "      - alert: B\n        expr: up == 0\n        for: 5m\n");
+  std::ostringstream out, err;
+  EXPECT_EQ(RunCheckRules({f}, out, err), 0);
+  EXPECT_EQ(out.str(), "Checking " + f + "\n  SUCCESS: 2 rules found\n\n");
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <nlohmann/json.hpp>
+
 #include "scraper/http_client.h"
 #include "scraper/relabel.h"
 #include "storage/logger.h"
@@ -10,38 +12,6 @@ namespace vigil::rules {
 namespace {
 
 constexpr size_t kMaxBatch = 64;  // Prometheus's maxBatchSize
-
-void AppendJsonString(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
 
 std::string Rfc3339(int64_t ms) {
   const time_t secs = static_cast<time_t>(ms / 1000);
@@ -173,35 +143,20 @@ uint64_t Notifier::dropped() const {
 }
 
 std::string Notifier::EncodeV2(const std::vector<NotifiedAlert>& alerts) {
-  std::string out = "[";
-  for (size_t i = 0; i < alerts.size(); ++i) {
-    const NotifiedAlert& a = alerts[i];
-    if (i > 0) out += ',';
-    out += "{\"labels\":{";
-    bool first = true;
-    for (const auto& l : a.labels) {
-      if (!first) out += ',';
-      first = false;
-      AppendJsonString(out, l.name);
-      out += ':';
-      AppendJsonString(out, l.value);
-    }
-    out += "},\"annotations\":{";
-    first = true;
-    for (const auto& l : a.annotations) {
-      if (!first) out += ',';
-      first = false;
-      AppendJsonString(out, l.name);
-      out += ':';
-      AppendJsonString(out, l.value);
-    }
-    out += "},\"startsAt\":\"" + Rfc3339(a.starts_at_ms) + "\"";
-    if (a.ends_at_ms != 0) out += ",\"endsAt\":\"" + Rfc3339(a.ends_at_ms) + "\"";
-    out += ",\"generatorURL\":";
-    AppendJsonString(out, a.generator_url);
-    out += '}';
+  nlohmann::json doc = nlohmann::json::array();
+  for (const NotifiedAlert& a : alerts) {
+    nlohmann::json labels = nlohmann::json::object();
+    for (const auto& l : a.labels) labels[l.name] = l.value;
+    nlohmann::json annotations = nlohmann::json::object();
+    for (const auto& l : a.annotations) annotations[l.name] = l.value;
+    nlohmann::json alert = {{"labels", std::move(labels)},
+                            {"annotations", std::move(annotations)},
+                            {"startsAt", Rfc3339(a.starts_at_ms)},
+                            {"generatorURL", a.generator_url}};
+    if (a.ends_at_ms != 0) alert["endsAt"] = Rfc3339(a.ends_at_ms);
+    doc.push_back(std::move(alert));
   }
-  return out + "]";
+  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // External labels are added under the alert's own; alert_relabel_configs may drop alerts.

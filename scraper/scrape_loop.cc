@@ -191,11 +191,11 @@ vigil::Status ScrapeLoop::AppendBody(storage::Appender& app, const ScrapeRespons
 }
 
 ScrapeLoop::Cache::value_type* ScrapeLoop::FindCached(std::string_view series,
-                                                      const Cache::value_type* prev) const {
+                                                      const Cache::value_type* prev) {
   Cache::value_type* guess = prev ? prev->second.next : first_;
   if (guess && guess->first == series) return guess;
   const auto it = cache_.find(series);
-  return it == cache_.end() ? nullptr : const_cast<Cache::value_type*>(&*it);
+  return it == cache_.end() ? nullptr : &*it;
 }
 
 Result<std::pair<ScrapeLoop::Cache::value_type*, Labels>> ScrapeLoop::AddToCache(

@@ -92,7 +92,7 @@ class ScrapeLoop {
   // (the previous line's entry; null at the first line) in the last scrape:
   // bodies keep their order, and the guess skips hashing the text and the
   // bucket walk's cache misses. Null when the series is new to the cache.
-  Cache::value_type* FindCached(std::string_view series, const Cache::value_type* prev) const;
+  Cache::value_type* FindCached(std::string_view series, const Cache::value_type* prev);
   // Adds the parser's current series (new to the cache) and returns its entry
   // with the labels it resolved to (none when metric relabeling drops it).
   Result<std::pair<Cache::value_type*, Labels>> AddToCache(const ExpositionParser& parser,

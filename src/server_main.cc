@@ -1,12 +1,16 @@
 #include "src/server_main.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "rules/rule_file.h"
 #include "rules/rule_manager.h"
@@ -144,9 +148,25 @@ void LogEffectiveRetention(const storage::StorageOptions& flags, const storage::
   }
 }
 
+// glibc malloc tuned for a server with one thread per scrape target, unless the
+// MALLOC_* environment variables say otherwise. Measured with 20 targets x
+// 5000 series (bench/harness): RSS per series 1741 -> 1462 B, CPU unchanged.
+// - Per-scrape buffers above 128 KiB (appender batches, WAL payloads) are
+//   mmap'ed and returned at free instead of fragmenting the heap (the
+//   dynamic threshold otherwise climbs to 32 MiB): -12 %.
+// - At most one malloc arena per core instead of eight, so the scrape threads
+//   share their freed memory: another -5 %.
+void TuneMalloc() {
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) {
+    mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
+  }
+}
+
 }  // namespace
 
 int RunServer(const ServerSettings& settings) {
+  TuneMalloc();
   ConfigureLogging(settings.log_level, settings.log_format);
   const sigset_t signals = BlockHandledSignals();
   VLOG_INFO("Starting Vigil",

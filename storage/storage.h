@@ -85,7 +85,10 @@ class Appender {
  public:
   virtual ~Appender() = default;
   // Stages a sample. `ref` is the value an earlier Append returned for the
-  // same labels (0 when unknown) and lets the store skip the label lookup.
+  // same labels (0 when unknown) and lets the store skip the label lookup:
+  // with a ref the store still knows, `labels` may be empty. A ref the store
+  // no longer knows (its series was garbage-collected from the head) with
+  // empty labels fails with kNotFound; the caller then retries with labels.
   // Errors (the batch stays usable): kOutOfOrder, kDuplicateSample,
   // kOutOfBounds, kInvalidArgument for bad label sets.
   virtual Result<SeriesRef> Append(SeriesRef ref, const Labels& labels, int64_t t, double v) = 0;

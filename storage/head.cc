@@ -96,9 +96,10 @@ void Head::RemoveFromIndex(const std::vector<const MemSeries*>& removed) {
   for (auto& [name, values] : drops) {
     const auto name_it = index_.find(name);
     if (name_it == index_.end()) continue;
-    for (auto& [value, refs] : values) {
-      const auto value_it = name_it->second.find(value);
+    for (auto& entry : values) {  // not a structured binding: clang 14 cannot capture those
+      const auto value_it = name_it->second.find(entry.first);
       if (value_it == name_it->second.end()) continue;
+      std::vector<SeriesRef>& refs = entry.second;
       std::erase_if(refs, [&](SeriesRef r) { return ByRef(r) != nullptr; });  // re-created since
       std::sort(refs.begin(), refs.end());
       std::erase_if(value_it->second,

@@ -1,6 +1,5 @@
 #include "rules/rule_file.h"
 
-#include <glob.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -63,18 +62,6 @@ Result<GroupSpec> ParseGroup(const YAML::Node& node, const std::string& file,
 }
 
 }  // namespace
-
-std::vector<std::string> ExpandRuleFileGlobs(const std::vector<std::string>& patterns) {
-  std::vector<std::string> out;
-  for (const std::string& pattern : patterns) {
-    glob_t g{};
-    if (glob(pattern.c_str(), 0, nullptr, &g) == 0) {
-      for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
-    }
-    globfree(&g);
-  }
-  return out;
-}
 
 Result<std::vector<GroupSpec>> LoadRuleFiles(const std::vector<std::string>& files,
                                              int64_t default_interval_ms) {

@@ -32,9 +32,6 @@ struct GroupSpec {
   std::vector<RuleSpec> rules;
 };
 
-// Expands the globs in `patterns` (sorted matches, as Go's filepath.Glob).
-std::vector<std::string> ExpandRuleFileGlobs(const std::vector<std::string>& patterns);
-
 // Loads every group of `files`; groups without `interval` get `default_interval_ms`
 // (the global evaluation_interval). Errors name the file.
 Result<std::vector<GroupSpec>> LoadRuleFiles(const std::vector<std::string>& files,

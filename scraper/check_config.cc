@@ -1,24 +1,14 @@
 #include "scraper/check_config.h"
 
-#include <glob.h>
 #include <yaml-cpp/yaml.h>
 
 #include <set>
 
 #include "scraper/config.h"
+#include "scraper/file_glob.h"
 
 namespace vigil::scraper {
 namespace {
-
-std::vector<std::string> ExpandGlob(const std::string& pattern) {
-  std::vector<std::string> out;
-  glob_t g{};
-  if (glob(pattern.c_str(), 0, nullptr, &g) == 0) {
-    for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
-  }
-  globfree(&g);
-  return out;
-}
 
 // "L:C: " of a node as Prometheus's rulefmt prints positions (1-based; 0:0
 // for a field that is absent).
@@ -147,10 +137,7 @@ int RunCheckConfig(const std::vector<std::string>& files, std::ostream& out, std
       failed = true;
       continue;
     }
-    std::vector<std::string> rule_files;
-    for (const std::string& pattern : config->rule_files) {
-      for (std::string& f : ExpandGlob(pattern)) rule_files.push_back(std::move(f));
-    }
+    const std::vector<std::string> rule_files = ExpandGlobs(config->rule_files);
     if (!config->rule_files.empty()) {
       out << "  SUCCESS: " << rule_files.size() << " rule files found\n";
     }

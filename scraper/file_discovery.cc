@@ -1,6 +1,5 @@
 #include "scraper/file_discovery.h"
 
-#include <glob.h>
 #include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
 
@@ -8,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "scraper/file_glob.h"
 #include "storage/logger.h"
 
 namespace vigil::scraper {
@@ -28,7 +28,8 @@ FileStamp Stamp(const std::string& path) {
 }
 
 TargetGroup ParseGroup(const YAML::Node& n, const std::string& path, size_t index) {
-  if (!n.IsMap()) throw std::runtime_error("target group " + std::to_string(index) + " is not a map");
+  if (!n.IsMap())
+    throw std::runtime_error("target group " + std::to_string(index) + " is not a map");
   TargetGroup g;
   g.source = path + ":" + std::to_string(index);
   std::vector<Label> labels = {{"__meta_filepath", path}};
@@ -39,7 +40,8 @@ TargetGroup ParseGroup(const YAML::Node& n, const std::string& path, size_t inde
     } else if (key == "labels") {
       for (const auto& l : kv.second) {
         const std::string name = l.first.as<std::string>();
-        if (!IsValidLabelName(name)) throw std::runtime_error("\"" + name + "\" is not a valid label name");
+        if (!IsValidLabelName(name))
+          throw std::runtime_error("\"" + name + "\" is not a valid label name");
         labels.push_back({name, l.second.as<std::string>()});
       }
     } else {
@@ -52,12 +54,14 @@ TargetGroup ParseGroup(const YAML::Node& n, const std::string& path, size_t inde
 
 }  // namespace
 
-Result<std::vector<TargetGroup>> ParseFileSdGroups(const std::string& text, const std::string& path) {
+Result<std::vector<TargetGroup>> ParseFileSdGroups(const std::string& text,
+                                                   const std::string& path) {
   try {
     const YAML::Node root = YAML::Load(text);
     std::vector<TargetGroup> groups;
     if (root.IsNull()) return groups;
-    if (!root.IsSequence()) return Status::InvalidArgument(path + ": expected a list of target groups");
+    if (!root.IsSequence())
+      return Status::InvalidArgument(path + ": expected a list of target groups");
     for (size_t i = 0; i < root.size(); ++i) groups.push_back(ParseGroup(root[i], path, i));
     return groups;
   } catch (const std::exception& e) {
@@ -69,20 +73,8 @@ FileDiscoverer::FileDiscoverer(FileSdConfig config) : config_(std::move(config))
 
 FileDiscoverer::~FileDiscoverer() { Stop(); }
 
-std::vector<std::string> FileDiscoverer::ExpandPatterns() const {
-  std::vector<std::string> out;
-  for (const std::string& pattern : config_.files) {
-    glob_t g{};
-    if (glob(pattern.c_str(), 0, nullptr, &g) == 0) {
-      for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
-    }
-    globfree(&g);
-  }
-  return out;
-}
-
 bool FileDiscoverer::Changed() const {
-  const std::vector<std::string> paths = ExpandPatterns();
+  const std::vector<std::string> paths = ExpandGlobs(config_.files);
   if (paths.size() != files_.size()) return true;
   for (const std::string& p : paths) {
     auto it = files_.find(p);
@@ -95,7 +87,7 @@ bool FileDiscoverer::Changed() const {
 
 std::vector<TargetGroup> FileDiscoverer::Refresh() {
   std::map<std::string, FileState> next;
-  for (const std::string& path : ExpandPatterns()) {
+  for (const std::string& path : ExpandGlobs(config_.files)) {
     FileState state;
     const FileStamp stamp = Stamp(path);
     state.mtime_ns = stamp.mtime_ns;
@@ -114,7 +106,8 @@ std::vector<TargetGroup> FileDiscoverer::Refresh() {
   }
   files_.swap(next);
   std::vector<TargetGroup> all;
-  for (const auto& [path, state] : files_) all.insert(all.end(), state.groups.begin(), state.groups.end());
+  for (const auto& [path, state] : files_)
+    all.insert(all.end(), state.groups.begin(), state.groups.end());
   return all;
 }
 

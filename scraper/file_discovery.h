@@ -33,7 +33,6 @@ class FileDiscoverer final : public Discoverer {
   };
   void Run(GroupsCallback on_update);
   bool Changed() const;  // a file appeared, vanished or was modified
-  std::vector<std::string> ExpandPatterns() const;
 
   const FileSdConfig config_;
   std::map<std::string, FileState> files_;  // touched by the discovery thread only

@@ -15,6 +15,7 @@
 #include "rules/rule_file.h"
 #include "rules/rule_manager.h"
 #include "scraper/config.h"
+#include "scraper/file_glob.h"
 #include "scraper/manager.h"
 #include "storage/duration.h"
 #include "storage/logger.h"
@@ -48,7 +49,7 @@ class ConfigReloader {
   // Applies an already loaded configuration.
   Status Apply(const scraper::Config& config) {
     std::lock_guard lock(mu_);
-    auto groups = rules::LoadRuleFiles(rules::ExpandRuleFileGlobs(config.rule_files),
+    auto groups = rules::LoadRuleFiles(scraper::ExpandGlobs(config.rule_files),
                                        config.global.evaluation_interval_ms);
     if (!groups.ok()) return FailedLocked(groups.status());
     if (Status st =

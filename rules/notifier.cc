@@ -6,23 +6,13 @@
 
 #include "scraper/http_client.h"
 #include "scraper/relabel.h"
+#include "storage/clock.h"
 #include "storage/logger.h"
 
 namespace vigil::rules {
 namespace {
 
 constexpr size_t kMaxBatch = 64;  // Prometheus's maxBatchSize
-
-std::string Rfc3339(int64_t ms) {
-  const time_t secs = static_cast<time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
-  return buf;
-}
 
 // The alerts endpoint of every target of `am` after its relabel_configs.
 std::vector<std::string> AlertEndpointsOf(const scraper::AlertmanagerConfig& am) {
@@ -151,9 +141,9 @@ std::string Notifier::EncodeV2(const std::vector<NotifiedAlert>& alerts) {
     for (const auto& l : a.annotations) annotations[l.name] = l.value;
     nlohmann::json alert = {{"labels", std::move(labels)},
                             {"annotations", std::move(annotations)},
-                            {"startsAt", Rfc3339(a.starts_at_ms)},
+                            {"startsAt", FormatRfc3339Millis(a.starts_at_ms)},
                             {"generatorURL", a.generator_url}};
-    if (a.ends_at_ms != 0) alert["endsAt"] = Rfc3339(a.ends_at_ms);
+    if (a.ends_at_ms != 0) alert["endsAt"] = FormatRfc3339Millis(a.ends_at_ms);
     doc.push_back(std::move(alert));
   }
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
 
 namespace vigil {
 
@@ -33,5 +34,9 @@ class ManualClock final : public Clock {
  private:
   std::atomic<int64_t> now_;
 };
+
+// `ms` as "2006-01-02T15:04:05.000Z" (UTC, always three fraction digits),
+// the timestamp of log lines and of alerts sent to Alertmanager.
+std::string FormatRfc3339Millis(int64_t ms);
 
 }  // namespace vigil

@@ -269,13 +269,13 @@ Status ExpositionParser::ParseSeries(std::string_view& rest) {
   return Status::OK();
 }
 
-Result<Labels> ExpositionParser::SeriesLabels(std::string_view series) {
+Result<std::vector<Label>> ExpositionParser::SeriesLabels(std::string_view series) {
   ExpositionParser parser(series, ExpositionFormat::kPrometheusText);
   parser.line_no_ = 1;
   std::string_view rest = series;
   VIGIL_RETURN_IF_ERROR(parser.ParseSeries(rest));
   if (!rest.empty()) return parser.Error("unexpected text after the series: " + Quoted(rest));
-  return parser.labels();
+  return parser.exposed_labels();
 }
 
 Status ExpositionParser::ParseLabels(std::string_view& rest) {
@@ -333,7 +333,7 @@ Status ExpositionParser::ParseValueAndTimestamp(std::string_view rest) {
   return Error("expected timestamp or end of line, got " + Quoted(rest));
 }
 
-Result<Labels> ExpositionParser::labels() const {
+Result<std::vector<Label>> ExpositionParser::exposed_labels() const {
   std::vector<Label> out;
   out.reserve(label_spans_.size() + 1);
   out.push_back({std::string(kMetricNameLabel), std::string(name_)});
@@ -349,7 +349,13 @@ Result<Labels> ExpositionParser::labels() const {
       return Error("label name " + Quoted(out[i].name) + " is not unique: invalid sample");
     }
   }
-  return Labels(std::move(out));
+  return out;
+}
+
+Result<Labels> ExpositionParser::labels() const {
+  auto exposed = exposed_labels();
+  if (!exposed.ok()) return exposed.status();
+  return Labels(std::move(*exposed));
 }
 
 }  // namespace vigil::scraper

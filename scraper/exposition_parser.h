@@ -43,15 +43,20 @@ class ExpositionParser {
   double value() const { return value_; }
   // The sample's own timestamp in milliseconds, when it has one.
   std::optional<int64_t> timestamp_ms() const { return timestamp_ms_; }
-  // The current sample's labels including __name__. Fails on invalid label
-  // names, invalid UTF-8 values and repeated label names.
+  // The current sample's labels including __name__, sorted by name, as the
+  // target exposed them: labels with empty values are kept, since an exposed
+  // empty value still counts under honor_labels (it removes the target's
+  // label). Fails on invalid label names, invalid UTF-8 values and repeated
+  // label names.
+  Result<std::vector<Label>> exposed_labels() const;
+  // exposed_labels() as a label set (empty values dropped).
   Result<Labels> labels() const;
   // Line number (1-based) of the current sample.
   int line() const { return line_no_; }
 
-  // The labels of a series text as series() returned it, for callers that
-  // kept only the text (the scrape cache) and need its labels again.
-  static Result<Labels> SeriesLabels(std::string_view series);
+  // The exposed labels of a series text as series() returned it, for callers
+  // that kept only the text (the scrape cache) and need its labels again.
+  static Result<std::vector<Label>> SeriesLabels(std::string_view series);
 
   // Metadata seen so far, keyed by metric family name.
   const std::map<std::string, FamilyMetadata>& metadata() const { return metadata_; }

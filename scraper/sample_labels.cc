@@ -7,36 +7,36 @@ namespace {
 
 constexpr std::string_view kExportedPrefix = "exported_";
 
+// Whether the target exposed `name`, with any value (even empty).
+bool IsExposed(std::span<const Label> exposed, std::string_view name) {
+  const auto it = std::lower_bound(exposed.begin(), exposed.end(), name,
+                                   [](const Label& l, std::string_view n) { return l.name < n; });
+  return it != exposed.end() && it->name == name;
+}
+
 // Renames clashing scraped labels, shortest name first, as Prometheus's
-// resolveConflictingExposedLabels.
-void KeepConflictsAsExported(LabelsBuilder& lb, const Labels& scraped, const Labels& target,
-                             std::vector<Label> conflicts) {
+// resolveConflictingExposedLabels: a name is free when the labels built so far
+// have no (non-empty) value for it.
+void KeepConflictsAsExported(LabelsBuilder& lb, std::vector<Label> conflicts) {
   std::stable_sort(conflicts.begin(), conflicts.end(),
                    [](const Label& a, const Label& b) { return a.name.size() < b.name.size(); });
-  const auto taken = [&](const std::string& name) {
-    return scraped.Has(name) || target.Has(name) ||
-           std::any_of(conflicts.begin(), conflicts.end(),
-                       [&](const Label& l) { return l.name == name; });
-  };
   for (size_t i = 0; i < conflicts.size();) {
-    const std::string name = std::string(kExportedPrefix) + conflicts[i].name;
-    if (!taken(name)) {
-      conflicts[i].name = name;
-      lb.Set(name, conflicts[i].value);
+    conflicts[i].name = std::string(kExportedPrefix) + conflicts[i].name;
+    if (lb.Get(conflicts[i].name).empty()) {
+      lb.Set(conflicts[i].name, conflicts[i].value);
       ++i;
-    } else {
-      conflicts[i].name = name;
     }
   }
 }
 
 }  // namespace
 
-Labels ApplyTargetLabels(const Labels& scraped, const Labels& target, bool honor_labels) {
+Labels ApplyTargetLabels(std::span<const Label> exposed, const Labels& target, bool honor_labels) {
+  const Labels scraped(std::vector<Label>(exposed.begin(), exposed.end()));
   LabelsBuilder lb(scraped);
   if (honor_labels) {
     for (const Label& l : target) {
-      if (!scraped.Has(l.name)) lb.Set(l.name, l.value);
+      if (!IsExposed(exposed, l.name)) lb.Set(l.name, l.value);
     }
     return lb.Build();
   }
@@ -46,7 +46,7 @@ Labels ApplyTargetLabels(const Labels& scraped, const Labels& target, bool honor
     if (!existing.empty()) conflicts.push_back({l.name, std::string(existing)});
     lb.Set(l.name, l.value);
   }
-  if (!conflicts.empty()) KeepConflictsAsExported(lb, scraped, target, std::move(conflicts));
+  if (!conflicts.empty()) KeepConflictsAsExported(lb, std::move(conflicts));
   return lb.Build();
 }
 

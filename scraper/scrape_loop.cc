@@ -167,12 +167,17 @@ vigil::Status ScrapeLoop::AppendBody(storage::Appender& app, const ScrapeRespons
     (prev ? prev->second.next : first_) = node;
     prev = node;
     CacheEntry* entry = &node->second;
-    if (!FirstInScrape(*entry)) continue;
+    const bool first = FirstInScrape(*entry);
+    if (entry->dropped) continue;
+    // Counted even when its labels repeat within the scrape and only the first
+    // sample is stored: Prometheus counts (and limits) what it hands to
+    // storage, which then rejects the repeat.
     ++stats.added;
     if (config_->sample_limit > 0 && stats.added > config_->sample_limit) {
       over_limit = true;  // keep counting, as Prometheus reports the real figure
       continue;
     }
+    if (!first) continue;
     const bool own_ts = config_->honor_timestamps && parser.timestamp_ms().has_value();
     const int64_t t = own_ts ? *parser.timestamp_ms() : t_ms;
     auto ref = fresh_labels.empty() ? AppendCached(app, parser.series(), *entry, t, parser.value())
@@ -200,9 +205,9 @@ ScrapeLoop::Cache::value_type* ScrapeLoop::FindCached(std::string_view series,
 
 Result<std::pair<ScrapeLoop::Cache::value_type*, Labels>> ScrapeLoop::AddToCache(
     const ExpositionParser& parser, std::optional<AliasIndex>& aliases) {
-  auto scraped = parser.labels();
-  if (!scraped.ok()) return scraped.status();
-  auto stored = StoredLabels(*scraped);
+  auto exposed = parser.exposed_labels();
+  if (!exposed.ok()) return exposed.status();
+  auto stored = StoredLabels(*exposed);
   if (!stored.ok()) return stored.status();
   if (!aliases) {  // first miss of this scrape: index what is cached so far
     aliases.emplace();
@@ -243,8 +248,8 @@ void ScrapeLoop::CatchUp(CacheEntry& e) const {
   if (last_ok_ && e.scraped + 1 == iteration_) e.last_seen = e.scraped;
 }
 
-Result<std::optional<Labels>> ScrapeLoop::StoredLabels(const Labels& scraped) const {
-  const Labels with_target = ApplyTargetLabels(scraped, target_.labels(), config_->honor_labels);
+Result<std::optional<Labels>> ScrapeLoop::StoredLabels(std::span<const Label> exposed) const {
+  const Labels with_target = ApplyTargetLabels(exposed, target_.labels(), config_->honor_labels);
   std::optional<Labels> relabeled = Relabel(with_target, config_->metric_relabel_configs);
   if (!relabeled || relabeled->empty()) return std::optional<Labels>();
   if (!relabeled->Has(kMetricNameLabel)) {
@@ -261,9 +266,9 @@ Result<storage::SeriesRef> ScrapeLoop::AppendCached(storage::Appender& app, std:
     auto by_ref = app.Append(e.ref, Labels(), t, v);
     if (by_ref.ok() || IsSoftAppendError(by_ref.status().code())) return by_ref;
   }
-  auto scraped = ExpositionParser::SeriesLabels(raw);
-  if (!scraped.ok()) return scraped.status();
-  auto stored = StoredLabels(*scraped);
+  auto exposed = ExpositionParser::SeriesLabels(raw);
+  if (!exposed.ok()) return exposed.status();
+  auto stored = StoredLabels(*exposed);
   if (!stored.ok()) return stored.status();
   if (!stored->has_value()) return vigil::Status::Internal("cached series no longer resolves");
   return app.Append(0, **stored, t, v);

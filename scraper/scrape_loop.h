@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -103,9 +104,10 @@ class ScrapeLoop {
   // Moves last_seen up to the previous iteration when `e` was scraped in it
   // and it succeeded (a sweep skipped then did not do it).
   void CatchUp(CacheEntry& e) const;
-  // The labels a scraped series is stored under: target labels, metric
-  // relabeling, label limits. Nullopt when metric relabeling drops it.
-  Result<std::optional<Labels>> StoredLabels(const Labels& scraped) const;
+  // The labels a scraped series (its exposed labels, empty values included)
+  // is stored under: target labels, metric relabeling, label limits. Nullopt
+  // when metric relabeling drops it.
+  Result<std::optional<Labels>> StoredLabels(std::span<const Label> exposed) const;
   vigil::Status CheckLabelLimits(const Labels& labels) const;
   // Appends by the entry's ref; when the store cannot take it by ref alone
   // (unknown ref, e.g. the head dropped the series), by the labels resolved

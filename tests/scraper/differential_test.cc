@@ -15,6 +15,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -182,56 +184,238 @@ std::set<std::string> VigilSeries(storage::Storage& db) {
   return out;
 }
 
-TEST(Differential, SameConfigGivesSameSeriesAndTargetsAsPrometheus) {
-  if (!std::filesystem::exists(kPrometheus)) GTEST_SKIP() << kPrometheus << " not installed";
-  LoopbackServer a, b;
-  for (auto* s : {&a, &b}) {
-    s->server().Get("/metrics", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content(kBody, "text/plain; version=0.0.4");
-    });
-    s->Start();
+// The last value of every series `matcher` selects in Vigil's storage, by label set.
+std::map<std::string, double> VigilLatest(storage::Storage& db, const LabelMatcher& matcher) {
+  std::map<std::string, double> out;
+  auto q = db.NewQuerier();
+  auto series = (*q)->Select(storage::kMinTime, storage::kMaxTime, {matcher});
+  for (const auto& s : *series) {
+    auto it = s->Iterator();
+    while (it->Next()) out[s->labels().ToString()] = it->At().v;
   }
-  const std::string jobs = Replace(Replace(kJobs, "{A}", a.address()), "{B}", b.address());
-  const auto dir = std::filesystem::temp_directory_path() / ("vigil-diff-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir / "data");
-  std::filesystem::create_directories(dir / "targets");
-  std::ofstream(dir / "targets" / "shop.json")
-      << "[{\"targets\": [\"" << b.address() << "\"], \"labels\": {\"zone\": \"a\"}}]";
-  const std::string config_path = (dir / "prometheus.yml").string();
-  std::ofstream(config_path) << "scrape_configs:" << jobs;
+  return out;
+}
 
-  const int port = FreePort();
-  PrometheusProcess prom(config_path, (dir / "data").string(), port);
-  ASSERT_TRUE(prom.running());
-  auto config = LoadConfigFile(config_path);
-  ASSERT_TRUE(config.ok()) << config.status().ToString();
-  storage::MemoryStorage db;
-  Manager vigil(&db, {});
-  ASSERT_TRUE(vigil.ApplyConfig(*config).ok());
-
-  httplib::Client client("127.0.0.1", port);
-  std::set<std::string> prom_series, vigil_series;
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    prom_series = PrometheusSeries(client);
-    vigil_series = VigilSeries(db);
-    if (!prom_series.empty() && prom_series == vigil_series) break;
-    std::this_thread::sleep_for(250ms);
+// Prometheus's instant answer to `query` now, by label set.
+std::map<std::string, double> PrometheusLatest(httplib::Client& c, const std::string& query) {
+  std::map<std::string, double> out;
+  auto res = c.Get("/api/v1/query", httplib::Params{{"query", query}}, httplib::Headers{});
+  if (!res || res->status != 200) return out;
+  const json body = json::parse(res->body);
+  for (const json& s : body["data"]["result"]) {
+    std::vector<Label> labels;
+    for (const auto& [k, v] : s["metric"].items()) labels.push_back({k, v.get<std::string>()});
+    out[Labels(std::move(labels)).ToString()] = std::stod(s["value"][1].get<std::string>());
   }
+  return out;
+}
+
+// Prometheus 2.42 and Vigil's scrape manager scraping the same loopback
+// targets (A and B, each serving its own body) with the same config.
+class ScrapeDifferential : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(kPrometheus)) GTEST_SKIP() << kPrometheus << " not installed";
+    dir_ = std::filesystem::temp_directory_path() /
+           ("vigil-diff-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_ / "data");
+    std::filesystem::create_directories(dir_ / "targets");
+  }
+  void TearDown() override {
+    if (vigil_) vigil_->Stop();
+    vigil_.reset();
+    prom_.reset();
+    a_.Stop();
+    b_.Stop();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  // Serves the bodies, writes the config (`jobs` with {A} and {B} replaced by
+  // the targets' addresses) and starts both scrapers.
+  void Start(const std::string& body_a, const std::string& body_b, const std::string& jobs) {
+    for (auto [server, body] : {std::pair{&a_, body_a}, std::pair{&b_, body_b}}) {
+      server->server().Get("/metrics", [body](const httplib::Request&, httplib::Response& res) {
+        res.set_content(body, "text/plain; version=0.0.4");
+      });
+      server->Start();
+    }
+    std::ofstream(dir_ / "targets" / "shop.json")
+        << "[{\"targets\": [\"" << b_.address() << "\"], \"labels\": {\"zone\": \"a\"}}]";
+    const std::string config_path = (dir_ / "prometheus.yml").string();
+    std::ofstream(config_path) << "scrape_configs:"
+                               << Replace(Replace(jobs, "{A}", a_.address()), "{B}", b_.address());
+    port_ = FreePort();
+    prom_ = std::make_unique<PrometheusProcess>(config_path, (dir_ / "data").string(), port_);
+    ASSERT_TRUE(prom_->running());
+    auto config = LoadConfigFile(config_path);
+    ASSERT_TRUE(config.ok()) << config.status().ToString();
+    vigil_ = std::make_unique<Manager>(&db_, ManagerOptions{});
+    ASSERT_TRUE(vigil_->ApplyConfig(*config).ok());
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+  }
+
+  // Polls both until `fetch_prom` and `fetch_vigil` agree (and Prometheus's
+  // answer is not empty) or 20 s pass; returns the last answers.
+  template <typename T, typename P, typename V>
+  std::pair<T, T> Converge(P fetch_prom, V fetch_vigil) {
+    T prom, vigil;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      prom = fetch_prom();
+      vigil = fetch_vigil();
+      if (!prom.empty() && prom == vigil) break;
+      std::this_thread::sleep_for(250ms);
+    }
+    return {prom, vigil};
+  }
+
+  // Both scrapers' series label sets, once they agree (or after 20 s).
+  // `as_248` turns Prometheus 2.42's answer into 2.48's where they differ.
+  std::pair<std::set<std::string>, std::set<std::string>> Series(
+      const std::function<void(std::set<std::string>&)>& as_248 = nullptr) {
+    return Converge<std::set<std::string>>(
+        [&] {
+          auto series = PrometheusSeries(*client_);
+          if (as_248) as_248(series);
+          return series;
+        },
+        [&] { return VigilSeries(db_); });
+  }
+
+  // Both scrapers' latest values of the series a `name_regex` selects.
+  std::pair<std::map<std::string, double>, std::map<std::string, double>> Latest(
+      const std::string& name_regex) {
+    const auto matcher = LabelMatcher::Make(MatchType::kRegexMatch, "__name__", name_regex).value();
+    return Converge<std::map<std::string, double>>(
+        [&] { return PrometheusLatest(*client_, "{__name__=~\"" + name_regex + "\"}"); },
+        [&] { return VigilLatest(db_, matcher); });
+  }
+
+  LoopbackServer a_, b_;
+  std::filesystem::path dir_;
+  int port_ = 0;
+  std::unique_ptr<PrometheusProcess> prom_;
+  storage::MemoryStorage db_;
+  std::unique_ptr<Manager> vigil_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(ScrapeDifferential, SameConfigGivesSameSeriesAndTargetsAsPrometheus) {
+  Start(kBody, kBody, kJobs);
+  const auto [prom_series, vigil_series] = Series();
   EXPECT_FALSE(prom_series.empty());
   EXPECT_EQ(prom_series, vigil_series);
 
   std::set<std::string> vigil_targets;
-  for (const auto& t : vigil.ActiveTargets()) {
+  for (const auto& t : vigil_->ActiveTargets()) {
     vigil_targets.insert(t.labels.ToString() + " " + t.scrape_url + " " + t.global_url);
   }
-  EXPECT_EQ(PrometheusTargetLabels(client), vigil_targets);
+  EXPECT_EQ(PrometheusTargetLabels(*client_), vigil_targets);
   EXPECT_EQ(vigil_targets.size(), 4u);  // 2 inventory, 1 honored, 1 from the file_sd file
   EXPECT_TRUE(std::any_of(vigil_targets.begin(), vigil_targets.end(), [](const std::string& t) {
     return t.find("file=\"shop\"") != std::string::npos && t.find("zone=\"a\"") != std::string::npos;
   }));
-  vigil.Stop();
-  std::filesystem::remove_all(dir);
+}
+
+// Exposed labels with empty values: under honor_labels an exposed empty value
+// wins over the target's label and so removes it; without it an empty value
+// is no conflict (no exported_ label). Target labels left empty by static
+// labels or relabeling are absent too.
+constexpr char kEmptyValuesBody[] = R"Y(m{job="",other="2"} 4
+m{instance="",other="3"} 5
+m{job="inner",other="4"} 6
+m{exported_job="",job="x",other="5"} 7
+m{exported_job="",other="6"} 8
+m{env="",squad="s1",other="7"} 9
+m{zone="",other="8"} 10
+)Y";
+
+constexpr char kEmptyValuesJobs[] = R"Y(
+  - job_name: honored
+    honor_labels: true
+    scrape_interval: 1s
+    scrape_timeout: 900ms
+    static_configs:
+      - targets: ["{A}"]
+        labels: {env: "", zone: z1}
+  - job_name: plain
+    scrape_interval: 1s
+    scrape_timeout: 900ms
+    static_configs:
+      - targets: ["{B}"]
+        labels: {env: "", zone: z1, squad: s2}
+    relabel_configs:
+      - target_label: squad
+        replacement: ""
+)Y";
+
+TEST_F(ScrapeDifferential, ExposedEmptyLabelValues_SameSeriesAsPrometheus) {
+  Start(kEmptyValuesBody, kEmptyValuesBody, kEmptyValuesJobs);
+  // One known difference: renaming the exposed job="x" that clashes with the
+  // target's job, 2.42 counts the exposed empty exported_job as taken
+  // (exported_exported_job="x"); 2.48, which Vigil follows, as free.
+  const std::string plain = "instance=\"" + b_.address() + "\", job=\"plain\", other=\"5\", zone=\"z1\"}";
+  const std::string in_242 = "m{exported_exported_job=\"x\", " + plain;
+  bool saw_242 = false;
+  const auto [prom_series, vigil_series] = Series([&](std::set<std::string>& series) {
+    if (series.erase(in_242) == 0) return;
+    saw_242 = true;
+    series.insert("m{exported_job=\"x\", " + plain);
+  });
+  EXPECT_TRUE(saw_242) << "Prometheus 2.42 no longer differs here: drop the adjustment";
+  EXPECT_EQ(prom_series, vigil_series);
+  // The case of the issue: job="" exposed under honor_labels leaves no job.
+  EXPECT_EQ(prom_series.count("m{instance=\"" + a_.address() + "\", other=\"2\", zone=\"z1\"}"), 1u)
+      << ::testing::PrintToString(prom_series);
+}
+
+// Samples whose label sets repeat within one scrape (the same series twice,
+// or label sets that metric relabeling collapses) are stored once but count
+// in scrape_samples_post_metric_relabeling, as in Prometheus.
+constexpr char kDuplicatesBody[] = R"Y(dup{tmp="a",k="1"} 1
+dup{tmp="b",k="1"} 2
+dup{tmp="c",k="2"} 3
+dup{k="2",tmp="d"} 4
+same 1
+same 2
+dropped_x 1
+dropped_y{tmp="a"} 1
+)Y";
+
+constexpr char kDuplicatesJobs[] = R"Y(
+  - job_name: dups
+    scrape_interval: 1s
+    scrape_timeout: 900ms
+    static_configs:
+      - targets: ["{A}"]
+    metric_relabel_configs:
+      - regex: tmp
+        action: labeldrop
+      - source_labels: [__name__]
+        regex: "dropped_.*"
+        action: drop
+  - job_name: limited
+    sample_limit: 5
+    scrape_interval: 1s
+    scrape_timeout: 900ms
+    static_configs:
+      - targets: ["{B}"]
+    metric_relabel_configs:
+      - regex: tmp
+        action: labeldrop
+)Y";
+
+TEST_F(ScrapeDifferential, DuplicatesWithinOneScrape_SameReportAsPrometheus) {
+  Start(kDuplicatesBody, kDuplicatesBody, kDuplicatesJobs);
+  const auto [prom, vigil] = Latest("up|scrape_samples_scraped|scrape_samples_post_metric_relabeling");
+  EXPECT_EQ(prom, vigil);
+  const std::string a = "instance=\"" + a_.address() + "\", job=\"dups\"}";
+  EXPECT_EQ(prom.at("scrape_samples_scraped{" + a), 8);
+  EXPECT_EQ(prom.at("scrape_samples_post_metric_relabeling{" + a), 6);
+  EXPECT_EQ(prom.at("up{instance=\"" + b_.address() + "\", job=\"limited\"}"), 0);  // 8 > 5
+  const auto [prom_series, vigil_series] = Series();
+  EXPECT_EQ(prom_series, vigil_series);
 }
 
 }  // namespace

@@ -269,14 +269,31 @@ TEST_F(ScrapeLoopTest, DuplicateSeries_KeepsTheFirstSample) {
   EXPECT_EQ(a[0].v, 1);
 }
 
-TEST_F(ScrapeLoopTest, DuplicateSeries_IsCountedOnceInEveryScrape) {
+// Prometheus counts every sample metric relabeling keeps, the repeats its
+// storage rejects included.
+TEST_F(ScrapeLoopTest, DuplicateSeries_IsStoredOnceButCountedAsScraped) {
   SetBody("a 1\na 2\n");
   auto loop = MakeLoop();
   loop->ScrapeOnce(1'000'000);
   loop->ScrapeOnce(1'001'000);
   EXPECT_EQ(ValuesOf(db_, "a"), (std::vector<double>{1, 1}));
   EXPECT_EQ(ValuesOf(db_, "scrape_samples_scraped"), (std::vector<double>{2, 2}));
-  EXPECT_EQ(ValuesOf(db_, "scrape_samples_post_metric_relabeling"), (std::vector<double>{1, 1}));
+  EXPECT_EQ(ValuesOf(db_, "scrape_samples_post_metric_relabeling"), (std::vector<double>{2, 2}));
+}
+
+TEST_F(ScrapeLoopTest, LabelsCollapsedByMetricRelabeling_CountedPostRelabeling) {
+  SetBody("m{tmp=\"a\",k=\"1\"} 1\nm{tmp=\"b\",k=\"1\"} 2\nm{tmp=\"c\",k=\"2\"} 3\n");
+  auto loop = MakeLoop("    metric_relabel_configs:\n      - {regex: tmp, action: labeldrop}\n");
+  loop->ScrapeOnce(1'000'000);
+  EXPECT_EQ(ValuesOf(db_, "m"), (std::vector<double>{1, 3}));
+  EXPECT_EQ(ValuesOf(db_, "scrape_samples_post_metric_relabeling"), (std::vector<double>{3}));
+}
+
+TEST_F(ScrapeLoopTest, DuplicatesCountTowardsTheSampleLimit) {
+  SetBody("a 1\na 2\n");
+  auto loop = MakeLoop("    sample_limit: 1\n");
+  loop->ScrapeOnce(1'000'000);
+  EXPECT_EQ(loop->Status().last_error, "sample limit exceeded");
 }
 
 TEST_F(ScrapeLoopTest, ReorderedLabelSpelling_KeepsTheFirstSample) {
@@ -285,7 +302,7 @@ TEST_F(ScrapeLoopTest, ReorderedLabelSpelling_KeepsTheFirstSample) {
   loop->ScrapeOnce(1'000'000);
   loop->ScrapeOnce(1'001'000);
   EXPECT_EQ(ValuesOf(db_, "m"), (std::vector<double>{1, 1}));
-  EXPECT_EQ(ValuesOf(db_, "scrape_samples_post_metric_relabeling"), (std::vector<double>{1, 1}));
+  EXPECT_EQ(ValuesOf(db_, "scrape_samples_post_metric_relabeling"), (std::vector<double>{2, 2}));
 }
 
 TEST_F(ScrapeLoopTest, NewSpellingOfACachedSeries_IsNotAppendedAgain) {
@@ -295,7 +312,7 @@ TEST_F(ScrapeLoopTest, NewSpellingOfACachedSeries_IsNotAppendedAgain) {
   SetBody("m{x=\"1\",y=\"2\"} 3\nm{y=\"2\",x=\"1\"} 4\n");
   loop->ScrapeOnce(1'001'000);
   EXPECT_EQ(ValuesOf(db_, "m"), (std::vector<double>{1, 3}));
-  EXPECT_EQ(ValuesOf(db_, "scrape_samples_post_metric_relabeling"), (std::vector<double>{1, 1}));
+  EXPECT_EQ(ValuesOf(db_, "scrape_samples_post_metric_relabeling"), (std::vector<double>{1, 2}));
 }
 
 TEST_F(ScrapeLoopTest, OneSpellingGone_OtherSpellingKeepsTheSeriesFresh) {

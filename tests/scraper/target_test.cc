@@ -88,7 +88,7 @@ TEST(Target, DroppedByRelabeling_KeepsDiscoveredLabels) {
 TEST(SampleLabels, TargetLabelsWin_ScrapedKeptAsExported) {
   const Labels scraped = {{"__name__", "m"}, {"job", "inner"}, {"exported_job", "x"}};
   const Labels target = {{"job", "outer"}, {"instance", "h:1"}};
-  const Labels out = ApplyTargetLabels(scraped, target, false);
+  const Labels out = ApplyTargetLabels(scraped.vec(), target, false);
   EXPECT_EQ(out.Get("job"), "outer");
   EXPECT_EQ(out.Get("exported_job"), "x");
   EXPECT_EQ(out.Get("exported_exported_job"), "inner");
@@ -96,11 +96,31 @@ TEST(SampleLabels, TargetLabelsWin_ScrapedKeptAsExported) {
 }
 
 TEST(SampleLabels, HonorLabels_ScrapedWin) {
-  const Labels out = ApplyTargetLabels({{"__name__", "m"}, {"job", "inner"}},
-                                       {{"job", "outer"}, {"instance", "h:1"}}, true);
+  const std::vector<Label> exposed = {{"__name__", "m"}, {"job", "inner"}};
+  const Labels out = ApplyTargetLabels(exposed, {{"job", "outer"}, {"instance", "h:1"}}, true);
   EXPECT_EQ(out.Get("job"), "inner");
   EXPECT_EQ(out.Get("instance"), "h:1");
   EXPECT_FALSE(out.Has("exported_job"));
+}
+
+// As Prometheus: the exposed label exists (with an empty value), so the
+// target's is not added, and an empty value means no label.
+TEST(SampleLabels, HonorLabels_ExposedEmptyValueRemovesTargetLabel) {
+  const std::vector<Label> exposed = {{"__name__", "m"}, {"job", ""}, {"other", "2"}};
+  const Labels out = ApplyTargetLabels(exposed, {{"job", "outer"}, {"instance", "h:1"}}, true);
+  EXPECT_EQ(out, (Labels{{"__name__", "m"}, {"instance", "h:1"}, {"other", "2"}}));
+}
+
+TEST(SampleLabels, ExposedEmptyValueIsNoConflict_NoExportedLabel) {
+  const std::vector<Label> exposed = {{"__name__", "m"}, {"exported_job", ""}, {"job", ""}};
+  const Labels out = ApplyTargetLabels(exposed, {{"job", "outer"}}, false);
+  EXPECT_EQ(out, (Labels{{"__name__", "m"}, {"job", "outer"}}));
+}
+
+TEST(SampleLabels, ExportedNameTakenOnlyByNonEmptyValue) {
+  const std::vector<Label> exposed = {{"__name__", "m"}, {"exported_job", ""}, {"job", "inner"}};
+  const Labels out = ApplyTargetLabels(exposed, {{"job", "outer"}}, false);
+  EXPECT_EQ(out, (Labels{{"__name__", "m"}, {"exported_job", "inner"}, {"job", "outer"}}));
 }
 
 }  // namespace

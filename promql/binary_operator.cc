@@ -105,9 +105,11 @@ ElemResult ElemBinop(Op op, double l, double r) {
 
 // Arithmetic changes a metric's meaning, so the result loses its name
 // (Prometheus 2.42 keeps it for atan2).
+// Arithmetic changes a metric's meaning. atan2 is arithmetic too since
+// Prometheus 2.48 (2.42 kept the name).
 bool DropsMetricName(Op op) {
   return op == Op::kAdd || op == Op::kSub || op == Op::kMul || op == Op::kDiv ||
-         op == Op::kMod || op == Op::kPow;
+         op == Op::kMod || op == Op::kPow || op == Op::kAtan2;
 }
 
 // The labels two samples are matched on.

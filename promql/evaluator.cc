@@ -366,6 +366,7 @@ Result<Value> Evaluator::EvalUnary(const Node& n, int64_t ts) {
     s.metric = DropMetricName(s.metric);
     s.point = Point{ts, -s.point.v};
   }
+  VIGIL_RETURN_IF_ERROR(CheckUniqueLabelsets(v->vector));
   return v;
 }
 

@@ -537,6 +537,9 @@ bool ParseGoFloat(std::string_view text, double* out) {
   return end == s.c_str() + s.size();
 }
 
+// Buckets are grouped by all labels but `le`, the metric name included, and
+// the result drops the name: two histograms that differ only by name give two
+// samples with one label set, which the evaluator rejects (as Prometheus does).
 Result<Vector> FuncHistogramQuantile(FunctionCall& call) {
   const double q = ScalarArg(call, 0);
   std::map<Labels, std::vector<Bucket>> groups;
@@ -544,14 +547,13 @@ Result<Vector> FuncHistogramQuantile(FunctionCall& call) {
   for (const auto& s : call.args[1].vector) {
     double upper;
     if (!ParseGoFloat(s.metric.Get("le"), &upper)) continue;
-    Labels key = s.metric.Filter({std::string(kMetricNameLabel), "le"}, false);
-    auto [it, inserted] = groups.try_emplace(std::move(key));
+    auto [it, inserted] = groups.try_emplace(s.metric.Filter({"le"}, false));
     if (inserted) order.push_back(&it->first);
     it->second.push_back({upper, s.point.v});
   }
   Vector out;
   for (const Labels* key : order) {
-    out.push_back(Out(*key, call.ts, BucketQuantile(q, groups[*key])));
+    out.push_back(Out(DropMetricName(*key), call.ts, BucketQuantile(q, groups[*key])));
   }
   return out;
 }

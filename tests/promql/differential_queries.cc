@@ -34,6 +34,9 @@ const std::vector<std::string> kMathFunctions = {
 
 }  // namespace
 
+const std::vector<std::string>& MathFunctionNames() { return kMathFunctions; }
+const std::vector<std::string>& RangeFunctionNames() { return kRangeFunctions; }
+
 std::vector<std::string> DifferentialQueries() {
   std::vector<std::string> q;
   // Range-vector functions over counters and gauges, two ranges each.

@@ -283,4 +283,27 @@ Status CheckUniqueLabelsets(const Vector& v) {
   return Status::OK();
 }
 
+Status RangeCollisionCheck::Record(const Labels& output, const Labels& input) {
+  const auto [it, inserted] = inputs_.try_emplace(output.Hash(), input.Hash());
+  if (!inserted && it->second != input.Hash()) {
+    return Status::Execution("vector cannot contain metrics with the same labelset");
+  }
+  return Status::OK();
+}
+
+Status RangeCollisionCheck::RecordCall(const Vector& out, const std::vector<const Labels*>& inputs) {
+  if (out.empty()) return Status::OK();
+  std::unordered_map<uint64_t, const Labels*> by_output;  // input by its labels without name
+  by_output.reserve(inputs.size() * 2);
+  for (const Labels* in : inputs) {
+    by_output.emplace(DropMetricName(*in).Hash(), in);
+    by_output.emplace(in->Hash(), in);  // functions keeping the name (last_over_time)
+  }
+  for (const auto& s : out) {
+    const auto it = by_output.find(s.metric.Hash());
+    if (it != by_output.end()) VIGIL_RETURN_IF_ERROR(Record(s.metric, *it->second));
+  }
+  return Status::OK();
+}
+
 }  // namespace vigil::promql

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <utility>
 
 #include "promql/functions.h"
 #include "promql/operators.h"
@@ -340,7 +341,9 @@ Result<Value> Evaluator::EvalSubquery(const Node& n, int64_t ts) {
   for (; t <= end; t += step) {
     auto cached = cache.find(t);
     if (cached == cache.end()) {
+      ++subquery_depth_;
       auto v = Eval(*n.children[0], t);
+      --subquery_depth_;
       if (!v.ok()) return v.status();
       cached = cache.emplace(t, std::move(v->vector)).first;
     }
@@ -362,12 +365,40 @@ Result<Value> Evaluator::EvalUnary(const Node& n, int64_t ts) {
   auto v = Eval(*n.children[0], ts);
   if (!v.ok() || n.op != Op::kSub) return v;
   if (v->type == ValueType::kScalar) return ScalarValue(ts, -v->scalar.v);
+  RangeCollisionCheck* across_steps = RangeCollisions(n);
   for (auto& s : v->vector) {
-    s.metric = DropMetricName(s.metric);
+    Labels input = std::exchange(s.metric, DropMetricName(s.metric));
+    if (across_steps) VIGIL_RETURN_IF_ERROR(across_steps->Record(s.metric, input));
     s.point = Point{ts, -s.point.v};
   }
   VIGIL_RETURN_IF_ERROR(CheckUniqueLabelsets(v->vector));
   return v;
+}
+
+RangeCollisionCheck* Evaluator::RangeCollisions(const Node& n) {
+  if (settings_.step_ms <= 0 && subquery_depth_ == 0) return nullptr;
+  return &range_collisions_[&n];
+}
+
+Status Evaluator::CheckCallAcrossSteps(const Node& n, const std::vector<Value>& args,
+                                       const MatrixScratch* scratch, const Vector& out) {
+  // Distinct labels without the name over the whole query cannot collide.
+  if (out.empty() || (scratch != nullptr && scratch->dropped_names_unique)) return Status::OK();
+  std::vector<const Labels*> inputs;
+  if (scratch != nullptr) {
+    for (size_t i = 0; i < scratch->windows.size(); ++i) {
+      if (!scratch->windows[i].empty()) inputs.push_back(&scratch->value.matrix[i].metric);
+    }
+  } else {
+    const auto matrix = std::find_if(args.begin(), args.end(),
+                                     [](const Value& v) { return v.type == ValueType::kMatrix; });
+    if (matrix == args.end()) return Status::OK();
+    for (const auto& s : matrix->matrix) {
+      if (!s.points.empty()) inputs.push_back(&s.metric);
+    }
+  }
+  RangeCollisionCheck* across_steps = RangeCollisions(n);
+  return across_steps ? across_steps->RecordCall(out, inputs) : Status::OK();
 }
 
 Result<Value> Evaluator::EvalBinary(const Node& n, int64_t ts) {
@@ -420,6 +451,7 @@ Result<Value> Evaluator::EvalCall(const Node& n, int64_t ts) {
   if (scratch == nullptr || !scratch->dropped_names_unique) {
     VIGIL_RETURN_IF_ERROR(CheckUniqueLabelsets(*out));
   }
+  VIGIL_RETURN_IF_ERROR(CheckCallAcrossSteps(n, args, scratch, *out));
   VIGIL_RETURN_IF_ERROR(CountSamples(static_cast<int64_t>(out->size())));
   return VectorValue(std::move(*out));
 }

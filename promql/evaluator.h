@@ -18,6 +18,7 @@
 
 #include "promql/ast.h"
 #include "promql/engine.h"
+#include "promql/operators.h"
 #include "storage/storage.h"
 
 namespace vigil::promql {
@@ -143,6 +144,13 @@ class Evaluator {
   Result<Value> EvalCall(const Node& n, int64_t ts);
   Result<Value> EvalAggregate(const Node& n, int64_t ts);
   Status CountSamples(int64_t n);
+  // The across-steps collision check of `n`, or null in an instant query
+  // outside subqueries (a single step, checked by CheckUniqueLabelsets).
+  RangeCollisionCheck* RangeCollisions(const Node& n);
+  // Feeds a step's results of a call with a range-vector argument (the
+  // selector's scratch, or an evaluated subquery among `args`) to its check.
+  Status CheckCallAcrossSteps(const Node& n, const std::vector<Value>& args,
+                              const MatrixScratch* scratch, const Vector& out);
 
   const Node& root_;
   EvalSettings settings_;
@@ -154,6 +162,11 @@ class Evaluator {
   // Inner results of subqueries by evaluation time: a range query's
   // overlapping windows evaluate each inner step once, as Prometheus does.
   std::unordered_map<const Node*, std::map<int64_t, Vector>> subquery_cache_;
+  // Collisions across steps of unary minus and range-vector function nodes:
+  // Prometheus evaluates each node once over one range (a range query's, or a
+  // subquery's over all the outer steps), so they span the whole query.
+  std::unordered_map<const Node*, RangeCollisionCheck> range_collisions_;
+  int subquery_depth_ = 0;  // > 0 while evaluating a subquery's inner steps
   int64_t samples_loaded_ = 0;
   int64_t current_samples_ = 0;
   int64_t result_samples_ = 0;

@@ -65,4 +65,24 @@ class AggregationGroups {
 // samples share a label set.
 Status CheckUniqueLabelsets(const Vector& v);
 
+// Prometheus evaluates a unary minus and a function of a range vector over a
+// range query's whole range at once, then rejects two result series with one
+// label set even when they never have a value at the same step. Evaluating
+// step by step, CheckUniqueLabelsets catches collisions within a step; this
+// catches them across the steps of one node: each result label set must come
+// from one input series over the whole query.
+class RangeCollisionCheck {
+ public:
+  // Records that a result labelled `output` came from the input labelled
+  // `input`; fails when an earlier step had that result from another input.
+  Status Record(const Labels& output, const Labels& input);
+  // Records a step's results of a function of a range vector, each with its
+  // input among `inputs` (the argument's series with points at this step);
+  // results from no input (absent_over_time) are not recorded.
+  Status RecordCall(const Vector& out, const std::vector<const Labels*>& inputs);
+
+ private:
+  std::unordered_map<uint64_t, uint64_t> inputs_;  // output hash -> input hash
+};
+
 }  // namespace vigil::promql

@@ -177,8 +177,10 @@ vigil::Status ScrapeLoop::AppendBody(storage::Appender& app, const ScrapeRespons
       over_limit = true;  // keep counting, as Prometheus reports the real figure
       continue;
     }
-    if (!first) continue;
     const bool own_ts = config_->honor_timestamps && parser.timestamp_ms().has_value();
+    // A repeat at the scrape's time is one storage would reject; with its own
+    // timestamp it goes to storage, which keeps it when that is newer.
+    if (!first && !own_ts) continue;
     const int64_t t = own_ts ? *parser.timestamp_ms() : t_ms;
     auto ref = fresh_labels.empty() ? AppendCached(app, parser.series(), *entry, t, parser.value())
                                     : app.Append(0, fresh_labels, t, parser.value());
@@ -187,7 +189,7 @@ vigil::Status ScrapeLoop::AppendBody(storage::Appender& app, const ScrapeRespons
       return ref.status();
     }
     entry->ref = *ref;
-    entry->tracked = !own_ts;
+    if (first) entry->tracked = !own_ts;
   }
   if (prev) prev->second.next = nullptr;
   if (over_limit) return vigil::Status::ResourceExhausted("sample limit exceeded");

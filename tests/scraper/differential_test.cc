@@ -196,6 +196,21 @@ std::map<std::string, double> VigilLatest(storage::Storage& db, const LabelMatch
   return out;
 }
 
+// The number of samples of every series named `name` in Vigil's storage, by
+// label set without the name (as count_over_time answers).
+std::map<std::string, double> VigilCounts(storage::Storage& db, const std::string& name) {
+  std::map<std::string, double> out;
+  auto q = db.NewQuerier();
+  auto series = (*q)->Select(storage::kMinTime, storage::kMaxTime,
+                             {LabelMatcher::Make(MatchType::kEqual, "__name__", name).value()});
+  for (const auto& s : *series) {
+    auto it = s->Iterator();
+    double& n = out[s->labels().WithoutMetricName().ToString()];
+    while (it->Next()) n += 1;
+  }
+  return out;
+}
+
 // Prometheus's instant answer to `query` now, by label set.
 std::map<std::string, double> PrometheusLatest(httplib::Client& c, const std::string& query) {
   std::map<std::string, double> out;
@@ -407,12 +422,24 @@ constexpr char kDuplicatesJobs[] = R"Y(
 )Y";
 
 TEST_F(ScrapeDifferential, DuplicatesWithinOneScrape_SameReportAsPrometheus) {
-  Start(kDuplicatesBody, kDuplicatesBody, kDuplicatesJobs);
+  // Repeats with their own timestamps: each newer than the last is stored.
+  const int64_t t = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch()).count() - 30'000;
+  std::string body = kDuplicatesBody;
+  for (const auto& [v, dt] : {std::pair{1, 0}, {2, 500}, {3, 200}, {4, 900}}) {
+    body += "ts_dup{k=\"1\"} " + std::to_string(v) + " " + std::to_string(t + dt) + "\n";
+  }
+  Start(body, body, kDuplicatesJobs);
   const auto [prom, vigil] = Latest("up|scrape_samples_scraped|scrape_samples_post_metric_relabeling");
   EXPECT_EQ(prom, vigil);
   const std::string a = "instance=\"" + a_.address() + "\", job=\"dups\"}";
-  EXPECT_EQ(prom.at("scrape_samples_scraped{" + a), 8);
-  EXPECT_EQ(prom.at("scrape_samples_post_metric_relabeling{" + a), 6);
+  EXPECT_EQ(prom.at("scrape_samples_scraped{" + a), 12);
+  EXPECT_EQ(prom.at("scrape_samples_post_metric_relabeling{" + a), 10);
+  const auto [prom_counts, vigil_counts] = Converge<std::map<std::string, double>>(
+      [&] { return PrometheusLatest(*client_, "count_over_time(ts_dup{job=\"dups\"}[10m])"); },
+      [&] { return VigilCounts(db_, "ts_dup"); });
+  EXPECT_EQ(prom_counts, vigil_counts);
+  EXPECT_EQ(prom_counts.at("{instance=\"" + a_.address() + "\", job=\"dups\", k=\"1\"}"), 3);
   EXPECT_EQ(prom.at("up{instance=\"" + b_.address() + "\", job=\"limited\"}"), 0);  // 8 > 5
   const auto [prom_series, vigil_series] = Series();
   EXPECT_EQ(prom_series, vigil_series);

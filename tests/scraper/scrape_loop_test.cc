@@ -289,6 +289,17 @@ TEST_F(ScrapeLoopTest, LabelsCollapsedByMetricRelabeling_CountedPostRelabeling) 
   EXPECT_EQ(ValuesOf(db_, "scrape_samples_post_metric_relabeling"), (std::vector<double>{3}));
 }
 
+// As Prometheus, which appends each and rejects on commit what is not newer.
+TEST_F(ScrapeLoopTest, RepeatedSeriesWithOwnTimestamps_KeepsEachNewerSample) {
+  SetBody("a 1 999000\na 2 999500\na 3 999200\nm{x=\"1\",y=\"2\"} 4 999000\nm{y=\"2\",x=\"1\"} 5 999100\n");
+  auto loop = MakeLoop();
+  loop->ScrapeOnce(1'000'000);
+  EXPECT_EQ(loop->Status().health, "up");
+  EXPECT_EQ(ValuesOf(db_, "a"), (std::vector<double>{1, 2}));
+  EXPECT_EQ(ValuesOf(db_, "m"), (std::vector<double>{4, 5}));
+  EXPECT_EQ(ValuesOf(db_, "scrape_samples_post_metric_relabeling"), (std::vector<double>{5}));
+}
+
 TEST_F(ScrapeLoopTest, DuplicatesCountTowardsTheSampleLimit) {
   SetBody("a 1\na 2\n");
   auto loop = MakeLoop("    sample_limit: 1\n");

@@ -291,7 +291,8 @@ Status RangeCollisionCheck::Record(const Labels& output, const Labels& input) {
   return Status::OK();
 }
 
-Status RangeCollisionCheck::RecordCall(const Vector& out, const std::vector<const Labels*>& inputs) {
+Status RangeCollisionCheck::RecordCall(const Vector& out,
+                                       const std::vector<const Labels*>& inputs) {
   if (out.empty()) return Status::OK();
   std::unordered_map<uint64_t, const Labels*> by_output;  // input by its labels without name
   by_output.reserve(inputs.size() * 2);

@@ -155,13 +155,13 @@ class DeadlineStream final : public httplib::Stream {
   size_t buffered_ = 0;
 };
 
-// After the last response: if the client is still sending (an unread body),
-// read and drop it until it stops, so closing does not reset the connection
-// before the client has read the answer. Bounded by the read deadline.
+// After a response that left the request body unread: the client may still
+// be sending it (or its first bytes may not have arrived yet). Closing now
+// would reset the connection before the client read the answer, so signal
+// the end of the answer (FIN) and read and drop input until the client closes,
+// within the read deadline and at most kMaxDrain.
 void DrainUnreadInput(const HttpConnectionServer& server, int sock,
                       Clock::time_point read_deadline) {
-  pollfd p{sock, POLLIN, 0};
-  if (::poll(&p, 1, 0) <= 0) return;
   ::shutdown(sock, SHUT_WR);
   const auto deadline = std::min(read_deadline, Clock::now() + kMaxDrain);
   std::array<char, 64 * 1024> sink{};

@@ -8,8 +8,9 @@
 // connected. So:
 //  - one thread per open connection (created on demand, reused for a while),
 //    at most --web.max-connections of them. At the cap the accept loop stops
-//    accepting: further clients wait in the kernel's listen backlog (as deep
-//    as the cap) and never take a thread. Idle or trickling connections thus
+//    accepting (it holds the one socket it accepted last, unserved, until a
+//    slot frees): further clients wait in the kernel's listen backlog (as
+//    deep as the cap, at least 128) and never take a thread. Idle or trickling connections thus
 //    cost a thread each but cannot hold back /-/healthy, /metrics or queries
 //    on other connections, and queued queries (--query.max-concurrency) wait
 //    on their own connections' threads.

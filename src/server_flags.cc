@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "src/retention_rules_file.h"
@@ -20,6 +21,16 @@ int64_t IntFlag(const FlagSet& flags, std::string_view name) {
   const std::string& v = flags.Get(name);
   std::from_chars(v.data(), v.data() + v.size(), n);
   return n;
+}
+
+// 0 means "no limit" for these, as in Prometheus.
+Status ValidateNonNegativeInt(const std::string& v) {
+  int64_t n = 0;
+  auto res = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (res.ec != std::errc() || res.ptr != v.data() + v.size() || n < 0) {
+    return Status::InvalidArgument("expected a non-negative integer");
+  }
+  return Status::OK();
 }
 
 Status ValidateListenAddress(const std::string& v) {
@@ -196,9 +207,12 @@ void DefineServerFlags(FlagSet& f) {
   f.AddString("storage.remote.flush-deadline", "1m",
               "How long to wait flushing sample on shutdown or config reload.", duration);
   f.AddString("storage.remote.read-sample-limit", "50000000",
-              "Maximum overall number of samples to return via the remote read interface.");
+              "Maximum overall number of samples to return via the remote read interface, in "
+              "a single query. 0 means no limit.",
+              ValidateNonNegativeInt);
   f.AddString("storage.remote.read-concurrent-limit", "10",
-              "Maximum number of concurrent remote read calls.");
+              "Maximum number of concurrent remote read calls. 0 means no limit.",
+              ValidateNonNegativeInt);
   f.AddString("rules.alert.for-outage-tolerance", "1h",
               "Max time to tolerate prometheus outage for restoring \"for\" state of alert.",
               duration);
@@ -281,6 +295,15 @@ Result<ServerSettings> SettingsFromFlags(const FlagSet& f) {
   s.web.enable_remote_write_receiver = f.GetBool("web.enable-remote-write-receiver");
   s.web.max_connections = static_cast<int>(IntFlag(f, "web.max-connections"));
   s.web.read_timeout_ms = DurationFlag(f, "web.read-timeout");
+  // Go's http.Server closes idle connections after ReadTimeout; Vigil sooner,
+  // as each open connection holds a thread.
+  if (s.web.read_timeout_ms > 0) {
+    s.web.idle_timeout_ms = std::min(s.web.idle_timeout_ms, s.web.read_timeout_ms);
+  }
+  s.web.remote_read_sample_limit = IntFlag(f, "storage.remote.read-sample-limit");
+  s.web.remote_read_concurrent_limit =
+      static_cast<int>(IntFlag(f, "storage.remote.read-concurrent-limit"));
+  s.web.remote_read_timeout_ms = s.engine.timeout_ms;
   s.web.flags = f.Values();
   s.web.storage_retention = f.Get("storage.tsdb.retention.time");
   s.web.storage_path = s.storage.path;

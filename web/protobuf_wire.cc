@@ -7,6 +7,8 @@ namespace {
 
 // A varint has at most 10 bytes (64 bits, 7 per byte).
 constexpr int kMaxVarintBytes = 10;
+// Field numbers are 29 bits.
+constexpr uint64_t kMaxFieldNumber = (uint64_t{1} << 29) - 1;
 
 Status Truncated() { return Status::InvalidArgument("proto: unexpected end of message"); }
 
@@ -17,6 +19,8 @@ Status ProtoReader::ReadVarint(uint64_t* value) {
   for (int i = 0; i < kMaxVarintBytes; ++i) {
     if (pos_ >= data_.size()) return Truncated();
     const auto byte = static_cast<uint8_t>(data_[pos_++]);
+    // The tenth byte holds the 64th bit only: more would overflow.
+    if (i == kMaxVarintBytes - 1 && byte > 1) break;
     result |= static_cast<uint64_t>(byte & 0x7f) << (7 * i);
     if ((byte & 0x80) == 0) {
       *value = result;
@@ -33,8 +37,10 @@ Status ProtoReader::NextField(uint32_t* field, WireType* type) {
   if (wire != 0 && wire != 1 && wire != 2 && wire != 5) {
     return Status::InvalidArgument("proto: illegal wireType " + std::to_string(wire));
   }
+  if ((key >> 3) == 0 || (key >> 3) > kMaxFieldNumber) {
+    return Status::InvalidArgument("proto: illegal tag " + std::to_string(key >> 3));
+  }
   *field = static_cast<uint32_t>(key >> 3);
-  if (*field == 0) return Status::InvalidArgument("proto: illegal tag 0");
   *type = static_cast<WireType>(wire);
   return Status::OK();
 }

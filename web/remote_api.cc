@@ -3,7 +3,13 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 
+#include "scraper/exposition_parser.h"
+#include "storage/db_layout.h"
 #include "storage/logger.h"
 #include "web/api_context.h"
 #include "web/api_response.h"
@@ -30,48 +36,112 @@ std::optional<std::string> RejectedSampleText(const Status& st) {
   }
 }
 
-// The label-set checks Prometheus's head applies to a series it has not seen:
-// empty values are dropped first, then an empty set or a repeated name makes
-// the sample invalid (Prometheus answers those with 500 and its error text).
-Status CheckWriteLabels(std::vector<Label> raw) {
-  std::erase_if(raw, [](const Label& l) { return l.value.empty(); });
-  if (raw.empty()) return Status::Internal("empty labelset: invalid sample");
-  std::stable_sort(raw.begin(), raw.end(),
+// Go's %q for label text: printable valid UTF-8 as is (quotes and
+// backslashes escaped), every invalid byte as \xNN, so error texts stay valid.
+std::string QuoteLabelText(std::string_view text) {
+  std::string out = "\"";
+  for (size_t i = 0; i < text.size();) {
+    const size_t rest = text.size() - i;
+    size_t len = 1;
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+      if (len > rest || !scraper::IsValidUtf8(text.substr(i, len))) len = 0;
+    }
+    if (len == 0 || c < 0x20) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+      ++i;
+      continue;
+    }
+    if (c == '"' || c == '\\') out += '\\';
+    out.append(text.substr(i, len));
+    i += len;
+  }
+  out += '"';
+  return out;
+}
+
+// Prometheus's labels.String(): {a="b", c="d"}.
+std::string DescribeLabels(const std::vector<Label>& labels) {
+  std::string out = "{";
+  for (const auto& l : labels) {
+    if (out.size() > 1) out += ", ";
+    out += IsValidLabelName(l.name) ? l.name : QuoteLabelText(l.name);
+    out += '=';
+    out += QuoteLabelText(l.value);
+  }
+  out += '}';
+  return out;
+}
+
+bool IsValidWriteLabel(const Label& l) {
+  if (!IsValidLabelName(l.name) || !scraper::IsValidUtf8(l.value)) return false;
+  return l.name != "__name__" || IsValidMetricName(l.value);
+}
+
+// The checks a received series' labels pass before anything is appended,
+// with the texts of Prometheus's remote write handler (since 2.5x it answers
+// 400 for these; 2.42 stored invalid UTF-8 and answered duplicates with 500).
+// Empty values are dropped first (an empty value is an absent label); sorts.
+Status CheckWriteLabels(std::vector<Label>& labels) {
+  std::erase_if(labels, [](const Label& l) { return l.value.empty(); });
+  if (labels.empty()) return Status::InvalidArgument("empty labelset: invalid sample");
+  std::stable_sort(labels.begin(), labels.end(),
                    [](const Label& a, const Label& b) { return a.name < b.name; });
-  const auto dup = std::adjacent_find(
-      raw.begin(), raw.end(), [](const Label& a, const Label& b) { return a.name == b.name; });
-  if (dup != raw.end()) {
-    return Status::Internal("label name \"" + dup->name + "\" is not unique: invalid sample");
+  for (const auto& l : labels) {
+    if (l.name.size() > storage::kMaxLabelBytes || l.value.size() > storage::kMaxLabelBytes) {
+      return Status::InvalidArgument("label " + QuoteLabelText(l.name.substr(0, 64)) +
+                                     " has a name or value longer than " +
+                                     std::to_string(storage::kMaxLabelBytes) + " bytes");
+    }
+    if (!IsValidWriteLabel(l)) {
+      return Status::InvalidArgument("invalid metric name or labels, got " +
+                                     DescribeLabels(labels));
+    }
+  }
+  const auto dup =
+      std::adjacent_find(labels.begin(), labels.end(),
+                         [](const Label& a, const Label& b) { return a.name == b.name; });
+  if (dup != labels.end()) {
+    return Status::InvalidArgument("invalid labels for series, labels " + DescribeLabels(labels) +
+                                   ", duplicated label " + dup->name);
   }
   return Status::OK();
 }
 
-// Appends the whole request as one batch: the first sample the store refuses
-// rolls everything back, as Prometheus 2.42 does, so a request is either
-// stored whole or not at all.
-Status AppendWriteRequest(storage::Storage& db, const WriteRequest& req) {
-  auto app = db.NewAppender();
-  for (const auto& ts : req.timeseries) {
-    if (Status st = CheckWriteLabels(ts.labels); !st.ok()) {
-      app->Rollback();
-      return st;
-    }
-    const Labels labels(ts.labels);
-    storage::SeriesRef ref = 0;
-    for (const auto& s : ts.samples) {
-      auto r = app->Append(ref, labels, s.timestamp_ms, s.value);
-      if (!r.ok()) {
-        app->Rollback();
-        if (RejectedSampleText(r.status())) {
-          VLOG_ERROR("Out of order sample from remote write",
-                     {{"err", r.status().message()},
-                      {"series", labels.ToString()},
-                      {"timestamp", std::to_string(s.timestamp_ms)}});
-        }
-        return r.status();
+Status AppendSeries(storage::Appender& app, RemoteTimeSeries& ts) {
+  VIGIL_RETURN_IF_ERROR(CheckWriteLabels(ts.labels));
+  const Labels labels(std::move(ts.labels));
+  storage::SeriesRef ref = 0;
+  for (const auto& s : ts.samples) {
+    auto r = app.Append(ref, labels, s.timestamp_ms, s.value);
+    if (!r.ok()) {
+      if (RejectedSampleText(r.status())) {
+        VLOG_ERROR("Out of order sample from remote write",
+                   {{"err", r.status().message()},
+                    {"series", labels.ToString()},
+                    {"timestamp", std::to_string(s.timestamp_ms)}});
       }
-      ref = *r;
+      return r.status();
     }
+    ref = *r;
+  }
+  return Status::OK();
+}
+
+// Decodes and appends the whole request as one batch, a series at a time:
+// the first series or sample refused rolls everything back, as Prometheus
+// 2.42 does, so a request is either stored whole or not at all.
+Status AppendWriteRequest(storage::Storage& db, std::string_view proto) {
+  auto app = db.NewAppender();
+  const Status st =
+      ForEachWriteSeries(proto, [&](RemoteTimeSeries& ts) { return AppendSeries(*app, ts); });
+  if (!st.ok()) {
+    app->Rollback();
+    return st;
   }
   return app->Commit();
 }
@@ -87,11 +157,11 @@ void HandleWrite(ApiContext& ctx, const HttpCall& call, httplib::Response& res) 
     const int code = raw.status().code() == StatusCode::kResourceExhausted ? 413 : 400;
     return WritePlainError(res, code, raw.status().message());
   }
-  const auto req = DecodeWriteRequest(*raw);
-  if (!req.ok()) return WritePlainError(res, 400, req.status().message());
-  const Status st = AppendWriteRequest(*ctx.deps.db, *req);
+  const Status st = AppendWriteRequest(*ctx.deps.db, *raw);
   if (!st.ok()) {
     if (const auto text = RejectedSampleText(st)) return WritePlainError(res, 400, *text);
+    // Undecodable protobuf and invalid label sets: the client's mistake.
+    if (st.code() == StatusCode::kInvalidArgument) return WritePlainError(res, 400, st.message());
     VLOG_ERROR("Error appending remote write", {{"err", st.message()}});
     return WritePlainError(res, 500, st.message());
   }
@@ -108,21 +178,70 @@ Result<LabelMatchers> ToMatchers(const RemoteQuery& q) {
   return matchers;
 }
 
+using SteadyClock = std::chrono::steady_clock;
+
+// Remote read's --storage.remote.read-concurrent-limit, as Prometheus's gate:
+// requests beyond the limit wait for a slot (here until their deadline).
+class ReadGate {
+ public:
+  explicit ReadGate(int limit) : limit_(limit) {}
+
+  bool Enter(SteadyClock::time_point deadline) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!freed_.wait_until(lock, deadline, [this] { return limit_ <= 0 || active_ < limit_; })) {
+      return false;
+    }
+    ++active_;
+    return true;
+  }
+
+  void Leave() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --active_;
+    }
+    freed_.notify_one();
+  }
+
+ private:
+  const int limit_;
+  std::mutex mu_;
+  std::condition_variable freed_;
+  int active_ = 0;
+};
+
+// What one remote read request may still use.
+struct ReadBudget {
+  int64_t sample_limit = 0;  // per query, as Prometheus's; 0: none
+  SteadyClock::time_point deadline;
+};
+
+Status ReadTimedOut() { return Status::Timeout("remote read: query timed out (--query.timeout)"); }
+
 Result<std::vector<RemoteTimeSeries>> RunRemoteQuery(storage::Querier& querier,
-                                                     const RemoteQuery& q) {
+                                                     const RemoteQuery& q,
+                                                     const ReadBudget& budget) {
   auto matchers = ToMatchers(q);
   if (!matchers.ok()) return matchers.status();
   auto series = querier.Select(q.start_ms, q.end_ms, *matchers);
   if (!series.ok()) return series.status();
   std::vector<RemoteTimeSeries> out;
+  int64_t samples = 0;
   for (const auto& s : *series) {
+    if (SteadyClock::now() > budget.deadline) return ReadTimedOut();
     RemoteTimeSeries ts;
     ts.labels = s->labels().vec();
     auto it = s->Iterator();
     while (it->Next()) {
       const auto sample = it->At();
       if (sample.t > q.end_ms) break;
-      if (sample.t >= q.start_ms) ts.samples.push_back({sample.v, sample.t});
+      if (sample.t < q.start_ms) continue;
+      if (budget.sample_limit > 0 && ++samples > budget.sample_limit) {
+        return Status::InvalidArgument("exceeded sample limit (" +
+                                       std::to_string(budget.sample_limit) + ")");
+      }
+      if ((samples & 0xffff) == 0 && SteadyClock::now() > budget.deadline) return ReadTimedOut();
+      ts.samples.push_back({sample.v, sample.t});
     }
     if (!it->status().ok()) return it->status();
     out.push_back(std::move(ts));
@@ -138,23 +257,22 @@ bool AcceptsSamples(const ReadRequest& req) {
   return false;
 }
 
-void HandleRead(ApiContext& ctx, const HttpCall& call, httplib::Response& res) {
-  auto raw = SnappyDecode(call.body, kMaxReadRequestBytes);
-  if (!raw.ok()) return WritePlainError(res, 400, raw.status().message());
-  const auto req = DecodeReadRequest(*raw);
-  if (!req.ok()) return WritePlainError(res, 400, req.status().message());
-  if (!AcceptsSamples(*req)) {
-    return WritePlainError(res, 400, "server does not support any of the requested response types");
-  }
+// 400 for the client's mistakes, 503 for a timeout, 500 for the store's failures.
+int ReadErrorStatus(const Status& st) {
+  if (st.code() == StatusCode::kInvalidArgument) return 400;
+  if (st.code() == StatusCode::kTimeout) return 503;
+  return 500;
+}
+
+void ServeRead(ApiContext& ctx, const ReadRequest& req, const ReadBudget& budget,
+               httplib::Response& res) {
   auto querier = ctx.deps.db->NewQuerier();
   if (!querier.ok()) return WritePlainError(res, 500, querier.status().message());
   ReadResponse response;
-  for (const auto& q : req->queries) {
-    auto result = RunRemoteQuery(**querier, q);
-    if (!result.ok()) {
-      const int code = result.status().code() == StatusCode::kInvalidArgument ? 400 : 500;
-      return WritePlainError(res, code, result.status().message());
-    }
+  for (const auto& q : req.queries) {
+    auto result = RunRemoteQuery(**querier, q, budget);
+    if (!result.ok())
+      return WritePlainError(res, ReadErrorStatus(result.status()), result.status().message());
     response.results.push_back(std::move(result).value());
   }
   res.status = 200;
@@ -162,13 +280,37 @@ void HandleRead(ApiContext& ctx, const HttpCall& call, httplib::Response& res) {
   res.set_content(SnappyEncode(EncodeReadResponse(response)), "application/x-protobuf");
 }
 
+void HandleRead(ApiContext& ctx, ReadGate& gate, const HttpCall& call, httplib::Response& res) {
+  auto raw = SnappyDecode(call.body, kMaxReadRequestBytes);
+  if (!raw.ok()) return WritePlainError(res, 400, raw.status().message());
+  const auto req = DecodeReadRequest(*raw);
+  if (!req.ok()) return WritePlainError(res, 400, req.status().message());
+  if (!AcceptsSamples(*req)) {
+    return WritePlainError(res, 400, "server does not support any of the requested response types");
+  }
+  ReadBudget budget;
+  budget.sample_limit = ctx.options.remote_read_sample_limit;
+  // A timeout of 0 means none; ten years stands in for that.
+  const int64_t timeout_ms = ctx.options.remote_read_timeout_ms > 0
+                                 ? ctx.options.remote_read_timeout_ms
+                                 : int64_t{10} * 365 * 24 * 3600 * 1000;
+  budget.deadline = SteadyClock::now() + std::chrono::milliseconds(timeout_ms);
+  if (!gate.Enter(budget.deadline)) {
+    return WritePlainError(res, 503, ReadTimedOut().message() + " waiting for a remote read slot");
+  }
+  ServeRead(ctx, *req, budget, res);
+  gate.Leave();
+}
+
 }  // namespace
 
 void RegisterRemoteApi(Router& router, ApiContext& ctx) {
   router.Handle("POST", "/api/v1/write",
                 [&ctx](const HttpCall& c, httplib::Response& r) { HandleWrite(ctx, c, r); });
-  router.Handle("POST", "/api/v1/read",
-                [&ctx](const HttpCall& c, httplib::Response& r) { HandleRead(ctx, c, r); });
+  auto gate = std::make_shared<ReadGate>(ctx.options.remote_read_concurrent_limit);
+  router.Handle("POST", "/api/v1/read", [&ctx, gate](const HttpCall& c, httplib::Response& r) {
+    HandleRead(ctx, *gate, c, r);
+  });
 }
 
 }  // namespace vigil::web

@@ -172,15 +172,24 @@ void EncodeTimeSeries(ProtoWriter& out, uint32_t field, const RemoteTimeSeries& 
 
 }  // namespace
 
-Result<WriteRequest> DecodeWriteRequest(std::string_view proto) {
-  WriteRequest req;
-  Status st = ForEachField(proto, [&](uint32_t f, WireType t, ProtoReader& r, bool* used) {
+Status ForEachWriteSeries(std::string_view proto,
+                          const std::function<Status(RemoteTimeSeries&)>& on_series) {
+  return ForEachField(proto, [&](uint32_t f, WireType t, ProtoReader& r, bool* used) {
     *used = f == kWriteRequestTimeseries;
     if (!*used) return Status::OK();
     std::string_view message;
     VIGIL_RETURN_IF_ERROR(ReadMessage(r, t, f, &message));
-    req.timeseries.emplace_back();
-    return DecodeTimeSeries(message, &req.timeseries.back());
+    RemoteTimeSeries series;
+    VIGIL_RETURN_IF_ERROR(DecodeTimeSeries(message, &series));
+    return on_series(series);
+  });
+}
+
+Result<WriteRequest> DecodeWriteRequest(std::string_view proto) {
+  WriteRequest req;
+  Status st = ForEachWriteSeries(proto, [&](RemoteTimeSeries& series) {
+    req.timeseries.push_back(std::move(series));
+    return Status::OK();
   });
   if (!st.ok()) return st;
   return req;

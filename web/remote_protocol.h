@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,11 @@ struct ReadResponse {
   std::vector<std::vector<RemoteTimeSeries>> results;
 };
 
+// Decodes a WriteRequest one series at a time, handing each to `on_series`
+// (which may consume it): memory stays that of one series, however many the
+// request holds. Stops at the first error, the decoder's or on_series's.
+Status ForEachWriteSeries(std::string_view proto,
+                          const std::function<Status(RemoteTimeSeries&)>& on_series);
 Result<WriteRequest> DecodeWriteRequest(std::string_view proto);
 std::string EncodeWriteRequest(const WriteRequest& request);
 Result<ReadRequest> DecodeReadRequest(std::string_view proto);

@@ -15,6 +15,7 @@
 #include "web/admin_api.h"
 #include "web/api_context.h"
 #include "web/api_response.h"
+#include "web/http_connection.h"
 #include "web/process_metrics.h"
 #include "web/request_metrics.h"
 
@@ -71,6 +72,27 @@ bool IsApiPath(std::string_view path) { return path.starts_with("/api/"); }
 // but the API and /federate, which need a complete storage.
 bool NeedsReady(std::string_view path) { return IsApiPath(path) || path == "/federate"; }
 
+ConnectionLimits LimitsFrom(const ServerOptions& options) {
+  ConnectionLimits limits;
+  limits.max_connections = std::max(1, options.max_connections);
+  // 0 means no deadline, as Go's ReadTimeout.
+  constexpr int64_t kNoDeadlineMs = int64_t{10} * 365 * 24 * 3600 * 1000;
+  limits.read_timeout_ms = options.read_timeout_ms > 0 ? options.read_timeout_ms : kNoDeadlineMs;
+  limits.idle_timeout_ms = options.idle_timeout_ms;
+  limits.write_timeout_ms = options.write_timeout_ms;
+  return limits;
+}
+
+// The answer to a request body over --web.max-request-bytes, in the API's
+// error format. The unread body is drained after it, then the connection closes.
+void WriteBodyTooLarge(httplib::Response& res, int64_t limit) {
+  WriteApiError(res, {ApiErrorType::kBadData,
+                      "request body too large: limit is " + std::to_string(limit) + " bytes"});
+  res.status = 413;
+  res.set_header("Connection", "close");
+  CloseConnectionAfterResponse();
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -78,7 +100,8 @@ struct Server::Impl {
       : origin_re("^(?:" + options.cors_origin + ")$"),
         allow_any_origin(options.cors_origin == ".*"),
         prefix(NormalisePrefix(options.route_prefix)),
-        process_metrics(options.build) {
+        process_metrics(options.build),
+        http(LimitsFrom(options)) {
     ctx.options = std::move(options);
     ctx.deps = std::move(deps);
     ctx.start_time_ms = ctx.options.clock->NowMillis();
@@ -107,32 +130,43 @@ struct Server::Impl {
   std::string prefix;
   ProcessMetrics process_metrics;
   RequestMetrics request_metrics{&ctx.ready};
-  httplib::Server http;
+  HttpConnectionServer http;
   std::thread listener;
   int bound_port = 0;
   bool started = false;
 };
 
 void Server::Impl::Configure() {
-  const int workers =
-      std::max(2, std::min(ctx.options.worker_threads, ctx.options.max_connections));
+  const int max_connections = http.limits().max_connections;
   // httplib takes ownership of the queue it gets from this factory.
-  http.new_task_queue = [workers] {
-    return std::make_unique<httplib::ThreadPool>(workers).release();
-  };
-  http.set_keep_alive_max_count(1000);
+  http.new_task_queue = [max_connections] { return new ConnectionPool(max_connections); };
   // httplib writes headers and body with separate send()s; with Nagle on, the
   // body of a small answer on a kept-alive connection (Grafana's) waits for the
   // client's delayed ACK: ~40 ms per query.
   http.set_tcp_nodelay(true);
+  // Advertised in Keep-Alive headers; HttpConnectionServer applies the limits.
+  http.set_keep_alive_max_count(static_cast<size_t>(http.limits().keep_alive_max_requests));
   http.set_keep_alive_timeout(std::max<int64_t>(1, ctx.options.idle_timeout_ms / 1000));
-  // httplib's read timeout applies to each wait for bytes: a client that
-  // stalls longer than this mid-request is dropped.
-  const int64_t read_ms = std::min<int64_t>(ctx.options.read_timeout_ms, 10'000);
-  http.set_read_timeout(read_ms / 1000, (read_ms % 1000) * 1000);
+  // The accepted socket's SO_RCVTIMEO/SO_SNDTIMEO; reads and writes wait in
+  // poll() against the request's deadline first, so these are backstops.
+  http.set_read_timeout(1, 0);
   http.set_write_timeout(ctx.options.write_timeout_ms / 1000,
                          (ctx.options.write_timeout_ms % 1000) * 1000);
   http.set_payload_max_length(static_cast<size_t>(ctx.options.max_request_bytes));
+  // A client announcing a body over the limit is answered before it sends it.
+  http.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
+    const auto limit = static_cast<uint64_t>(ctx.options.max_request_bytes);
+    if (req.get_header_value<uint64_t>("Content-Length") <= limit) return 100;
+    WriteBodyTooLarge(res, ctx.options.max_request_bytes);
+    return 413;
+  });
+  // httplib's own 413 (a body sent to a route that does not stream it).
+  using ErrorHandler = httplib::Server::HandlerWithResponse;
+  http.set_error_handler(ErrorHandler([this](const httplib::Request&, httplib::Response& res) {
+    if (res.status != 413 || !res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    WriteBodyTooLarge(res, ctx.options.max_request_bytes);
+    return httplib::Server::HandlerResponse::Handled;
+  }));
 
   const auto plain = [this](const httplib::Request& req, httplib::Response& res) {
     Serve(req, res, std::string());
@@ -168,12 +202,13 @@ void Server::Impl::ServeWithBody(const httplib::Request& req, httplib::Response&
     body.append(data, length);
     return true;
   });
-  if (too_large) {
-    // The unread rest of the body would be taken for the next request.
-    res.set_header("Connection", "close");
-    return WritePlainError(res, 413, "request body too large");
+  // The unread rest of the body would be taken for the next request: the
+  // connection closes after the answer.
+  if (too_large) return WriteBodyTooLarge(res, ctx.options.max_request_bytes);
+  if (!complete) {
+    CloseConnectionAfterResponse();  // where the unread body ends is unknown
+    return WritePlainError(res, 400, "failed to read the request body");
   }
-  if (!complete) return WritePlainError(res, 400, "failed to read the request body");
   Serve(req, res, std::move(body));
 }
 
@@ -244,6 +279,7 @@ Status Server::Start() {
   } else {
     impl_->bound_port = -1;
   }
+  if (impl_->bound_port > 0) impl_->http.RaiseBacklog();
   if (impl_->bound_port <= 0) {
     return Status::IOError("listen tcp " + impl_->ctx.options.listen_address +
                            ": bind: address already in use or not available");

@@ -1,5 +1,28 @@
 // Server: Vigil's HTTP face: the Prometheus HTTP API v1, /metrics, lifecycle
 // endpoints, /federate, remote write/read and the UI.
+//
+// Connections (web/http_connection.h). cpp-httplib parses and routes; Vigil
+// owns the connection loop and the threads, because httplib's own handling
+// lets slow clients starve everyone: its read timeout bounds each wait for
+// bytes, not the request, and its fixed thread pool is held by whoever is
+// connected. So:
+//  - one thread per open connection (created on demand, reused for a while),
+//    at most --web.max-connections of them. At the cap the accept loop stops
+//    accepting (it holds the one socket it accepted last, unserved, until a
+//    slot frees): further clients wait in the kernel's listen backlog (as
+//    deep as the cap, at least 128) and never take a thread. Idle or trickling connections thus
+//    cost a thread each but cannot hold back /-/healthy, /metrics or queries
+//    on other connections, and queued queries (--query.max-concurrency) wait
+//    on their own connections' threads.
+//  - every read of one request (line, headers and body) shares one deadline,
+//    --web.read-timeout after the request started (after accept for the first
+//    request on a connection), as Go's http.Server ReadTimeout: a client that
+//    has not sent its whole request by then is disconnected.
+//  - a kept-alive connection without a new request for idle_timeout_ms closes.
+//  - a body over max_request_bytes is answered 413 with the API's error JSON
+//    and "Connection: close"; the unread rest of the body is then drained
+//    (within the read deadline, at most 10 s) so the client reads the answer
+//    instead of a connection reset.
 #pragma once
 
 #include <cstdint>
@@ -35,9 +58,14 @@ struct ServerOptions {
   bool enable_lifecycle = false;
   bool enable_admin_api = false;
   bool enable_remote_write_receiver = false;
-  int max_connections = 512;
-  int64_t read_timeout_ms = 5 * 60 * 1000;
+  int max_connections = 512;                // --web.max-connections
+  int64_t read_timeout_ms = 5 * 60 * 1000;  // --web.read-timeout
   int64_t max_request_bytes = 32 << 20;
+  // Remote read: samples one query may return (0: no limit), requests served
+  // at once (0: no limit; others wait), and the time one request may take.
+  int64_t remote_read_sample_limit = 50'000'000;   // --storage.remote.read-sample-limit
+  int remote_read_concurrent_limit = 10;           // --storage.remote.read-concurrent-limit
+  int64_t remote_read_timeout_ms = 2 * 60 * 1000;  // --query.timeout
   BuildInfo build;
   // Every command-line flag with its effective value, for /api/v1/status/flags.
   std::vector<std::pair<std::string, std::string>> flags;
@@ -46,8 +74,6 @@ struct ServerOptions {
   std::string storage_path = "data/";
   // Source of "now" for queries without a time parameter and for uptime.
   const Clock* clock = SystemClock::Get();
-  // Worker threads serving connections; more connections wait in a queue.
-  int worker_threads = 16;
   // An idle keep-alive connection is closed after this long.
   int64_t idle_timeout_ms = 5 * 1000;
   int64_t write_timeout_ms = 60 * 1000;

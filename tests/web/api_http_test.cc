@@ -2,6 +2,7 @@
 // /metrics, status endpoints, gzip, CORS, route prefix and request limits.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -9,8 +10,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-
-#include <httplib.h>
 
 #include "tests/web/api_server.h"
 
@@ -238,20 +237,6 @@ TEST(HttpTest, KeepAlive_ServesManyRequestsOnOneConnection) {
   }
 }
 
-// A connected loopback TCP socket to `port`, or -1.
-int ConnectLoopback(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // Sends `request` as is over a fresh connection and returns what came back
 // once `expected` appeared in it (or the server stopped sending for 5 s).
 std::string RawExchange(int port, const std::string& request, const std::string& expected) {
@@ -287,8 +272,8 @@ TEST(HttpTest, UnencodedEqualsAndQuotesInQueryString_SplitAtTheFirstEquals) {
   // style: '=' and '"' left unencoded in the value, as Go's parser accepts.
   ApiServer api;
   const std::string reply = RawExchange(
-      api.port(),
-      "GET /api/v1/query?query=count(vector(1)==1) HTTP/1.1\r\nHost: x\r\n\r\n", "\"1\"]");
+      api.port(), "GET /api/v1/query?query=count(vector(1)==1) HTTP/1.1\r\nHost: x\r\n\r\n",
+      "\"1\"]");
   EXPECT_TRUE(reply.starts_with("HTTP/1.1 200")) << reply;
   EXPECT_NE(reply.find("\"1\"]"), std::string::npos) << reply;
 }
@@ -313,7 +298,7 @@ TEST(HttpTest, KeptAliveConnection_AnswersSmallQueriesWithoutNagleDelay) {
 
 TEST(HttpTest, SlowClient_DoesNotBlockOthers) {
   ServerOptions options;
-  options.worker_threads = 4;
+  options.max_connections = 8;
   ApiServer api(options);
   // Three connections that send half a request and stall.
   std::vector<int> fds;

@@ -34,6 +34,9 @@ Reply Fetch(int port, const std::string& method, const std::string& path,
             const std::string& body = "", const std::string& content_type = "",
             const httplib::Headers& headers = {});
 
+// A connected TCP socket to 127.0.0.1:port (blocking), or -1.
+int ConnectLoopback(int port);
+
 // "path?k=v&..." with every key and value percent-encoded.
 std::string Url(const std::string& path,
                 const std::vector<std::pair<std::string, std::string>>& params);

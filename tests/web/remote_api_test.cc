@@ -3,6 +3,10 @@
 // against hand-assembled bytes in remote_protocol_test.cc).
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <nlohmann/json.hpp>
+#include <thread>
+
 #include "tests/web/api_server.h"
 #include "web/remote_protocol.h"
 
@@ -77,21 +81,80 @@ TEST(RemoteWriteTest, OutOfOrder_Is400AndRollsBackTheWholeRequest) {
   }
 }
 
-TEST(RemoteWriteTest, RepeatedLabelName_Is500WithPrometheusTextAndStoresNothing) {
+// Every label set Prometheus refuses is the client's mistake: 400 with the
+// text of Prometheus's remote write handler, and nothing of the request stored.
+struct InvalidLabelsCase {
+  const char* name;
+  std::vector<Label> labels;
+  std::string text;
+};
+
+class RemoteWriteInvalidLabelsTest : public ::testing::TestWithParam<InvalidLabelsCase> {};
+
+TEST_P(RemoteWriteInvalidLabelsTest, Is400WithPrometheusTextAndStoresNothing) {
   ApiServer api(WithReceiver(), {}, true, Backend::kDisk);
-  const RemoteTimeSeries dup{{{"__name__", "e"}, {"x", "1"}, {"x", "2"}}, {{5, kNowMs - 5'000}}};
-  const auto r = Push(api, {Series("d", {{2, kNowMs - 5'000}}), dup});
-  EXPECT_EQ(r.status, 500);
-  EXPECT_EQ(r.body, "label name \"x\" is not unique: invalid sample\n");
-  EXPECT_TRUE(api.Get(Url("/api/v1/query", {{"query", "d"}})).Json()["data"]["result"].empty());
+  const RemoteTimeSeries bad{GetParam().labels, {{5, kNowMs - 5'000}}};
+  const auto r = Push(api, {Series("d", {{2, kNowMs - 5'000}}), bad});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, GetParam().text + "\n");
+  // Every JSON answer stays valid JSON: nothing of the request was stored.
+  const auto all = api.Get(Url("/api/v1/series", {{"match[]", R"({__name__=~".+"})"}}));
+  EXPECT_EQ(all.Json()["data"], nlohmann::json::array()) << all.body;
 }
 
-TEST(RemoteWriteTest, EmptyLabelSet_Is500WithPrometheusText) {
-  ApiServer api(WithReceiver(), {}, true, Backend::kDisk);
-  const RemoteTimeSeries empty{{{"job", ""}}, {{5, kNowMs - 5'000}}};
-  const auto r = Push(api, {empty});
-  EXPECT_EQ(r.status, 500);
-  EXPECT_EQ(r.body, "empty labelset: invalid sample\n");
+INSTANTIATE_TEST_SUITE_P(
+    Cases, RemoteWriteInvalidLabelsTest,
+    ::testing::Values(
+        InvalidLabelsCase{"DuplicateName",
+                          {{"__name__", "e"}, {"x", "1"}, {"x", "2"}},
+                          R"(invalid labels for series, labels {__name__="e", x="1", x="2"}, )"
+                          "duplicated label x"},
+        InvalidLabelsCase{"EmptyLabelSet", {{"job", ""}}, "empty labelset: invalid sample"},
+        InvalidLabelsCase{"EmptyName",
+                          {{"__name__", "e"}, {"", "v"}},
+                          R"(invalid metric name or labels, got {""="v", __name__="e"})"},
+        InvalidLabelsCase{"IllegalName",
+                          {{"__name__", "e"}, {"1a", "v"}},
+                          R"(invalid metric name or labels, got {"1a"="v", __name__="e"})"},
+        InvalidLabelsCase{"IllegalMetricName",
+                          {{"__name__", "a-b"}},
+                          R"(invalid metric name or labels, got {__name__="a-b"})"},
+        InvalidLabelsCase{"InvalidUtf8Value",
+                          {{"__name__", "e"}, {"x", "ok\xff\xfe"}},
+                          R"(invalid metric name or labels, got {__name__="e", x="ok\xff\xfe"})"},
+        InvalidLabelsCase{"ValueOver65535Bytes",
+                          {{"__name__", "e"}, {"x", std::string(65536, 'v')}},
+                          R"(label "x" has a name or value longer than 65535 bytes)"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(RemoteWriteTest, UnsortedLabels_AreAccepted) {
+  ApiServer api(WithReceiver());
+  const RemoteTimeSeries unsorted{{{"job", "a"}, {"__name__", "u"}}, {{1, kNowMs - 5'000}}};
+  EXPECT_EQ(Push(api, {unsorted}).status, 204);
+}
+
+TEST(RemoteWriteTest, VarintOverflow_Is400) {
+  ApiServer api(WithReceiver());
+  // A sample whose timestamp varint runs past 64 bits (ten bytes, the last > 1).
+  const std::string sample = std::string("\x10") + std::string(9, '\xff') + "\x7f";
+  const std::string series = "\x12" + std::string(1, static_cast<char>(sample.size())) + sample;
+  const std::string request = "\x0a" + std::string(1, static_cast<char>(series.size())) + series;
+  const auto r = api.Send("POST", "/api/v1/write", SnappyEncode(request), "application/x-protobuf");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, "proto: integer overflow\n");
+}
+
+TEST(RemoteWriteTest, SnappyBombDeclaringAHugeLength_Is4xxWithoutDecoding) {
+  ApiServer api(WithReceiver());
+  // A valid snappy block of 40 MiB of zeros (~2 MiB compressed): over the
+  // 32 MiB decoded limit, refused from its header.
+  const auto r = api.Send("POST", "/api/v1/write", SnappyEncode(std::string(40 << 20, '\0')),
+                          "application/x-protobuf");
+  EXPECT_EQ(r.status, 413);
+  // A header declaring 4 GiB in front of a few bytes.
+  const auto lie = api.Send("POST", "/api/v1/write", std::string("\x80\x80\x80\x80\x10\x00", 6),
+                            "application/x-protobuf");
+  EXPECT_EQ(lie.status, 400);
 }
 
 TEST(RemoteWriteTest, Oversized_Is413AndNothingWritten) {
@@ -143,6 +206,60 @@ TEST(RemoteReadTest, OnlyStreamedChunksAccepted_Is400) {
   const auto r = api.Send("POST", "/api/v1/read", SnappyEncode(EncodeReadRequest(req)),
                           "application/x-protobuf");
   EXPECT_EQ(r.status, 400);
+}
+
+std::string ReadBody(const ReadRequest& req) { return SnappyEncode(EncodeReadRequest(req)); }
+
+ReadRequest CpuQuery() {
+  ReadRequest req;
+  req.queries.push_back({0, kNowMs, {{MatchType::kEqual, "__name__", "cpu"}}});
+  return req;
+}
+
+TEST(RemoteReadTest, OverTheSampleLimit_Is400WithPrometheusText) {
+  ServerOptions options;
+  options.remote_read_sample_limit = 3;
+  ApiServer api(options);
+  for (int i = 0; i < 4; ++i) api.Add({{"__name__", "cpu"}}, 1000 * (i + 1), i);
+  const auto r = api.Send("POST", "/api/v1/read", ReadBody(CpuQuery()), "application/x-protobuf");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, "exceeded sample limit (3)\n");
+  options.remote_read_sample_limit = 4;
+  ApiServer within(options);
+  for (int i = 0; i < 4; ++i) within.Add({{"__name__", "cpu"}}, 1000 * (i + 1), i);
+  EXPECT_EQ(
+      within.Send("POST", "/api/v1/read", ReadBody(CpuQuery()), "application/x-protobuf").status,
+      200);
+}
+
+TEST(RemoteReadTest, OverTheQueryTimeout_Is503) {
+  ServerOptions options;
+  options.remote_read_timeout_ms = 1;
+  ApiServer api(options);
+  for (int i = 0; i < 5000; ++i) {
+    api.Add({{"__name__", "cpu"}, {"i", std::to_string(i)}}, 1000, i);
+  }
+  const auto r = api.Send("POST", "/api/v1/read", ReadBody(CpuQuery()), "application/x-protobuf");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body, "remote read: query timed out (--query.timeout)\n");
+}
+
+TEST(RemoteReadTest, RequestsBeyondTheConcurrencyLimit_WaitAndAreServed) {
+  ServerOptions options;
+  options.remote_read_concurrent_limit = 1;
+  ApiServer api(options);
+  for (int i = 0; i < 200; ++i) api.Add({{"__name__", "cpu"}, {"i", std::to_string(i)}}, 1000, i);
+  std::vector<std::thread> readers;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 4; ++i) {
+    readers.emplace_back([&] {
+      const auto r =
+          api.Send("POST", "/api/v1/read", ReadBody(CpuQuery()), "application/x-protobuf");
+      if (r.status == 200) ok.fetch_add(1);
+    });
+  }
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(ok.load(), 4);
 }
 
 }  // namespace

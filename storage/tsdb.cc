@@ -149,7 +149,10 @@ Result<std::unique_ptr<Tsdb>> Tsdb::Open(const StorageOptions& options, const Ts
   VIGIL_RETURN_IF_ERROR(db->LoadMeta());
   VIGIL_RETURN_IF_ERROR(db->LoadHeadCheckpoint());
   VIGIL_RETURN_IF_ERROR(db->ReplayWalRecords());
-  auto wal = WalWriter::Open(db->wal_dir_);
+  WalWriterOptions wal_options;
+  wal_options.max_record_bytes = tuning.wal_max_record_bytes;
+  wal_options.recovery_backoff_ms = tuning.wal_recovery_backoff_ms;
+  auto wal = WalWriter::Open(db->wal_dir_, wal_options);
   if (!wal.ok()) return wal.status();
   db->wal_ = std::move(wal.value());
   for (const auto& s : db->head_.AllSeries()) {

@@ -45,6 +45,11 @@ struct TsdbTuning {
   int64_t head_gc_idle_ms = 3600 * 1000;
   int64_t head_gc_interval_ms = 60 * 1000;  // real time between head GC passes
   bool background = true;                      // run the flusher and maintenance threads
+  // A commit larger than this is written as several WAL fragment records.
+  uint32_t wal_max_record_bytes = kWalMaxRecordSize;
+  // After a WAL write or fsync failure appends are refused; real time between
+  // attempts to rewrite the unsynced commits to a new segment.
+  int64_t wal_recovery_backoff_ms = 1000;
 };
 
 class Tsdb final : public Storage {

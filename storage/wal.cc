@@ -35,11 +35,12 @@ Status WriteAll(int fd, std::string_view data, const std::string& path) {
 }
 
 // Makes a new file's directory entry durable.
-void SyncDir(const std::string& dir) {
+bool SyncDir(const std::string& dir) {
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return;
-  ::fsync(dfd);
+  if (dfd < 0) return false;
+  const bool ok = ::fsync(dfd) == 0;
   ::close(dfd);
+  return ok;
 }
 
 std::string SegmentHeader() {
@@ -72,9 +73,9 @@ void AppendWalCommitRecords(std::string_view payload, uint32_t max_record_bytes,
   }
   out->reserve(out->size() + payload.size() + (payload.size() / limit + 1) * kWalRecordHeaderSize);
   for (size_t pos = 0; pos < payload.size(); pos += limit) {
-    const WalRecordType type = pos == 0                           ? WalRecordType::kFirst
+    const WalRecordType type = pos == 0                        ? WalRecordType::kFirst
                                : pos + limit >= payload.size() ? WalRecordType::kLast
-                                                                 : WalRecordType::kMiddle;
+                                                               : WalRecordType::kMiddle;
     AppendRecord(type, (*seq)++, payload.substr(pos, limit), out);
   }
 }
@@ -119,13 +120,14 @@ Result<std::unique_ptr<WalWriter>> WalWriter::Open(const std::string& dir,
   const uint32_t next = segments->empty() ? 1 : segments->back() + 1;
   std::unique_ptr<WalWriter> w(new WalWriter(dir, options));
   std::lock_guard lock(w->mu_);
-  VIGIL_RETURN_IF_ERROR(w->StartSegmentLocked(next, {}));
+  VIGIL_RETURN_IF_ERROR(w->StartSegmentLocked(next, {}, /*sync=*/false));
   return w;
 }
 
 std::string WalWriter::SegmentPath() const { return WalSegmentPath(dir_, segment_); }
 
-Status WalWriter::StartSegmentLocked(uint32_t n, const std::vector<std::string>& commits) {
+Status WalWriter::StartSegmentLocked(uint32_t n, const std::vector<std::string>& commits,
+                                     bool sync) {
   const std::string path = WalSegmentPath(dir_, n);
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("creating WAL segment", path);
@@ -133,13 +135,13 @@ Status WalWriter::StartSegmentLocked(uint32_t n, const std::vector<std::string>&
   uint32_t seq = 0;
   for (const auto& c : commits) AppendWalCommitRecords(c, options_.max_record_bytes, &seq, &data);
   Status st = WriteAll(fd, data, path);
-  if (st.ok() && !commits.empty() && ::fdatasync(fd) != 0) st = Errno("syncing WAL segment", path);
+  if (st.ok() && sync && ::fdatasync(fd) != 0) st = Errno("syncing WAL segment", path);
+  if (st.ok() && !SyncDir(dir_) && sync) st = Errno("syncing WAL directory", dir_);
   if (!st.ok()) {
     ::close(fd);
     ::unlink(path.c_str());
     return st;
   }
-  SyncDir(dir_);
   if (fd_ >= 0) ::close(fd_);
   fd_ = fd;
   segment_ = n;
@@ -155,8 +157,8 @@ void WalWriter::Poison(const Status& cause) {
                {{"segment", SegmentPath()}, {"err", cause.ToString()}});
   }
   poisoned_ = cause;
-  next_recovery_ = std::chrono::steady_clock::now() +
-                   std::chrono::milliseconds(options_.recovery_backoff_ms);
+  next_recovery_ =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.recovery_backoff_ms);
 }
 
 Status WalWriter::RecoverLocked() {
@@ -166,7 +168,7 @@ Status WalWriter::RecoverLocked() {
                            "); retrying soon");
   }
   next_recovery_ = now + std::chrono::milliseconds(options_.recovery_backoff_ms);
-  const Status st = StartSegmentLocked(segment_ + 1, unsynced_);
+  const Status st = StartSegmentLocked(segment_ + 1, unsynced_, /*sync=*/true);
   if (!st.ok()) {
     return Status::IOError("WAL appends refused after an earlier failure (" + poisoned_.message() +
                            "); rewriting to a new segment failed: " + st.message());
@@ -186,8 +188,8 @@ Status WalWriter::WriteCommitLocked(std::string_view payload) {
   if (!st.ok()) {
     // Cut the torn bytes off, so the next commit does not land behind them.
     if (::ftruncate(fd_, segment_bytes_) != 0) {
-      Poison(Status::IOError(st.message() + "; cutting the torn record off failed: " +
-                             std::strerror(errno)));
+      Poison(Status::IOError(st.message() +
+                             "; cutting the torn record off failed: " + std::strerror(errno)));
     }
     return st;
   }
@@ -214,7 +216,7 @@ Status WalWriter::CutLocked() {
     next_recovery_ = {};  // a cut must not wait for the backoff
     return RecoverLocked();
   }
-  return StartSegmentLocked(segment_ + 1, {});
+  return StartSegmentLocked(segment_ + 1, {}, /*sync=*/false);
 }
 
 Status WalWriter::Append(std::string_view payload, bool sync) {
@@ -268,7 +270,9 @@ Status DeleteWalSegmentsBefore(const std::string& dir, uint32_t n) {
     if (s >= n) break;
     std::error_code ec;
     fs::remove(WalSegmentPath(dir, s), ec);
-    if (ec) return Status::IOError("deleting WAL segment " + WalSegmentPath(dir, s) + ": " + ec.message());
+    if (ec)
+      return Status::IOError("deleting WAL segment " + WalSegmentPath(dir, s) + ": " +
+                             ec.message());
   }
   return Status::OK();
 }

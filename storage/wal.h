@@ -92,9 +92,11 @@ class WalWriter {
   [[nodiscard]] Status SyncLocked();
   [[nodiscard]] Status CutLocked();
   [[nodiscard]] Status RecoverLocked();
-  // Creates segment `n` holding `commits` (synced when there are any) and
-  // makes it current; on failure removes it and leaves the current one.
-  [[nodiscard]] Status StartSegmentLocked(uint32_t n, const std::vector<std::string>& commits);
+  // Creates segment `n` holding `commits` (with `sync`, fdatasync()ed with
+  // its directory entry) and makes it current; on failure removes it and
+  // leaves the current one.
+  [[nodiscard]] Status StartSegmentLocked(uint32_t n, const std::vector<std::string>& commits,
+                                          bool sync);
   void Poison(const Status& cause);
 
   const std::string dir_;

@@ -18,9 +18,14 @@ namespace {
 using CommitFn = std::function<void(std::string_view)>;
 
 Result<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return Status::IOError("cannot read WAL segment " + path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string data(static_cast<size_t>(in.tellg()), '\0');
+  in.seekg(0);
+  if (!in.read(data.data(), static_cast<std::streamsize>(data.size()))) {
+    return Status::IOError("cannot read WAL segment " + path);
+  }
+  return data;
 }
 
 // What a segment scan found; `keep` is the end of the last whole commit.
@@ -63,7 +68,8 @@ std::optional<Record> ParseRecord(std::string_view data, size_t pos) {
   const auto type = static_cast<uint8_t>(h[16]);
   if (type < 1 || type > 4 || len > kWalMaxRecordSize) return std::nullopt;
   if (data.size() - pos - kWalRecordHeaderSize < len) return std::nullopt;
-  if (Crc32c(data.substr(pos + kWalRecordCrcStart, kWalRecordHeaderSize - kWalRecordCrcStart + len)) != crc) {
+  if (Crc32c(data.substr(pos + kWalRecordCrcStart,
+                         kWalRecordHeaderSize - kWalRecordCrcStart + len)) != crc) {
     return std::nullopt;
   }
   return Record{static_cast<WalRecordType>(type), seq, data.substr(pos + kWalRecordHeaderSize, len),

@@ -68,8 +68,11 @@ unsigned ParseCalls(const char* list) {
   static const struct {
     const char* name;
     Call call;
-  } kNames[] = {{"write", kWrite}, {"pwrite", kPwrite}, {"writev", kWritev},
-                {"fsync", kFsync}, {"fdatasync", kFdatasync}};
+  } kNames[] = {{"write", kWrite},
+                {"pwrite", kPwrite},
+                {"writev", kWritev},
+                {"fsync", kFsync},
+                {"fdatasync", kFdatasync}};
   unsigned out = 0;
   for (const char* p = list; *p != '\0';) {
     const size_t len = strcspn(p, ",");
@@ -152,7 +155,8 @@ long long Decide(Call call, int fd, size_t size) {
   if (allow > 0) g_state.bytes += allow;
   pthread_mutex_unlock(&g_state.mu);
   if (allow < 0) Log("failed call", fd, 0);
-  if (allow >= 0 && allow < static_cast<long long>(size)) Log("short write", fd, static_cast<size_t>(allow));
+  if (allow >= 0 && allow < static_cast<long long>(size))
+    Log("short write", fd, static_cast<size_t>(allow));
   return allow;
 }
 
@@ -206,7 +210,8 @@ ssize_t writev(int fd, const struct iovec* iov, int iovcnt) {
   const size_t size = IovecBytes(iov, iovcnt);
   const long long allow = Decide(kWritev, fd, size);
   if (allow < 0) return errno = g_config.err, -1;
-  if (static_cast<size_t>(allow) < size) return WritePrefix(fd, iov, iovcnt, static_cast<size_t>(allow));
+  if (static_cast<size_t>(allow) < size)
+    return WritePrefix(fd, iov, iovcnt, static_cast<size_t>(allow));
   return real(fd, iov, iovcnt);
 }
 
@@ -220,8 +225,9 @@ ssize_t pwritev(int fd, const struct iovec* iov, int iovcnt, off_t offset) {
     static const PwriteFn real_pwrite = Real<PwriteFn>("pwrite");
     size_t done = 0;
     for (int i = 0; i < iovcnt && done < static_cast<size_t>(allow); ++i) {
-      const size_t len = iov[i].iov_len < static_cast<size_t>(allow) - done ? iov[i].iov_len
-                                                                               : static_cast<size_t>(allow) - done;
+      const size_t len = iov[i].iov_len < static_cast<size_t>(allow) - done
+                             ? iov[i].iov_len
+                             : static_cast<size_t>(allow) - done;
       const ssize_t w = real_pwrite(fd, iov[i].iov_base, len, offset + static_cast<off_t>(done));
       if (w <= 0) break;
       done += static_cast<size_t>(w);

@@ -171,6 +171,7 @@ class Tsdb final : public Storage {
   std::atomic<uint64_t> chunks_flushed_{0};
   std::atomic<uint64_t> head_series_removed_{0};
   std::atomic<uint64_t> wal_corruptions_{0};
+  std::atomic<uint64_t> wal_writes_failed_{0};
   std::atomic<int64_t> checkpoint_bytes_mark_{0};
 
   // Commits hold it shared around "WAL write + head apply"; a checkpoint

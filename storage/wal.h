@@ -122,13 +122,20 @@ std::string WalSegmentPath(const std::string& dir, uint32_t n);
 void AppendWalCommitRecords(std::string_view payload, uint32_t max_record_bytes, uint32_t* seq,
                             std::string* out);
 
+// What replay found wrong; all zero for an undamaged WAL.
+struct WalReplayStats {
+  uint64_t damaged_segments = 0;  // segments with skipped, dropped or truncated bytes
+  uint64_t dropped_commits = 0;   // multi-record commits missing a fragment
+};
+
 // Calls `fn` with the payload of each intact commit of segments >= `first`,
 // in order. Damage never stops replay: a record that fails its checks is
 // skipped up to the next valid record start (format 2), a commit missing a
 // fragment is dropped whole, and a damaged tail is logged and truncated away.
 // Returns an error only when the directory cannot be read.
 [[nodiscard]] Status ReplayWal(const std::string& dir, uint32_t first,
-                               const std::function<void(std::string_view)>& fn);
+                               const std::function<void(std::string_view)>& fn,
+                               WalReplayStats* stats = nullptr);
 
 // Deletes segments numbered below `n`.
 [[nodiscard]] Status DeleteWalSegmentsBefore(const std::string& dir, uint32_t n);

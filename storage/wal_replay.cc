@@ -168,14 +168,17 @@ ScanResult ScanV2(std::string_view data, const CommitFn& fn) {
   return result;
 }
 
-void TruncateSegment(const std::string& path, const ScanResult& scan, size_t size) {
-  if (scan.skipped_bytes > 0 || scan.dropped_commits > 0) {
+// Logs the damage `scan` found and cuts off the segment's damaged tail;
+// returns whether there was damage.
+bool TruncateSegment(const std::string& path, const ScanResult& scan, size_t size) {
+  const bool damaged_inside = scan.skipped_bytes > 0 || scan.dropped_commits > 0;
+  if (damaged_inside) {
     VLOG_WARN("WAL segment is damaged; replayed the intact commits around the damage",
               {{"segment", path},
                {"skipped_bytes", std::to_string(scan.skipped_bytes)},
                {"dropped_commits", std::to_string(scan.dropped_commits)}});
   }
-  if (scan.keep >= size) return;
+  if (scan.keep >= size) return damaged_inside;
   VLOG_WARN("WAL segment has a torn or corrupt tail; truncating it",
             {{"segment", path},
              {"offset", std::to_string(scan.keep)},
@@ -183,11 +186,17 @@ void TruncateSegment(const std::string& path, const ScanResult& scan, size_t siz
   if (::truncate(path.c_str(), static_cast<off_t>(scan.keep)) != 0) {
     VLOG_ERROR("cannot truncate WAL segment", {{"segment", path}, {"err", std::strerror(errno)}});
   }
+  return true;
 }
 
-void ReplaySegment(const std::string& path, std::string_view data, const CommitFn& fn) {
+void ReplaySegment(const std::string& path, std::string_view data, const CommitFn& fn,
+                   WalReplayStats* stats) {
+  const auto account = [&](const ScanResult& scan) {
+    stats->damaged_segments += TruncateSegment(path, scan, data.size()) ? 1 : 0;
+    stats->dropped_commits += scan.dropped_commits;
+  };
   if (!data.starts_with(kWalSegmentMagic)) {
-    TruncateSegment(path, ScanV1(data, fn), data.size());
+    account(ScanV1(data, fn));
     return;
   }
   if (data.size() < kWalSegmentHeaderSize) return;  // torn header: nothing was acknowledged
@@ -195,14 +204,18 @@ void ReplaySegment(const std::string& path, std::string_view data, const CommitF
   if (version != kWalFormatVersion) {
     VLOG_ERROR("WAL segment has an unknown format version; skipping it",
                {{"segment", path}, {"version", std::to_string(version)}});
+    ++stats->damaged_segments;
     return;
   }
-  TruncateSegment(path, ScanV2(data, fn), data.size());
+  account(ScanV2(data, fn));
 }
 
 }  // namespace
 
-Status ReplayWal(const std::string& dir, uint32_t first, const CommitFn& fn) {
+Status ReplayWal(const std::string& dir, uint32_t first, const CommitFn& fn,
+                 WalReplayStats* stats) {
+  WalReplayStats ignored;
+  if (stats == nullptr) stats = &ignored;
   auto segments = ListWalSegments(dir);
   if (!segments.ok()) return segments.status();
   for (const uint32_t n : *segments) {
@@ -210,7 +223,7 @@ Status ReplayWal(const std::string& dir, uint32_t first, const CommitFn& fn) {
     const std::string path = WalSegmentPath(dir, n);
     auto data = ReadWholeFile(path);
     if (!data.ok()) return data.status();
-    ReplaySegment(path, *data, fn);
+    ReplaySegment(path, *data, fn, stats);
   }
   return Status::OK();
 }

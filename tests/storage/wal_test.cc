@@ -15,9 +15,11 @@
 namespace vigil::storage {
 namespace {
 
-std::vector<std::string> ReadAll(const std::string& dir) {
+std::vector<std::string> ReadAll(const std::string& dir, WalReplayStats* stats = nullptr) {
   std::vector<std::string> out;
-  EXPECT_TRUE(ReplayWal(dir, 0, [&](std::string_view p) { out.emplace_back(p); }).ok());
+  EXPECT_TRUE(ReplayWal(
+                  dir, 0, [&](std::string_view p) { out.emplace_back(p); }, stats)
+                  .ok());
   return out;
 }
 
@@ -114,7 +116,9 @@ TEST(Wal, Replay_SkipsDamagedRecordAndKeepsTheRecordsAfterIt) {
   seg += Records("record-2", &seq);
   seg[damaged] ^= 0x40;
   WriteFile(WalSegmentPath(dir.path(), 1), seg);
-  EXPECT_EQ(ReadAll(dir.path()), (std::vector<std::string>{"record-0", "record-2"}));
+  WalReplayStats stats;
+  EXPECT_EQ(ReadAll(dir.path(), &stats), (std::vector<std::string>{"record-0", "record-2"}));
+  EXPECT_EQ(stats.damaged_segments, 1u);
   EXPECT_EQ(std::filesystem::file_size(WalSegmentPath(dir.path(), 1)), seg.size());  // nothing cut
 }
 
@@ -176,7 +180,10 @@ TEST(Wal, CommitAboveRecordLimit_IsSplitAndJoinedOnReplay) {
   }
   const auto size = std::filesystem::file_size(WalSegmentPath(dir.path(), 1));
   EXPECT_EQ(size, kWalSegmentHeaderSize + 5 + 1050 + 100 + 13 * kWalRecordHeaderSize);
-  EXPECT_EQ(ReadAll(dir.path()), (std::vector<std::string>{"small", big, std::string(100, 'x')}));
+  WalReplayStats stats;
+  EXPECT_EQ(ReadAll(dir.path(), &stats),
+            (std::vector<std::string>{"small", big, std::string(100, 'x')}));
+  EXPECT_EQ(stats.damaged_segments, 0u);
 }
 
 TEST(Wal, TornMultiRecordCommit_IsDroppedWholeAndCutOff) {
@@ -199,7 +206,9 @@ TEST(Wal, MultiRecordCommitMissingAFragment_IsDroppedWholeAndLaterCommitsKept) {
   seg += Records("after", &seq);
   seg[middle] ^= 0x01;
   WriteFile(WalSegmentPath(dir.path(), 1), seg);
-  EXPECT_EQ(ReadAll(dir.path()), (std::vector<std::string>{"before", "after"}));
+  WalReplayStats stats;
+  EXPECT_EQ(ReadAll(dir.path(), &stats), (std::vector<std::string>{"before", "after"}));
+  EXPECT_GE(stats.dropped_commits, 1u);
 }
 
 TEST(Wal, DeleteSegmentsBefore_KeepsNewerSegments) {

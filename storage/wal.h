@@ -107,7 +107,8 @@ class WalWriter {
   int64_t segment_bytes_ = 0;  // end of the last whole commit in the segment
   uint32_t next_seq_ = 0;
   int64_t total_bytes_ = 0;
-  // Commits written since the last successful fdatasync: what a recovery rewrites.
+  // Commits written since the last successful fdatasync: what a recovery
+  // rewrites. At most a sync interval's worth, or a segment with kNever.
   std::vector<std::string> unsynced_;
   Status poisoned_;  // OK, or why appends are refused
   std::chrono::steady_clock::time_point next_recovery_{};

@@ -95,18 +95,21 @@ class CommitAssembler {
     switch (r.type) {
       case WalRecordType::kFull:
         Drop();
+        orphan_ = false;
         Deliver(r.payload, r.end);
         break;
       case WalRecordType::kFirst:
         Drop();
+        orphan_ = false;
         pending_.assign(r.payload);
         assembling_ = true;
         break;
       case WalRecordType::kMiddle:
       case WalRecordType::kLast:
         if (!continues) {
+          if (!assembling_ && !orphan_) ++result_->dropped_commits;  // its first fragment is gone
           Drop();
-          ++result_->dropped_commits;  // its first fragment is gone
+          orphan_ = true;
           break;
         }
         pending_.append(r.payload);
@@ -137,6 +140,7 @@ class CommitAssembler {
   const CommitFn& fn_;
   ScanResult* result_;
   bool assembling_ = false;
+  bool orphan_ = false;  // inside the rest of a commit whose start is gone
   std::string pending_;  // fragments joined so far
   uint32_t last_seq_ = 0;
 };

@@ -11,7 +11,10 @@
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <thread>
 
 #include "storage/logger.h"
@@ -79,6 +82,9 @@ class FaultChild {
     std::vector<std::string> env;
     for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
     env.push_back(std::string("LD_PRELOAD=") + VIGIL_FAULT_INJECT_LIB);
+    // In a sanitizer build the shim comes before the ASan runtime; allow that.
+    if (std::getenv("ASAN_OPTIONS") == nullptr)
+      env.push_back("ASAN_OPTIONS=verify_asan_link_order=0");
     env.push_back(std::string(kChildDirEnv) + "=" + dir);
     env.push_back(std::string(kChildFdEnv) + "=" + std::to_string(fds[1]));
     env.push_back(std::string(kChildSyncEnv) + "=" + sync);

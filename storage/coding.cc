@@ -16,6 +16,10 @@ void PutVarint(std::string* out, int64_t v) {
   PutUvarint(out, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
 }
 
+void PutFixed32LE(std::string* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
 void PutFixed64LE(std::string* out, uint64_t v) {
   for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
@@ -39,6 +43,12 @@ void PutLabels(std::string* out, const Labels& labels) {
     PutBytes(out, l.name);
     PutBytes(out, l.value);
   }
+}
+
+uint32_t DecodeFixed32LE(std::string_view in) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(in[i]);
+  return v;
 }
 
 uint64_t DecodeFixed64BE(std::string_view in) {

@@ -13,6 +13,7 @@ namespace vigil::storage {
 
 void PutUvarint(std::string* out, uint64_t v);
 void PutVarint(std::string* out, int64_t v);  // zig-zag
+void PutFixed32LE(std::string* out, uint32_t v);
 void PutFixed64LE(std::string* out, uint64_t v);
 // Big endian, so that byte order equals numeric order in RocksDB keys.
 void PutFixed64BE(std::string* out, uint64_t v);
@@ -24,6 +25,7 @@ void PutBytes(std::string* out, std::string_view bytes);
 // uvarint count, then name and value of every label as length-prefixed bytes.
 void PutLabels(std::string* out, const Labels& labels);
 
+uint32_t DecodeFixed32LE(std::string_view in);  // `in` holds at least 4 bytes
 uint64_t DecodeFixed64BE(std::string_view in);
 int64_t DecodeOrderedInt64(std::string_view in);
 

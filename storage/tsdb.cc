@@ -149,7 +149,10 @@ Result<std::unique_ptr<Tsdb>> Tsdb::Open(const StorageOptions& options, const Ts
   VIGIL_RETURN_IF_ERROR(db->LoadMeta());
   VIGIL_RETURN_IF_ERROR(db->LoadHeadCheckpoint());
   VIGIL_RETURN_IF_ERROR(db->ReplayWalRecords());
-  auto wal = WalWriter::Open(db->wal_dir_);
+  WalWriterOptions wal_options;
+  wal_options.max_record_bytes = tuning.wal_max_record_bytes;
+  wal_options.recovery_backoff_ms = tuning.wal_recovery_backoff_ms;
+  auto wal = WalWriter::Open(db->wal_dir_, wal_options);
   if (!wal.ok()) return wal.status();
   db->wal_ = std::move(wal.value());
   for (const auto& s : db->head_.AllSeries()) {
@@ -261,7 +264,8 @@ Status Tsdb::ReplayWalRecords() {
   }
   uint64_t records = 0;
   ReplaySeriesTable table(head_);
-  const Status s = ReplayWal(wal_dir_, static_cast<uint32_t>(first), [&](std::string_view payload) {
+  WalReplayStats damage;
+  const auto apply = [&](std::string_view payload) {
     auto commit = DecodeWalCommit(payload);
     if (!commit.ok()) {
       ++wal_corruptions_;
@@ -270,7 +274,9 @@ Status Tsdb::ReplayWalRecords() {
     }
     ApplyReplayedCommit(*commit, table);
     ++records;
-  });
+  };
+  const Status s = ReplayWal(wal_dir_, static_cast<uint32_t>(first), apply, &damage);
+  wal_corruptions_ += damage.damaged_segments;
   VLOG_INFO("WAL replay completed", {{"records", std::to_string(records)},
                                      {"first_segment", std::to_string(first)}});
   return s;
@@ -402,6 +408,7 @@ Status Tsdb::CommitBatch(std::vector<WalSample>& samples,
     const std::string payload = EncodeWalCommit(new_series, samples);
     const Status st = wal_->Append(payload, options_.wal_sync == WalSyncPolicy::kEveryCommit);
     if (!st.ok()) {
+      ++wal_writes_failed_;
       for (auto* s : flagged) s->logged.store(false, std::memory_order_relaxed);
       return st;
     }

@@ -45,6 +45,11 @@ struct TsdbTuning {
   int64_t head_gc_idle_ms = 3600 * 1000;
   int64_t head_gc_interval_ms = 60 * 1000;  // real time between head GC passes
   bool background = true;                      // run the flusher and maintenance threads
+  // A commit larger than this is written as several WAL fragment records.
+  uint32_t wal_max_record_bytes = kWalMaxRecordSize;
+  // After a WAL write or fsync failure appends are refused; real time between
+  // attempts to rewrite the unsynced commits to a new segment.
+  int64_t wal_recovery_backoff_ms = 1000;
 };
 
 class Tsdb final : public Storage {
@@ -166,6 +171,7 @@ class Tsdb final : public Storage {
   std::atomic<uint64_t> chunks_flushed_{0};
   std::atomic<uint64_t> head_series_removed_{0};
   std::atomic<uint64_t> wal_corruptions_{0};
+  std::atomic<uint64_t> wal_writes_failed_{0};
   std::atomic<int64_t> checkpoint_bytes_mark_{0};
 
   // Commits hold it shared around "WAL write + head apply"; a checkpoint

@@ -124,6 +124,8 @@ void Tsdb::RegisterMetrics() {
            empty ? 0.0 : static_cast<double>(hi));
     family("prometheus_tsdb_wal_corruptions_total", "counter", "Total number of WAL corruptions.",
            static_cast<double>(wal_corruptions_.load()));
+    family("prometheus_tsdb_wal_writes_failed_total", "counter",
+           "Total number of write log writes that failed.", static_cast<double>(wal_writes_failed_.load()));
     family("vigil_tsdb_chunks_flushed_total", "counter",
            "Total number of closed chunks written to RocksDB.",
            static_cast<double>(chunks_flushed_.load()));

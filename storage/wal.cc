@@ -1,3 +1,4 @@
+// The WAL writer and segment files. Replay: wal_replay.cc.
 #include "storage/wal.h"
 
 #include <fcntl.h>
@@ -7,8 +8,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
+#include "storage/coding.h"
 #include "storage/crc32c.h"
 #include "storage/logger.h"
 
@@ -19,16 +20,6 @@ namespace {
 
 Status Errno(const std::string& what, const std::string& path) {
   return Status::IOError(what + " " + path + ": " + std::strerror(errno));
-}
-
-void PutU32LE(char* out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-}
-
-uint32_t GetU32LE(const char* in) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(in[i]);
-  return v;
 }
 
 Status WriteAll(int fd, std::string_view data, const std::string& path) {
@@ -43,28 +34,51 @@ Status WriteAll(int fd, std::string_view data, const std::string& path) {
   return Status::OK();
 }
 
-Result<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError("cannot read WAL segment " + path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+// Makes a new file's directory entry durable.
+bool SyncDir(const std::string& dir) {
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return false;
+  const bool ok = ::fsync(dfd) == 0;
+  ::close(dfd);
+  return ok;
 }
 
-// Returns the offset of the first byte that is not part of an intact record.
-size_t ScanRecords(std::string_view data, const std::function<void(std::string_view)>& fn) {
-  size_t pos = 0;
-  while (data.size() - pos >= kWalRecordHeaderSize) {
-    const uint32_t len = GetU32LE(data.data() + pos);
-    const uint32_t crc = GetU32LE(data.data() + pos + 4);
-    if (len > kWalMaxRecordSize || data.size() - pos - kWalRecordHeaderSize < len) break;
-    const std::string_view payload = data.substr(pos + kWalRecordHeaderSize, len);
-    if (Crc32c(payload) != crc) break;
-    fn(payload);
-    pos += kWalRecordHeaderSize + len;
-  }
-  return pos;
+std::string SegmentHeader() {
+  std::string out(kWalSegmentMagic);
+  PutFixed32LE(&out, kWalFormatVersion);
+  return out;
+}
+
+void AppendRecord(WalRecordType type, uint32_t seq, std::string_view payload, std::string* out) {
+  const size_t start = out->size();
+  PutFixed32LE(out, kWalRecordMagic);
+  PutFixed32LE(out, 0);  // CRC, filled in below
+  PutFixed32LE(out, static_cast<uint32_t>(payload.size()));
+  PutFixed32LE(out, seq);
+  out->push_back(static_cast<char>(type));
+  out->append(payload);
+  std::string crc;
+  PutFixed32LE(&crc, Crc32c(std::string_view(*out).substr(start + kWalRecordCrcStart)));
+  out->replace(start + 4, 4, crc);
 }
 
 }  // namespace
+
+void AppendWalCommitRecords(std::string_view payload, uint32_t max_record_bytes, uint32_t* seq,
+                            std::string* out) {
+  const size_t limit = std::clamp<uint32_t>(max_record_bytes, 1, kWalMaxRecordSize);
+  if (payload.size() <= limit) {
+    AppendRecord(WalRecordType::kFull, (*seq)++, payload, out);
+    return;
+  }
+  out->reserve(out->size() + payload.size() + (payload.size() / limit + 1) * kWalRecordHeaderSize);
+  for (size_t pos = 0; pos < payload.size(); pos += limit) {
+    const WalRecordType type = pos == 0                        ? WalRecordType::kFirst
+                               : pos + limit >= payload.size() ? WalRecordType::kLast
+                                                               : WalRecordType::kMiddle;
+    AppendRecord(type, (*seq)++, payload.substr(pos, limit), out);
+  }
+}
 
 std::string WalSegmentPath(const std::string& dir, uint32_t n) {
   char name[16];
@@ -86,6 +100,9 @@ Result<std::vector<uint32_t>> ListWalSegments(const std::string& dir) {
   return out;
 }
 
+WalWriter::WalWriter(std::string dir, const WalWriterOptions& options)
+    : dir_(std::move(dir)), options_(options) {}
+
 WalWriter::~WalWriter() {
   if (fd_ >= 0) {
     ::fdatasync(fd_);
@@ -93,61 +110,141 @@ WalWriter::~WalWriter() {
   }
 }
 
-Result<std::unique_ptr<WalWriter>> WalWriter::Open(const std::string& dir) {
+Result<std::unique_ptr<WalWriter>> WalWriter::Open(const std::string& dir,
+                                                   const WalWriterOptions& options) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Status::IOError("creating WAL directory " + dir + ": " + ec.message());
   auto segments = ListWalSegments(dir);
   if (!segments.ok()) return segments.status();
   const uint32_t next = segments->empty() ? 1 : segments->back() + 1;
-  std::unique_ptr<WalWriter> w(new WalWriter(dir));
-  VIGIL_RETURN_IF_ERROR(w->OpenSegment(next));
+  std::unique_ptr<WalWriter> w(new WalWriter(dir, options));
+  std::lock_guard lock(w->mu_);
+  VIGIL_RETURN_IF_ERROR(w->StartSegmentLocked(next, {}, /*sync=*/false));
   return w;
 }
 
-Status WalWriter::OpenSegment(uint32_t n) {
+std::string WalWriter::SegmentPath() const { return WalSegmentPath(dir_, segment_); }
+
+Status WalWriter::StartSegmentLocked(uint32_t n, const std::vector<std::string>& commits,
+                                     bool sync) {
   const std::string path = WalSegmentPath(dir_, n);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("creating WAL segment", path);
-  if (fd_ >= 0) {
-    ::fdatasync(fd_);
-    ::close(fd_);
+  std::string data = SegmentHeader();
+  uint32_t seq = 0;
+  for (const auto& c : commits) AppendWalCommitRecords(c, options_.max_record_bytes, &seq, &data);
+  Status st = WriteAll(fd, data, path);
+  if (st.ok() && sync && ::fdatasync(fd) != 0) st = Errno("syncing WAL segment", path);
+  if (st.ok() && !SyncDir(dir_) && sync) st = Errno("syncing WAL directory", dir_);
+  if (!st.ok()) {
+    ::close(fd);
+    ::unlink(path.c_str());
+    return st;
   }
+  if (fd_ >= 0) ::close(fd_);
   fd_ = fd;
   segment_ = n;
-  segment_bytes_ = 0;
-  // Make the new file's directory entry durable too.
-  const int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  segment_bytes_ = static_cast<int64_t>(data.size());
+  next_seq_ = seq;
+  total_bytes_ += static_cast<int64_t>(data.size());
   return Status::OK();
 }
 
-Status WalWriter::Append(std::string_view payload, bool sync) {
-  std::string record(kWalRecordHeaderSize, '\0');
-  PutU32LE(record.data(), static_cast<uint32_t>(payload.size()));
-  PutU32LE(record.data() + 4, Crc32c(payload));
-  record.append(payload);
-  std::lock_guard lock(mu_);
-  if (segment_bytes_ >= kWalSegmentSize) VIGIL_RETURN_IF_ERROR(OpenSegment(segment_ + 1));
-  VIGIL_RETURN_IF_ERROR(WriteAll(fd_, record, WalSegmentPath(dir_, segment_)));
-  segment_bytes_ += static_cast<int64_t>(record.size());
-  total_bytes_ += static_cast<int64_t>(record.size());
-  if (sync && ::fdatasync(fd_) != 0) return Errno("syncing WAL segment", WalSegmentPath(dir_, segment_));
+void WalWriter::Poison(const Status& cause) {
+  if (poisoned_.ok()) {
+    VLOG_ERROR("WAL is no longer known to be durable; refusing appends until it is rewritten",
+               {{"segment", SegmentPath()}, {"err", cause.ToString()}});
+  }
+  poisoned_ = cause;
+  next_recovery_ =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.recovery_backoff_ms);
+}
+
+Status WalWriter::RecoverLocked() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_recovery_) {
+    return Status::IOError("WAL appends refused after an earlier failure (" + poisoned_.message() +
+                           "); retrying soon");
+  }
+  next_recovery_ = now + std::chrono::milliseconds(options_.recovery_backoff_ms);
+  const Status st = StartSegmentLocked(segment_ + 1, unsynced_, /*sync=*/true);
+  if (!st.ok()) {
+    return Status::IOError("WAL appends refused after an earlier failure (" + poisoned_.message() +
+                           "); rewriting to a new segment failed: " + st.message());
+  }
+  VLOG_INFO("WAL recovered: unsynced commits rewritten to a new segment and synced",
+            {{"segment", SegmentPath()}, {"commits", std::to_string(unsynced_.size())}});
+  unsynced_.clear();
+  poisoned_ = Status::OK();
   return Status::OK();
+}
+
+Status WalWriter::WriteCommitLocked(std::string_view payload) {
+  std::string data;
+  uint32_t seq = next_seq_;
+  AppendWalCommitRecords(payload, options_.max_record_bytes, &seq, &data);
+  const Status st = WriteAll(fd_, data, SegmentPath());
+  if (!st.ok()) {
+    // Cut the torn bytes off, so the next commit does not land behind them.
+    if (::ftruncate(fd_, segment_bytes_) != 0) {
+      Poison(Status::IOError(st.message() +
+                             "; cutting the torn record off failed: " + std::strerror(errno)));
+    }
+    return st;
+  }
+  segment_bytes_ += static_cast<int64_t>(data.size());
+  total_bytes_ += static_cast<int64_t>(data.size());
+  next_seq_ = seq;
+  unsynced_.emplace_back(payload);
+  return Status::OK();
+}
+
+Status WalWriter::SyncLocked() {
+  if (::fdatasync(fd_) != 0) {
+    const Status st = Errno("syncing WAL segment", SegmentPath());
+    Poison(st);
+    return st;
+  }
+  unsynced_.clear();
+  return Status::OK();
+}
+
+Status WalWriter::CutLocked() {
+  if (poisoned_.ok()) (void)SyncLocked();
+  if (!poisoned_.ok()) {
+    next_recovery_ = {};  // a cut must not wait for the backoff
+    return RecoverLocked();
+  }
+  return StartSegmentLocked(segment_ + 1, {}, /*sync=*/false);
+}
+
+Status WalWriter::Append(std::string_view payload, bool sync) {
+  std::lock_guard lock(mu_);
+  if (!poisoned_.ok()) VIGIL_RETURN_IF_ERROR(RecoverLocked());
+  if (segment_bytes_ >= options_.segment_bytes) VIGIL_RETURN_IF_ERROR(CutLocked());
+  const int64_t start = segment_bytes_;
+  VIGIL_RETURN_IF_ERROR(WriteCommitLocked(payload));
+  if (!sync) return Status::OK();
+  const Status st = SyncLocked();
+  if (!st.ok()) {
+    // Not acknowledged: take the commit out again, so a restart does not
+    // apply it. Recovery rewrites only the commits acknowledged before it.
+    unsynced_.pop_back();
+    if (::ftruncate(fd_, start) == 0) segment_bytes_ = start;
+  }
+  return st;
 }
 
 Status WalWriter::Sync() {
   std::lock_guard lock(mu_);
-  if (::fdatasync(fd_) != 0) return Errno("syncing WAL segment", WalSegmentPath(dir_, segment_));
-  return Status::OK();
+  if (!poisoned_.ok()) return RecoverLocked();
+  return SyncLocked();
 }
 
 Result<uint32_t> WalWriter::Cut() {
   std::lock_guard lock(mu_);
-  VIGIL_RETURN_IF_ERROR(OpenSegment(segment_ + 1));
+  VIGIL_RETURN_IF_ERROR(CutLocked());
   return segment_;
 }
 
@@ -161,26 +258,9 @@ uint32_t WalWriter::current_segment() const {
   return segment_;
 }
 
-Status ReplayWal(const std::string& dir, uint32_t first,
-                 const std::function<void(std::string_view)>& fn) {
-  auto segments = ListWalSegments(dir);
-  if (!segments.ok()) return segments.status();
-  for (const uint32_t n : *segments) {
-    if (n < first) continue;
-    const std::string path = WalSegmentPath(dir, n);
-    auto data = ReadWholeFile(path);
-    if (!data.ok()) return data.status();
-    const size_t good = ScanRecords(*data, fn);
-    if (good == data->size()) continue;
-    VLOG_WARN("WAL segment has a torn or corrupt tail; truncating it",
-              {{"segment", path},
-               {"offset", std::to_string(good)},
-               {"dropped_bytes", std::to_string(data->size() - good)}});
-    if (::truncate(path.c_str(), static_cast<off_t>(good)) != 0) {
-      VLOG_ERROR("cannot truncate WAL segment", {{"segment", path}, {"err", std::strerror(errno)}});
-    }
-  }
-  return Status::OK();
+bool WalWriter::healthy() const {
+  std::lock_guard lock(mu_);
+  return poisoned_.ok();
 }
 
 Status DeleteWalSegmentsBefore(const std::string& dir, uint32_t n) {
@@ -190,7 +270,9 @@ Status DeleteWalSegmentsBefore(const std::string& dir, uint32_t n) {
     if (s >= n) break;
     std::error_code ec;
     fs::remove(WalSegmentPath(dir, s), ec);
-    if (ec) return Status::IOError("deleting WAL segment " + WalSegmentPath(dir, s) + ": " + ec.message());
+    if (ec)
+      return Status::IOError("deleting WAL segment " + WalSegmentPath(dir, s) + ": " +
+                             ec.message());
   }
   return Status::OK();
 }

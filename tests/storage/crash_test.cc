@@ -136,5 +136,98 @@ TEST(Crash, KillDuringAppends_EveryAcknowledgedSampleSurvives) {
   EXPECT_GT(last_acked, 100) << "the child should have made progress";
 }
 
+// Runs `body` in a forked child that reports on a pipe when it is done and
+// then waits to be SIGKILLed; returns once the child is dead. False when the
+// child failed or never reported.
+template <typename Body>
+bool RunChildThenKill(Body body) {
+  int fds[2];
+  if (::pipe(fds) != 0) return false;
+  const pid_t pid = ::fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    ::close(fds[0]);
+    const char done = body() ? 'y' : 'n';
+    if (::write(fds[1], &done, 1) != 1) _exit(6);
+    for (;;) ::pause();
+  }
+  ::close(fds[1]);
+  char done = 0;
+  const bool reported = ::read(fds[0], &done, 1) == 1;
+  ::close(fds[0]);
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return reported && done == 'y';
+}
+
+TEST(Crash, CommitAboveTheRecordLimit_SurvivesKillWhole) {
+  ConfigureLogging(LogLevel::kWarn, LogFormat::kLogfmt);
+  testing::TempDir dir;
+  constexpr int kManySeries = 5000;
+  TsdbTuning tuning = testing::SmallTuning();
+  tuning.wal_max_record_bytes = 4096;  // the commit below needs ~70 records
+  tuning.checkpoint_wal_bytes = 1LL << 30;
+  const bool acked = RunChildThenKill([&] {
+    StorageOptions o;
+    o.path = dir.path();
+    auto db = Tsdb::Open(o, tuning);
+    if (!db.ok()) return false;
+    auto app = (*db)->NewAppender();
+    for (int s = 0; s < kManySeries; ++s) {
+      if (!app->Append(0, SeriesLabels(s), TimeOf(0), ValueOf(s, 0)).ok()) return false;
+    }
+    return app->Commit().ok();
+  });
+  ASSERT_TRUE(acked);
+  auto db = testing::OpenTsdb(dir.path(), tuning);
+  ASSERT_NE(db, nullptr);
+  const auto data = testing::ReadAll(*db, {testing::Eq("job", "crash")});
+  ASSERT_EQ(data.size(), static_cast<size_t>(kManySeries));
+  for (int s = 0; s < kManySeries; ++s) {
+    const auto it = data.find(SeriesLabels(s));
+    ASSERT_NE(it, data.end()) << "series " << s;
+    ASSERT_EQ(it->second.size(), 1u);
+    EXPECT_EQ(std::bit_cast<uint64_t>(it->second[0].v), std::bit_cast<uint64_t>(ValueOf(s, 0)));
+  }
+}
+
+// The real limit: a 300 MiB commit (the first scrape of ~2 M series makes
+// one) is acknowledged and replays whole after kill -9.
+TEST(Crash, WalCommitAboveTheRealRecordLimit_ReplaysWholeAfterKill) {
+  ConfigureLogging(LogLevel::kWarn, LogFormat::kLogfmt);
+  // Memory-backed when present: 300 MiB of disk writes take long on a busy machine.
+  const char* old_tmpdir = std::getenv("TMPDIR");
+  const std::string saved = old_tmpdir != nullptr ? old_tmpdir : "";
+  if (std::filesystem::is_directory("/dev/shm")) ::setenv("TMPDIR", "/dev/shm", 1);
+  testing::TempDir dir;
+  if (old_tmpdir != nullptr) {
+    ::setenv("TMPDIR", saved.c_str(), 1);
+  } else {
+    ::unsetenv("TMPDIR");
+  }
+  constexpr size_t kSize = (300u << 20) + 12345;
+  ASSERT_GT(kSize, kWalMaxRecordSize);
+  auto payload = [] {
+    std::string p(kSize, '\0');
+    for (size_t i = 0; i < p.size(); i += 8) p[i] = static_cast<char>(i >> 13);
+    return p;
+  };
+  const bool acked = RunChildThenKill([&] {
+    auto w = WalWriter::Open(dir.path());
+    return w.ok() && (*w)->Append("small", false).ok() && (*w)->Append(payload(), false).ok();
+  });
+  ASSERT_TRUE(acked);
+  const std::string expected = payload();
+  std::vector<size_t> sizes;
+  bool same = false;
+  ASSERT_TRUE(ReplayWal(dir.path(), 0, [&](std::string_view p) {
+                sizes.push_back(p.size());
+                if (p.size() == kSize) same = p == expected;
+              }).ok());
+  EXPECT_EQ(sizes, (std::vector<size_t>{5, kSize}));
+  EXPECT_TRUE(same);
+}
+
 }  // namespace
 }  // namespace vigil::storage

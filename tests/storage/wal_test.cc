@@ -5,16 +5,21 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
+#include "storage/coding.h"
+#include "storage/crc32c.h"
 #include "storage/wal_record.h"
 #include "temp_dir.h"
 
 namespace vigil::storage {
 namespace {
 
-std::vector<std::string> ReadAll(const std::string& dir) {
+std::vector<std::string> ReadAll(const std::string& dir, WalReplayStats* stats = nullptr) {
   std::vector<std::string> out;
-  EXPECT_TRUE(ReplayWal(dir, 0, [&](std::string_view p) { out.emplace_back(p); }).ok());
+  EXPECT_TRUE(ReplayWal(
+                  dir, 0, [&](std::string_view p) { out.emplace_back(p); }, stats)
+                  .ok());
   return out;
 }
 
@@ -68,6 +73,142 @@ TEST(Wal, Replay_GarbageSegmentYieldsNothing) {
   testing::TempDir dir;
   std::ofstream(WalSegmentPath(dir.path(), 1)) << std::string(100, '\xff');
   EXPECT_TRUE(ReadAll(dir.path()).empty());
+}
+
+void WriteFile(const std::string& path, const std::string& data) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+}
+
+std::string SegmentHeader() {
+  std::string h(kWalSegmentMagic);
+  PutFixed32LE(&h, kWalFormatVersion);
+  return h;
+}
+
+// The format-2 records of `payload` numbered from `*seq`, split at `limit`
+// bytes. Call it once per statement: `+` does not order the calls.
+std::string Records(std::string_view payload, uint32_t* seq, uint32_t limit = kWalMaxRecordSize) {
+  std::string out;
+  AppendWalCommitRecords(payload, limit, seq, &out);
+  return out;
+}
+
+TEST(Wal, Replay_ReadsFormat1SegmentsOfOlderVersions) {
+  testing::TempDir dir;
+  std::string seg;
+  for (const std::string p : {"one", "two", "three"}) {
+    PutFixed32LE(&seg, static_cast<uint32_t>(p.size()));
+    PutFixed32LE(&seg, Crc32c(p));
+    seg += p;
+  }
+  WriteFile(WalSegmentPath(dir.path(), 1), seg + "\x05\x00");  // and a torn tail
+  WriteRecords(dir.path(), 1);                                 // a format-2 segment after it
+  EXPECT_EQ(ReadAll(dir.path()), (std::vector<std::string>{"one", "two", "three", "record-0"}));
+  EXPECT_EQ(std::filesystem::file_size(WalSegmentPath(dir.path(), 1)), seg.size());
+}
+
+TEST(Wal, Replay_SkipsDamagedRecordAndKeepsTheRecordsAfterIt) {
+  testing::TempDir dir;
+  uint32_t seq = 0;
+  std::string seg = SegmentHeader() + Records("record-0", &seq);
+  const size_t damaged = seg.size() + kWalRecordHeaderSize + 2;
+  seg += Records("record-1", &seq);
+  seg += Records("record-2", &seq);
+  seg[damaged] ^= 0x40;
+  WriteFile(WalSegmentPath(dir.path(), 1), seg);
+  WalReplayStats stats;
+  EXPECT_EQ(ReadAll(dir.path(), &stats), (std::vector<std::string>{"record-0", "record-2"}));
+  EXPECT_EQ(stats.damaged_segments, 1u);
+  EXPECT_EQ(std::filesystem::file_size(WalSegmentPath(dir.path(), 1)), seg.size());  // nothing cut
+}
+
+TEST(Wal, Replay_ResyncsAfterTornBytesFollowedByRecords) {
+  testing::TempDir dir;
+  uint32_t seq = 0;
+  std::string seg = SegmentHeader() + Records("acked-0", &seq);
+  uint32_t torn_seq = seq;
+  const std::string torn = Records(std::string(500, 't'), &torn_seq);
+  seg += torn.substr(0, 200);  // a write cut short; the same seq is written again after it
+  seg += Records("acked-1", &seq);
+  seg += Records("acked-2", &seq);
+  WriteFile(WalSegmentPath(dir.path(), 1), seg);
+  EXPECT_EQ(ReadAll(dir.path()), (std::vector<std::string>{"acked-0", "acked-1", "acked-2"}));
+}
+
+TEST(Wal, Replay_NeverReplaysAStaleRecordCopyOutOfOrder) {
+  testing::TempDir dir;
+  uint32_t seq = 0;
+  std::string seg = SegmentHeader() + Records("a", &seq);
+  seg += Records("b", &seq);
+  uint32_t old_seq = 0;
+  seg += Records("a", &old_seq);  // a valid record, but older than the one before it
+  seg += Records("c", &seq);
+  WriteFile(WalSegmentPath(dir.path(), 1), seg);
+  EXPECT_EQ(ReadAll(dir.path()), (std::vector<std::string>{"a", "b", "c"}));
+}
+
+TEST(Wal, Replay_RandomGarbageAfterHeaderYieldsNothing) {
+  testing::TempDir dir;
+  std::string seg = SegmentHeader();
+  std::mt19937 rng(7);
+  for (int i = 0; i < 100000; ++i) seg.push_back(static_cast<char>(rng()));
+  std::string magic;
+  PutFixed32LE(&magic, kWalRecordMagic);
+  for (size_t at = 1000; at < seg.size(); at += 997) seg.replace(at, 4, magic);  // false starts
+  WriteFile(WalSegmentPath(dir.path(), 1), seg);
+  EXPECT_TRUE(ReadAll(dir.path()).empty());
+  EXPECT_EQ(std::filesystem::file_size(WalSegmentPath(dir.path(), 1)), kWalSegmentHeaderSize);
+}
+
+std::string BigPayload(size_t n) {
+  std::string p(n, '\0');
+  for (size_t i = 0; i < n; ++i) p[i] = static_cast<char>('a' + (i * 7) % 26);
+  return p;
+}
+
+TEST(Wal, CommitAboveRecordLimit_IsSplitAndJoinedOnReplay) {
+  testing::TempDir dir;
+  WalWriterOptions options;
+  options.max_record_bytes = 100;
+  const std::string big = BigPayload(1050);
+  {
+    auto w = WalWriter::Open(dir.path(), options);
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->Append("small", false).ok());
+    ASSERT_TRUE((*w)->Append(big, false).ok());
+    ASSERT_TRUE((*w)->Append(std::string(100, 'x'), false).ok());  // exactly the limit: one record
+  }
+  const auto size = std::filesystem::file_size(WalSegmentPath(dir.path(), 1));
+  EXPECT_EQ(size, kWalSegmentHeaderSize + 5 + 1050 + 100 + 13 * kWalRecordHeaderSize);
+  WalReplayStats stats;
+  EXPECT_EQ(ReadAll(dir.path(), &stats),
+            (std::vector<std::string>{"small", big, std::string(100, 'x')}));
+  EXPECT_EQ(stats.damaged_segments, 0u);
+}
+
+TEST(Wal, TornMultiRecordCommit_IsDroppedWholeAndCutOff) {
+  testing::TempDir dir;
+  uint32_t seq = 0;
+  std::string seg = SegmentHeader() + Records("before", &seq);
+  const size_t good = seg.size();
+  const std::string big = Records(BigPayload(1000), &seq, 100);
+  WriteFile(WalSegmentPath(dir.path(), 1), seg + big.substr(0, big.size() - 150));
+  EXPECT_EQ(ReadAll(dir.path()), std::vector<std::string>{"before"});
+  EXPECT_EQ(std::filesystem::file_size(WalSegmentPath(dir.path(), 1)), good);
+}
+
+TEST(Wal, MultiRecordCommitMissingAFragment_IsDroppedWholeAndLaterCommitsKept) {
+  testing::TempDir dir;
+  uint32_t seq = 0;
+  std::string seg = SegmentHeader() + Records("before", &seq);
+  const size_t middle = seg.size() + 3 * (kWalRecordHeaderSize + 100) + kWalRecordHeaderSize + 10;
+  seg += Records(BigPayload(1000), &seq, 100);
+  seg += Records("after", &seq);
+  seg[middle] ^= 0x01;
+  WriteFile(WalSegmentPath(dir.path(), 1), seg);
+  WalReplayStats stats;
+  EXPECT_EQ(ReadAll(dir.path(), &stats), (std::vector<std::string>{"before", "after"}));
+  EXPECT_GE(stats.dropped_commits, 1u);
 }
 
 TEST(Wal, DeleteSegmentsBefore_KeepsNewerSegments) {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,7 +80,9 @@ struct EngineOptions {
 
 // Per-query knobs.
 struct QueryOptions {
-  int64_t timeout_ms = 0;                         // 0: the engine's default
+  // Lowers the engine's timeout (as Prometheus's ?timeout=), never raises it;
+  // nullopt: the engine's. Zero or negative: already expired.
+  std::optional<int64_t> timeout_ms;
   const std::atomic<bool>* cancelled = nullptr;   // set by the caller to abort
 };
 
@@ -109,6 +112,10 @@ class Engine {
   EngineOptions options_;
   std::unique_ptr<Impl> impl_;
 };
+
+// (end - start) / step of a range query, for any start <= end and step > 0
+// (the difference may not fit in int64), capped at INT64_MAX.
+int64_t RangeStepCount(int64_t start_ms, int64_t end_ms, int64_t step_ms);
 
 // Parses `query` and prints it back in Prometheus's canonical pretty form
 // (as /api/v1/format_query does).

@@ -32,13 +32,6 @@ SteadyClock::time_point Deadline(SteadyClock::time_point began, int64_t timeout_
 
 }  // namespace
 
-int64_t RangeStepCount(int64_t start_ms, int64_t end_ms, int64_t step_ms) {
-  // Two's complement: the unsigned difference is exact when end >= start.
-  const uint64_t span = static_cast<uint64_t>(end_ms) - static_cast<uint64_t>(start_ms);
-  const uint64_t steps = span / static_cast<uint64_t>(step_ms);
-  return steps > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(steps);
-}
-
 const char* ValueTypeName(ValueType type) {
   switch (type) {
     case ValueType::kScalar: return "scalar";
@@ -191,9 +184,9 @@ Result<QueryResult> Engine::RangeQuery(storage::Storage& db, std::string_view qu
           return out;
         }
         std::map<Labels, std::vector<Point>> series;
-        const int64_t steps = RangeStepCount(start_ms, end_ms, step_ms);
-        for (int64_t k = 0; k <= steps; ++k) {
-          const int64_t t = start_ms + k * step_ms;
+        const StepGrid grid{start_ms, end_ms, step_ms};
+        for (size_t k = 0; k < grid.size(); ++k) {
+          const int64_t t = grid.At(k);
           auto v = ev.Eval(root, t);
           if (!v.ok()) return v.status();
           if (v->type == ValueType::kScalar) {

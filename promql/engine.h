@@ -115,7 +115,12 @@ class Engine {
 
 // (end - start) / step of a range query, for any start <= end and step > 0
 // (the difference may not fit in int64), capped at INT64_MAX.
-int64_t RangeStepCount(int64_t start_ms, int64_t end_ms, int64_t step_ms);
+inline int64_t RangeStepCount(int64_t start_ms, int64_t end_ms, int64_t step_ms) {
+  // Two's complement: the unsigned difference is exact when end >= start.
+  const uint64_t span = static_cast<uint64_t>(end_ms) - static_cast<uint64_t>(start_ms);
+  const uint64_t steps = span / static_cast<uint64_t>(step_ms);
+  return steps > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(steps);
+}
 
 // Parses `query` and prints it back in Prometheus's canonical pretty form
 // (as /api/v1/format_query does).

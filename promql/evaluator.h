@@ -29,7 +29,11 @@ struct StepGrid {
   int64_t step = 1;  // > 0
 
   size_t size() const { return static_cast<size_t>(RangeStepCount(start, end, step)) + 1; }
-  int64_t At(size_t k) const { return start + static_cast<int64_t>(k) * step; }
+  // In unsigned arithmetic: k * step may exceed int64 while the step itself,
+  // at most `end`, does not.
+  int64_t At(size_t k) const {
+    return static_cast<int64_t>(static_cast<uint64_t>(start) + k * static_cast<uint64_t>(step));
+  }
 };
 
 struct EvalSettings {

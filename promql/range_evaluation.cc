@@ -212,7 +212,7 @@ Result<bool> Evaluator::RangeAggregate(const Node& n, const RangeValue& input, R
     VIGIL_RETURN_IF_ERROR(CheckInterrupt());
     Cell* row = &cell[group_of[i] * steps];
     for (const Point& p : input.series[i].points) {
-      Cell& c = row[static_cast<size_t>((p.t - grid_.start) / grid_.step)];
+      Cell& c = row[static_cast<size_t>(RangeStepCount(grid_.start, p.t, grid_.step))];
       if (c.acc.count == 0) c.first = static_cast<uint32_t>(i);
       c.acc.Add(n.op, p.v);
     }

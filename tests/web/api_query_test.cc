@@ -315,7 +315,7 @@ TEST(QueryApiLimits, MaxSamples_Is422ExecutionWithPrometheusMessage) {
   promql::EngineOptions engine;
   engine.max_samples = 5;
   ApiServer api({}, {}, true, Backend::kMemory, engine);
-  for (int i = 0; i < 10; ++i) api.Add({{"__name__", "up"}}, kNowMs - i * 1000, 1);
+  for (int i = 9; i >= 0; --i) api.Add({{"__name__", "up"}}, kNowMs - i * 1000, 1);
   for (const char* path : {"/api/v1/query", "/api/v1/query_range"}) {
     const auto r = api.Get(Url(path, {{"query", "count_over_time(up[30d])"},
                                       {"start", "1700000000"},

@@ -20,6 +20,16 @@ Value InstantResult(Value v, int64_t ts) {
   return v;
 }
 
+// Timeouts beyond this (about 30 years) mean no deadline; adding them to the
+// clock could overflow it.
+constexpr int64_t kMaxTimeoutMs = int64_t{1} << 40;
+
+SteadyClock::time_point Deadline(SteadyClock::time_point began, int64_t timeout_ms) {
+  if (timeout_ms >= kMaxTimeoutMs) return SteadyClock::time_point::max();
+  if (timeout_ms <= 0) return began;  // already expired
+  return began + std::chrono::milliseconds(timeout_ms);
+}
+
 }  // namespace
 
 const char* ValueTypeName(ValueType type) {
@@ -84,8 +94,8 @@ Result<QueryResult> RunQuery(Engine::Impl& impl, const EngineOptions& opts, stor
                                      "\" for range query, must be Scalar or instant Vector");
     }
   }
-  const int64_t timeout_ms = qopts.timeout_ms > 0 ? qopts.timeout_ms : opts.timeout_ms;
-  const auto deadline = began + std::chrono::milliseconds(timeout_ms);
+  const auto deadline = Deadline(began, qopts.timeout_ms ? std::min(*qopts.timeout_ms, opts.timeout_ms)
+                                                         : opts.timeout_ms);
   if (!impl.Acquire(opts.max_concurrency, deadline, qopts.cancelled)) {
     if (qopts.cancelled != nullptr && qopts.cancelled->load()) {
       return Status::Cancelled("query was canceled in query queue");
@@ -155,7 +165,7 @@ Result<QueryResult> Engine::RangeQuery(storage::Storage& db, std::string_view qu
   if (end_ms < start_ms) {
     return Status::InvalidArgument("end timestamp must not be before start time");
   }
-  if ((end_ms - start_ms) / step_ms + 1 > options_.max_range_points) {
+  if (RangeStepCount(start_ms, end_ms, step_ms) >= options_.max_range_points) {
     return Status::InvalidArgument(
         "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query "
         "resolution (?step=XX)");
@@ -174,7 +184,9 @@ Result<QueryResult> Engine::RangeQuery(storage::Storage& db, std::string_view qu
           return out;
         }
         std::map<Labels, std::vector<Point>> series;
-        for (int64_t t = start_ms; t <= end_ms; t += step_ms) {
+        const StepGrid grid{start_ms, end_ms, step_ms};
+        for (size_t k = 0; k < grid.size(); ++k) {
+          const int64_t t = grid.At(k);
           auto v = ev.Eval(root, t);
           if (!v.ok()) return v.status();
           if (v->type == ValueType::kScalar) {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,7 +80,9 @@ struct EngineOptions {
 
 // Per-query knobs.
 struct QueryOptions {
-  int64_t timeout_ms = 0;                         // 0: the engine's default
+  // Lowers the engine's timeout (as Prometheus's ?timeout=), never raises it;
+  // nullopt: the engine's. Zero or negative: already expired.
+  std::optional<int64_t> timeout_ms;
   const std::atomic<bool>* cancelled = nullptr;   // set by the caller to abort
 };
 
@@ -109,6 +112,15 @@ class Engine {
   EngineOptions options_;
   std::unique_ptr<Impl> impl_;
 };
+
+// (end - start) / step of a range query, for any start <= end and step > 0
+// (the difference may not fit in int64), capped at INT64_MAX.
+inline int64_t RangeStepCount(int64_t start_ms, int64_t end_ms, int64_t step_ms) {
+  // Two's complement: the unsigned difference is exact when end >= start.
+  const uint64_t span = static_cast<uint64_t>(end_ms) - static_cast<uint64_t>(start_ms);
+  const uint64_t steps = span / static_cast<uint64_t>(step_ms);
+  return steps > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(steps);
+}
 
 // Parses `query` and prints it back in Prometheus's canonical pretty form
 // (as /api/v1/format_query does).

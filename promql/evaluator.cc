@@ -11,6 +11,10 @@
 namespace vigil::promql {
 namespace {
 
+// A cached subquery step (a map node and an empty vector) holds about as much
+// memory as this many samples; it counts so against max_samples.
+constexpr int64_t kCachedStepCost = 4;
+
 Value VectorValue(Vector v) {
   Value out;
   out.type = ValueType::kVector;
@@ -39,14 +43,21 @@ Evaluator::Evaluator(const Node& root, EvalSettings settings)
       settings_(settings),
       grid_{settings.start_ms, settings.end_ms, std::max<int64_t>(settings.step_ms, 1)} {}
 
-int64_t Evaluator::EffectiveTime(const TimeModifiers& mods, int64_t ts) const {
+// Evaluation times, @ timestamps and offsets each fit in int64 but their sum
+// may not; references are clamped to storage's "forever" bounds, where no
+// sample lives, so ranges and lookbacks below them cannot overflow either.
+int64_t Evaluator::ReferenceTime(const TimeModifiers& mods, int64_t ts) const {
   switch (mods.at) {
-    case AtKind::kTimestamp: return mods.at_ms;
-    case AtKind::kStart: return settings_.start_ms;
-    case AtKind::kEnd: return settings_.end_ms;
+    case AtKind::kTimestamp: ts = mods.at_ms; break;
+    case AtKind::kStart: ts = settings_.start_ms; break;
+    case AtKind::kEnd: ts = settings_.end_ms; break;
     case AtKind::kNone: break;
   }
-  return ts;
+  int64_t ref = 0;
+  if (__builtin_sub_overflow(ts, mods.offset_ms, &ref)) {
+    return mods.offset_ms > 0 ? storage::kMinTime : storage::kMaxTime;
+  }
+  return std::clamp(ref, storage::kMinTime, storage::kMaxTime);
 }
 
 void Evaluator::AddWindow(const Node& selector, int64_t mint, int64_t maxt, bool on_grid,
@@ -65,21 +76,21 @@ void Evaluator::AddWindow(const Node& selector, int64_t mint, int64_t maxt, bool
 void Evaluator::CollectWindows(const Node& n, int64_t mint, int64_t maxt, bool on_grid) {
   switch (n.kind) {
     case NodeKind::kVectorSelector: {
-      const int64_t lo = EffectiveTime(n.time, mint) - n.time.offset_ms;
-      const int64_t hi = EffectiveTime(n.time, maxt) - n.time.offset_ms;
+      const int64_t lo = ReferenceTime(n.time, mint);
+      const int64_t hi = ReferenceTime(n.time, maxt);
       AddWindow(n, lo - settings_.lookback_ms, hi, on_grid, -1);
       return;
     }
     case NodeKind::kMatrixSelector: {
       const Node& vs = *n.children[0];
-      const int64_t lo = EffectiveTime(vs.time, mint) - vs.time.offset_ms;
-      const int64_t hi = EffectiveTime(vs.time, maxt) - vs.time.offset_ms;
+      const int64_t lo = ReferenceTime(vs.time, mint);
+      const int64_t hi = ReferenceTime(vs.time, maxt);
       AddWindow(vs, lo - n.range_ms, hi, on_grid, n.range_ms);
       return;
     }
     case NodeKind::kSubquery: {
-      const int64_t lo = EffectiveTime(n.time, mint) - n.time.offset_ms;
-      const int64_t hi = EffectiveTime(n.time, maxt) - n.time.offset_ms;
+      const int64_t lo = ReferenceTime(n.time, mint);
+      const int64_t hi = ReferenceTime(n.time, maxt);
       CollectWindows(*n.children[0], lo - n.range_ms, hi, false);
       return;
     }
@@ -91,7 +102,7 @@ void Evaluator::CollectWindows(const Node& n, int64_t mint, int64_t maxt, bool o
 std::vector<int64_t> Evaluator::StepRefs(const TimeModifiers& mods) const {
   std::vector<int64_t> refs(grid_.size());
   for (size_t k = 0; k < refs.size(); ++k) {
-    refs[k] = EffectiveTime(mods, grid_.At(k)) - mods.offset_ms;
+    refs[k] = ReferenceTime(mods, grid_.At(k));
   }
   return refs;
 }
@@ -167,6 +178,8 @@ Status Evaluator::ReadSamples(const storage::Series& series, const Window& windo
   points->clear();
   std::optional<StepSampler> sampler;
   if (window.on_grid) sampler.emplace(refs, window.range_ms);
+  // Samples this series may keep before the query holds too many.
+  const size_t budget = static_cast<size_t>(std::max<int64_t>(settings_.max_samples - held_loaded_, 0));
   auto it = series.Iterator();
   for (bool ok = it->Seek(window.mint); ok; ok = it->Next()) {
     const storage::Sample smp = it->At();
@@ -177,9 +190,12 @@ Status Evaluator::ReadSamples(const storage::Series& series, const Window& windo
     } else {
       points->push_back(Point{smp.t, smp.v});
     }
+    if (points->size() > budget) return TooManySamples();
   }
   if (!it->status().ok()) return Status::Execution(it->status().message());
   if (sampler) sampler->Finish(points);
+  if (points->size() > budget) return TooManySamples();
+  held_loaded_ += static_cast<int64_t>(points->size());
   return Status::OK();
 }
 
@@ -187,20 +203,23 @@ Status Evaluator::CheckInterrupt() const {
   if (settings_.cancelled != nullptr && settings_.cancelled->load(std::memory_order_relaxed)) {
     return Status::Cancelled("query was canceled in expression evaluation");
   }
-  if ((++interrupt_counter_ & 63) == 0 && std::chrono::steady_clock::now() > settings_.deadline) {
+  // The first call checks too, so an expired deadline stops even a tiny query.
+  if ((interrupt_counter_++ & 63) == 0 && std::chrono::steady_clock::now() > settings_.deadline) {
     return Status::Timeout("query timed out in expression evaluation");
   }
   return Status::OK();
 }
 
+Status Evaluator::TooManySamples() {
+  return Status::ResourceExhausted(
+      "query processing would load too many samples into memory in query execution");
+}
+
 Status Evaluator::CountSamples(int64_t n) {
   current_samples_ += n;
-  const int64_t held = current_samples_ + result_samples_ + range_samples_;
+  const int64_t held = current_samples_ + result_samples_ + range_samples_ + subquery_steps_;
   peak_samples_ = std::max(peak_samples_, held);
-  if (held > settings_.max_samples) {
-    return Status::ResourceExhausted(
-        "query processing would load too many samples into memory in query execution");
-  }
+  if (held > settings_.max_samples) return TooManySamples();
   return Status::OK();
 }
 
@@ -240,7 +259,7 @@ Result<Value> Evaluator::Eval(const Node& n, int64_t ts) {
 
 // The newest sample within the lookback window, unless it is a stale marker.
 Result<Value> Evaluator::EvalVectorSelector(const Node& n, int64_t ts) {
-  const int64_t ref = EffectiveTime(n.time, ts) - n.time.offset_ms;
+  const int64_t ref = ReferenceTime(n.time, ts);
   Vector out;
   for (const auto& s : data_[&n]) {
     auto it = std::upper_bound(s.points.begin(), s.points.end(), ref,
@@ -256,7 +275,7 @@ Result<Value> Evaluator::EvalVectorSelector(const Node& n, int64_t ts) {
 
 Result<Value> Evaluator::EvalMatrixSelector(const Node& n, int64_t ts) {
   const Node& vs = *n.children[0];
-  const int64_t ref = EffectiveTime(vs.time, ts) - vs.time.offset_ms;
+  const int64_t ref = ReferenceTime(vs.time, ts);
   const int64_t lo = ref - n.range_ms;
   Matrix out;
   int64_t count = 0;
@@ -293,7 +312,7 @@ Result<Evaluator::MatrixScratch*> Evaluator::FillMatrixScratch(const Node& n, in
     scratch.end_cursor.assign(loaded.size(), 0);
     scratch.stale_free.resize(loaded.size());
   }
-  const int64_t ref = EffectiveTime(vs.time, ts) - vs.time.offset_ms;
+  const int64_t ref = ReferenceTime(vs.time, ts);
   const int64_t lo = ref - n.range_ms;
   int64_t count = 0;
   for (size_t i = 0; i < loaded.size(); ++i) {
@@ -330,7 +349,7 @@ Result<Evaluator::MatrixScratch*> Evaluator::FillMatrixScratch(const Node& n, in
 // Evaluates the inner expression at every multiple of the step inside the
 // subquery's window, so results do not depend on the outer query's start.
 Result<Value> Evaluator::EvalSubquery(const Node& n, int64_t ts) {
-  const int64_t end = EffectiveTime(n.time, ts) - n.time.offset_ms;
+  const int64_t end = ReferenceTime(n.time, ts);
   const int64_t start = end - n.range_ms;
   const int64_t step = n.step_ms > 0 ? n.step_ms : settings_.default_subquery_step_ms;
   int64_t t = step * (start / step);
@@ -346,6 +365,8 @@ Result<Value> Evaluator::EvalSubquery(const Node& n, int64_t ts) {
       --subquery_depth_;
       if (!v.ok()) return v.status();
       cached = cache.emplace(t, std::move(v->vector)).first;
+      // Empty steps cost memory too: a step of 1ms over a year must stop.
+      subquery_steps_ += kCachedStepCost;
     }
     for (const auto& s : cached->second) {
       auto [it, inserted] = index.try_emplace(s.metric, out.size());
@@ -357,7 +378,9 @@ Result<Value> Evaluator::EvalSubquery(const Node& n, int64_t ts) {
     VIGIL_RETURN_IF_ERROR(CountSamples(static_cast<int64_t>(cached->second.size())));
   }
   // Old inner steps will not be needed by later (increasing) outer steps.
-  cache.erase(cache.begin(), cache.lower_bound(start - n.range_ms));
+  const auto keep = cache.lower_bound(start - n.range_ms);
+  subquery_steps_ -= kCachedStepCost * std::distance(cache.begin(), keep);
+  cache.erase(cache.begin(), keep);
   return MatrixValue(std::move(out));
 }
 
@@ -422,7 +445,7 @@ Result<Value> Evaluator::EvalCall(const Node& n, int64_t ts) {
     const Node& arg = UnwrapParens(*n.children[i]);
     if (arg.kind == NodeKind::kMatrixSelector || arg.kind == NodeKind::kSubquery) {
       const TimeModifiers& mods = arg.kind == NodeKind::kSubquery ? arg.time : arg.children[0]->time;
-      call.window_end = EffectiveTime(mods, ts) - mods.offset_ms;
+      call.window_end = ReferenceTime(mods, ts);
       call.window_start = call.window_end - arg.range_ms;
       call.range_seconds = static_cast<double>(arg.range_ms) / 1000;
     }

@@ -29,8 +29,12 @@ struct StepGrid {
   int64_t end = 0;
   int64_t step = 1;  // > 0
 
-  size_t size() const { return static_cast<size_t>((end - start) / step) + 1; }
-  int64_t At(size_t k) const { return start + static_cast<int64_t>(k) * step; }
+  size_t size() const { return static_cast<size_t>(RangeStepCount(start, end, step)) + 1; }
+  // In unsigned arithmetic: k * step may exceed int64 while the step itself,
+  // at most `end`, does not.
+  int64_t At(size_t k) const {
+    return static_cast<int64_t>(static_cast<uint64_t>(start) + k * static_cast<uint64_t>(step));
+  }
 };
 
 struct EvalSettings {
@@ -129,9 +133,11 @@ class Evaluator {
   // (`refs`: each step's reference time).
   Status ReadSamples(const storage::Series& series, const Window& window,
                      std::span<const int64_t> refs, std::vector<Point>* points);
-  // The reference time (after @ and offset) of each step for `mods`.
+  // The ReferenceTime of each step for `mods`.
   std::vector<int64_t> StepRefs(const TimeModifiers& mods) const;
-  int64_t EffectiveTime(const TimeModifiers& mods, int64_t ts) const;
+  // The time a node evaluated at `ts` reads at (after @ and offset), within
+  // [storage::kMinTime, storage::kMaxTime].
+  int64_t ReferenceTime(const TimeModifiers& mods, int64_t ts) const;
 
   Result<Value> EvalVectorSelector(const Node& n, int64_t ts);
   Result<Value> EvalMatrixSelector(const Node& n, int64_t ts);
@@ -151,6 +157,7 @@ class Evaluator {
   // selector's scratch, or an evaluated subquery among `args`) to its check.
   Status CheckCallAcrossSteps(const Node& n, const std::vector<Value>& args,
                               const MatrixScratch* scratch, const Vector& out);
+  static Status TooManySamples();
 
   const Node& root_;
   EvalSettings settings_;
@@ -167,7 +174,11 @@ class Evaluator {
   // subquery's over all the outer steps), so they span the whole query.
   std::unordered_map<const Node*, RangeCollisionCheck> range_collisions_;
   int subquery_depth_ = 0;  // > 0 while evaluating a subquery's inner steps
-  int64_t samples_loaded_ = 0;
+  int64_t samples_loaded_ = 0;  // read from storage
+  // Samples Load keeps in data_, limited to max_samples on their own: the
+  // evaluation's samples are counted separately, as Prometheus counts them.
+  int64_t held_loaded_ = 0;
+  int64_t subquery_steps_ = 0;  // subquery_cache_ entries, weighted as samples
   int64_t current_samples_ = 0;
   int64_t result_samples_ = 0;
   int64_t range_samples_ = 0;  // points held in range_values_

@@ -617,6 +617,15 @@ std::string ExpandTemplate(std::string_view tmpl, const re2::RE2& re,
   return out;
 }
 
+// label_replace and label_join build label values from the query's strings;
+// past this size they fail rather than multiply memory by the query's length.
+constexpr size_t kMaxLabelValueBytes = size_t{1} << 20;
+
+Status LabelValueTooLong(const char* function) {
+  return Status::Execution(std::string(function) + "(): resulting label value exceeds " +
+                           std::to_string(kMaxLabelValueBytes) + " bytes");
+}
+
 Result<Vector> FuncLabelReplace(FunctionCall& call) {
   const std::string& dst = call.args[1].string;
   const std::string& replacement = call.args[2].string;
@@ -634,8 +643,13 @@ Result<Vector> FuncLabelReplace(FunctionCall& call) {
   }
   Vector out;
   std::vector<re2::StringPiece> groups(re.NumberOfCapturingGroups() + 1);
+  const size_t refs = static_cast<size_t>(std::count(replacement.begin(), replacement.end(), '$'));
   for (auto& s : call.args[0].vector) {
     const std::string value(s.metric.Get(src));
+    // Each $ expands to at most the whole value: "$1$1..." must not multiply it unbounded.
+    if (replacement.size() + refs * value.size() > kMaxLabelValueBytes) {
+      return LabelValueTooLong("label_replace");
+    }
     Labels metric = s.metric;
     if (re.Match(value, 0, value.size(), re2::RE2::UNANCHORED, groups.data(),
                  static_cast<int>(groups.size()))) {
@@ -666,6 +680,7 @@ Result<Vector> FuncLabelJoin(FunctionCall& call) {
     for (size_t i = 0; i < srcs.size(); ++i) {
       if (i > 0) joined += sep;
       joined += s.metric.Get(srcs[i]);
+      if (joined.size() > kMaxLabelValueBytes) return LabelValueTooLong("label_join");
     }
     out.push_back(Out(LabelsBuilder(s.metric).Set(dst, joined).Build(), call.ts, s.point.v));
   }

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -14,6 +15,25 @@ namespace vigil::promql {
 namespace {
 
 constexpr int kPowPrecedence = 6;
+
+// Prometheus durations are int64 nanoseconds: about 292 years.
+constexpr int64_t kMaxDurationMs = std::numeric_limits<int64_t>::max() / 1'000'000;
+
+// Whether `text` is a well-formed duration apart from the size of its
+// numbers (each digit run replaced by "1" parses), so that a failure to
+// parse it was an overflow.
+bool IsDurationSyntax(std::string_view text) {
+  std::string shape;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool digit = std::isdigit(static_cast<unsigned char>(text[i]));
+    if (!digit) {
+      shape += text[i];
+    } else if (i == 0 || !std::isdigit(static_cast<unsigned char>(text[i - 1]))) {
+      shape += '1';
+    }
+  }
+  return ParseDuration(shape).ok();
+}
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -237,8 +257,12 @@ class Parser {
       return unary;
     }
     NodePtr primary = ParsePrimary();
+    // Each range or subquery wraps the tree in one more level, as an operator does.
+    int wrapped = 0;
     while (error_.ok() && primary) {
       if (Peek().kind == TokenKind::kLeftBracket) {
+        if (!Enter()) break;
+        ++wrapped;
         primary = ParseRangeOrSubquery(std::move(primary));
       } else if (PeekWord("offset")) {
         ParseOffset(primary.get());
@@ -248,6 +272,7 @@ class Parser {
         break;
       }
     }
+    depth_ -= wrapped;
     return error_.ok() ? std::move(primary) : nullptr;
   }
 
@@ -262,8 +287,10 @@ class Parser {
       return std::nullopt;
     }
     auto d = ParseDuration(t.text);
-    if (!d.ok()) {
-      Fail(t.pos, "not a valid duration string: \"" + t.text + "\"");
+    if (!d.ok() || *d > kMaxDurationMs) {
+      Fail(t.pos, d.ok() || IsDurationSyntax(t.text)
+                      ? "duration out of range"
+                      : "not a valid duration string: \"" + t.text + "\"");
       return std::nullopt;
     }
     Take();
@@ -343,7 +370,7 @@ class Parser {
   }
 
   void ParseAt(Node* n) {
-    const Token& at = Take();
+    Take();
     TimeModifiers mods;
     if (PeekWord("start") || PeekWord("end")) {
       mods.at = PeekWord("start") ? AtKind::kStart : AtKind::kEnd;
@@ -362,7 +389,7 @@ class Parser {
       double ts = ParseNumberText(Take().text);
       if (negative) ts = -ts;
       if (!std::isfinite(ts) || std::fabs(ts) >= 9.2e15) {
-        Fail(at.pos, "timestamp out of bounds for @ modifier: " + std::to_string(ts));
+        Fail(n->pos.start, "timestamp out of bounds for @ modifier: " + std::to_string(ts));
         return;
       }
       mods.at = AtKind::kTimestamp;

@@ -136,7 +136,7 @@ Result<bool> Evaluator::RangeVectorSelector(const Node& n, RangeValue* out) {
     size_t next = 0;  // first point after the step's reference time
     for (size_t k = 0; k < steps; ++k) {
       const int64_t t = grid_.At(k);
-      const int64_t ref = EffectiveTime(n.time, t) - n.time.offset_ms;
+      const int64_t ref = ReferenceTime(n.time, t);
       while (next < s.points.size() && s.points[next].t <= ref) ++next;
       if (next == 0) continue;
       const Point& p = s.points[next - 1];
@@ -175,7 +175,7 @@ Result<bool> Evaluator::RangeWindowCall(const Node& n, RangeValue* out) {
     size_t first = 0, last = 0;  // the window is pts[first, last)
     for (size_t k = 0; k < steps; ++k) {
       const int64_t t = grid_.At(k);
-      const int64_t end = EffectiveTime(vs.time, t) - vs.time.offset_ms;
+      const int64_t end = ReferenceTime(vs.time, t);
       const int64_t start = end - arg.range_ms;
       while (first < pts.size() && pts[first].t < start) ++first;
       last = std::max(last, first);
@@ -212,7 +212,7 @@ Result<bool> Evaluator::RangeAggregate(const Node& n, const RangeValue& input, R
     VIGIL_RETURN_IF_ERROR(CheckInterrupt());
     Cell* row = &cell[group_of[i] * steps];
     for (const Point& p : input.series[i].points) {
-      Cell& c = row[static_cast<size_t>((p.t - grid_.start) / grid_.step)];
+      Cell& c = row[static_cast<size_t>(RangeStepCount(grid_.start, p.t, grid_.step))];
       if (c.acc.count == 0) c.first = static_cast<uint32_t>(i);
       c.acc.Add(n.op, p.v);
     }

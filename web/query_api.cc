@@ -108,14 +108,16 @@ void WriteQueryResult(httplib::Response& res, const promql::QueryResult& result,
       result.warnings);
 }
 
-// Parses ?timeout=; 0 when absent.
-Result<int64_t> TimeoutParam(const HttpCall& call) {
+// Parses ?timeout= into the query's options; the engine keeps the lower of
+// it and --query.timeout.
+Status ApplyTimeoutParam(const HttpCall& call, promql::QueryOptions* opts) {
   const std::string text = call.Param("timeout");
-  if (text.empty()) return int64_t{0};
+  if (text.empty()) return Status::OK();
   auto d = ParseApiDuration(text);
   if (!d.ok())
     return Status::InvalidArgument(InvalidParam("timeout", d.status().message()).message);
-  return d;
+  opts->timeout_ms = *d;
+  return Status::OK();
 }
 
 // Engine errors. Parse and type errors are bad_data; Prometheus 2.42 names the
@@ -135,10 +137,10 @@ void WriteEngineError(httplib::Response& res, const Status& status, QueryKind ki
 void HandleQuery(ApiContext& ctx, const HttpCall& call, httplib::Response& res) {
   const auto ts = TimeParamOr(call, "time", ctx.NowMillis());
   if (!ts.ok()) return WriteApiError(res, ApiErrorFromStatus(ts.status()));
-  const auto timeout = TimeoutParam(call);
-  if (!timeout.ok()) return WriteApiError(res, ApiErrorFromStatus(timeout.status()));
   promql::QueryOptions opts;
-  opts.timeout_ms = *timeout;
+  if (Status st = ApplyTimeoutParam(call, &opts); !st.ok()) {
+    return WriteApiError(res, ApiErrorFromStatus(st));
+  }
   const auto result = ctx.deps.engine->InstantQuery(*ctx.deps.db, call.Param("query"), *ts, opts);
   if (!result.ok()) return WriteEngineError(res, result.status(), QueryKind::kInstant);
   WriteQueryResult(res, *result, !call.Param("stats").empty());
@@ -159,15 +161,15 @@ void HandleQueryRange(ApiContext& ctx, const HttpCall& call, httplib::Response& 
                                            "zero or negative query resolution step widths are "
                                            "not accepted. Try a positive integer"));
   }
-  if ((*end - *start) / *step > kMaxPointsPerSeries) {
+  if (promql::RangeStepCount(*start, *end, *step) > kMaxPointsPerSeries) {
     return WriteApiError(res, {ApiErrorType::kBadData,
                                "exceeded maximum resolution of 11,000 points per timeseries. "
                                "Try decreasing the query resolution (?step=XX)"});
   }
-  const auto timeout = TimeoutParam(call);
-  if (!timeout.ok()) return WriteApiError(res, ApiErrorFromStatus(timeout.status()));
   promql::QueryOptions opts;
-  opts.timeout_ms = *timeout;
+  if (Status st = ApplyTimeoutParam(call, &opts); !st.ok()) {
+    return WriteApiError(res, ApiErrorFromStatus(st));
+  }
   const auto result =
       ctx.deps.engine->RangeQuery(*ctx.deps.db, call.Param("query"), *start, *end, *step, opts);
   if (!result.ok()) return WriteEngineError(res, result.status(), QueryKind::kRange);

@@ -208,5 +208,125 @@ TEST_F(QueryApiTest, QueryExemplars_EmptyList) {
   EXPECT_EQ(r.body, R"({"status":"success","data":[]})");
 }
 
+// Hostile input: a client's mistake or attack is a 4xx, never a crash.
+
+std::string Repeat(const std::string& unit, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += unit;
+  return out;
+}
+
+void ExpectDepthError(const Reply& r, const std::string& prefix) {
+  ASSERT_EQ(r.status, 400) << r.body.substr(0, 200);
+  EXPECT_EQ(r.Json()["errorType"], "bad_data");
+  const std::string error = r.Json()["error"];
+  EXPECT_TRUE(error.starts_with(prefix)) << error;
+  EXPECT_NE(error.find("parse error: expression nesting exceeds the maximum depth of 256"),
+            std::string::npos)
+      << error;
+}
+
+// The reported crash: this one POST overflowed the server's stack.
+TEST_F(QueryApiTest, HostileQuery_SubqueryChainOf100000ByPost_Is400AndServerLives) {
+  const std::string chain = "vector(1)" + Repeat("[1m:]", 100'000);
+  ExpectDepthError(api_.PostForm("/api/v1/query", Form({{"query", chain}})),
+                   "invalid parameter \"query\": 1:");
+  ExpectDepthError(
+      api_.PostForm("/api/v1/query_range",
+                    Form({{"query", chain}, {"start", "0"}, {"end", "60"}, {"step", "15"}})),
+      "1:");
+  ExpectDepthError(api_.PostForm("/api/v1/query", Form({{"query", Repeat("-", 100'000) + "1"}})),
+                   "invalid parameter \"query\": 1:");
+  ExpectDepthError(
+      api_.PostForm("/api/v1/query", Form({{"query", "1" + Repeat("+1", 100'000)}})),
+      "invalid parameter \"query\": 1:");
+  EXPECT_EQ(api_.Get(Url("/api/v1/query", {{"query", "1"}})).status, 200);
+}
+
+TEST_F(QueryApiTest, HostileQuery_DeepNestingByGet_Is400AndServerLives) {
+  ExpectDepthError(api_.Get(Url("/api/v1/query", {{"query", Repeat("-", 6000) + "1"}})),
+                   "invalid parameter \"query\": 1:");
+  ExpectDepthError(api_.Get(Url("/api/v1/query", {{"query", "x" + Repeat("[1m:]", 600)}})),
+                   "invalid parameter \"query\": 1:");
+  // Beyond the URL length limit the request itself is refused.
+  const auto huge = api_.Get(Url("/api/v1/query", {{"query", "x" + Repeat("[1m:]", 100'000)}}));
+  EXPECT_GE(huge.status, 400);
+  EXPECT_LT(huge.status, 500);
+  EXPECT_EQ(api_.Get(Url("/api/v1/query", {{"query", "1"}})).status, 200);
+}
+
+TEST_F(QueryApiTest, HostileRange_HugeStartAndEndAreTooManyPointsNotAnOverflow) {
+  for (const auto& [start, end] : {std::pair{"-9e15", "9e15"}, std::pair{"-9.1e15", "9.1e15"}}) {
+    const auto r = api_.Get(Url("/api/v1/query_range",
+                                {{"query", "up"}, {"start", start}, {"end", end}, {"step", "1"}}));
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(r.Json()["error"],
+              "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the "
+              "query resolution (?step=XX)");
+  }
+  // At the ends of the time range, with the largest offsets and ranges.
+  for (const char* edge : {"-9.1e15", "9.1e15"}) {
+    for (const char* query : {"up offset -292y", "count_over_time(up[292y] offset 292y)"}) {
+      const auto r = api_.Get(Url("/api/v1/query_range",
+                                  {{"query", query}, {"start", edge}, {"end", edge}, {"step", "1"}}));
+      EXPECT_EQ(r.status, 200) << query << " at " << edge << ": " << r.body;
+    }
+  }
+}
+
+TEST_F(QueryApiTest, HostileNumbers_NonFiniteAndHugeParametersAre400) {
+  const std::vector<std::pair<std::string, std::string>> cases[] = {
+      {{"query", "up"}, {"time", "NaN"}},
+      {{"query", "up"}, {"time", "Inf"}},
+      {{"query", "up"}, {"time", "1e300"}},
+      {{"query", "up"}, {"timeout", "1e300"}},
+      {{"query", "up"}, {"timeout", "NaN"}},
+      {{"query", "up[300y]"}},
+      {{"query", "up @ 1e300"}},
+      {{"query", "topk(1e300, up)"}},
+  };
+  for (const auto& params : cases) {
+    const auto r = api_.Get(Url("/api/v1/query", params));
+    EXPECT_GE(r.status, 400) << params.back().second << ": " << r.body;
+    EXPECT_LT(r.status, 500) << params.back().second << ": " << r.body;
+  }
+  const auto range = api_.Get(Url("/api/v1/query_range",
+                                   {{"query", "up"}, {"start", "0"}, {"end", "1"}, {"step", "Inf"}}));
+  EXPECT_EQ(range.status, 400);
+  EXPECT_EQ(range.Json()["error"],
+            "invalid parameter \"step\": cannot parse \"Inf\" to a valid duration. It overflows "
+            "int64");
+}
+
+// ?timeout= lowers --query.timeout, as Prometheus's context deadline does.
+TEST(QueryApiLimits, TimeoutParam_CannotRaiseTheQueryTimeoutFlag) {
+  promql::EngineOptions engine;
+  engine.timeout_ms = 50;
+  engine.max_samples = INT64_MAX;
+  ApiServer api({}, {}, true, Backend::kMemory, engine);
+  api.Add({{"__name__", "up"}}, kNowMs, 1);
+  const auto r = api.Get(Url("/api/v1/query", {{"query", "count_over_time(sum(up)[1h:1ms])"},
+                                                {"timeout", "1000h"}}));
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(r.Json()["errorType"], "timeout");
+}
+
+TEST(QueryApiLimits, MaxSamples_Is422ExecutionWithPrometheusMessage) {
+  promql::EngineOptions engine;
+  engine.max_samples = 5;
+  ApiServer api({}, {}, true, Backend::kMemory, engine);
+  for (int i = 9; i >= 0; --i) api.Add({{"__name__", "up"}}, kNowMs - i * 1000, 1);
+  for (const char* path : {"/api/v1/query", "/api/v1/query_range"}) {
+    const auto r = api.Get(Url(path, {{"query", "count_over_time(up[30d])"},
+                                      {"start", "1700000000"},
+                                      {"end", "1700000000"},
+                                      {"step", "1"}}));
+    EXPECT_EQ(r.status, 422) << path << ": " << r.body;
+    EXPECT_EQ(r.Json()["errorType"], "execution");
+    EXPECT_EQ(r.Json()["error"],
+              "query processing would load too many samples into memory in query execution");
+  }
+}
+
 }  // namespace
 }  // namespace vigil::web::testing

@@ -58,7 +58,8 @@ std::string Url(const std::string& path,
   return params.empty() ? path : path + "?" + Form(params);
 }
 
-ApiServer::ApiServer(ServerOptions options, ServerDeps deps, bool ready, Backend backend) {
+ApiServer::ApiServer(ServerOptions options, ServerDeps deps, bool ready, Backend backend,
+                     promql::EngineOptions engine_options) {
   if (backend == Backend::kMemory) {
     db_ = std::make_unique<storage::MemoryStorage>();
   } else {
@@ -73,7 +74,6 @@ ApiServer::ApiServer(ServerOptions options, ServerDeps deps, bool ready, Backend
     if (db.ok()) db_ = std::move(db).value();
     if (!db_) db_ = std::make_unique<storage::MemoryStorage>();
   }
-  promql::EngineOptions engine_options;
   engine_options.clock = &clock_;
   engine_ = std::make_unique<promql::Engine>(engine_options);
   options.listen_address = "127.0.0.1:0";

@@ -51,8 +51,9 @@ enum class Backend {
 
 class ApiServer {
  public:
+  // `engine_options` configure the server's engine (its clock is the server's).
   explicit ApiServer(ServerOptions options = {}, ServerDeps deps = {}, bool ready = true,
-                     Backend backend = Backend::kMemory);
+                     Backend backend = Backend::kMemory, promql::EngineOptions engine_options = {});
   ~ApiServer();
 
   storage::Storage& db() { return *db_; }

@@ -587,8 +587,9 @@ std::optional<Operand> Parser::ParseTerm(int depth) {
       } catch (const std::string& e) {
         Fail("malformed character constant: " + std::string(t->text));
       }
-      // The rune's code point: decode the first UTF-8 sequence.
-      const auto b0 = c.empty() ? 0u : static_cast<unsigned char>(c[0]);
+      // The rune's code point: decode its UTF-8 sequence.
+      if (c.empty() || c.size() > 4) Fail("malformed character constant: " + std::string(t->text));
+      const auto b0 = static_cast<unsigned char>(c[0]);
       int64_t r = b0;
       if (b0 >= 0x80 && c.size() > 1) {
         const size_t n = c.size();

@@ -70,13 +70,14 @@ Result<RuleSpec> ParseRule(const YAML::Node& node) {
 Result<GroupSpec> ParseGroup(const YAML::Node& node, const std::string& file,
                              int64_t default_interval_ms) {
   GroupSpec group;
+  if (!node.IsMap()) return Status::InvalidArgument("group must be a map");
   group.file = file;
   group.name = node["name"].as<std::string>("");
   if (group.name.empty()) return Status::InvalidArgument("group name must not be empty");
   auto interval = DurationField(node["interval"], default_interval_ms);
   if (!interval.ok()) return interval.status();
   group.interval_ms = *interval > 0 ? *interval : default_interval_ms;
-  group.limit = node["limit"].as<int64_t>(0);
+  group.limit = node["limit"] ? node["limit"].as<int64_t>() : 0;  // a bad limit throws
   if (node["rules"] && !node["rules"].IsSequence() && !node["rules"].IsNull()) {
     return Status::InvalidArgument("group \"" + group.name + "\": rules must be a list");
   }

@@ -587,28 +587,32 @@ void Printer::FormatInteger(uint64_t u, int base, bool negative, char32_t verb,
     prec = f_.wid;
     if (negative || f_.plus || f_.space) --prec;  // room for the sign
   }
-  std::string rev;  // digits, least significant first
+  std::string number;
   do {
-    rev += digits[u % static_cast<uint64_t>(base)];
+    number += digits[u % static_cast<uint64_t>(base)];
     u /= static_cast<uint64_t>(base);
   } while (u != 0);
-  while (static_cast<int>(rev.size()) < prec) rev += '0';
-  if (f_.sharp) {
-    if (base == 2) rev += "b0";
-    if (base == 8 && rev.back() != '0') rev += '0';
-    if (base == 16) rev += std::string{digits[16], '0'};
+  std::reverse(number.begin(), number.end());
+  if (static_cast<int>(number.size()) < prec) {
+    number.insert(0, static_cast<size_t>(prec) - number.size(), '0');
   }
-  if (verb == 'O') rev += "o0";
+  std::string prefix;
   if (negative) {
-    rev += '-';
+    prefix = "-";
   } else if (f_.plus) {
-    rev += '+';
+    prefix = "+";
   } else if (f_.space) {
-    rev += ' ';
+    prefix = " ";
+  }
+  if (verb == 'O') prefix += "0o";
+  if (f_.sharp) {
+    if (base == 2) prefix += "0b";
+    if (base == 8 && number[0] != '0') prefix += '0';
+    if (base == 16) prefix += std::string{'0', digits[16]};
   }
   const bool zero = f_.zero;  // zero padding was done above, as precision
   f_.zero = false;
-  Pad(std::string(rev.rbegin(), rev.rend()));
+  Pad(prefix + number);
   f_.zero = zero;
 }
 

@@ -6,6 +6,11 @@
 // template that uses an unknown function is refused with promtool's message.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -69,6 +74,29 @@ TEST(HostileTemplateTest, PrintfWithWrongArgumentsFiresWithGoTextsAndTheServerSt
             std::string::npos)
       << reload.body;
   EXPECT_EQ(vigil.Get("/-/healthy").status, 200);
+}
+
+// promtool check rules prints exactly this for the same file (Prometheus 2.42).
+TEST(HostileTemplateTest, CheckRulesRefusesAnUnknownTemplateFunctionAsPromtool) {
+  TempDir dir;
+  const std::filesystem::path rules = dir.path() / "bad.yml";
+  WriteFileAtomically(rules,
+                      "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n"
+                      "        annotations:\n          s: '{{ nosuch $value }}'\n");
+  const std::filesystem::path out = dir.path() / "out", err = dir.path() / "err";
+  const std::string cmd = VigilBinary() + " check rules " + rules.string() + " >" + out.string() +
+                          " 2>" + err.string();
+  const int rc = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(rc));
+  EXPECT_EQ(WEXITSTATUS(rc), 1);
+  auto read = [](const std::filesystem::path& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  EXPECT_EQ(read(out), "Checking " + rules.string() + "\n\n");
+  EXPECT_EQ(read(err), "  FAILED:\n" + rules.string() +
+                           ": group \"g\", rule 1, \"A\": annotation \"s\": template: __alert_A:1: "
+                           "function \"nosuch\" not defined\n");
 }
 
 }  // namespace

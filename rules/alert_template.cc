@@ -17,8 +17,24 @@ namespace {
 // ---- Lexing (Go's text/template/parse/lex.go) ----
 
 enum class Tok {
-  kSpace, kString, kRawString, kChar, kNumber, kBool, kNil, kIdentifier, kKeyword,
-  kVariable, kField, kDot, kPipe, kLeftParen, kRightParen, kDeclare, kAssign, kOther,
+  kSpace,
+  kString,
+  kRawString,
+  kChar,
+  kNumber,
+  kBool,
+  kNil,
+  kIdentifier,
+  kKeyword,
+  kVariable,
+  kField,
+  kDot,
+  kPipe,
+  kLeftParen,
+  kRightParen,
+  kDeclare,
+  kAssign,
+  kOther,
 };
 
 struct Token {
@@ -53,7 +69,7 @@ bool IsAlphaNumeric(char c) {
   return c == '_' || std::isalnum(u) || u >= 0x80;
 }
 
-constexpr std::string_view kKeywords[] = {"block", "break", "continue", "define", "else",
+constexpr std::string_view kKeywords[] = {"block", "break", "continue", "define",   "else",
                                           "end",   "if",    "range",    "template", "with"};
 
 bool IsKeyword(std::string_view word) {
@@ -68,7 +84,8 @@ std::string DescribeRune(std::string_view s) {
     const size_t n = (r & 0xE0) == 0xC0 ? 2 : (r & 0xF0) == 0xE0 ? 3 : (r & 0xF8) == 0xF0 ? 4 : 1;
     text = std::string(s.substr(0, std::min(n, s.size())));
     r = n == 1 ? r : r & (0xFF >> (n + 1));
-    for (size_t i = 1; i < text.size(); ++i) r = r << 6 | (static_cast<unsigned char>(text[i]) & 0x3F);
+    for (size_t i = 1; i < text.size(); ++i)
+      r = r << 6 | (static_cast<unsigned char>(text[i]) & 0x3F);
   }
   char buf[32];
   std::snprintf(buf, sizeof buf, "U+%04X", static_cast<unsigned>(r));
@@ -237,7 +254,8 @@ void Lexer::LexAction(Piece& piece) {
     } else if (c == ')') {
       if (--paren_depth < 0) Fail("unexpected right paren " + DescribeRune(text_.substr(pos_)));
       kind = Tok::kRightParen;
-    } else if (c == '$' || (c == '.' && !(end < text_.size() && std::isdigit(static_cast<unsigned char>(text_[end]))))) {
+    } else if (c == '$' || (c == '.' && !(end < text_.size() &&
+                                          std::isdigit(static_cast<unsigned char>(text_[end]))))) {
       while (end < text_.size() && IsAlphaNumeric(text_[end])) ++end;
       if (!AtTerminator(end)) Fail("bad character " + DescribeRune(text_.substr(end)));
       kind = c == '$' ? Tok::kVariable : end == pos_ + 1 ? Tok::kDot : Tok::kField;
@@ -314,14 +332,18 @@ std::string UnquoteGo(std::string_view quoted) {
       continue;
     }
     const int base = c <= '7' ? 8 : 16;
-    const size_t digits = c == 'x' ? 2 : c == 'u' ? 4 : c == 'U' ? 8 : (c >= '0' && c <= '7') ? 3 : 0;
+    const size_t digits = c == 'x'                 ? 2
+                          : c == 'u'               ? 4
+                          : c == 'U'               ? 8
+                          : (c >= '0' && c <= '7') ? 3
+                                                   : 0;
     const size_t from = c <= '7' ? i : i + 1;
     if (digits == 0 || from + digits > s.size()) throw std::string("invalid syntax");
     unsigned long v = 0;
     for (char d : s.substr(from, digits)) {
-      const int x = std::isdigit(static_cast<unsigned char>(d)) ? d - '0'
+      const int x = std::isdigit(static_cast<unsigned char>(d))    ? d - '0'
                     : std::isxdigit(static_cast<unsigned char>(d)) ? (d | 0x20) - 'a' + 10
-                                                                    : 99;
+                                                                   : 99;
       if (x >= base) throw std::string("invalid syntax");
       v = v * static_cast<unsigned long>(base) + static_cast<unsigned long>(x);
     }
@@ -352,7 +374,7 @@ std::optional<std::pair<bool, uint64_t>> ParseGoInteger(std::string_view s) {
   bool any = false;
   for (char c : s) {
     if (c == '_') continue;
-    const int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
+    const int d = std::isdigit(static_cast<unsigned char>(c))   ? c - '0'
                   : std::isalpha(static_cast<unsigned char>(c)) ? (c | 0x20) - 'a' + 10
                                                                 : 99;
     if (d >= base) return std::nullopt;
@@ -475,8 +497,9 @@ std::shared_ptr<Pipeline> Parser::ParsePipeline(const char* context, Tok end, in
       ++pos_;
       break;
     }
-    if (t == nullptr || t->kind == Tok::kPipe || t->kind == Tok::kRightParen || t->kind == Tok::kOther ||
-        t->kind == Tok::kKeyword || t->kind == Tok::kDeclare || t->kind == Tok::kAssign) {
+    if (t == nullptr || t->kind == Tok::kPipe || t->kind == Tok::kRightParen ||
+        t->kind == Tok::kOther || t->kind == Tok::kKeyword || t->kind == Tok::kDeclare ||
+        t->kind == Tok::kAssign) {
       Unexpected(t, context);
     }
     pipe->commands.push_back(ParseCommand(depth));
@@ -567,9 +590,15 @@ std::optional<Operand> Parser::ParseTerm(int depth) {
       }
       op.kind = Operand::Kind::kFunction, op.name = std::string(t->text);
       break;
-    case Tok::kDot: op.kind = Operand::Kind::kDot; break;
-    case Tok::kNil: op.kind = Operand::Kind::kNil; break;
-    case Tok::kBool: op.literal = t->text == "true"; break;
+    case Tok::kDot:
+      op.kind = Operand::Kind::kDot;
+      break;
+    case Tok::kNil:
+      op.kind = Operand::Kind::kNil;
+      break;
+    case Tok::kBool:
+      op.literal = t->text == "true";
+      break;
     case Tok::kField:
       op.kind = Operand::Kind::kField, op.fields.emplace_back(t->text.substr(1));
       break;
@@ -579,7 +608,9 @@ std::optional<Operand> Parser::ParseTerm(int depth) {
       }
       op.kind = Operand::Kind::kVariable, op.name = std::string(t->text);
       break;
-    case Tok::kNumber: op = ParseNumber(t->text); break;
+    case Tok::kNumber:
+      op = ParseNumber(t->text);
+      break;
     case Tok::kChar: {
       std::string c;
       try {
@@ -728,10 +759,16 @@ Result<Value> Executor::EvalOperand(const Operand& op) {
   if (!op.error.empty()) return Status::InvalidArgument(op.error);
   Value v;
   switch (op.kind) {
-    case Operand::Kind::kLiteral: v.go = op.literal; break;
-    case Operand::Kind::kNil: v.go = GoNil{}; break;
+    case Operand::Kind::kLiteral:
+      v.go = op.literal;
+      break;
+    case Operand::Kind::kNil:
+      v.go = GoNil{};
+      break;
     case Operand::Kind::kDot:
-    case Operand::Kind::kField: v.kind = Value::Kind::kDot; break;
+    case Operand::Kind::kField:
+      v.kind = Value::Kind::kDot;
+      break;
     case Operand::Kind::kFunction:  // a function as an argument: Go calls it without arguments
       return EvalCommand(Command{{op}}, std::nullopt);
     case Operand::Kind::kPipeline: {
@@ -779,8 +816,7 @@ Result<Value> Executor::Field(const Value& base, const std::string& field) const
     }
     if (field == "ExternalURL") return Value{Value::Kind::kGo, data_.external_url, nullptr};
     if (field == "Value") return Value{Value::Kind::kGo, data_.value, nullptr};
-    return Status::InvalidArgument("can't evaluate field " + field +
-                                   " in type template.tmplData");
+    return Status::InvalidArgument("can't evaluate field " + field + " in type template.tmplData");
   }
   return Status::InvalidArgument("can't evaluate field " + field + " in type " +
                                  std::string(GoTypeName(base.go)));
@@ -788,7 +824,8 @@ Result<Value> Executor::Field(const Value& base, const std::string& field) const
 
 std::string Executor::Text(const Value& v) const {
   switch (v.kind) {
-    case Value::Kind::kMap: return MapText(v.map);
+    case Value::Kind::kMap:
+      return MapText(v.map);
     case Value::Kind::kDot:
       return "{" + MapText(data_.labels) + " " + MapText(data_.external_labels) + " " +
              data_.external_url + " " + GoSprint(data_.value) + "}";
@@ -796,33 +833,6 @@ std::string Executor::Text(const Value& v) const {
       if (std::holds_alternative<GoNil>(v.go)) return "<no value>";
       return GoSprint(v.go);
   }
-}
-
-// Replaces bytes that are not UTF-8 with U+FFFD, as Go's JSON encoder does.
-std::string ValidUtf8(std::string s) {
-  std::string out;
-  size_t i = 0;
-  bool clean = true;
-  while (i < s.size()) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    size_t n = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 0;
-    bool ok = n > 0 && i + n <= s.size();
-    char32_t r = n == 1 ? b : b & (0xFF >> (n + 1));
-    for (size_t k = 1; ok && k < n; ++k) {
-      const auto c = static_cast<unsigned char>(s[i + k]);
-      ok = (c & 0xC0) == 0x80;
-      r = r << 6 | (c & 0x3F);
-    }
-    static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    ok = ok && r >= kMin[n] && r <= 0x10FFFF && !(r >= 0xD800 && r <= 0xDFFF);
-    if (!ok && clean) {
-      out.assign(s, 0, i);
-      clean = false;
-    }
-    if (!clean) out += ok ? s.substr(i, n) : "\xEF\xBF\xBD";
-    i += ok ? n : 1;
-  }
-  return clean ? s : out;
 }
 
 Result<std::vector<Node>> Parse(std::string_view text, std::string_view name, bool check_names) {
@@ -840,8 +850,9 @@ std::string ExpandAlertTemplate(std::string_view text, const AlertTemplateData& 
   const std::string name = "__alert_" + data.alert_name;
   auto nodes = Parse(text, name, true);
   Result<std::string> out = nodes.ok() ? Executor(data).Run(*nodes) : nodes.status();
-  if (!out.ok()) return ValidUtf8("<error expanding template: " + out.status().message() + ">");
-  return ValidUtf8(std::move(out).value());
+  if (!out.ok())
+    return ReplaceInvalidUtf8("<error expanding template: " + out.status().message() + ">");
+  return ReplaceInvalidUtf8(*out);
 }
 
 Status CheckAlertTemplate(std::string_view text, std::string_view alert_name) {

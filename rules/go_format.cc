@@ -1,8 +1,8 @@
 #include "rules/go_format.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -242,6 +242,21 @@ std::string BinaryFloat(double v) {
 
 std::string GoQuote(std::string_view s) { return Quote(s, '"', false); }
 
+std::string ReplaceInvalidUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  while (!s.empty()) {
+    const DecodedRune d = DecodeRune(s);
+    if (d.size == 1 && d.rune == kRuneError) {
+      out += "\xEF\xBF\xBD";
+    } else {
+      out.append(s.substr(0, d.size));
+    }
+    s.remove_prefix(d.size);
+  }
+  return out;
+}
+
 std::string GoFormatFloat(double v, char verb, int prec) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
@@ -375,12 +390,23 @@ bool Printer::ArgNumber(std::string_view format, size_t& i) {
 size_t Printer::ParseFlags(std::string_view format, size_t i) {
   for (; i < format.size(); ++i) {
     switch (format[i]) {
-      case '#': f_.sharp = true; break;
-      case '0': f_.zero = !f_.minus; break;  // zero padding only on the left
-      case '+': f_.plus = true; break;
-      case '-': f_.minus = true, f_.zero = false; break;
-      case ' ': f_.space = true; break;
-      default: return i;
+      case '#':
+        f_.sharp = true;
+        break;
+      case '0':
+        f_.zero = !f_.minus;
+        break;  // zero padding only on the left
+      case '+':
+        f_.plus = true;
+        break;
+      case '-':
+        f_.minus = true, f_.zero = false;
+        break;
+      case ' ':
+        f_.space = true;
+        break;
+      default:
+        return i;
     }
   }
   return i;
@@ -514,11 +540,16 @@ void Printer::PrintString(const std::string& s, char32_t verb) {
     case 'v':
       if (f_.sharp_v) return FormatQuoted(s);
       return Pad(Truncate(s));
-    case 's': return Pad(Truncate(s));
-    case 'x': return FormatHexString(s, kLowerDigits);
-    case 'X': return FormatHexString(s, kUpperDigits);
-    case 'q': return FormatQuoted(s);
-    default: return BadVerb(verb);
+    case 's':
+      return Pad(Truncate(s));
+    case 'x':
+      return FormatHexString(s, kLowerDigits);
+    case 'X':
+      return FormatHexString(s, kUpperDigits);
+    case 'q':
+      return FormatQuoted(s);
+    default:
+      return BadVerb(verb);
   }
 }
 
@@ -529,17 +560,22 @@ void Printer::PrintBool(bool v, char32_t verb) {
 
 void Printer::PrintFloat(double v, char32_t verb) {
   switch (verb) {
-    case 'v': return FormatFloat(v, 'g', -1);
+    case 'v':
+      return FormatFloat(v, 'g', -1);
     case 'b':
     case 'g':
     case 'G':
     case 'x':
-    case 'X': return FormatFloat(v, static_cast<char>(verb), -1);
+    case 'X':
+      return FormatFloat(v, static_cast<char>(verb), -1);
     case 'f':
     case 'e':
-    case 'E': return FormatFloat(v, static_cast<char>(verb), 6);
-    case 'F': return FormatFloat(v, 'f', 6);
-    default: return BadVerb(verb);
+    case 'E':
+      return FormatFloat(v, static_cast<char>(verb), 6);
+    case 'F':
+      return FormatFloat(v, 'f', 6);
+    default:
+      return BadVerb(verb);
   }
 }
 
@@ -548,12 +584,17 @@ void Printer::PrintInteger(int64_t v, char32_t verb) {
   const uint64_t u = negative ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
   switch (verb) {
     case 'v':
-    case 'd': return FormatInteger(u, 10, negative, verb, kLowerDigits);
-    case 'b': return FormatInteger(u, 2, negative, verb, kLowerDigits);
+    case 'd':
+      return FormatInteger(u, 10, negative, verb, kLowerDigits);
+    case 'b':
+      return FormatInteger(u, 2, negative, verb, kLowerDigits);
     case 'o':
-    case 'O': return FormatInteger(u, 8, negative, verb, kLowerDigits);
-    case 'x': return FormatInteger(u, 16, negative, verb, kLowerDigits);
-    case 'X': return FormatInteger(u, 16, negative, verb, kUpperDigits);
+    case 'O':
+      return FormatInteger(u, 8, negative, verb, kLowerDigits);
+    case 'x':
+      return FormatInteger(u, 16, negative, verb, kLowerDigits);
+    case 'X':
+      return FormatInteger(u, 16, negative, verb, kUpperDigits);
     case 'c': {
       std::string rune;
       AppendRune(rune, negative || u > kMaxRune ? kRuneError : static_cast<char32_t>(u));
@@ -566,8 +607,10 @@ void Printer::PrintInteger(int64_t v, char32_t verb) {
       AppendEscapedRune(quoted, r, '\'', f_.plus);
       return Pad(quoted + "'");
     }
-    case 'U': return FormatUnicode(static_cast<uint64_t>(v));
-    default: return BadVerb(verb);
+    case 'U':
+      return FormatUnicode(static_cast<uint64_t>(v));
+    default:
+      return BadVerb(verb);
   }
 }
 
@@ -687,7 +730,8 @@ void Printer::FormatFloat(double v, char verb, int prec) {
 
 void Printer::FormatHexString(std::string_view s, const char* digits) {
   size_t length = s.size();
-  if (f_.prec_present && static_cast<size_t>(f_.prec) < length) length = static_cast<size_t>(f_.prec);
+  if (f_.prec_present && static_cast<size_t>(f_.prec) < length)
+    length = static_cast<size_t>(f_.prec);
   size_t width = 2 * length;
   if (width == 0) {
     if (f_.wid_present) WritePadding(f_.wid);

@@ -46,6 +46,10 @@ std::string GoSprint(const GoValue& v);
 // strconv.Quote: a double-quoted Go string literal; invalid UTF-8 bytes as \xNN.
 std::string GoQuote(std::string_view s);
 
+// `s` with every byte that is not part of valid UTF-8 replaced by U+FFFD, as
+// Go's JSON encoder writes such strings.
+std::string ReplaceInvalidUtf8(std::string_view s);
+
 // strconv.FormatFloat(v, verb, prec, 64) for verbs e E f g G x X b; prec -1
 // asks for the fewest digits that read back as `v`.
 std::string GoFormatFloat(double v, char verb, int prec);

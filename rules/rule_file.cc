@@ -7,6 +7,7 @@
 #include <set>
 
 #include "rules/alert_template.h"
+#include "scraper/exposition_parser.h"
 #include "storage/duration.h"
 
 namespace vigil::rules {
@@ -29,7 +30,8 @@ Result<std::vector<Label>> LabelMap(const YAML::Node& node, const char* what) {
 
 // Label and annotation templates must parse, as Prometheus checks on load.
 Status CheckTemplates(const RuleSpec& rule) {
-  for (const auto& [kind, set] : {std::pair{"label", &rule.labels}, {"annotation", &rule.annotations}}) {
+  for (const auto& [kind, set] :
+       {std::pair{"label", &rule.labels}, {"annotation", &rule.annotations}}) {
     for (const Label& l : *set) {
       if (Status st = CheckAlertTemplate(l.value, rule.name); !st.ok()) {
         return Status::InvalidArgument(std::string(kind) + " \"" + l.name + "\": " + st.message());
@@ -84,7 +86,8 @@ Result<GroupSpec> ParseGroup(const YAML::Node& node, const std::string& file,
   for (const auto& r : node["rules"]) {
     auto rule = ParseRule(r);
     if (!rule.ok()) {
-      const std::string name = r.IsMap() ? r[r["record"] ? "record" : "alert"].as<std::string>("") : "";
+      const std::string name =
+          r.IsMap() ? r[r["record"] ? "record" : "alert"].as<std::string>("") : "";
       return Status::InvalidArgument("group \"" + group.name + "\", rule " +
                                      std::to_string(group.rules.size() + 1) + ", \"" + name +
                                      "\": " + rule.status().message());
@@ -133,6 +136,9 @@ bool FlowNestingTooDeep(std::string_view yaml) {
 Result<std::vector<GroupSpec>> ParseRuleFile(const std::string& yaml, const std::string& file,
                                              int64_t default_interval_ms) {
   std::vector<GroupSpec> groups;
+  if (!scraper::IsValidUtf8(yaml)) {  // as yaml.v3 refuses it; names become label values
+    return Status::InvalidArgument(file + ": yaml: invalid UTF-8");
+  }
   if (FlowNestingTooDeep(yaml)) {
     return Status::InvalidArgument(file + ": YAML nested deeper than 500 levels");
   }

@@ -5,20 +5,20 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <optional>
-#include <cstdio>
-#include <iterator>
 
 namespace vigil::rules {
 namespace {
 
 // Go's text/template builtins and Prometheus 2.42's template functions.
 constexpr std::array<std::string_view, 45> kDefinedFunctions = {
-    "and", "call", "html", "index", "slice", "js", "len", "not", "or", "print", "printf",
-    "println", "urlquery", "eq", "ge", "gt", "le", "lt", "ne",
+    "and", "call", "html", "index", "slice", "js", "len", "not", "or", "print", "printf", "println",
+    "urlquery", "eq", "ge", "gt", "le", "lt", "ne",
     // Prometheus (template/template.go)
     "query", "first", "label", "value", "strvalue", "args", "reReplaceAll", "safeHtml", "match",
     "title", "toUpper", "toLower", "graphLink", "tableLink", "sortByLabel", "humanize",
@@ -26,8 +26,7 @@ constexpr std::array<std::string_view, 45> kDefinedFunctions = {
     "pathPrefix", "externalURL", "parseDuration", "stripPort", "stripDomain"};
 
 Status InvalidSyntax(std::string_view s) {
-  return Status::InvalidArgument("strconv.ParseFloat: parsing " + GoQuote(s) +
-                                 ": invalid syntax");
+  return Status::InvalidArgument("strconv.ParseFloat: parsing " + GoQuote(s) + ": invalid syntax");
 }
 
 char Lower(char c) { return static_cast<char>(c | 0x20); }
@@ -42,7 +41,8 @@ bool UnderscoresOk(std::string_view s) {
   if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
   bool hex = false;
   size_t i = 0;
-  if (s.size() >= 2 && s[0] == '0' && (Lower(s[1]) == 'b' || Lower(s[1]) == 'o' || Lower(s[1]) == 'x')) {
+  if (s.size() >= 2 && s[0] == '0' &&
+      (Lower(s[1]) == 'b' || Lower(s[1]) == 'o' || Lower(s[1]) == 'x')) {
     i = 2, saw = '0', hex = Lower(s[1]) == 'x';
   }
   for (; i < s.size(); ++i) {
@@ -92,9 +92,9 @@ bool IsFloatSyntax(std::string_view s, bool& underscores) {
   size_t mantissa_digits = 0;
   for (bool point = false;; point = true) {
     const size_t n = DigitRun(s.substr(i), hex, underscores);
-    mantissa_digits += static_cast<size_t>(std::count_if(
-        s.begin() + static_cast<ptrdiff_t>(i), s.begin() + static_cast<ptrdiff_t>(i + n),
-        [](char c) { return c != '_'; }));
+    mantissa_digits += static_cast<size_t>(std::count_if(s.begin() + static_cast<ptrdiff_t>(i),
+                                                         s.begin() + static_cast<ptrdiff_t>(i + n),
+                                                         [](char c) { return c != '_'; }));
     i += n;
     if (point || i >= s.size() || s[i] != '.') break;
     ++i;
@@ -356,7 +356,8 @@ int64_t GoFloatToInt64(double v) {
 Result<GoValue> CallTemplateFunction(std::string_view name, std::span<const GoValue> args,
                                      const TemplateFunctionContext& context) {
   if (name == "printf") {
-    if (args.empty()) return Status::InvalidArgument("wrong number of args for printf: want at least 1 got 0");
+    if (args.empty())
+      return Status::InvalidArgument("wrong number of args for printf: want at least 1 got 0");
     auto format = StringArg(args[0]);
     if (!format.ok()) return format.status();
     auto out = GoSprintf(*format, args.subspan(1));
@@ -371,7 +372,9 @@ Result<GoValue> CallTemplateFunction(std::string_view name, std::span<const GoVa
   if (name == "len") {
     if (Status st = WantArgs(name, args, 1); !st.ok()) return st;
     auto s = StringArg(args[0]);
-    if (!s.ok()) return Status::InvalidArgument("error calling len: len of type " + std::string(GoTypeName(args[0])));
+    if (!s.ok())
+      return Status::InvalidArgument("error calling len: len of type " +
+                                     std::string(GoTypeName(args[0])));
     return GoValue(static_cast<int64_t>(s->size()));
   }
   for (const auto& [fn_name, f] : kNumberFunctions) {

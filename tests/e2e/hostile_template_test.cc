@@ -5,7 +5,6 @@
 // keep serving and show Go's texts, as Prometheus 2.42 does; a reload with a
 // template that uses an unknown function is refused with promtool's message.
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -40,11 +39,15 @@ TEST(HostileTemplateTest, PrintfWithWrongArgumentsFiresWithGoTextsAndTheServerSt
   TempDir dir;
   WriteFileAtomically(dir.path() / "rules.yml", kRules);
   MetricsTarget target("m 1\n");
-  VigilProcess vigil("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                     "rule_files:\n  - " + (dir.path() / "rules.yml").string() + "\n"
-                     "scrape_configs:\n  - job_name: node\n    static_configs:\n"
-                     "      - targets: ['" + target.address() + "']\n",
-                     {"--web.enable-lifecycle"});
+  VigilProcess vigil(
+      "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+      "rule_files:\n  - " +
+          (dir.path() / "rules.yml").string() +
+          "\n"
+          "scrape_configs:\n  - job_name: node\n    static_configs:\n"
+          "      - targets: ['" +
+          target.address() + "']\n",
+      {"--web.enable-lifecycle"});
   ASSERT_TRUE(vigil.WaitReady());
   json alerts;
   ASSERT_TRUE(vigil.WaitFor(
@@ -54,7 +57,8 @@ TEST(HostileTemplateTest, PrintfWithWrongArgumentsFiresWithGoTextsAndTheServerSt
                alerts["data"]["alerts"][0]["state"] == "firing";
       },
       20s))
-      << alerts.dump() << "\n" << vigil.Logs();
+      << alerts.dump() << "\n"
+      << vigil.Logs();
   const json& annotations = alerts["data"]["alerts"][0]["annotations"];
   EXPECT_EQ(annotations["crash"], "node:  %!s(float64=1)");
   EXPECT_EQ(annotations["width"], "%!(NOVERB)%!(EXTRA int=5)");
@@ -84,8 +88,8 @@ TEST(HostileTemplateTest, CheckRulesRefusesAnUnknownTemplateFunctionAsPromtool) 
                       "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n"
                       "        annotations:\n          s: '{{ nosuch $value }}'\n");
   const std::filesystem::path out = dir.path() / "out", err = dir.path() / "err";
-  const std::string cmd = VigilBinary() + " check rules " + rules.string() + " >" + out.string() +
-                          " 2>" + err.string();
+  const std::string cmd =
+      VigilBinary() + " check rules " + rules.string() + " >" + out.string() + " 2>" + err.string();
   const int rc = std::system(cmd.c_str());
   ASSERT_TRUE(WIFEXITED(rc));
   EXPECT_EQ(WEXITSTATUS(rc), 1);

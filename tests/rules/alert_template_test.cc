@@ -71,9 +71,12 @@ TEST(AlertTemplate, PipelinesLiteralsAndVariablesAsPrometheus) {
            Case{"a {{- \" x \" -}} b", "a x b"},
            Case{"{{/* comment */}}c", "c"},
            Case{"{{ `raw\\n` }}", "raw\\n"},
-           Case{"{{ \"\\u00e9\\x41\\101\\t\" }}", "\xC3\xA9" "AA\t"},
+           Case{"{{ \"\\u00e9\\x41\\101\\t\" }}",
+                "\xC3\xA9"
+                "AA\t"},
            Case{"{{ 'a' }}", "97"},
-           Case{"{{ 1e3 }}|{{ 0x10 }}|{{ -0 }}|{{ 1_000 }}|{{ 0b101 }}|{{ 0o17 }}|{{ 017 }}|{{ .5 }}|"
+           Case{"{{ 1e3 }}|{{ 0x10 }}|{{ -0 }}|{{ 1_000 }}|{{ 0b101 }}|{{ 0o17 }}|{{ 017 }}|{{ .5 "
+                "}}|"
                 "{{ 1. }}|{{ +3 }}",
                 "1000|16|0|1000|5|15|15|0.5|1|3"},
            Case{"{{ true }}|{{ false }}", "true|false"},
@@ -82,7 +85,8 @@ TEST(AlertTemplate, PipelinesLiteralsAndVariablesAsPrometheus) {
            Case{"{{ println 1 \"a\" }}", "1 a\n"},
            Case{"{{ len \"h\xC3\xA9llo\" }}|{{ \"a\" | toUpper }}|{{ title \"hello wORLD-foo\" }}",
                 "6|A|Hello WORLD-Foo"},
-           Case{"{{ stripPort \"1.2.3.4:80\" }}|{{ stripPort \"[::1]:80\" }}|{{ stripPort \"host\" }}",
+           Case{"{{ stripPort \"1.2.3.4:80\" }}|{{ stripPort \"[::1]:80\" }}|{{ stripPort \"host\" "
+                "}}",
                 "1.2.3.4|::1|host"},
        }) {
     EXPECT_EQ(ExpandAsOracle(c.text), c.want) << c.text;
@@ -109,8 +113,10 @@ TEST(AlertTemplate, HumanizeFunctionsOnHostileNumbersAsPrometheus) {
            Case{"{{ humanize -1e-300 }}", "-1e-276y"},
            Case{"{{ humanize 1e-310 }}", "1e-286y"},
            Case{"{{ humanize 5e-324 }}", "4.941e-300y"},
-           Case{"{{ humanize \"NaN\" }}|{{ humanize \"inf\" }}|{{ humanize \"+Infinity\" }}", "NaN|+Inf|+Inf"},
-           Case{"{{ humanize \"0x1p4\" }}|{{ humanize \".5\" }}|{{ humanize \"1_000.5\" }}", "16|500m|1k"},
+           Case{"{{ humanize \"NaN\" }}|{{ humanize \"inf\" }}|{{ humanize \"+Infinity\" }}",
+                "NaN|+Inf|+Inf"},
+           Case{"{{ humanize \"0x1p4\" }}|{{ humanize \".5\" }}|{{ humanize \"1_000.5\" }}",
+                "16|500m|1k"},
            Case{"{{ humanize \"1e3\" }}", "1k"},
            Case{"{{ humanizePercentage -0.5 }}|{{ humanizePercentage 1e308 }}", "-50%|+Inf%"},
            Case{"{{ humanizeTimestamp 1.6e9 }}", "2020-09-13 12:26:40 +0000 UTC"},
@@ -120,23 +126,26 @@ TEST(AlertTemplate, HumanizeFunctionsOnHostileNumbersAsPrometheus) {
        }) {
     EXPECT_EQ(ExpandAsOracle(c.text), c.want) << c.text;
   }
-  EXPECT_EQ(ExpandAsOracle("{{ printf \"%v|%05.1f|% f\" $value $value $value }}|{{ humanize $value }}",
-                           NAN),
+  EXPECT_EQ(ExpandAsOracle(
+                "{{ printf \"%v|%05.1f|% f\" $value $value $value }}|{{ humanize $value }}", NAN),
             "NaN|  NaN| NaN|NaN");
 }
 
 TEST(AlertTemplate, FunctionErrorsExpandToTheErrorText) {
-  for (const char* text : {"{{ humanize true }}", "{{ humanize \"0x10\" }}", "{{ humanize \"1e400\" }}",
-                           "{{ humanizeTimestamp 1e300 }}", "{{ $value | toUpper }}",
-                           "{{ humanize \"_1\" }}", "{{ 99999999999999999999 }}"}) {
+  for (const char* text :
+       {"{{ humanize true }}", "{{ humanize \"0x10\" }}", "{{ humanize \"1e400\" }}",
+        "{{ humanizeTimestamp 1e300 }}", "{{ $value | toUpper }}", "{{ humanize \"_1\" }}",
+        "{{ 99999999999999999999 }}"}) {
     EXPECT_TRUE(ExpandAsOracle(text).starts_with("<error expanding template: ")) << text;
   }
-  EXPECT_NE(ExpandAsOracle("{{ humanizeTimestamp 1e300 }}")
-                .find("1e+300 cannot be represented as a nanoseconds timestamp since it overflows int64"),
-            std::string::npos);
-  EXPECT_NE(ExpandAsOracle("{{ humanize \"abc\" }}")
-                .find("error calling humanize: strconv.ParseFloat: parsing \"abc\": invalid syntax"),
-            std::string::npos);
+  EXPECT_NE(
+      ExpandAsOracle("{{ humanizeTimestamp 1e300 }}")
+          .find("1e+300 cannot be represented as a nanoseconds timestamp since it overflows int64"),
+      std::string::npos);
+  EXPECT_NE(
+      ExpandAsOracle("{{ humanize \"abc\" }}")
+          .find("error calling humanize: strconv.ParseFloat: parsing \"abc\": invalid syntax"),
+      std::string::npos);
 }
 
 TEST(AlertTemplate, CheckRefusesWhatPrometheusRefusesOnLoad) {
@@ -153,18 +162,21 @@ TEST(AlertTemplate, CheckRefusesWhatPrometheusRefusesOnLoad) {
            Case{"{{ \"a\"\"b\" }}", "template: __alert_A:1: unexpected \"\\\"b\\\"\" in operand"},
            Case{"{{ 1 | 2 }}", "template: __alert_A:1: non executable command in pipeline stage 2"},
            Case{"{{ }}", "template: __alert_A:1: missing value for command"},
-           Case{"{{ pathEscape \"a\" }}", "template: __alert_A:1: function \"pathEscape\" not defined"},
-           Case{"{{ 99999999999999999999 }}", "template: __alert_A:1: integer overflow: \"99999999999999999999\""},
+           Case{"{{ pathEscape \"a\" }}",
+                "template: __alert_A:1: function \"pathEscape\" not defined"},
+           Case{"{{ 99999999999999999999 }}",
+                "template: __alert_A:1: integer overflow: \"99999999999999999999\""},
            Case{"a\nb\n{{ nosuch }}", "template: __alert_A:3: function \"nosuch\" not defined"},
        }) {
     const Status st = CheckAlertTemplate(c.text, "A");
     EXPECT_EQ(st.message(), c.error) << c.text;
   }
-  for (const char* ok : {"{{ if gt $value 1.0 }}high{{ else }}low{{ end }}",
-                         "{{ range $i, $l := $labels }}{{ $l }}{{ end }}",
-                         "{{ query \"up\" | first | value }}", "{{ stripDomain \"a.b\" }}",
-                         "{{ template \"x\" . }}", "plain"}) {
-    EXPECT_TRUE(CheckAlertTemplate(ok, "A").ok()) << ok << ": " << CheckAlertTemplate(ok, "A").message();
+  for (const char* ok :
+       {"{{ if gt $value 1.0 }}high{{ else }}low{{ end }}",
+        "{{ range $i, $l := $labels }}{{ $l }}{{ end }}", "{{ query \"up\" | first | value }}",
+        "{{ stripDomain \"a.b\" }}", "{{ template \"x\" . }}", "plain"}) {
+    EXPECT_TRUE(CheckAlertTemplate(ok, "A").ok())
+        << ok << ": " << CheckAlertTemplate(ok, "A").message();
   }
 }
 
@@ -179,9 +191,13 @@ TEST(AlertTemplate, NestingOutputAndEncodingAreBounded) {
   for (int i = 0; i < 3; ++i) wide += "{{ printf \"%1000000d\" 1 }}";
   EXPECT_NE(ExpandAsOracle(wide).find("template output exceeds 1048576 bytes"), std::string::npos);
 
-  static const Labels bad{{"x", "a\xff" "b"}};
-  EXPECT_EQ(ExpandAlertTemplate("{{ $labels.x }}|{{ printf \"%q\" $labels.x }}", {&bad, nullptr, "", 0, "A"}),
-            "a\xEF\xBF\xBD" "b|\"a\\xffb\"");
+  static const Labels bad{{"x",
+                           "a\xff"
+                           "b"}};
+  EXPECT_EQ(ExpandAlertTemplate("{{ $labels.x }}|{{ printf \"%q\" $labels.x }}",
+                                {&bad, nullptr, "", 0, "A"}),
+            "a\xEF\xBF\xBD"
+            "b|\"a\\xffb\"");
   EXPECT_EQ(ExpandAsOracle("{{ {{ }} }}").substr(0, 27), "<error expanding template: ");
 }
 

@@ -39,7 +39,9 @@ TEST(GoFormat, MissingExtraAndMismatchedArgumentsAreReportedInline) {
       {"%d %d", {int64_t{1}}, "1 %!d(MISSING)"},
       {"%s", {}, "%!s(MISSING)"},
       {"%s", {S("a"), S("b")}, "a%!(EXTRA string=b)"},
-      {"%s", {int64_t{1}, int64_t{2}, 3.5, S("x")}, "%!s(int=1)%!(EXTRA int=2, float64=3.5, string=x)"},
+      {"%s",
+       {int64_t{1}, int64_t{2}, 3.5, S("x")},
+       "%!s(int=1)%!(EXTRA int=2, float64=3.5, string=x)"},
       {"%d", {1.2345675e6}, "%!d(float64=1.2345675e+06)"},
       {"%d|%s|%v", {true, true, true}, "%!d(bool=true)|%!s(bool=true)|true"},
       {"%t|%t", {true, int64_t{5}}, "true|%!t(int=5)"},
@@ -50,7 +52,8 @@ TEST(GoFormat, MissingExtraAndMismatchedArgumentsAreReportedInline) {
       {"%!|%", {int64_t{1}}, "%!!(int=1)|%!(NOVERB)"},
       {"%.|%.5", {int64_t{1}, int64_t{2}}, "%!|(int=1)%!(NOVERB)%!(EXTRA int=2)"},
       {"%[2]s %[1]s|%[3]s", {S("a"), S("b")}, "b a|%!s(BADINDEX)"},
-      {"%*d|%-*d|%.*f|%*d", {int64_t{5}, int64_t{1}, int64_t{5}, int64_t{1}, int64_t{2}, 3.14159, S("x"), int64_t{3}},
+      {"%*d|%-*d|%.*f|%*d",
+       {int64_t{5}, int64_t{1}, int64_t{5}, int64_t{1}, int64_t{2}, 3.14159, S("x"), int64_t{3}},
        "    1|1    |3.14|%!(BADWIDTH)3"},
   });
 }
@@ -76,7 +79,8 @@ TEST(GoFormat, FlagsWidthAndPrecisionAsGo) {
       {"%05s|", {S("ab")}, "000ab|"},
       {"%#v|%+v|%#v|%#v", {int64_t{5}, int64_t{5}, 1.0, S("a")}, "5|5|1|\"a\""},
       {"%.3s|%.0d|%5.0d|", {S("abcdef"), int64_t{0}, int64_t{0}}, "abc||     |"},
-      {"%08.3f|%+08.3f|% 8.3f|%-8.3f|%+.1e", {-3.14159, 3.14159, 3.14159, 3.14159, 12345.0},
+      {"%08.3f|%+08.3f|% 8.3f|%-8.3f|%+.1e",
+       {-3.14159, 3.14159, 3.14159, 3.14159, 12345.0},
        "-003.142|+003.142|   3.142|3.142   |+1.2e+04"},
       {"%5v|%-5v|%05v", {S("x"), 1.5, int64_t{-2}}, "    x|1.5  |-0002"},
       {"%10.4v|%.2v", {3.14159, S("abc")}, "     3.142|ab"},
@@ -87,7 +91,8 @@ TEST(GoFormat, FlagsWidthAndPrecisionAsGo) {
 
 TEST(GoFormat, IntegerVerbs) {
   ExpectAll({
-      {"%c|%U|%#U|%o|%#o|%b|%O", {int64_t{65}, int64_t{65}, int64_t{233}, int64_t{8}, int64_t{8}, int64_t{5}, int64_t{8}},
+      {"%c|%U|%#U|%o|%#o|%b|%O",
+       {int64_t{65}, int64_t{65}, int64_t{233}, int64_t{8}, int64_t{8}, int64_t{5}, int64_t{8}},
        "A|U+0041|U+00E9 '\xC3\xA9'|10|010|101|0o10"},
       {"%x %X", {S("hi"), int64_t{255}}, "6869 FF"},
       {"%q", {int64_t{65}}, "'A'"},
@@ -99,10 +104,14 @@ TEST(GoFormat, FloatVerbs) {
   ExpectAll({
       {"%e|%E|%.2e|%g|%G|%.3g|%f|%F|%.0f|%#.0f|%#g",
        {1234.5678, 1234.5678, 1234.5678, 1234.5678, 1e-7, 1234.5678, 1234.5678, 1.5, 2.5, 2.5, 1.0},
-       "1.234568e+03|1.234568E+03|1.23e+03|1234.5678|1E-07|1.23e+03|1234.567800|1.500000|2|2.|1.00000"},
-      {"%x|%X|%b|%.3x", {3.14, 3.14, 1.0, 3.14},
+       "1.234568e+03|1.234568E+03|1.23e+03|1234.5678|1E-07|1.23e+03|1234.567800|1.500000|2|2.|1."
+       "00000"},
+      {"%x|%X|%b|%.3x",
+       {3.14, 3.14, 1.0, 3.14},
        "0x1.91eb851eb851fp+01|0X1.91EB851EB851FP+01|4503599627370496p-52|0x1.91fp+01"},
-      {"%v|%v|%v|%v|%v", {1e20, 1e21, 123456.0, 0.0001, 0.00001}, "1e+20|1e+21|123456|0.0001|1e-05"},
+      {"%v|%v|%v|%v|%v",
+       {1e20, 1e21, 123456.0, 0.0001, 0.00001},
+       "1e+20|1e+21|123456|0.0001|1e-05"},
       {"%v %v", {1e6, 1.2345675e6}, "1e+06 1.2345675e+06"},
   });
   const double inf = INFINITY;
@@ -111,11 +120,14 @@ TEST(GoFormat, FloatVerbs) {
 
 TEST(GoFormat, StringVerbsQuoteAndHexAsGo) {
   ExpectAll({
-      {"%x|% x|%# x|%#x|%X", {S("h\xC3\xA9llo"), S("ab"), S("ab"), S("ab"), S("ab")},
+      {"%x|% x|%# x|%#x|%X",
+       {S("h\xC3\xA9llo"), S("ab"), S("ab"), S("ab"), S("ab")},
        "68c3a96c6c6f|61 62|0x61 0x62|0x6162|6162"},
-      {"%q|%+q|%#q", {S("h\xC3\xA9llo\x01"), S("h\xC3\xA9llo"), S("a`b")},
+      {"%q|%+q|%#q",
+       {S("h\xC3\xA9llo\x01"), S("h\xC3\xA9llo"), S("a`b")},
        "\"h\xC3\xA9llo\\x01\"|\"h\\u00e9llo\"|\"a`b\""},
-      {"%q|%5s|%-6.3s|", {S("h\xC3\xA9llo"), S("h\xC3\xA9llo"), S("h\xC3\xA9llo")},
+      {"%q|%5s|%-6.3s|",
+       {S("h\xC3\xA9llo"), S("h\xC3\xA9llo"), S("h\xC3\xA9llo")},
        "\"h\xC3\xA9llo\"|h\xC3\xA9llo|h\xC3\xA9l   |"},
       {"%#q", {S("ab")}, "`ab`"},
   });

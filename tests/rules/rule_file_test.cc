@@ -55,7 +55,8 @@ TEST(RuleFile, DuplicateGroupNameIsAnErrorNamingTheFile) {
 TEST(RuleFile, TemplateThatPrometheusWouldRefuseIsAnErrorWithGroupRuleAndName) {
   auto groups = ParseRuleFile(
       "groups:\n  - name: g\n    rules:\n      - record: r\n        expr: up\n"
-      "      - alert: A\n        expr: up\n        annotations:\n          s: '{{ nosuch $value }}'\n",
+      "      - alert: A\n        expr: up\n        annotations:\n          s: '{{ nosuch $value "
+      "}}'\n",
       "r.yml", 15'000);
   ASSERT_FALSE(groups.ok());
   EXPECT_EQ(groups.status().message(),
@@ -84,7 +85,8 @@ TEST(RuleFile, HostileYamlIsRefusedQuickly) {
     const char* error;
   };
   for (const Case& c : {
-           Case{std::string(2'000'000, '[') + std::string(2'000'000, ']'), "nested deeper than 500"},
+           Case{std::string(2'000'000, '[') + std::string(2'000'000, ']'),
+                "nested deeper than 500"},
            Case{"groups: [" + std::string(100'000, '{') + "]", "nested deeper than 500"},
            Case{bomb + "groups: *a29\n", "group must be a map"},
            Case{bomb + "groups:\n  - name: g\n    rules: *a29\n", "rule must be a map"},
@@ -98,6 +100,7 @@ TEST(RuleFile, HostileYamlIsRefusedQuickly) {
                 "        annotations: [a, b]\n",
                 "annotations must be a map"},
            Case{"groups: [\n", "r.yml: "},
+           Case{"groups:\n  - name: \"a\xff\"\n", "r.yml: yaml: invalid UTF-8"},
        }) {
     auto groups = ParseRuleFile(c.yaml, "r.yml", 15'000);
     ASSERT_FALSE(groups.ok()) << c.yaml.substr(0, 80);

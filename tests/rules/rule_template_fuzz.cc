@@ -11,29 +11,17 @@
 #include "rules/alert_template.h"
 #include "rules/go_format.h"
 #include "rules/rule_file.h"
+#include "scraper/exposition_parser.h"
 
 namespace {
 
 using vigil::rules::AlertTemplateData;
 
-bool ValidUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    const size_t n = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += n;
-  }
-  return true;
-}
-
 void Expand(std::string_view text, const AlertTemplateData& data) {
   const std::string out = vigil::rules::ExpandAlertTemplate(text, data);
   // The limit plus one action's worth of overshoot and the error wrapper.
   if (out.size() > 4 * vigil::rules::kMaxTemplateOutput) std::abort();
-  if (!ValidUtf8(out)) std::abort();
+  if (!vigil::scraper::IsValidUtf8(out)) std::abort();
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 
@@ -204,7 +205,8 @@ std::string CFormat(const char* spec, int prec, double v) {
   return out;
 }
 
-// Go's %x for floats: C's %a with an exponent of at least two digits.
+// Go's %x for floats: C's %a, normalized to a leading 1 when rounding carried
+// into a 2, with an exponent of at least two digits.
 std::string HexFloat(double v, char verb, int prec) {
   char buf[64];
   if (prec < 0) {
@@ -212,10 +214,15 @@ std::string HexFloat(double v, char verb, int prec) {
   } else {
     std::snprintf(buf, sizeof buf, "%.*a", std::min(prec, 20), v);  // 13 digits are exact
   }
-  std::string out = buf;
-  if (prec > 20) out.insert(out.find('p'), static_cast<size_t>(prec - 20), '0');
-  const size_t p = out.find('p');
-  if (out.size() - p == 3) out.insert(p + 2, "0");
+  std::string mantissa = buf;
+  const size_t p = mantissa.find('p');
+  int exp = std::atoi(mantissa.c_str() + p + 1);
+  mantissa.resize(p);
+  const size_t lead = mantissa.find('x') + 1;
+  if (mantissa[lead] == '2') mantissa[lead] = '1', ++exp;
+  if (prec > 20) mantissa.append(static_cast<size_t>(prec - 20), '0');
+  std::string out = mantissa + (exp < 0 ? "p-" : "p+") + (std::abs(exp) < 10 ? "0" : "") +
+                    std::to_string(std::abs(exp));
   if (verb == 'X') {
     for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   }
@@ -435,7 +442,7 @@ size_t Printer::ParseWidthAndPrecision(std::string_view format, size_t i, bool& 
       const Number n = IntFromArg();
       f_.prec = n.value, f_.prec_present = n.present;
       if (f_.prec < 0) f_.prec = 0, f_.prec_present = false;
-      if (!n.present) out_ += "%!(BADPREC)";
+      if (!f_.prec_present) out_ += "%!(BADPREC)";
       after_index = false;
     } else {
       const Number n = ParseNumber(format, i, end);
@@ -510,7 +517,7 @@ void Printer::PrintVerb(char32_t verb) {
 void Printer::PrintArg(const GoValue& arg, char32_t verb) {
   arg_ = &arg;
   if (verb == 'T') {
-    Pad(GoTypeName(arg));
+    Pad(Truncate(GoTypeName(arg)));
     return;
   }
   if (const auto* s = std::get_if<std::string>(&arg)) return PrintString(*s, verb);

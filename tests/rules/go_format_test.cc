@@ -133,6 +133,25 @@ TEST(GoFormat, StringVerbsQuoteAndHexAsGo) {
   });
 }
 
+// Found by comparing 1500 random printf calls with Prometheus 2.42.
+TEST(GoFormat, RandomizedDifferencesWithPrometheusStayFixed) {
+  ExpectAll({
+      {"%# .0T|%.2T|%0.T", {int64_t{-3}, 1.5, S("a")}, "|fl|"},
+      {"x%+ 5.*bx%# .s", {int64_t{-3}}, "x%!(BADPREC)%!b(MISSING)x%!s(MISSING)"},
+      {"%*.*z",
+       {S("a"), int64_t{-1}, S("h\xC3\xA9llo")},
+       "%!(BADWIDTH)%!(BADPREC)%!z(string=h\xC3\xA9llo)"},
+      {"%.0x|%#.0x|%012.0X", {1.5, 1e21, 3.14159}, "0x1p+01|0x1.p+70|000000X1P+02"},
+      {"|%# .x", {1.5}, "| 0x1.p+01"},
+      {"%q|%0q", {int64_t{255}, int64_t{0}}, "'\xC3\xBF'|'\\x00'"},
+      {"%+ 5g|%-012g",
+       {int64_t{9731}, S("h\xC3\xA9llo")},
+       "%!g(int=+9731)|%!g(string=h\xC3\xA9llo       )"},
+      {"%-0.2c% 12.2b", {S("h\xC3\xA9llo"), int64_t{31}}, "%!c(string=h\xC3\xA9)       11111"},
+      {"%+ 1f|%+ 5.10x", {3.14159, int64_t{255}}, "+3.141590|+00000000ff"},
+  });
+}
+
 TEST(GoFormat, InvalidUtf8IsEscapedByQuoteAndCopiedBySAsGo) {
   EXPECT_EQ(GoQuote("a\xff\xc3"), "\"a\\xff\\xc3\"");
   EXPECT_EQ(Sprintf("%s|%q", {S("\xff"), S("\xff")}), "\xff|\"\\xff\"");

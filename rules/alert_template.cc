@@ -312,6 +312,9 @@ struct Node {
   std::shared_ptr<Pipeline> pipeline;
   std::string_view control;
   int line = 1;
+  std::string_view else_kind;           // "if" or "with" of {{ else if ... }}
+  std::vector<std::string> range_vars;  // {{ range $k, $v := ... }}
+  size_t next = 0;  // if/with/range/else: index of the chain's next else or its end
 };
 
 // Go's strconv.Unquote for "..." and '...'; raw strings are taken as they are.
@@ -396,6 +399,7 @@ class Parser {
 
  private:
   Node ParseAction(const Piece& piece);
+  void LinkControl(std::vector<Node>& nodes);
   std::shared_ptr<Pipeline> ParsePipeline(const char* context, Tok end, int depth);
   Command ParseCommand(int depth);
   std::optional<Operand> ParseOperand(int depth);
@@ -425,19 +429,51 @@ std::vector<Node> Parser::Parse(const std::vector<Piece>& pieces) {
   std::vector<Node> nodes;
   for (const Piece& piece : pieces) {
     if (!piece.is_action) {
-      nodes.push_back({piece.text, nullptr, {}, piece.line});
+      Node text;
+      text.text = piece.text;
+      text.line = piece.line;
+      nodes.push_back(std::move(text));
     } else if (!piece.tokens.empty()) {
       nodes.push_back(ParseAction(piece));
     }
   }
+  LinkControl(nodes);
   return nodes;
+}
+
+// Links each if/with/range/define/block to its else actions and its end.
+void Parser::LinkControl(std::vector<Node>& nodes) {
+  std::vector<size_t> open;  // the latest link of each open chain
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const std::string_view c = nodes[i].control;
+    line_ = nodes[i].line;
+    if (c == "if" || c == "with" || c == "range" || c == "define" || c == "block") {
+      if (open.size() >= static_cast<size_t>(kMaxTemplateDepth)) {
+        Fail("exceeded maximum nesting depth (" + std::to_string(kMaxTemplateDepth) + ")");
+      }
+      open.push_back(i);
+    } else if (c == "else" || c == "end") {
+      if (open.empty()) Fail("unexpected {{" + std::string(c) + "}}");
+      nodes[open.back()].next = i;
+      if (c == "else") {
+        open.back() = i;
+      } else {
+        open.pop_back();
+      }
+    }
+  }
+  if (!open.empty()) {
+    line_ = nodes[open.back()].line;
+    Fail("unexpected EOF");
+  }
 }
 
 Node Parser::ParseAction(const Piece& piece) {
   tokens_ = &piece.tokens;
   pos_ = 0;
   line_ = piece.line;
-  Node node{{}, nullptr, {}, piece.line};
+  Node node;
+  node.line = piece.line;
   const Token* first = PeekNonSpace();
   if (first && first->kind == Tok::kKeyword) {
     // Checked for names and variables, not executed.
@@ -449,6 +485,7 @@ Node Parser::ParseAction(const Piece& piece) {
     }
     const Token* rest = PeekNonSpace();
     if (node.control == "else" && rest && rest->kind == Tok::kKeyword) {  // else if, else with
+      node.else_kind = rest->text;
       ++pos_;
       rest = PeekNonSpace();
     }
@@ -457,7 +494,9 @@ Node Parser::ParseAction(const Piece& piece) {
         const Token& t = piece.tokens[i];
         if (t.kind == Tok::kDeclare || t.kind == Tok::kAssign) {
           for (size_t k = pos_; k < i; ++k) {
-            if (piece.tokens[k].kind == Tok::kVariable) vars_.emplace_back(piece.tokens[k].text);
+            if (piece.tokens[k].kind != Tok::kVariable) continue;
+            vars_.emplace_back(piece.tokens[k].text);
+            node.range_vars.emplace_back(piece.tokens[k].text);
           }
           pos_ = i + 1;
           break;
@@ -680,6 +719,13 @@ class Executor {
   Result<std::string> Run(const std::vector<Node>& nodes);
 
  private:
+  // Executes nodes [begin, end) into out_.
+  Status Exec(size_t begin, size_t end);
+  // Executes the control chain starting at `i`; returns the index of its end.
+  Result<size_t> ExecControl(size_t i);
+  Status ExecRange(size_t i, const Value& v);
+  bool Truth(const Value& v) const;
+  const Value& Dot() const { return dots_.back(); }
   Result<Value> Eval(const Pipeline& pipe);
   Result<Value> EvalCommand(const Command& cmd, const std::optional<Value>& piped);
   Result<Value> EvalOperand(const Operand& op);
@@ -688,28 +734,101 @@ class Executor {
 
   const AlertTemplateData& data_;
   std::map<std::string, Value> vars_;
+  const std::vector<Node>* nodes_ = nullptr;
+  std::vector<Value> dots_ = {Value{Value::Kind::kDot, {}, nullptr}};
+  std::string out_;
 };
 
 Result<std::string> Executor::Run(const std::vector<Node>& nodes) {
-  std::string out;
-  for (const Node& node : nodes) {
+  nodes_ = &nodes;
+  if (Status st = Exec(0, nodes.size()); !st.ok()) return st;
+  return std::move(out_);
+}
+
+Status Executor::Exec(size_t begin, size_t end) {
+  for (size_t i = begin; i < end; ++i) {
+    const Node& node = (*nodes_)[i];
     if (!node.control.empty()) {
-      return Status::InvalidArgument("{{ " + std::string(node.control) +
-                                     " }} is not supported by Vigil's alert templates");
-    }
-    if (node.pipeline == nullptr) {
-      out += node.text;
+      auto chain_end = ExecControl(i);
+      if (!chain_end.ok()) return chain_end.status();
+      i = *chain_end;
+    } else if (node.pipeline == nullptr) {
+      out_ += node.text;
     } else {
       auto v = Eval(*node.pipeline);
       if (!v.ok()) return v.status();
-      if (node.pipeline->declare.empty()) out += Text(*v);
+      if (node.pipeline->declare.empty()) out_ += Text(*v);
     }
-    if (out.size() > kMaxTemplateOutput) {
+    if (out_.size() > kMaxTemplateOutput) {
       return Status::InvalidArgument("template output exceeds " +
                                      std::to_string(kMaxTemplateOutput) + " bytes");
     }
   }
-  return out;
+  return Status::OK();
+}
+
+Result<size_t> Executor::ExecControl(size_t i) {
+  const std::string_view control = (*nodes_)[i].control;
+  if (control != "if" && control != "with" && control != "range") {  // template, define, break, ...
+    return Status::InvalidArgument("{{ " + std::string(control) +
+                                   " }} is not supported by Vigil's alert templates");
+  }
+  size_t end = (*nodes_)[i].next;
+  while ((*nodes_)[end].control != "end") end = (*nodes_)[end].next;
+  // Walks the chain if ... else if ... else ... end until a branch runs.
+  for (size_t link = i; link != end; link = (*nodes_)[link].next) {
+    const Node& node = (*nodes_)[link];
+    const std::string_view kind = node.control == "else" ? node.else_kind : node.control;
+    if (kind != "if" && kind != "with" && kind != "range" && !kind.empty()) {
+      return Status::InvalidArgument("{{ " + std::string(kind) +
+                                     " }} is not supported by Vigil's alert templates");
+    }
+    if (kind.empty()) {  // a plain {{ else }}
+      if (Status st = Exec(link + 1, node.next); !st.ok()) return st;
+      return end;
+    }
+    auto v = Eval(*node.pipeline);
+    if (!v.ok()) return v.status();
+    if (kind != "range" && node.range_vars.size() == 1) vars_[node.range_vars[0]] = *v;
+    if (!Truth(*v)) continue;
+    Status st;
+    if (kind == "range") {
+      st = v->kind == Value::Kind::kMap
+               ? ExecRange(link, *v)
+               : Status::InvalidArgument("range can't iterate over " + Text(*v));
+    } else {
+      if (kind == "with") dots_.push_back(*v);
+      st = Exec(link + 1, node.next);
+      if (kind == "with") dots_.pop_back();
+    }
+    if (!st.ok()) return st;
+    return end;
+  }
+  return end;
+}
+
+Status Executor::ExecRange(size_t i, const Value& v) {
+  const Node& node = (*nodes_)[i];
+  for (const auto& l : *v.map) {
+    const Value value{Value::Kind::kGo, l.value, nullptr};
+    if (node.range_vars.size() == 1) vars_[node.range_vars[0]] = value;
+    if (node.range_vars.size() == 2) {
+      vars_[node.range_vars[0]] = Value{Value::Kind::kGo, l.name, nullptr};
+      vars_[node.range_vars[1]] = value;
+    }
+    dots_.push_back(value);
+    Status st = Exec(i + 1, node.next);
+    dots_.pop_back();
+    if (!st.ok()) return st;
+  }
+  return Status::OK();
+}
+
+// Go's template truth: false, 0, "", nil and empty maps are false.
+bool Executor::Truth(const Value& v) const {
+  if (v.kind == Value::Kind::kDot) return true;
+  if (v.kind == Value::Kind::kMap) return v.map && !v.map->empty();
+  return IsTruthy(v.go);
 }
 
 Result<Value> Executor::Eval(const Pipeline& pipe) {
@@ -767,7 +886,7 @@ Result<Value> Executor::EvalOperand(const Operand& op) {
       break;
     case Operand::Kind::kDot:
     case Operand::Kind::kField:
-      v.kind = Value::Kind::kDot;
+      v = Dot();
       break;
     case Operand::Kind::kFunction:  // a function as an argument: Go calls it without arguments
       return EvalCommand(Command{{op}}, std::nullopt);

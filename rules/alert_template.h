@@ -1,11 +1,13 @@
 // Alerting-rule label and annotation templates: Go text/template as
 // Prometheus uses it. Supported: text, {{ }} actions with Go's lexing (quoted,
 // raw and char literals, numbers, comments, {{- -}} trimming), pipelines,
-// parenthesized pipelines, $x := declarations, $labels/.Labels,
-// $externalLabels/.ExternalLabels, $externalURL/.ExternalURL, $value/.Value,
-// and the functions of rules/template_functions.h (printf with Go's fmt).
-// Not supported: control actions (if, range, with, template, ...) and some of
-// Prometheus's functions (query, match, ...): those expand to the error text.
+// parenthesized pipelines, $x := declarations, if / else if / else / with /
+// range (over label maps) / end, $labels/.Labels, $externalLabels/
+// .ExternalLabels, $externalURL/.ExternalURL, $value/.Value, and the
+// functions of rules/template_functions.h (printf with Go's fmt, humanize*,
+// comparisons, and/or/not, ...). Not supported: define, template, block,
+// break, continue and some of Prometheus's functions (query, match, ...):
+// they load, as in Prometheus, and expand to the error text.
 //
 // Hostile input is bounded: parenthesized pipelines nest at most
 // kMaxTemplateDepth deep and one expansion writes at most kMaxTemplateOutput

@@ -12,6 +12,7 @@
 // output of one call is capped at kMaxGoFormatOutput bytes (Go has no cap).
 #pragma once
 
+#include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -24,7 +25,7 @@
 namespace vigil::rules {
 
 struct GoNil {
-  bool operator==(const GoNil&) const = default;
+  auto operator<=>(const GoNil&) const = default;
 };
 
 // A Go value as text/template passes it on: string, float64, int, bool, nil.

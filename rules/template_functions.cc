@@ -323,7 +323,50 @@ Result<GoValue> CallNumberFunction(std::string_view name, const NumberFunction& 
   return GoValue(std::move(out).value());
 }
 
+// Go's eq/ne/lt/le/gt/ge on basic values: both operands of one kind.
+Result<int> Compare(const GoValue& a, const GoValue& b, bool ordered) {
+  if (a.index() != b.index() || std::holds_alternative<GoNil>(a)) {
+    return Status::InvalidArgument("incompatible types for comparison");
+  }
+  if (ordered && std::holds_alternative<bool>(a)) {
+    return Status::InvalidArgument("invalid type for comparison");
+  }
+  return a < b ? -1 : b < a ? 1 : 0;
+}
+
+Result<GoValue> CallComparison(std::string_view name, std::span<const GoValue> args) {
+  if (name == "eq") {
+    if (args.size() < 2)
+      return Status::InvalidArgument("error calling eq: missing argument for comparison");
+    for (size_t i = 1; i < args.size(); ++i) {
+      auto c = Compare(args[0], args[i], false);
+      if (!c.ok()) return Status::InvalidArgument("error calling eq: " + c.status().message());
+      if (*c == 0) return GoValue(true);
+    }
+    return GoValue(false);
+  }
+  if (Status st = WantArgs(name, args, 2); !st.ok()) return st;
+  auto c = Compare(args[0], args[1], name != "ne");
+  if (!c.ok())
+    return Status::InvalidArgument("error calling " + std::string(name) + ": " +
+                                   c.status().message());
+  const bool r = name == "ne"   ? *c != 0
+                 : name == "lt" ? *c < 0
+                 : name == "le" ? *c <= 0
+                 : name == "gt" ? *c > 0
+                                : *c >= 0;
+  return GoValue(r);
+}
+
 }  // namespace
+
+bool IsTruthy(const GoValue& v) {
+  if (const auto* s = std::get_if<std::string>(&v)) return !s->empty();
+  if (const auto* d = std::get_if<double>(&v)) return *d != 0;
+  if (const auto* i = std::get_if<int64_t>(&v)) return *i != 0;
+  if (const auto* b = std::get_if<bool>(&v)) return *b;
+  return false;
+}
 
 bool IsTemplateFunctionDefined(std::string_view name) {
   return std::find(kDefinedFunctions.begin(), kDefinedFunctions.end(), name) !=
@@ -365,6 +408,23 @@ Result<GoValue> CallTemplateFunction(std::string_view name, std::span<const GoVa
     return GoValue(std::move(out).value());
   }
   if (name == "print" || name == "println") return GoValue(Sprint(args, name == "println"));
+  if (name == "eq" || name == "ne" || name == "lt" || name == "le" || name == "gt" ||
+      name == "ge") {
+    return CallComparison(name, args);
+  }
+  if (name == "not") {
+    if (Status st = WantArgs(name, args, 1); !st.ok()) return st;
+    return GoValue(!IsTruthy(args[0]));
+  }
+  if (name == "and" || name == "or") {  // the first false (and) or true (or) operand, or the last
+    if (args.empty())
+      return Status::InvalidArgument("wrong number of args for " + std::string(name) +
+                                     ": want at least 1 got 0");
+    for (const GoValue& a : args) {
+      if (IsTruthy(a) == (name == "or")) return a;
+    }
+    return args.back();
+  }
   if (name == "externalURL") {
     if (Status st = WantArgs(name, args, 0); !st.ok()) return st;
     return GoValue(std::string(context.external_url));

@@ -26,6 +26,9 @@ bool IsTemplateFunctionDefined(std::string_view name);
 Result<GoValue> CallTemplateFunction(std::string_view name, std::span<const GoValue> args,
                                      const TemplateFunctionContext& context);
 
+// Go's template truth: false, 0, "" and nil are false.
+bool IsTruthy(const GoValue& v);
+
 // strconv.ParseFloat(s, 64), with Go's error texts.
 Result<double> GoParseFloat(std::string_view s);
 

@@ -201,8 +201,47 @@ TEST(AlertTemplate, NestingOutputAndEncodingAreBounded) {
   EXPECT_EQ(ExpandAsOracle("{{ {{ }} }}").substr(0, 27), "<error expanding template: ");
 }
 
+TEST(AlertTemplate, ControlActionsAndComparisonsAsPrometheus) {
+  EXPECT_EQ(
+      ExpandAsOracle(
+          "{{ if gt $value 1.0 }}high{{ else }}low{{ end }}|{{ if eq $labels.job \"x\" }}A{{ else "
+          "if eq $labels.job \"j\" }}B{{ else }}C{{ end }}|{{ range $k, $v := $labels }}{{ $k "
+          "}}={{ "
+          "$v }},{{ end }}|{{ range $labels }}{{ . }};{{ end }}|{{ with $labels }}{{ .job }}{{ end "
+          "}}|{{ with \"\" }}x{{ else }}empty{{ end }}|{{ range $externalLabels }}x{{ else "
+          "}}none{{ "
+          "end }}|{{ and 1 0 2 }}|{{ or 0 \"\" \"z\" }}|{{ not \"\" }}|{{ eq 1 2 1 }}|{{ ne \"a\" "
+          "\"b\" }}|{{ le 2 2 }}|{{ lt \"a\" \"b\" }}|{{ ge 1.5 $value }}|{{ with $value }}{{ . "
+          "}}{{ "
+          "end }}|{{ if $labels }}L{{ end }}"),
+      "high|B|__name__=up,foo=bar,job=j,utf=h\xC3\xA9llo,|up;bar;j;h\xC3\xA9llo;|j|empty|none|0|z|"
+      "true|true|true|true|true|true|1.5|L");
+  EXPECT_EQ(ExpandAsOracle("{{ with $x := $labels.job }}{{ $x }}{{ end }}"), "j");
+  for (const char* text :
+       {"{{ gt $value 1 }}", "{{ lt true false }}", "{{ eq 1 }}", "{{ range 5 }}x{{ end }}"}) {
+    EXPECT_TRUE(ExpandAsOracle(text).starts_with("<error expanding template: ")) << text;
+  }
+  EXPECT_NE(ExpandAsOracle("{{ gt $value 1 }}")
+                .find("error calling gt: incompatible types for comparison"),
+            std::string::npos);
+  EXPECT_EQ(CheckAlertTemplate("{{ if 1 }}{{ end }}{{ end }}", "A").message(),
+            "template: __alert_A:1: unexpected {{end}}");
+  EXPECT_EQ(CheckAlertTemplate("{{ if 1 }}", "A").message(),
+            "template: __alert_A:1: unexpected EOF");
+  std::string deep;
+  for (int i = 0; i < 200; ++i) deep += "{{ if 1 }}";
+  EXPECT_NE(CheckAlertTemplate(deep, "A").message().find("exceeded maximum nesting depth"),
+            std::string::npos);
+  std::string chain = "{{ if 0 }}";
+  for (int i = 0; i < 100000; ++i) chain += "{{ else if 0 }}";
+  EXPECT_EQ(ExpandAsOracle(chain + "{{ else }}last{{ end }}"), "last");
+}
+
 TEST(AlertTemplate, UnsupportedConstructsSayTheyFailed) {
-  EXPECT_TRUE(Expand("{{ range $labels }}x{{ end }}").starts_with("<error expanding template: "));
+  EXPECT_TRUE(Expand("{{ define \"x\" }}y{{ end }}").starts_with("<error expanding template: "));
+  EXPECT_TRUE(Expand("{{ template \"x\" . }}").starts_with("<error expanding template: "));
+  EXPECT_TRUE(
+      Expand("{{ range $labels }}{{ break }}{{ end }}").starts_with("<error expanding template: "));
   EXPECT_TRUE(Expand("{{ $value | nosuchfunc }}").starts_with("<error expanding template: "));
   EXPECT_EQ(Expand("no actions"), "no actions");
 }

@@ -400,7 +400,7 @@ class Parser {
  private:
   Node ParseAction(const Piece& piece);
   void LinkControl(std::vector<Node>& nodes);
-  std::shared_ptr<Pipeline> ParsePipeline(const char* context, Tok end, int depth);
+  std::shared_ptr<Pipeline> ParsePipeline(std::string_view context, Tok end, int depth);
   Command ParseCommand(int depth);
   std::optional<Operand> ParseOperand(int depth);
   std::optional<Operand> ParseTerm(int depth);
@@ -504,7 +504,12 @@ Node Parser::ParseAction(const Piece& piece) {
       }
       rest = PeekNonSpace();
     }
-    if (rest && rest->kind != Tok::kOther) node.pipeline = ParsePipeline("command", Tok::kSpace, 0);
+    const std::string_view kind = node.control == "else" ? node.else_kind : node.control;
+    if (kind == "if" || kind == "with" || kind == "range") {  // the condition is required
+      node.pipeline = ParsePipeline(kind, Tok::kSpace, 0);
+    } else if (rest && rest->kind != Tok::kOther) {
+      node.pipeline = ParsePipeline("command", Tok::kSpace, 0);
+    }
     return node;
   }
   node.pipeline = ParsePipeline("command", Tok::kSpace, 0);
@@ -512,7 +517,7 @@ Node Parser::ParseAction(const Piece& piece) {
 }
 
 // `end` is kRightParen inside parentheses; kSpace stands for the action's end.
-std::shared_ptr<Pipeline> Parser::ParsePipeline(const char* context, Tok end, int depth) {
+std::shared_ptr<Pipeline> Parser::ParsePipeline(std::string_view context, Tok end, int depth) {
   if (depth > kMaxTemplateDepth) {
     Fail("exceeded maximum nesting depth (" + std::to_string(kMaxTemplateDepth) + ")");
   }

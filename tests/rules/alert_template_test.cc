@@ -228,6 +228,14 @@ TEST(AlertTemplate, ControlActionsAndComparisonsAsPrometheus) {
             "template: __alert_A:1: unexpected {{end}}");
   EXPECT_EQ(CheckAlertTemplate("{{ if 1 }}", "A").message(),
             "template: __alert_A:1: unexpected EOF");
+  // Found by rule_template_fuzz: a control action without its condition crashed expansion.
+  EXPECT_EQ(CheckAlertTemplate("{{ if }}x{{ end }}", "A").message(),
+            "template: __alert_A:1: missing value for if");
+  EXPECT_EQ(CheckAlertTemplate("{{ range $i, $l := #labels }}{{ end }}", "A").message(),
+            "template: __alert_A:1: unexpected \"#\" in range");
+  EXPECT_EQ(CheckAlertTemplate("{{ with $x := }}{{ end }}", "A").message(),
+            "template: __alert_A:1: missing value for with");
+  EXPECT_TRUE(ExpandAsOracle("{{ if }}x{{ end }}").starts_with("<error expanding template: "));
   std::string deep;
   for (int i = 0; i < 200; ++i) deep += "{{ if 1 }}";
   EXPECT_NE(CheckAlertTemplate(deep, "A").message().find("exceeded maximum nesting depth"),

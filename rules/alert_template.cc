@@ -792,6 +792,9 @@ Result<size_t> Executor::ExecControl(size_t i) {
       if (Status st = Exec(link + 1, node.next); !st.ok()) return st;
       return end;
     }
+    if (node.pipeline == nullptr) {  // the parser refuses this; never dereference it
+      return Status::InvalidArgument("missing value for " + std::string(kind));
+    }
     auto v = Eval(*node.pipeline);
     if (!v.ok()) return v.status();
     if (kind != "range" && node.range_vars.size() == 1) vars_[node.range_vars[0]] = *v;

@@ -32,9 +32,19 @@ struct GroupSpec {
   std::vector<RuleSpec> rules;
 };
 
+// Rule files larger than this are refused (Prometheus has no limit; a real
+// rule file is a few hundred KiB).
+inline constexpr uintmax_t kMaxRuleFileBytes = 64 << 20;
+
 // Loads every group of `files`; groups without `interval` get `default_interval_ms`
-// (the global evaluation_interval). Errors name the file.
+// (the global evaluation_interval). Errors name the file, and for a bad rule
+// its group, index and name as promtool does: `f.yml: group "g", rule 2, "A":
+// annotation "summary": template: __alert_A:1: function "x" not defined`.
 Result<std::vector<GroupSpec>> LoadRuleFiles(const std::vector<std::string>& files,
+                                             int64_t default_interval_ms);
+
+// The groups of one rule file's text; `file` names it in errors.
+Result<std::vector<GroupSpec>> ParseRuleFile(const std::string& yaml, const std::string& file,
                                              int64_t default_interval_ms);
 
 }  // namespace vigil::rules

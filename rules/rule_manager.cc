@@ -273,7 +273,7 @@ void RuleManager::EvalAlerting(RuleStatus& rule, std::map<uint64_t, Alert>& acti
   }
   std::map<uint64_t, Alert> current;
   for (const auto& s : *vec) {
-    AlertTemplateData data{&s.metric, &external_labels_, external_url_, s.point.v};
+    AlertTemplateData data{&s.metric, &external_labels_, external_url_, s.point.v, rule.spec.name};
     LabelsBuilder b(s.metric);
     b.Del(kMetricNameLabel);
     for (const auto& l : rule.spec.labels) b.Set(l.name, ExpandAlertTemplate(l.value, data));

@@ -35,7 +35,7 @@ Status CheckKnownFields(const YAML::Node& node, const std::set<std::string>& kno
 // Checks rule number `index` (1-based) of `group`; errors read like promtool's:
 // `7:15: group "x", rule 2, "A": could not parse expression: ...`.
 Status CheckRule(const YAML::Node& rule, const std::string& group, size_t index,
-                 const ExprChecker& check_expr) {
+                 const ExprChecker& check_expr, const TemplateChecker& check_template) {
   static const std::set<std::string> kFields = {"record", "alert",       "expr",           "for",
                                                 "labels", "annotations", "keep_firing_for"};
   VIGIL_RETURN_IF_ERROR(CheckKnownFields(rule, kFields, "rulefmt.RuleNode"));
@@ -64,6 +64,19 @@ Status CheckRule(const YAML::Node& rule, const std::string& group, size_t index,
     Status st = check_expr(expr.as<std::string>());
     if (!st.ok()) return fail(expr, "could not parse expression: " + st.message());
   }
+  if (!check_template || !alert.IsDefined()) return Status::OK();
+  for (const char* kind : {"label", "annotation"}) {
+    const YAML::Node set = rule[std::string(kind) + "s"];
+    if (!set.IsDefined() || !set.IsMap()) continue;
+    for (const auto& kv : set) {
+      Status st = check_template(kv.second.as<std::string>(""), name);
+      if (!st.ok()) {
+        return Status::InvalidArgument("group \"" + group + "\", rule " + std::to_string(index) +
+                                       ", \"" + name + "\": " + kind + " \"" +
+                                       kv.first.as<std::string>("") + "\": " + st.message());
+      }
+    }
+  }
   return Status::OK();
 }
 
@@ -73,7 +86,8 @@ void PrintFailure(std::ostream& err, const std::string& message) {
 
 }  // namespace
 
-Result<size_t> CheckRuleFile(const std::string& path, const ExprChecker& check_expr) {
+Result<size_t> CheckRuleFile(const std::string& path, const ExprChecker& check_expr,
+                             const TemplateChecker& check_template) {
   const auto in_file = [&](const Status& st) {
     return Status::InvalidArgument(path + ": " + st.message());
   };
@@ -98,7 +112,7 @@ Result<size_t> CheckRuleFile(const std::string& path, const ExprChecker& check_e
       }
       size_t index = 0;
       for (const auto& rule : group["rules"]) {
-        if (Status st = CheckRule(rule, name, ++index, check_expr); !st.ok()) return in_file(st);
+        if (Status st = CheckRule(rule, name, ++index, check_expr, check_template); !st.ok()) return in_file(st);
         ++count;
       }
     }
@@ -109,11 +123,11 @@ Result<size_t> CheckRuleFile(const std::string& path, const ExprChecker& check_e
 }
 
 int RunCheckRules(const std::vector<std::string>& files, std::ostream& out, std::ostream& err,
-                  const ExprChecker& check_expr) {
+                  const ExprChecker& check_expr, const TemplateChecker& check_template) {
   bool failed = false;
   for (const std::string& file : files) {
     out << "Checking " << file << "\n";
-    auto n = CheckRuleFile(file, check_expr);
+    auto n = CheckRuleFile(file, check_expr, check_template);
     if (!n.ok()) {
       err << "  FAILED:\n" << n.status().message() << "\n";
       failed = true;
@@ -126,7 +140,7 @@ int RunCheckRules(const std::vector<std::string>& files, std::ostream& out, std:
 }
 
 int RunCheckConfig(const std::vector<std::string>& files, std::ostream& out, std::ostream& err,
-                   const ExprChecker& check_expr) {
+                   const ExprChecker& check_expr, const TemplateChecker& check_template) {
   bool failed = false;
   for (const std::string& file : files) {
     out << "Checking " << file << "\n";
@@ -144,7 +158,7 @@ int RunCheckConfig(const std::vector<std::string>& files, std::ostream& out, std
     out << " SUCCESS: " << file << " is valid prometheus config file syntax\n\n";
     for (const std::string& rf : rule_files) {
       out << "Checking " << rf << "\n";
-      auto n = CheckRuleFile(rf, check_expr);
+      auto n = CheckRuleFile(rf, check_expr, check_template);
       if (!n.ok()) {
         err << "  FAILED:\n     " << n.status().message() << "\n";
         failed = true;

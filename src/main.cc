@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "promql/engine.h"
+#include "rules/alert_template.h"
 #include "scraper/check_config.h"
 #include "src/admin_cli.h"
 #include "src/flags.h"
@@ -40,9 +41,13 @@ int RunCheck(const std::vector<std::string>& args) {
   const auto check_expr = [](const std::string& expr) {
     return vigil::promql::FormatQuery(expr).status();
   };
+  // Alert templates are parsed as the server parses them when it loads rules.
+  const auto check_template = [](std::string_view text, std::string_view alert) {
+    return vigil::rules::CheckAlertTemplate(text, alert);
+  };
   if (args[0] == "rules")
-    return vigil::scraper::RunCheckRules(files, std::cout, std::cerr, check_expr);
-  return vigil::scraper::RunCheckConfig(files, std::cout, std::cerr, check_expr);
+    return vigil::scraper::RunCheckRules(files, std::cout, std::cerr, check_expr, check_template);
+  return vigil::scraper::RunCheckConfig(files, std::cout, std::cerr, check_expr, check_template);
 }
 
 int RunServerCommand(const std::vector<std::string>& args) {

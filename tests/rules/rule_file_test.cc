@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 
 #include "tests/support/test_dirs_and_ports.h"
@@ -48,6 +50,83 @@ TEST(RuleFile, DuplicateGroupNameIsAnErrorNamingTheFile) {
   ASSERT_FALSE(groups.ok());
   EXPECT_NE(groups.status().message().find("dup.yml"), std::string::npos);
   EXPECT_NE(groups.status().message().find("groupname must be unique"), std::string::npos);
+}
+
+TEST(RuleFile, TemplateThatPrometheusWouldRefuseIsAnErrorWithGroupRuleAndName) {
+  auto groups = ParseRuleFile(
+      "groups:\n  - name: g\n    rules:\n      - record: r\n        expr: up\n"
+      "      - alert: A\n        expr: up\n        annotations:\n          s: '{{ nosuch $value "
+      "}}'\n",
+      "r.yml", 15'000);
+  ASSERT_FALSE(groups.ok());
+  EXPECT_EQ(groups.status().message(),
+            "r.yml: group \"g\", rule 2, \"A\": annotation \"s\": template: __alert_A:1: "
+            "function \"nosuch\" not defined");
+  groups = ParseRuleFile(
+      "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n"
+      "        labels:\n          l: '{{ $nope }}'\n",
+      "r.yml", 15'000);
+  ASSERT_FALSE(groups.ok());
+  EXPECT_EQ(groups.status().message(),
+            "r.yml: group \"g\", rule 1, \"A\": label \"l\": template: __alert_A:1: "
+            "undefined variable \"$nope\"");
+}
+
+TEST(RuleFile, HostileYamlIsRefusedQuickly) {
+  const auto start = std::chrono::steady_clock::now();
+  std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 30; ++i) {
+    std::string refs;
+    for (int k = 0; k < 9; ++k) refs += (k ? ", *a" : "*a") + std::to_string(i - 1);
+    bomb += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + refs + "]\n";
+  }
+  struct Case {
+    std::string yaml;
+    const char* error;
+  };
+  for (const Case& c : {
+           Case{std::string(2'000'000, '[') + std::string(2'000'000, ']'),
+                "nested deeper than 500"},
+           Case{"groups: [" + std::string(100'000, '{') + "]", "nested deeper than 500"},
+           Case{bomb + "groups: *a29\n", "group must be a map"},
+           Case{bomb + "groups:\n  - name: g\n    rules: *a29\n", "rule must be a map"},
+           Case{bomb + "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n"
+                       "        labels: {x: *a29}\n",
+                "labels: every name and value must be a string"},
+           Case{"groups: {a: 1}\n", "groups must be a list"},
+           Case{"[1, 2]\n", "a rule file is a map"},
+           Case{"groups:\n  - name: g\n    rules: 5\n", "rules must be a list"},
+           Case{"groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n"
+                "        annotations: [a, b]\n",
+                "annotations must be a map"},
+           Case{"groups: [\n", "r.yml: "},
+           Case{"groups:\n  - name: \"a\xff\"\n", "r.yml: yaml: invalid UTF-8"},
+       }) {
+    auto groups = ParseRuleFile(c.yaml, "r.yml", 15'000);
+    ASSERT_FALSE(groups.ok()) << c.yaml.substr(0, 80);
+    EXPECT_NE(groups.status().message().find(c.error), std::string::npos)
+        << groups.status().message();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+TEST(RuleFile, BlockNestingIsRefusedByYamlCpp) {
+  std::string deep;
+  for (int i = 0; i < 5000; ++i) deep += "- ";
+  auto groups = ParseRuleFile("groups:\n  " + deep + "x\n", "r.yml", 15'000);
+  ASSERT_FALSE(groups.ok());
+}
+
+TEST(RuleFile, FileAboveTheSizeLimitIsRefused) {
+  test_support::TempDir dir;
+  const std::filesystem::path path = dir.path() / "big.yml";
+  std::ofstream(path) << "groups: []\n";
+  std::filesystem::resize_file(path, kMaxRuleFileBytes + 1);
+  auto groups = LoadRuleFiles({path.string()}, 15'000);
+  ASSERT_FALSE(groups.ok());
+  EXPECT_NE(groups.status().message().find("rule file is larger than 67108864 bytes"),
+            std::string::npos)
+      << groups.status().message();
 }
 
 }  // namespace

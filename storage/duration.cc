@@ -60,8 +60,9 @@ Result<int64_t> ParseDuration(std::string_view text) {
     if (n > std::numeric_limits<int64_t>::max() / kDurationUnits[unit].ms) {
       return BadDuration(text);
     }
-    total += n * kDurationUnits[unit].ms;
-    if (total < 0) return BadDuration(text);
+    const int64_t part = n * kDurationUnits[unit].ms;
+    if (part > std::numeric_limits<int64_t>::max() - total) return BadDuration(text);
+    total += part;
   }
   return total;
 }

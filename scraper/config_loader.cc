@@ -178,7 +178,7 @@ bool ExpandsWithin(const YAML::Node& n, int64_t& budget) {
 }
 
 void CheckAliasExpansion(const YAML::Node& root, size_t text_bytes) {
-  int64_t budget = 1'000'000 + 10 * static_cast<int64_t>(text_bytes);
+  int64_t budget = 100'000 + 10 * static_cast<int64_t>(text_bytes);
   if (!ExpandsWithin(root, budget)) Fail(root, "document contains excessive aliasing");
 }
 

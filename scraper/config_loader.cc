@@ -162,16 +162,21 @@ Labels LabelMap(const YAML::Node& n) {
 // aliases of an anchored list ...) would keep it busy for hours and build
 // billions of targets. As Go's yaml.v2, refuse documents whose alias
 // expansion is far larger than their text. Counts down `budget` per node
-// visited and stops as soon as it is spent.
-bool ExpandsWithin(const YAML::Node& n, int64_t& budget) {
-  if (--budget < 0) return false;
+// visited and stops as soon as it is spent, or when the expansion nests
+// deeper than yaml-cpp lets text nest (2000): only aliases get there, and an
+// alias inside its own anchor (`a: &a [*a]`) makes a cycle.
+bool ExpandsWithin(const YAML::Node& n, int64_t& budget, int depth = 0) {
+  if (--budget < 0 || depth > 2000) return false;
   if (n.IsSequence()) {
     for (const auto& item : n) {
-      if (!ExpandsWithin(item, budget)) return false;
+      if (!ExpandsWithin(item, budget, depth + 1)) return false;
     }
   } else if (n.IsMap()) {
     for (const auto& kv : n) {
-      if (!ExpandsWithin(kv.first, budget) || !ExpandsWithin(kv.second, budget)) return false;
+      if (!ExpandsWithin(kv.first, budget, depth + 1) ||
+          !ExpandsWithin(kv.second, budget, depth + 1)) {
+        return false;
+      }
     }
   }
   return true;

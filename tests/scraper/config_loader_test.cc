@@ -320,6 +320,14 @@ TEST(ConfigLoader, AliasBomb_IsRejectedAsExcessiveAliasing) {
   EXPECT_NE(LoadError(laughs).find("excessive aliasing"), std::string::npos);
 }
 
+// config_loader_fuzz found it: an alias inside its own anchor is a cycle in
+// yaml-cpp's node graph, and the alias-expansion walk overflowed the stack.
+TEST(ConfigLoader, AliasInsideItsOwnAnchor_IsAnError) {
+  EXPECT_NE(LoadError("scrape_configs: &a [*a]\n").find("excessive aliasing"), std::string::npos);
+  EXPECT_NE(LoadError("global: &g\n  external_labels: *g\n").find("excessive aliasing"),
+            std::string::npos);
+}
+
 TEST(ConfigLoader, ModerateAliasReuse_IsAccepted) {
   std::string relabels = "&r\n";
   for (int k = 0; k < 20; ++k) {

@@ -189,7 +189,7 @@ TEST(OpenMetricsParser, RejectsBlankLinesAndUnknownComments) {
   EXPECT_FALSE(ParseAll("# TYPE m untyped\n# EOF\n", kOm).ok());
 }
 
-// Regression (fuzzing, "Hostile input"): 1e300 seconds was cast to int64
+// Regression ("Hostile input" issue, kept in the fuzz seeds): 1e300 seconds was cast to int64
 // milliseconds, which is undefined behaviour (UBSan: "outside the range of
 // representable values"). Such a timestamp is now a line error.
 TEST(OpenMetricsParser, TimestampBeyondInt64Milliseconds_IsAnError) {

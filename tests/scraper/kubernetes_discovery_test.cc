@@ -110,7 +110,7 @@ TEST(KubernetesNode, UsesInternalIpAndKubeletPort) {
   EXPECT_EQ(g.labels.Get("__meta_kubernetes_node_address_InternalIP"), "10.0.0.5");
 }
 
-// Regression (kubernetes_object_fuzz): a port that is not an int32 (a string,
+// Found while writing kubernetes_object_fuzz: a port that is not an int32 (a string,
 // 1e300, an object) made nlohmann::json throw type_error out of the watcher
 // thread, or convert a huge double to int (undefined behaviour); a non-bool
 // "controller" threw too. Such fields now read as absent.

@@ -19,7 +19,7 @@ std::string CommitHeader(uint64_t sample_count) {
   return p;
 }
 
-// wal_record_fuzz: a sample count of 2^63 was passed to vector::reserve
+// Found while writing wal_record_fuzz: a sample count of 2^63 was passed to vector::reserve
 // (length_error, or an ASan allocation-size abort) before any sample was read.
 TEST(WalRecordFuzzRegression, SampleCountBeyondRecordSize_IsCorruption) {
   std::string p = CommitHeader(uint64_t{1} << 63);
@@ -30,7 +30,7 @@ TEST(WalRecordFuzzRegression, SampleCountBeyondRecordSize_IsCorruption) {
   EXPECT_NE(decoded.status().message().find("exceeds the record"), std::string::npos);
 }
 
-// wal_record_fuzz: base time + delta overflowed int64 (undefined behaviour).
+// Found while writing wal_record_fuzz: base time + delta overflowed int64 (undefined behaviour).
 // Times wrap instead, and the record still round-trips bit for bit.
 TEST(WalRecordFuzzRegression, TimeDeltaOverflow_DecodesWithoutUndefinedBehaviour) {
   std::string p = CommitHeader(1);

@@ -157,6 +157,36 @@ Labels LabelMap(const YAML::Node& n) {
   return Labels(std::move(labels));
 }
 
+// yaml-cpp shares an aliased node instead of copying it, but the decoder
+// visits every alias: a "billion laughs" document (an anchored list of
+// aliases of an anchored list ...) would keep it busy for hours and build
+// billions of targets. As Go's yaml.v2, refuse documents whose alias
+// expansion is far larger than their text. Counts down `budget` per node
+// visited and stops as soon as it is spent, or when the expansion nests
+// deeper than yaml-cpp lets text nest (2000): only aliases get there, and an
+// alias inside its own anchor (`a: &a [*a]`) makes a cycle.
+bool ExpandsWithin(const YAML::Node& n, int64_t& budget, int depth = 0) {
+  if (--budget < 0 || depth > 2000) return false;
+  if (n.IsSequence()) {
+    for (const auto& item : n) {
+      if (!ExpandsWithin(item, budget, depth + 1)) return false;
+    }
+  } else if (n.IsMap()) {
+    for (const auto& kv : n) {
+      if (!ExpandsWithin(kv.first, budget, depth + 1) ||
+          !ExpandsWithin(kv.second, budget, depth + 1)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+void CheckAliasExpansion(const YAML::Node& root, size_t text_bytes) {
+  int64_t budget = 100'000 + 10 * static_cast<int64_t>(text_bytes);
+  if (!ExpandsWithin(root, budget)) Fail(root, "document contains excessive aliasing");
+}
+
 class ConfigDecoder {
  public:
   explicit ConfigDecoder(std::filesystem::path dir) : dir_(std::move(dir)) {}
@@ -664,6 +694,7 @@ Result<Config> LoadConfigString(const std::string& yaml, const std::string& file
   const std::string prefix = "parsing YAML file " + filename + ": ";
   try {
     const YAML::Node root = YAML::Load(yaml);
+    CheckAliasExpansion(root, yaml.size());
     ConfigDecoder decoder(std::filesystem::path(filename).parent_path());
     Config config = decoder.Decode(root);
     config.source_file = filename;

@@ -10,6 +10,10 @@ namespace vigil::scraper {
 namespace {
 
 constexpr size_t kMaxQuoted = 50;  // bytes of offending input quoted in an error
+// Labels in one series. Real exporters stay far below; the cap stops one
+// hostile line (`m{a="",a="",...}`) from costing ~20 bytes of label
+// structures per byte of body.
+constexpr size_t kMaxLabels = 10000;
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
@@ -79,6 +83,17 @@ std::optional<double> ParseFloat(std::string_view s) {
     }
   }
   return negative ? -v : v;
+}
+
+// An OpenMetrics timestamp (float seconds) as int64 milliseconds; nullopt for
+// NaN, ±Inf and values whose milliseconds do not fit int64 (1e300 would
+// make the cast undefined behaviour).
+std::optional<int64_t> SecondsToMillis(std::optional<double> seconds) {
+  if (!seconds) return std::nullopt;
+  const double ms = *seconds * 1000;
+  constexpr double kLimit = 9223372036854775808.0;  // 2^63, exact as a double
+  if (!(ms >= -kLimit && ms < kLimit)) return std::nullopt;  // also false for NaN
+  return static_cast<int64_t>(ms);
 }
 
 std::optional<int64_t> ParseInt(std::string_view s) {
@@ -293,6 +308,9 @@ Status ExpositionParser::ParseLabels(std::string_view& rest) {
     size_t i = 1;
     while (i < rest.size() && rest[i] != '"') i += rest[i] == '\\' ? 2 : 1;
     if (i >= rest.size()) return Error("unterminated label value");
+    if (label_spans_.size() == kMaxLabels) {
+      return Error("too many labels in one series (more than " + std::to_string(kMaxLabels) + ")");
+    }
     label_spans_.push_back({name, rest.substr(1, i - 1)});
     rest.remove_prefix(i + 1);
     SkipBlanks(rest);
@@ -320,9 +338,9 @@ Status ExpositionParser::ParseValueAndTimestamp(std::string_view rest) {
   if (om && rest[0] == '#') return Status::OK();  // an exemplar: skipped
   const std::string_view ts_tok = CutToken(rest);
   if (om) {
-    const auto ts = ParseFloat(ts_tok);
-    if (!ts || !std::isfinite(*ts)) return Error("invalid timestamp " + Quoted(ts_tok));
-    timestamp_ms_ = static_cast<int64_t>(*ts * 1000);
+    const auto ms = SecondsToMillis(ParseFloat(ts_tok));
+    if (!ms) return Error("invalid timestamp " + Quoted(ts_tok));
+    timestamp_ms_ = *ms;
   } else {
     const auto ts = ParseInt(ts_tok);
     if (!ts) return Error("invalid timestamp " + Quoted(ts_tok));

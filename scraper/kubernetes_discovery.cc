@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <limits>
 
 #include "scraper/http_client.h"
 #include "storage/logger.h"
@@ -39,6 +40,26 @@ const json& Field(const json& j, const char* key) {
   return it == j.end() ? kNull : *it;
 }
 
+// An int32 field (ports), as its decimal text; `fallback` when it is absent,
+// not an integer or out of int32 range. The API server's JSON is input: a
+// string, 1e300 or a nested object there must not throw or overflow.
+std::string Int32Field(const json& j, const char* key, int fallback) {
+  const json& v = Field(j, key);
+  int64_t n = fallback;
+  if (v.is_number_unsigned()) {
+    if (v.get<uint64_t>() <= std::numeric_limits<int32_t>::max()) n = v.get<int64_t>();
+  } else if (v.is_number_integer()) {
+    const int64_t i = v.get<int64_t>();
+    if (i >= std::numeric_limits<int32_t>::min() && i <= std::numeric_limits<int32_t>::max()) n = i;
+  }
+  return std::to_string(n);
+}
+
+bool BoolField(const json& j, const char* key) {
+  const json& v = Field(j, key);
+  return v.is_boolean() && v.get<bool>();
+}
+
 std::string Meta(std::string_view suffix) { return std::string(kMeta) + std::string(suffix); }
 
 // <prefix>label_<name>, <prefix>labelpresent_<name>, and the same for annotations.
@@ -48,6 +69,7 @@ void AddObjectMeta(const json& metadata, std::string_view role, std::vector<Labe
     const json& m = Field(metadata, field);
     if (!m.is_object()) continue;
     for (const auto& [k, v] : m.items()) {
+      if (v.is_structured()) continue;  // Kubernetes sends strings; dump() would recurse
       const std::string name = Sanitize(k);
       out.push_back({prefix + kind + "_" + name, v.is_string() ? v.get<std::string>() : v.dump()});
       out.push_back({prefix + kind + "present_" + name, "true"});
@@ -84,7 +106,7 @@ void AddContainerTargets(const json& containers, bool init, const std::string& i
       continue;
     }
     for (const json& p : ports) {
-      const std::string number = std::to_string(p.value("containerPort", 0));
+      const std::string number = Int32Field(p, "containerPort", 0);
       LabelsBuilder lb(base);
       lb.Set(Meta("pod_container_port_number"), number);
       lb.Set(Meta("pod_container_port_name"), Str(p, "name"));
@@ -110,7 +132,7 @@ TargetGroup PodGroup(const json& pod) {
       {Meta("pod_host_ip"), Str(status, "hostIP")}, {Meta("pod_uid"), Str(md, "uid")},
   };
   for (const json& ref : Field(md, "ownerReferences")) {
-    if (!ref.value("controller", false)) continue;
+    if (!BoolField(ref, "controller")) continue;
     labels.push_back({Meta("pod_controller_kind"), Str(ref, "kind")});
     labels.push_back({Meta("pod_controller_name"), Str(ref, "name")});
     break;
@@ -140,7 +162,7 @@ TargetGroup ServiceGroup(const json& svc) {
   AddObjectMeta(md, "service", labels);
   g.labels = Labels(std::move(labels));
   for (const json& p : Field(spec, "ports")) {
-    const std::string port = std::to_string(p.value("port", 0));
+    const std::string port = Int32Field(p, "port", 0);
     g.targets.push_back(name + "." + ns + ".svc:" + port);
     g.target_labels.push_back(Labels{{Meta("service_port_name"), Str(p, "name")},
                                      {Meta("service_port_number"), port},
@@ -170,10 +192,9 @@ TargetGroup NodeGroup(const json& node) {
   }
   g.labels = Labels(std::move(labels));
   if (addr.empty()) return g;
-  const int port = Field(Field(Field(status, "daemonEndpoints"), "kubeletEndpoint"), "Port").is_number()
-                       ? Field(Field(Field(status, "daemonEndpoints"), "kubeletEndpoint"), "Port").get<int>()
-                       : 10250;
-  g.targets.push_back(JoinHostPort(addr, std::to_string(port)));
+  const std::string port =
+      Int32Field(Field(Field(status, "daemonEndpoints"), "kubeletEndpoint"), "Port", 10250);
+  g.targets.push_back(JoinHostPort(addr, port));
   g.target_labels.push_back(Labels{{"instance", name}});
   return g;
 }

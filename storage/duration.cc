@@ -61,7 +61,7 @@ Result<int64_t> ParseDuration(std::string_view text) {
       return BadDuration(text);
     }
     const int64_t part = n * kDurationUnits[unit].ms;
-    if (total > std::numeric_limits<int64_t>::max() - part) return BadDuration(text);
+    if (part > std::numeric_limits<int64_t>::max() - total) return BadDuration(text);
     total += part;
   }
   return total;

@@ -5,6 +5,22 @@
 #include "storage/coding.h"
 
 namespace vigil::storage {
+namespace {
+
+// The smallest encoded sample: one-byte ref, one-byte delta, 8-byte value.
+constexpr size_t kMinSampleBytes = 10;
+
+// Sample times are stored as deltas from the first one. Both directions wrap
+// (two's complement) instead of overflowing, so a corrupt record cannot cause
+// undefined behaviour; for real timestamps the arithmetic is plain.
+int64_t TimeDelta(int64_t t, int64_t base) {
+  return static_cast<int64_t>(static_cast<uint64_t>(t) - static_cast<uint64_t>(base));
+}
+int64_t TimeFromDelta(int64_t base, int64_t delta) {
+  return static_cast<int64_t>(static_cast<uint64_t>(base) + static_cast<uint64_t>(delta));
+}
+
+}  // namespace
 
 std::string EncodeWalCommit(std::span<const WalSeries> series, std::span<const WalSample> samples) {
   std::string out;
@@ -21,7 +37,7 @@ std::string EncodeWalCommit(std::span<const WalSeries> series, std::span<const W
   PutVarint(&out, base);
   for (const auto& s : samples) {
     PutUvarint(&out, s.ref);
-    PutVarint(&out, s.t - base);
+    PutVarint(&out, TimeDelta(s.t, base));
     PutFixed64LE(&out, std::bit_cast<uint64_t>(s.v));
   }
   return out;
@@ -47,6 +63,10 @@ Result<WalCommit> DecodeWalCommit(std::string_view payload) {
   if (n == 0) return out;
   int64_t base = 0;
   if (!d.Varint(&base)) return Status::Corruption("WAL record: truncated base time");
+  // The count comes from the record: never reserve more than its bytes can hold.
+  if (n > d.rest().size() / kMinSampleBytes) {
+    return Status::Corruption("WAL record: sample count " + std::to_string(n) + " exceeds the record");
+  }
   out.samples.reserve(n);
   for (uint64_t i = 0; i < n; ++i) {
     WalSample s{};
@@ -55,7 +75,7 @@ Result<WalCommit> DecodeWalCommit(std::string_view payload) {
     if (!d.Uvarint(&s.ref) || !d.Varint(&dt) || !d.Fixed64LE(&bits)) {
       return Status::Corruption("WAL record: truncated sample");
     }
-    s.t = base + dt;
+    s.t = TimeFromDelta(base, dt);
     s.v = std::bit_cast<double>(bits);
     out.samples.push_back(s);
   }

@@ -295,5 +295,70 @@ TEST(ConfigLoader, ExampleConfigs_Load) {
   }
 }
 
+// Hostile configs (config_loader_fuzz, docs/fuzzing.md): each must fail with
+// an error naming the problem, quickly, never crash or hang.
+std::string LoadError(const std::string& yaml) {
+  auto c = LoadConfigString(yaml, "/etc/vigil/prometheus.yml");
+  return c.ok() ? "loaded" : c.status().message();
+}
+
+// One anchored list of 3000 targets aliased by 3000 static configs: 9 M
+// targets from 40 KB of text. Before the fix the loader built them all.
+TEST(ConfigLoader, AliasBomb_IsRejectedAsExcessiveAliasing) {
+  std::string yaml = "scrape_configs:\n  - job_name: bomb\n    static_configs:\n      - &g {targets: &t [";
+  for (int i = 0; i < 3000; ++i) yaml += "a:1,";
+  yaml += "]}\n";
+  for (int i = 0; i < 3000; ++i) yaml += "      - *g\n";
+  EXPECT_NE(LoadError(yaml).find("document contains excessive aliasing"), std::string::npos);
+
+  std::string laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'j'; ++c) {
+    laughs += std::string(1, c) + ": &" + c + " [";
+    for (int i = 0; i < 10; ++i) laughs += std::string("*") + static_cast<char>(c - 1) + ",";
+    laughs += "]\n";
+  }
+  EXPECT_NE(LoadError(laughs).find("excessive aliasing"), std::string::npos);
+}
+
+// config_loader_fuzz found it: an alias inside its own anchor is a cycle in
+// yaml-cpp's node graph, and the alias-expansion walk overflowed the stack.
+TEST(ConfigLoader, AliasInsideItsOwnAnchor_IsAnError) {
+  EXPECT_NE(LoadError("scrape_configs: &a [*a]\n").find("excessive aliasing"), std::string::npos);
+  EXPECT_NE(LoadError("global: &g\n  external_labels: *g\n").find("excessive aliasing"),
+            std::string::npos);
+}
+
+TEST(ConfigLoader, ModerateAliasReuse_IsAccepted) {
+  std::string relabels = "&r\n";
+  for (int k = 0; k < 20; ++k) {
+    relabels += "      - {source_labels: [__address__], target_label: l" + std::to_string(k) + "}\n";
+  }
+  std::string yaml = "scrape_configs:\n";
+  for (int i = 0; i < 50; ++i) {
+    yaml += "  - job_name: j" + std::to_string(i) + "\n    relabel_configs: ";
+    yaml += i == 0 ? relabels : "*r\n";
+  }
+  const Config c = MustLoad(yaml);
+  ASSERT_EQ(c.scrape_configs.size(), 50u);
+  EXPECT_EQ(c.scrape_configs[49].relabel_configs.size(), 20u);
+}
+
+TEST(ConfigLoader, DeepNesting_IsAnError) {
+  EXPECT_NE(LoadError("scrape_configs: " + std::string(100000, '[')), "loaded");
+  EXPECT_NE(LoadError("global:\n" + std::string(50000, '-')), "loaded");
+  std::string nested = "scrape_configs:\n";
+  for (int i = 0; i < 5000; ++i) nested += std::string(2 + i, ' ') + "- \n";
+  EXPECT_NE(LoadError(nested), "loaded");
+}
+
+TEST(ConfigLoader, HugeDuration_IsAnError) {
+  EXPECT_NE(LoadError("global:\n  scrape_interval: 99999999999y\n").find(
+                "line 2, column 20: not a valid duration string: \"99999999999y\""),
+            std::string::npos);
+  EXPECT_NE(LoadError("scrape_configs:\n  - job_name: a\n    scrape_timeout: 292471208y35w3d\n")
+                .find("not a valid duration string"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace vigil::scraper

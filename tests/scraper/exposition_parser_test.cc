@@ -137,6 +137,17 @@ TEST(TextParser, HugeLine_ParsesWithoutCrashing) {
   EXPECT_FALSE(bad.ok());
 }
 
+TEST(TextParser, HugeLabelCount_IsAnError) {
+  std::string many = "m{";
+  for (int i = 0; i < 10000; ++i) many += "l" + std::to_string(i) + "=\"\",";
+  auto ok = ParseAll(many + "} 1\n", kText);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  auto r = ParseAll(many + "x=\"\"} 1\n", kText);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("line 1: too many labels in one series (more than 10000)"),
+            std::string::npos) << r.status().message();
+}
+
 TEST(TextParser, DuplicateSeries_AreBothReported) {
   // Deduplication is the scrape loop's job; the parser reports what it read.
   auto r = ParseAll("m 1\nm 2\n", kText);
@@ -176,6 +187,23 @@ TEST(OpenMetricsParser, RejectsBlankLinesAndUnknownComments) {
   EXPECT_FALSE(ParseAll("m 1\n\n# EOF\n", kOm).ok());
   EXPECT_FALSE(ParseAll("# random comment\n# EOF\n", kOm).ok());
   EXPECT_FALSE(ParseAll("# TYPE m untyped\n# EOF\n", kOm).ok());
+}
+
+// Regression ("Hostile input" issue, kept in the fuzz seeds): 1e300 seconds was cast to int64
+// milliseconds, which is undefined behaviour (UBSan: "outside the range of
+// representable values"). Such a timestamp is now a line error.
+TEST(OpenMetricsParser, TimestampBeyondInt64Milliseconds_IsAnError) {
+  for (const char* ts : {"1e300", "-1e300", "9.3e15", "-9.3e15", "1e19",
+                         "NaN", "+Inf", "-Inf"}) {
+    auto r = ParseAll(std::string("m 1 ") + ts + "\n# EOF\n", kOm);
+    ASSERT_FALSE(r.ok()) << ts;
+    EXPECT_NE(r.status().message().find("line 1: invalid timestamp"), std::string::npos)
+        << r.status().message();
+  }
+  auto edge = ParseAll("m 1 9223372036854000\nn 1 -9223372036854000.5\n# EOF\n", kOm);
+  ASSERT_TRUE(edge.ok()) << edge.status().ToString();
+  EXPECT_GT(*edge->timestamps[0], int64_t{9223372036853000000});
+  EXPECT_LT(*edge->timestamps[1], int64_t{-9223372036853000000});
 }
 
 TEST(ExpositionFormat, ChosenFromContentType) {

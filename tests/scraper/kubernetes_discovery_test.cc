@@ -110,6 +110,35 @@ TEST(KubernetesNode, UsesInternalIpAndKubeletPort) {
   EXPECT_EQ(g.labels.Get("__meta_kubernetes_node_address_InternalIP"), "10.0.0.5");
 }
 
+// Found while writing kubernetes_object_fuzz: a port that is not an int32 (a string,
+// 1e300, an object) made nlohmann::json throw type_error out of the watcher
+// thread, or convert a huge double to int (undefined behaviour); a non-bool
+// "controller" threw too. Such fields now read as absent.
+TEST(KubernetesObjects, MalformedFields_DoNotThrow) {
+  for (const json& port : {json("80"), json(1e300), json(-1.5), json::object(), json(4294967296ULL)}) {
+    json pod = Pod("p", "10.0.0.9", 1, true);
+    pod["spec"]["containers"][0]["ports"][0]["containerPort"] = port;
+    pod["metadata"]["ownerReferences"][0]["controller"] = "yes";
+    const TargetGroup g = KubernetesObjectToGroup("pod", pod);
+    EXPECT_EQ(g.targets[0], "10.0.0.9:0") << port.dump();
+    EXPECT_EQ(g.labels.Get("__meta_kubernetes_pod_controller_kind"), "");
+
+    const json svc = {{"metadata", {{"name", "s"}, {"namespace", "n"}}},
+                      {"spec", {{"ports", json::array({{{"port", port}}, 7})}}}};
+    const TargetGroup sg = KubernetesObjectToGroup("service", svc);
+    EXPECT_EQ(sg.targets, (std::vector<std::string>{"s.n.svc:0", "s.n.svc:0"})) << port.dump();
+
+    const json node = {{"metadata", {{"name", "n1"}}},
+                       {"status", {{"addresses", json::array({{{"type", "InternalIP"}, {"address", "10.0.0.5"}}})},
+                                   {"daemonEndpoints", {{"kubeletEndpoint", {{"Port", port}}}}}}}};
+    EXPECT_EQ(KubernetesObjectToGroup("node", node).targets[0], "10.0.0.5:10250") << port.dump();
+  }
+  // Annotation values that are objects are skipped, not dumped recursively.
+  json pod = Pod("p", "10.0.0.9", 1, true);
+  pod["metadata"]["annotations"]["deep"] = json::array({json::array({json::array()})});
+  EXPECT_FALSE(KubernetesObjectToGroup("pod", pod).labels.Has("__meta_kubernetes_pod_annotation_deep"));
+}
+
 // A loopback API server: PodList on list, then one ADDED event per watch.
 class FakeApiServer {
  public:

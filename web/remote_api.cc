@@ -24,7 +24,8 @@ std::optional<std::string> RejectedSampleText(const Status& st) {
     case StatusCode::kDuplicateSample:
       return "duplicate sample for timestamp";
     case StatusCode::kOutOfBounds:
-      return "out of bounds";
+      // Time sanity refusals name the series and the limit.
+      return storage::IsTooFarInFuture(st) ? st.message() : "out of bounds";
     default:
       return std::nullopt;
   }
@@ -93,7 +94,8 @@ void HandleWrite(ApiContext& ctx, const HttpCall& call, httplib::Response& res) 
   if (!st.ok()) {
     if (const auto text = RejectedSampleText(st)) return WritePlainError(res, 400, *text);
     VLOG_ERROR("Error appending remote write", {{"err", st.message()}});
-    return WritePlainError(res, 500, st.message());
+    // Storage that cannot write now (disk full) answers 503: senders retry.
+    return WritePlainError(res, st.code() == StatusCode::kUnavailable ? 503 : 500, st.message());
   }
   res.status = 204;
 }

@@ -154,7 +154,9 @@ void Tsdb::RegisterWriteHealthMetrics(MetricsWriter& w) const {
 Status Tsdb::FlushMemtables() {
   rocksdb::FlushOptions options;
   options.wait = true;
-  return FromRocks(db_->Flush(options, cfs_), "flushing memtables");
+  const Status s = FromRocks(db_->Flush(options, cfs_), "flushing memtables");
+  NoteWriteFailure(s);
+  return s;
 }
 
 }  // namespace vigil::storage

@@ -218,5 +218,42 @@ TEST(DiskFullTest, AppendsFailFastQueriesWorkAndWritesResumeWhenSpaceReturns) {
   }
 }
 
+// RocksDB itself hits the full disk (a memtable flush at checkpoint): its
+// background error blocks writes instead of aborting, and DB::Resume() after
+// the space returns makes the store whole again.
+TEST(DiskFullTest, RocksDbFlushOnAFullDisk_BlocksWritesThenResumes) {
+  test_support::TmpfsMount disk(16 << 20);
+  if (!disk.ok()) GTEST_SKIP() << "cannot mount a tmpfs (needs root): " << disk.error();
+  const std::string path = disk.Sub("data");
+  StorageOptions o;
+  o.path = path;
+  o.wal_sync = WalSyncPolicy::kNever;
+  TsdbTuning t = SmallTuning();
+  t.background = false;
+  auto opened = Tsdb::Open(o, t);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  auto& db = **opened;
+  const int64_t t0 = SystemClock::Get()->NowMillis() - 30 * 60'000;
+  std::vector<Sample> acked;
+  for (int64_t i = 0; i < 1200; ++i) acked.push_back({t0 + i * 100, double(i)});
+  for (int i = 0; i < 100; ++i) AppendAll(db, Labels({{"__name__", "m"}, {"i", std::to_string(i)}}), acked);
+  ASSERT_TRUE(db.FlushClosedChunks().ok());
+  disk.FillLeaving(0);
+  const Status st = db.Checkpoint();  // the memtable flush cannot write its table
+  EXPECT_FALSE(st.ok());
+  EXPECT_FALSE(db.Writable().ok()) << "a failed RocksDB flush must block writes";
+  EXPECT_EQ(ReadAll(db, {Eq("__name__", "m")}).size(), 100u);  // queries go on
+  disk.FreeFiller();
+  EXPECT_TRUE(db.TryResumeWrites().ok()) << db.Writable().ToString();
+  ASSERT_TRUE(db.Checkpoint().ok());
+  ASSERT_TRUE(db.Close().ok());
+  opened.value().reset();
+  auto reopened = OpenTsdb(path);
+  ASSERT_NE(reopened, nullptr);
+  const auto all = ReadAll(*reopened, {Eq("__name__", "m")});
+  ASSERT_EQ(all.size(), 100u);
+  for (const auto& [l, samples] : all) ASSERT_TRUE(SameSamples(samples, acked)) << l.ToString();
+}
+
 }  // namespace
 }  // namespace vigil::storage::testing

@@ -52,6 +52,8 @@ rocksdb::Options DbOptions() {
   o.compression = rocksdb::kLZ4Compression;
   o.bottommost_compression = rocksdb::kZSTD;
   o.atomic_flush = true;  // writes skip RocksDB's WAL: flush every column family together
+  o.info_log = NewRocksInfoLogger();  // no LOG file: it aborts RocksDB on a full disk
+  o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   return o;
 }
 

@@ -9,9 +9,12 @@
 // later records), then the flusher catches up. Acknowledged samples stay in
 // the head and the WAL throughout.
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/listener.h>
 #include <sys/statvfs.h>
 
+#include <cstdarg>
+#include <cstdio>
 #include <mutex>
 
 #include "storage/logger.h"
@@ -64,6 +67,14 @@ class RocksErrorListener final : public rocksdb::EventListener {
     db_->BlockWrites(FromRocks(*error, std::string("RocksDB ") + BackgroundReasonName(reason)));
   }
 
+  // RocksDB's own recovery from NoSpace waits for as much free space as a
+  // memtable can hold (64 MiB), which a small disk never has, and keeps
+  // DB::Resume() busy meanwhile: Tsdb::TryResumeWrites resumes instead.
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status,
+                            bool* auto_recovery) override {
+    if (auto_recovery != nullptr) *auto_recovery = false;
+  }
+
   void OnErrorRecoveryEnd(const rocksdb::BackgroundErrorRecoveryInfo& info) override {
     VLOG_INFO("RocksDB background error recovery ended",
               {{"old_err", info.old_bg_error.ToString()}, {"new_err", info.new_bg_error.ToString()}});
@@ -72,6 +83,35 @@ class RocksErrorListener final : public rocksdb::EventListener {
  private:
   Tsdb* db_;
 };
+
+namespace {
+
+// RocksDB's info log, sent to Vigil's log (warnings and errors only) instead
+// of a LOG file in the data directory: on a full disk RocksDB 7.8's file
+// logger writes through its failed writer on the next line and aborts on an
+// assertion (WritableFileWriter::AssertFalseAndGetStatusForPrevError).
+class RocksInfoLogger final : public rocksdb::Logger {
+ public:
+  RocksInfoLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+  }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char buf[1024];
+    std::vsnprintf(buf, sizeof(buf), format, ap);
+    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) {
+      VLOG_ERROR("RocksDB", {{"msg", buf}});
+    } else {
+      VLOG_WARN("RocksDB", {{"msg", buf}});
+    }
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<rocksdb::Logger> NewRocksInfoLogger() { return std::make_shared<RocksInfoLogger>(); }
 
 std::shared_ptr<rocksdb::EventListener> NewRocksErrorListener(Tsdb* db) {
   return std::make_shared<RocksErrorListener>(db);

@@ -177,6 +177,7 @@ TEST(HeadGc, LabelNamesAndValuesWithoutMatchers_ComeFromHeadAndPartitionIndexes)
 // The child appends three cycles with GC passes in between and dies without
 // closing the store, so the reopen replays a WAL that mentions GC'd series.
 [[noreturn]] void RunCrashingChild(const std::string& path) {
+  testing::StartRocksDbThreadsInForkedChild();
   TsdbTuning t = ManualTuning();
   StorageOptions o;
   o.path = path;

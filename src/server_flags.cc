@@ -192,6 +192,12 @@ void DefineServerFlags(FlagSet& f) {
               "the first matching rule sets a series' retention).",
               nullptr, "FILE");
   f.AddBool("storage.tsdb.no-lockfile", false, "Do not create lockfile in data directory.");
+  f.AddString("storage.tsdb.max-time-ahead", "10m",
+              "Vigil only: refuse samples (scrape, remote write, rules, import) stamped more "
+              "than this ahead of the wall clock, as out of bounds, counted in "
+              "vigil_tsdb_too_far_in_future_samples_total. Retention and the appendable window "
+              "are never measured from beyond the clock. 0 disables the check.",
+              duration);
   f.AddBool("storage.tsdb.wal-compression", true, "Compress the WAL (accepted for compatibility).");
   f.AddString("storage.tsdb.wal-fsync", "periodic",
               "Vigil: when the WAL reaches the disk. 'periodic': written before an append is "
@@ -274,6 +280,8 @@ Result<ServerSettings> SettingsFromFlags(const FlagSet& f) {
   s.storage.wal_sync = *sync;
   s.storage.wal_sync_interval_ms = DurationFlag(f, "storage.tsdb.wal-fsync-interval");
   s.storage.out_of_order_window_ms = DurationFlag(f, "storage.tsdb.out-of-order-time-window");
+  s.storage.max_time_ahead_ms = DurationFlag(f, "storage.tsdb.max-time-ahead");
+  s.storage.no_lockfile = f.GetBool("storage.tsdb.no-lockfile");
 
   s.engine.lookback_delta_ms = DurationFlag(f, "query.lookback-delta");
   s.engine.timeout_ms = DurationFlag(f, "query.timeout");

@@ -16,7 +16,7 @@ Status Tsdb::DropPartitions(int64_t first, int64_t last) {
   const std::string begin = PartitionPrefix(first);
   const std::string end = PartitionPrefix(last + 1);
   for (const int cf_index : {kCfChunks, kCfPostings}) {
-    VIGIL_RETURN_IF_ERROR(FromRocks(db_->DeleteRange(rocksdb::WriteOptions(), cf(cf_index), begin, end),
+    VIGIL_RETURN_IF_ERROR(FromRocks(db_->DeleteRange(StoreWrite(), cf(cf_index), begin, end),
                                     "deleting expired partitions"));
   }
   {
@@ -43,8 +43,11 @@ Status Tsdb::DropPartitions(int64_t first, int64_t last) {
 Status Tsdb::ApplyRetention() {
   std::lock_guard admin(admin_mu_);
   if (!db_) return Status::OK();
+  if (writes_blocked()) return Writable();
   std::vector<int64_t> parts = Partitions();
-  const int64_t newest = max_time_.load();
+  // Measured from the newest sample but never from beyond the clock: a
+  // sample stored from the far future must not expire the whole history.
+  const int64_t newest = NewestForRetention();
   if (parts.empty() || newest == kMinTime) {
     last_retention_run_ms_ = options_.clock->NowMillis();
     return Status::OK();
@@ -86,10 +89,9 @@ Status Tsdb::SetRetention(int64_t retention_ms, int64_t retention_bytes) {
   std::string v;
   PutVarint(&v, retention_ms);
   PutVarint(&v, retention_bytes);
-  rocksdb::WriteOptions sync;
-  sync.sync = true;
-  VIGIL_RETURN_IF_ERROR(FromRocks(db_->Put(sync, cf(kCfMeta), std::string(kMetaRetention), v),
+  VIGIL_RETURN_IF_ERROR(FromRocks(db_->Put(StoreWrite(), cf(kCfMeta), std::string(kMetaRetention), v),
                                   "persisting retention"));
+  VIGIL_RETURN_IF_ERROR(FlushMemtables());
   retention_ms_ = retention_ms;
   retention_bytes_ = retention_bytes;
   retention_from_runtime_ = true;

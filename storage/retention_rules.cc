@@ -86,7 +86,7 @@ Status Tsdb::ApplyRetentionRules(int64_t newest) {
     }
     if (deleted > 0) {
       VIGIL_RETURN_IF_ERROR(
-          FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "applying retention rules"));
+          FromRocks(db_->Write(StoreWrite(), &batch), "applying retention rules"));
       rule_deletions_ += deleted;
       VLOG_INFO(
           "Retention rules deleted series data",

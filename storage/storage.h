@@ -27,6 +27,13 @@ bool IsStaleNaN(double v);
 inline constexpr int64_t kMinTime = INT64_MIN / 2;  // "since forever", safe to offset
 inline constexpr int64_t kMaxTime = INT64_MAX / 2;  // "until forever", safe to offset
 
+// Start of the kOutOfBounds message of a sample refused by the time-sanity
+// check (StorageOptions::max_time_ahead_ms); the message names the series.
+inline constexpr std::string_view kTooFarInFutureText = "too far in the future";
+inline bool IsTooFarInFuture(const Status& s) {
+  return s.code() == StatusCode::kOutOfBounds && s.message().starts_with(kTooFarInFutureText);
+}
+
 struct Sample {
   int64_t t;  // milliseconds since the Unix epoch
   double v;
@@ -115,6 +122,13 @@ struct StorageOptions {
   const Clock* clock = SystemClock::Get();
   // Per-metric retention (storage/retention_rules.h); empty: none.
   std::vector<RetentionRule> retention_rules;
+  // Time sanity: samples stamped more than this ahead of `clock` are refused
+  // (kOutOfBounds, counted), so one bad timestamp cannot move "newest sample"
+  // and with it retention and the appendable window. 0 disables the check.
+  int64_t max_time_ahead_ms = 10 * 60 * 1000;
+  // No LOCK file (--storage.tsdb.no-lockfile): another process may open the
+  // same directory; the operator guarantees it does not write to it.
+  bool no_lockfile = false;
 };
 
 // One name/count pair of the cardinality statistics.
@@ -184,6 +198,11 @@ class Storage {
     return Status::Unavailable("this store does not support retention");
   }
   virtual RetentionSettings GetRetention() const { return {}; }
+
+  // OK while appends can be written; kUnavailable with the reason (e.g. the
+  // disk is full) while they cannot. The store keeps answering queries and
+  // resumes writing by itself once the cause is gone.
+  virtual Status Writable() const { return Status::OK(); }
 
   // Writes historical samples (bulk import, remote write of old data) of one
   // series straight into closed chunks, bypassing the head's out-of-order

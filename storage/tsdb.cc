@@ -51,6 +51,9 @@ rocksdb::Options DbOptions() {
   o.max_background_jobs = 2;
   o.compression = rocksdb::kLZ4Compression;
   o.bottommost_compression = rocksdb::kZSTD;
+  o.atomic_flush = true;  // writes skip RocksDB's WAL: flush every column family together
+  o.info_log = NewRocksInfoLogger();  // no LOG file: it aborts RocksDB on a full disk
+  o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   return o;
 }
 
@@ -141,10 +144,12 @@ Result<std::unique_ptr<Tsdb>> Tsdb::Open(const StorageOptions& options, const Ts
   std::error_code ec;
   fs::create_directories(options.path, ec);
   if (ec) return Status::IOError("cannot create data directory " + options.path + ": " + ec.message());
-  auto lock = DataDirLock::Acquire(options.path);
-  if (!lock.ok()) return lock.status();
   std::unique_ptr<Tsdb> db(new Tsdb(options, tuning));
-  db->lock_ = std::move(lock.value());
+  if (!options.no_lockfile) {
+    auto lock = DataDirLock::Acquire(options.path);
+    if (!lock.ok()) return lock.status();
+    db->lock_ = std::move(lock.value());
+  }
   VIGIL_RETURN_IF_ERROR(db->OpenDb());
   VIGIL_RETURN_IF_ERROR(db->LoadMeta());
   VIGIL_RETURN_IF_ERROR(db->LoadHeadCheckpoint());
@@ -173,7 +178,10 @@ Status Tsdb::OpenDb() {
     descs.emplace_back(name, rocksdb::ColumnFamilyOptions(DbOptions()));
   }
   rocksdb::DB* raw = nullptr;
-  const rocksdb::Status s = rocksdb::DB::Open(DbOptions(), db_dir_, descs, &cfs_, &raw);
+  rocks_listener_ = NewRocksErrorListener(this);
+  rocksdb::Options options = DbOptions();
+  options.listeners.push_back(rocks_listener_);
+  const rocksdb::Status s = rocksdb::DB::Open(options, db_dir_, descs, &cfs_, &raw);
   if (!s.ok()) {
     const std::string damaged = s.IsCorruption() ? FindDamagedTable(db_dir_) : "";
     return FromRocks(s, "cannot open the RocksDB store in " + db_dir_ +
@@ -393,6 +401,7 @@ Result<std::shared_ptr<MemSeries>> Tsdb::GetOrCreateSeries(const Labels& labels,
 Status Tsdb::CommitBatch(std::vector<WalSample>& samples,
                          std::vector<std::shared_ptr<MemSeries>>& series) {
   if (samples.empty()) return Status::OK();
+  if (writes_blocked()) return Writable();
   std::shared_lock barrier(commit_barrier_);
   VIGIL_RETURN_IF_ERROR(ResolveRemovedSeries(samples, series));
   {
@@ -410,7 +419,8 @@ Status Tsdb::CommitBatch(std::vector<WalSample>& samples,
     if (!st.ok()) {
       ++wal_writes_failed_;
       for (auto* s : flagged) s->logged.store(false, std::memory_order_relaxed);
-      return st;
+      NoteWriteFailure(st);
+      return writes_blocked() ? Writable() : st;
     }
   }
   int64_t lo = kMaxTime, hi = kMinTime;
@@ -482,6 +492,7 @@ Status Tsdb::FlushSeries(MemSeries& s) {
     persisted = s.persisted;
   }
   if (chunks.empty()) return Status::OK();
+  if (writes_blocked()) return Writable();
   rocksdb::WriteBatch batch;
   std::vector<int64_t> new_partitions;
   for (const auto& c : chunks) {
@@ -500,7 +511,10 @@ Status Tsdb::FlushSeries(MemSeries& s) {
     (void)batch.Put(cf(kCfSeries), SeriesKey(s.ref), v);
     (void)batch.Put(cf(kCfSeries), SeriesHashKey(s.labels.Hash(), s.ref), "");
   }
-  VIGIL_RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "writing chunks"));
+  if (Status st = FromRocks(db_->Write(StoreWrite(), &batch), "writing chunks"); !st.ok()) {
+    NoteWriteFailure(st);
+    return st;
+  }
   {
     std::lock_guard lock(partitions_mu_);
     partitions_.insert(new_partitions.begin(), new_partitions.end());
@@ -547,7 +561,8 @@ void Tsdb::FlusherLoop() {
     }
     for (const auto& s : batch) {
       const Status st = FlushSeries(*s);
-      if (!st.ok()) VLOG_ERROR("flushing chunks failed", {{"err", st.ToString()}});
+      // While writes are blocked the chunks wait in memory; TryResumeWrites flushes them.
+      if (!st.ok() && !writes_blocked()) VLOG_ERROR("flushing chunks failed", {{"err", st.ToString()}});
       bool again = false;
       {
         std::lock_guard lock(s->mu);
@@ -566,6 +581,7 @@ Status Tsdb::Checkpoint() {
 
 Status Tsdb::CheckpointLocked() {
   if (!wal_ || !db_) return Status::OK();
+  if (writes_blocked()) return Writable();
   uint32_t segment = 0;
   {
     std::unique_lock barrier(commit_barrier_);
@@ -581,7 +597,7 @@ Status Tsdb::CheckpointLocked() {
     // to it while its own series record is in a segment deleted below.
     (void)batch.Put(cf(kCfHead), HeadKey(s->ref), EncodeHeadEntry(*s));
     if (batch.GetDataSize() > (16u << 20)) {
-      VIGIL_RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "writing head checkpoint"));
+      VIGIL_RETURN_IF_ERROR(FromRocks(db_->Write(StoreWrite(), &batch), "writing head checkpoint"));
       batch.Clear();
     }
   }
@@ -590,9 +606,10 @@ Status Tsdb::CheckpointLocked() {
   PutUvarint(&seg, segment);
   (void)batch.Put(cf(kCfMeta), std::string(kMetaNextRef), next);
   (void)batch.Put(cf(kCfMeta), std::string(kMetaCheckpoint), seg);
-  rocksdb::WriteOptions sync;
-  sync.sync = true;  // also makes every earlier unsynced RocksDB write durable
-  VIGIL_RETURN_IF_ERROR(FromRocks(db_->Write(sync, &batch), "writing head checkpoint"));
+  VIGIL_RETURN_IF_ERROR(FromRocks(db_->Write(StoreWrite(), &batch), "writing head checkpoint"));
+  // Every RocksDB write so far reaches the disk before the WAL segments
+  // that could replay it go.
+  VIGIL_RETURN_IF_ERROR(FlushMemtables());
   VIGIL_RETURN_IF_ERROR(DeleteWalSegmentsBefore(wal_dir_, segment));
   checkpoint_bytes_mark_ = wal_->bytes_written();
   VLOG_DEBUG("WAL checkpoint written", {{"first_segment", std::to_string(segment)}});
@@ -605,30 +622,39 @@ void Tsdb::MaintenanceLoop() {
   int64_t since_gc = 0;
   const int64_t tick = std::max<int64_t>(
       1, std::min(tuning_.maintenance_interval_ms, options_.wal_sync_interval_ms));
+  // Logs a failed background step; an IO error blocks writes.
+  const auto check = [this](const Status& s, const char* what) {
+    if (s.ok() || writes_blocked()) return;
+    VLOG_ERROR(what, {{"err", s.ToString()}});
+    NoteWriteFailure(s);
+  };
   std::unique_lock lock(stop_mu_);
   while (!stop_cv_.wait_for(lock, std::chrono::milliseconds(tick), [&] { return stopping_.load(); })) {
     lock.unlock();
     since_sync += tick;
     since_retention += tick;
     since_gc += tick;
+    if (writes_blocked()) {
+      // Nothing else writes until the cause is gone (disk full: space freed).
+      (void)TryResumeWrites();
+      lock.lock();
+      continue;
+    }
     if (options_.wal_sync == WalSyncPolicy::kPeriodic && since_sync >= options_.wal_sync_interval_ms) {
       since_sync = 0;
-      const Status s = wal_->Sync();
-      if (!s.ok()) VLOG_ERROR("WAL fsync failed", {{"err", s.ToString()}});
+      check(wal_->Sync(), "WAL fsync failed");
     }
     if (wal_->bytes_written() - checkpoint_bytes_mark_ >= tuning_.checkpoint_wal_bytes) {
-      const Status s = Checkpoint();
-      if (!s.ok()) VLOG_ERROR("WAL checkpoint failed", {{"err", s.ToString()}});
+      check(Checkpoint(), "WAL checkpoint failed");
     }
     if (since_gc >= tuning_.head_gc_interval_ms) {
       since_gc = 0;
       const auto removed = CollectIdleSeries();
-      if (!removed.ok()) VLOG_ERROR("head garbage collection failed", {{"err", removed.status().ToString()}});
+      check(removed.status(), "head garbage collection failed");
     }
     if (since_retention >= tuning_.retention_interval_ms) {
       since_retention = 0;
-      const Status s = ApplyRetention();
-      if (!s.ok()) VLOG_ERROR("applying retention failed", {{"err", s.ToString()}});
+      check(ApplyRetention(), "applying retention failed");
     }
     lock.lock();
   }

@@ -24,6 +24,7 @@
 
 namespace rocksdb {
 class DB;
+class EventListener;
 class ColumnFamilyHandle;
 class WriteBatch;
 }  // namespace rocksdb
@@ -68,6 +69,7 @@ class Tsdb final : public Storage {
   Status Close() override;
   Status SetRetention(int64_t retention_ms, int64_t retention_bytes) override;
   RetentionSettings GetRetention() const override;
+  Status Writable() const override;
   Status AppendHistorical(const Labels& labels, std::span<const Sample> samples) override;
 
   // One retention pass (the maintenance thread calls it; tests call it directly).
@@ -84,6 +86,10 @@ class Tsdb final : public Storage {
   [[nodiscard]] Result<size_t> CollectIdleSeries();
   // Partitions that hold chunks on disk, ascending.
   std::vector<int64_t> Partitions() const;
+  // While writes are blocked (disk full, RocksDB background error): tries to
+  // leave that state (the maintenance thread calls it; tests call it
+  // directly). Returns Writable().
+  Status TryResumeWrites();
   // Length of one time partition in milliseconds.
   int64_t partition_ms() const { return tuning_.partition_ms; }
   // RocksDB's estimate of the bytes one partition's chunks and postings take
@@ -93,6 +99,7 @@ class Tsdb final : public Storage {
  private:
   friend class TsdbAppender;
   friend class TsdbQuerier;
+  friend class RocksErrorListener;
 
   Tsdb(const StorageOptions& options, const TsdbTuning& tuning);
   [[nodiscard]] Status OpenDb();
@@ -138,6 +145,26 @@ class Tsdb final : public Storage {
                                                 std::span<const Sample> samples);
   [[nodiscard]] Status CheckpointLocked();
 
+  // Time sanity (tsdb_appender.cc): the newest sample time that retention,
+  // head GC and the appendable window may measure from: never ahead of the
+  // clock, so a stored sample from the far future cannot move them.
+  int64_t NewestForRetention() const;
+  // Refuses `t` when it is more than max_time_ahead_ms ahead of `now`.
+  [[nodiscard]] Status CheckNotInFuture(const Labels& labels, int64_t t, int64_t now);
+
+  // Write health (tsdb_write_health.cc). A failed write of the WAL or of
+  // RocksDB blocks writes: appends fail fast with kUnavailable, the flusher,
+  // head GC, checkpoints and retention pause (nothing writes through a failed
+  // RocksDB writer), queries go on. TryResumeWrites lifts it.
+  void BlockWrites(const Status& cause);
+  bool writes_blocked() const { return writes_blocked_.load(std::memory_order_acquire); }
+  // An error of a background write: IO errors block writes.
+  void NoteWriteFailure(const Status& s);
+  void RegisterWriteHealthMetrics(MetricsWriter& w) const;
+  // Makes every RocksDB write so far durable (RocksDB's own WAL is off: the
+  // Vigil WAL covers everything until a checkpoint flushed the memtables).
+  [[nodiscard]] Status FlushMemtables();
+
   rocksdb::ColumnFamilyHandle* cf(int i) const { return cfs_[i]; }
 
   const StorageOptions options_;
@@ -173,6 +200,14 @@ class Tsdb final : public Storage {
   std::atomic<uint64_t> wal_corruptions_{0};
   std::atomic<uint64_t> wal_writes_failed_{0};
   std::atomic<int64_t> checkpoint_bytes_mark_{0};
+  std::atomic<uint64_t> too_far_in_future_{0};
+
+  std::shared_ptr<rocksdb::EventListener> rocks_listener_;
+  std::atomic<bool> writes_blocked_{false};
+  std::atomic<uint64_t> write_failures_{0};  // times writes got blocked
+  std::atomic<int64_t> last_resume_attempt_ms_{0};
+  mutable std::mutex write_health_mu_;
+  std::string write_block_reason_;  // why writes are blocked; write_health_mu_
 
   // Commits hold it shared around "WAL write + head apply"; a checkpoint
   // takes it exclusively only to cut the WAL segment.

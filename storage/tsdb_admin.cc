@@ -82,7 +82,7 @@ Status Tsdb::DeleteFromDisk(SeriesRef ref, int64_t mint, int64_t maxt) {
     }
   }
   VIGIL_RETURN_IF_ERROR(FromRocks(it->status(), "reading chunks to delete"));
-  return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "rewriting chunks");
+  return FromRocks(db_->Write(StoreWrite(), &batch), "rewriting chunks");
 }
 
 Status Tsdb::DeleteSeries(const LabelMatchers& matchers, int64_t mint, int64_t maxt) {
@@ -130,8 +130,8 @@ Status Tsdb::Snapshot(const std::string& dir, bool skip_head) {
 
 Status Tsdb::Compact() {
   VIGIL_RETURN_IF_ERROR(FlushClosedChunks());
+  VIGIL_RETURN_IF_ERROR(FlushMemtables());
   for (auto* h : cfs_) {
-    VIGIL_RETURN_IF_ERROR(FromRocks(db_->Flush(rocksdb::FlushOptions(), h), "flushing memtables"));
     VIGIL_RETURN_IF_ERROR(FromRocks(db_->CompactRange(rocksdb::CompactRangeOptions(), h, nullptr, nullptr),
                                     "compacting"));
   }
@@ -174,8 +174,11 @@ Status Tsdb::WriteHistoricalPartition(const MemSeries& s, int64_t partition,
   (void)batch.Put(cf(kCfSeries), SeriesKey(s.ref), v);
   (void)batch.Put(cf(kCfSeries), SeriesHashKey(s.labels.Hash(), s.ref), "");
   rocksdb::WriteOptions sync;
-  sync.sync = true;  // these samples are in no WAL
-  VIGIL_RETURN_IF_ERROR(FromRocks(db_->Write(sync, &batch), "writing historical chunks"));
+  sync.sync = true;  // these samples are in no Vigil WAL: through RocksDB's, synced
+  if (Status st = FromRocks(db_->Write(sync, &batch), "writing historical chunks"); !st.ok()) {
+    NoteWriteFailure(st);
+    return st;
+  }
   std::lock_guard lock(partitions_mu_);
   partitions_.insert(partition);
   return Status::OK();
@@ -183,6 +186,9 @@ Status Tsdb::WriteHistoricalPartition(const MemSeries& s, int64_t partition,
 
 Status Tsdb::AppendHistorical(const Labels& labels, std::span<const Sample> samples) {
   if (samples.empty()) return Status::OK();
+  if (writes_blocked()) return Writable();
+  const int64_t now = options_.clock->NowMillis();
+  VIGIL_RETURN_IF_ERROR(CheckNotInFuture(labels, samples.back().t, now));
   for (size_t i = 1; i < samples.size(); ++i) {
     if (samples[i].t <= samples[i - 1].t) {
       return Status::InvalidArgument("historical samples must have strictly increasing timestamps");

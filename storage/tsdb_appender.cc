@@ -2,8 +2,11 @@
 // one WAL record and applies the batch to the head. A sample appended by a
 // known ref needs no labels: Append(ref, {}, t, v) fails with kNotFound only
 // when the head no longer holds that ref.
+#include <atomic>
 #include <mutex>
 
+#include "storage/duration.h"
+#include "storage/logger.h"
 #include "storage/tsdb.h"
 
 namespace vigil::storage {
@@ -18,6 +21,7 @@ class TsdbAppender final : public Appender {
   ~TsdbAppender() override = default;
 
   Result<SeriesRef> Append(SeriesRef ref, const Labels& labels, int64_t t, double v) override {
+    if (db_->writes_blocked()) return db_->Writable();
     std::shared_ptr<MemSeries> s = ref != 0 ? db_->head_.ByRef(ref) : nullptr;
     if (!s && labels.empty() && ref != 0) {
       // A caller that trusted the ref (the scrape cache keeps no labels)
@@ -30,7 +34,9 @@ class TsdbAppender final : public Appender {
       if (!found.ok()) return found.status();
       s = std::move(found.value());
     }
-    const int64_t newest = db_->max_time_.load(std::memory_order_relaxed);
+    if (now_ == kMinTime) now_ = db_->options_.clock->NowMillis();  // one clock read per batch
+    VIGIL_RETURN_IF_ERROR(db_->CheckNotInFuture(s->labels, t, now_));
+    const int64_t newest = std::min(db_->max_time_.load(std::memory_order_relaxed), now_);
     if (newest != kMinTime && t < newest - kAppendableWindowMs) {
       ++db_->out_of_bounds_;
       return Status(StatusCode::kOutOfBounds, "out of bounds: sample older than the appendable window");
@@ -71,9 +77,37 @@ class TsdbAppender final : public Appender {
 
  private:
   Tsdb* db_;
+  int64_t now_ = kMinTime;  // clock at the first Append of the batch
   std::vector<WalSample> samples_;
   std::vector<std::shared_ptr<MemSeries>> series_;  // parallel to samples_
 };
+
+int64_t Tsdb::NewestForRetention() const {
+  const int64_t newest = max_time_.load();
+  if (newest == kMinTime) return newest;
+  return std::min(newest, options_.clock->NowMillis());
+}
+
+Status Tsdb::CheckNotInFuture(const Labels& labels, int64_t t, int64_t now) {
+  const int64_t ahead = options_.max_time_ahead_ms;
+  if (ahead <= 0 || t <= now + ahead) return Status::OK();
+  ++too_far_in_future_;
+  ++out_of_bounds_;
+  std::string message = std::string(kTooFarInFutureText) + ": sample of series " + labels.ToString() +
+                        " at " + std::to_string(t) + " is more than " + FormatDuration(ahead) +
+                        " ahead of the clock (" + std::to_string(now) +
+                        "; --storage.tsdb.max-time-ahead)";
+  // One line per 10 s at most: a target with a skewed clock refuses every sample.
+  static std::atomic<int64_t> last_logged{kMinTime};
+  int64_t prev = last_logged.load();
+  if (now - prev >= 10000 && last_logged.compare_exchange_strong(prev, now)) {
+    VLOG_WARN("Sample refused: timestamp too far in the future (further ones logged every 10s)",
+              {{"series", labels.ToString()}, {"timestamp", std::to_string(t)},
+               {"max_time_ahead", FormatDuration(ahead)},
+               {"refused_total", std::to_string(too_far_in_future_.load())}});
+  }
+  return Status(StatusCode::kOutOfBounds, std::move(message));
+}
 
 std::unique_ptr<Appender> Tsdb::NewAppender() { return std::make_unique<TsdbAppender>(this); }
 

@@ -44,7 +44,8 @@ std::vector<std::shared_ptr<MemSeries>> Tsdb::CutIdleSeries(int64_t cutoff, int6
 
 Result<size_t> Tsdb::CollectIdleSeries() {
   std::lock_guard admin(admin_mu_);  // no checkpoint rewrites head entries meanwhile
-  const int64_t newest = max_time_.load();
+  if (writes_blocked()) return Writable();
+  const int64_t newest = NewestForRetention();
   if (!db_ || newest == kMinTime) return size_t{0};
   const int64_t cutoff = newest - tuning_.head_gc_idle_ms;
   int64_t oldest_kept = kMaxTime;
@@ -65,7 +66,7 @@ Result<size_t> Tsdb::CollectIdleSeries() {
   for (const auto& s : idle) {
     if (s->removed.load(std::memory_order_relaxed)) (void)batch.Delete(cf(kCfHead), HeadKey(s->ref));
   }
-  VIGIL_RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "removing idle head series"));
+  VIGIL_RETURN_IF_ERROR(FromRocks(db_->Write(StoreWrite(), &batch), "removing idle head series"));
   head_series_removed_.fetch_add(removed, std::memory_order_relaxed);
   if (removed > 0) {
     VLOG_DEBUG("Removed idle series from the head",

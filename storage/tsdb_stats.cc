@@ -146,6 +146,7 @@ void Tsdb::RegisterMetrics() {
            retention_from_runtime_.load() ? 1.0 : 0.0);
     family("vigil_tsdb_partitions", "gauge", "Number of time partitions holding chunks on disk.",
            static_cast<double>(Partitions().size()));
+    RegisterWriteHealthMetrics(w);
   });
 }
 

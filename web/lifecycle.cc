@@ -16,8 +16,15 @@ void PlainText(httplib::Response& res, int status, std::string body) {
   res.set_content(std::move(body), "text/plain; charset=utf-8");
 }
 
+// Not ready before startup completes and while the store cannot write (disk
+// full): the second line then says why.
 void HandleReady(ApiContext& ctx, httplib::Response& res) {
   if (!ctx.ready.load()) return PlainText(res, 503, "Service Unavailable");
+  if (ctx.deps.db != nullptr) {
+    if (const Status st = ctx.deps.db->Writable(); !st.ok()) {
+      return PlainText(res, 503, "Service Unavailable\n" + st.message() + "\n");
+    }
+  }
   PlainText(res, 200, "Vigil Server is Ready.\n");
 }
 

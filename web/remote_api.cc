@@ -30,7 +30,8 @@ std::optional<std::string> RejectedSampleText(const Status& st) {
     case StatusCode::kDuplicateSample:
       return "duplicate sample for timestamp";
     case StatusCode::kOutOfBounds:
-      return "out of bounds";
+      // Time sanity refusals name the series and the limit.
+      return storage::IsTooFarInFuture(st) ? st.message() : "out of bounds";
     default:
       return std::nullopt;
   }
@@ -163,7 +164,8 @@ void HandleWrite(ApiContext& ctx, const HttpCall& call, httplib::Response& res) 
     // Undecodable protobuf and invalid label sets: the client's mistake.
     if (st.code() == StatusCode::kInvalidArgument) return WritePlainError(res, 400, st.message());
     VLOG_ERROR("Error appending remote write", {{"err", st.message()}});
-    return WritePlainError(res, 500, st.message());
+    // Storage that cannot write now (disk full) answers 503: senders retry.
+    return WritePlainError(res, st.code() == StatusCode::kUnavailable ? 503 : 500, st.message());
   }
   res.status = 204;
 }

@@ -68,7 +68,7 @@ TEST(RetentionDuration, WholeDaysPrintAsDaysOtherPeriodsAsPrometheusDurations) {
 
 TEST(RuntimeRetention, StartsFromFlagsThenPersistedValueOverridesFlagsAfterRestart) {
   TempDir dir;
-  ManualClock clock(0);
+  ManualClock clock(24 * kHour);  // "now" is after every sample (time sanity refuses future ones)
   {
     auto db = Open(dir.path(), &clock, 30 * 24 * kHour);
     EXPECT_FALSE(db->GetRetention().from_runtime);
@@ -86,7 +86,7 @@ TEST(RuntimeRetention, StartsFromFlagsThenPersistedValueOverridesFlagsAfterResta
 
 TEST(RuntimeRetention, RestartedStoreAppliesPersistedLimitExactly) {
   TempDir dir;
-  ManualClock clock(0);
+  ManualClock clock(24 * kHour);  // "now" is after every sample (time sanity refuses future ones)
   {
     auto db = Open(dir.path(), &clock, 0);
     Fill(*db, 10);
@@ -109,7 +109,7 @@ TEST(RuntimeRetention, RestartedStoreAppliesPersistedLimitExactly) {
 
 TEST(RuntimeRetention, SizeLimitSetAtRuntimeDropsOldestPartitionsAndKeepsTheRestExactly) {
   TempDir dir;
-  ManualClock clock(0);
+  ManualClock clock(24 * kHour);  // "now" is after every sample (time sanity refuses future ones)
   auto db = Open(dir.path(), &clock, 0);
   Fill(*db, 6);
   ASSERT_TRUE(db->Compact().ok());
@@ -127,7 +127,7 @@ TEST(RuntimeRetention, SizeLimitSetAtRuntimeDropsOldestPartitionsAndKeepsTheRest
 
 TEST(RuntimeRetention, ZeroDisablesTimeRetention) {
   TempDir dir;
-  ManualClock clock(0);
+  ManualClock clock(24 * kHour);  // "now" is after every sample (time sanity refuses future ones)
   auto db = Open(dir.path(), &clock, 2 * kHour);
   Fill(*db, 6);
   ASSERT_TRUE(db->SetRetention(0, 0).ok());
@@ -138,7 +138,7 @@ TEST(RuntimeRetention, ZeroDisablesTimeRetention) {
 
 TEST(RuntimeRetention, NegativeLimitsAreRejectedAndNothingChanges) {
   TempDir dir;
-  ManualClock clock(0);
+  ManualClock clock(24 * kHour);  // "now" is after every sample (time sanity refuses future ones)
   auto db = Open(dir.path(), &clock, kHour);
   EXPECT_EQ(db->SetRetention(-1, 0).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(db->GetRetention().retention_ms, kHour);
@@ -168,7 +168,7 @@ RetentionRule Rule(const std::string& metric_regex, int64_t retention_ms) {
 
 TEST(RetentionRules, EachSeriesKeepsItsRuleRetentionOthersTheGlobalOneExactly) {
   TempDir dir;
-  ManualClock clock(0);
+  ManualClock clock(24 * kHour);  // "now" is after every sample (time sanity refuses future ones)
   StorageOptions o = Options(dir.path(), &clock, 4 * kHour);
   o.retention_rules = {Rule("node_.*", 2 * kHour), Rule("inventory_.*", 8 * kHour)};
   TsdbTuning tuning = SmallTuning();
@@ -216,7 +216,7 @@ TEST(RetentionRules, FirstMatchingRuleWinsAndUnmatchedSeriesUseGlobal) {
 
 TEST(TsdbInspector, ListsPartitionsWithSeriesAndSampleCounts) {
   TempDir dir;
-  ManualClock clock(0);
+  ManualClock clock(24 * kHour);  // "now" is after every sample (time sanity refuses future ones)
   {
     auto db = Open(dir.path(), &clock, 0);
     Fill(*db, 3);
@@ -244,7 +244,7 @@ TEST(TsdbInspector, ListsPartitionsWithSeriesAndSampleCounts) {
 
 TEST(TsdbInspector, RefusesADirectoryAnotherStoreHolds) {
   TempDir dir;
-  ManualClock clock(0);
+  ManualClock clock(24 * kHour);  // "now" is after every sample (time sanity refuses future ones)
   auto db = Open(dir.path(), &clock, 0);
   auto inspector = TsdbInspector::Open(dir.path());
   ASSERT_FALSE(inspector.ok());

@@ -48,6 +48,7 @@ TsdbTuning CrashTuning() {
 // The child: append batches from `first` on, writing each batch number to
 // `fd` after Commit() returned. Never returns.
 [[noreturn]] void RunChild(const std::string& path, int64_t first, int fd) {
+  testing::StartRocksDbThreadsInForkedChild();
   StorageOptions o;
   o.path = path;
   o.wal_sync = WalSyncPolicy::kPeriodic;

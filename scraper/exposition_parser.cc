@@ -322,7 +322,13 @@ Status ExpositionParser::ParseValueAndTimestamp(std::string_view rest) {
   if (om) {
     const auto ts = ParseFloat(ts_tok);
     if (!ts || !std::isfinite(*ts)) return Error("invalid timestamp " + Quoted(ts_tok));
-    timestamp_ms_ = static_cast<int64_t>(*ts * 1000);
+    // Outside int64 the C++ cast is undefined; Go's int64() (Prometheus on
+    // amd64) yields the minimum int64 there, so the sample is refused as out
+    // of bounds instead of failing the scrape.
+    constexpr double kTwoTo63 = 9223372036854775808.0;
+    const double ms = *ts * 1000;
+    timestamp_ms_ = ms >= -kTwoTo63 && ms < kTwoTo63 ? static_cast<int64_t>(ms)
+                                                     : std::numeric_limits<int64_t>::min();
   } else {
     const auto ts = ParseInt(ts_tok);
     if (!ts) return Error("invalid timestamp " + Quoted(ts_tok));

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "scraper/exposition_parser.h"
 #include "storage/storage.h"
@@ -158,6 +159,15 @@ TEST(OpenMetricsParser, ParsesUnitsExemplarsAndSecondTimestamps) {
   EXPECT_EQ(r->values[2], 2);
   EXPECT_EQ(r->metadata["req"].unit, "seconds");
   EXPECT_EQ(r->metadata["req"].help, "Requests.");
+}
+
+TEST(OpenMetricsParser, TimestampBeyondInt64Milliseconds_IsTheMinimumInt64AsInPrometheus) {
+  auto r = ParseAll("a 1 1e300\nb 1 -1e300\nc 1 9223372036854775.807\n# EOF\n", kOm);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->timestamps.size(), 3u);
+  EXPECT_EQ(r->timestamps[0], std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(r->timestamps[1], std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(r->timestamps[2], std::numeric_limits<int64_t>::min());  // rounds to 2^63 ms
 }
 
 TEST(OpenMetricsParser, RequiresEof) {

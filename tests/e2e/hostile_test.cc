@@ -6,16 +6,16 @@
 // series written at the start, and never have answered with a 5xx other than
 // 503 (overload).
 #include <arpa/inet.h>
-#include <signal.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdio>
 #include <cctype>
+#include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -249,7 +249,8 @@ class HostileInput : public ::testing::Test {
   void TearDown() override {
     if (!HasFailure() || !vigil_) return;
     const std::string logs = vigil_->Logs();
-    std::cerr << "last of the vigil log:\n" << logs.substr(logs.size() - std::min<size_t>(logs.size(), 3000)) << "\n";
+    std::cerr << "last of the vigil log:\n"
+              << logs.substr(logs.size() - std::min<size_t>(logs.size(), 3000)) << "\n";
   }
 
   // Extra configuration of the derived fixtures.
@@ -269,11 +270,12 @@ class HostileInput : public ::testing::Test {
     return r;
   }
 
-  // A query by GET or POST, with the sentinel's time unless `params` sets one.
+  // An instant query by GET or POST, at the sentinel's time.
   TimedReply SendHostileQuery(const std::string& what, const std::string& method,
                               const std::string& expr) {
-    return SendHostile(what + " by " + method,
-                       ApiCall(method, "/api/v1/query", {{"query", expr}, {"time", SentinelTime()}}));
+    return SendHostile(
+        what + " by " + method,
+        ApiCall(method, "/api/v1/query", {{"query", expr}, {"time", SentinelTime()}}));
   }
 
   static void ExpectAnsweredWithoutServerError(const std::string& what, const TimedReply& r) {
@@ -305,10 +307,10 @@ class HostileInput : public ::testing::Test {
   // The value of the single series `expr` returns at the sentinel's time, or
   // a description of what came back instead.
   std::string InstantValue(const std::string& expr) {
-    const auto r = Send(port(), ApiCall("POST", "/api/v1/query",
-                                        {{"query", expr}, {"time", SentinelTime()}}),
-                        kHealthyWithin);
-    const json j = json::parse(r.reply.body, nullptr, false);
+    const auto r =
+        Send(port(), ApiCall("POST", "/api/v1/query", {{"query", expr}, {"time", SentinelTime()}}),
+             kHealthyWithin);
+    json j = json::parse(r.reply.body, nullptr, false);  // non-const: [] on a missing key is null
     if (r.reply.status != 200 || !j.is_object() || j["data"]["result"].size() != 1) {
       return "status " + std::to_string(r.reply.status) + ": " + Excerpt(r.reply.body);
     }
@@ -421,11 +423,10 @@ TEST_F(HostileInput, QueryOverEverySeries_HitsMaxSamplesFast) {
 
 TEST_F(HostileInput, RangeQueryOverAllOfTime_IsRefused) {
   for (const char* method : {"GET", "POST"}) {
-    const auto r =
-        SendHostile(std::string("query_range over +-9e15 s by ") + method,
-                    ApiCall(method, "/api/v1/query_range",
-                            {{"query", "vector(1)"}, {"start", "-9e15"}, {"end", "9e15"},
-                             {"step", "1"}}));
+    const auto r = SendHostile(
+        std::string("query_range over +-9e15 s by ") + method,
+        ApiCall(method, "/api/v1/query_range",
+                {{"query", "vector(1)"}, {"start", "-9e15"}, {"end", "9e15"}, {"step", "1"}}));
     EXPECT_EQ(r.reply.status, 400) << method << ": " << Excerpt(r.reply.body);
   }
 }
@@ -485,9 +486,9 @@ TEST_F(HostileInput, FiftySlowlorisConnections_DoNotBlockOtherRequests) {
       EXPECT_EQ(r.reply.status, 200) << path << " with " << what;
       EXPECT_LT(r.elapsed, kHealthyWithin) << path << " with " << what;
     }
-    const auto q = Send(port(),
-                        ApiCall("GET", "/api/v1/query", {{"query", kSentinel}, {"time", SentinelTime()}}),
-                        kHealthyWithin);
+    const auto q = Send(
+        port(), ApiCall("GET", "/api/v1/query", {{"query", kSentinel}, {"time", SentinelTime()}}),
+        kHealthyWithin);
     EXPECT_EQ(q.reply.status, 200) << "query with " << what;
     EXPECT_LT(q.elapsed, kHealthyWithin) << "query with " << what;
     ExpectStillServing(what);
@@ -567,8 +568,7 @@ class HostileAlertTemplate : public HostileInput {
 TEST_F(HostileAlertTemplate, PrintfWithMissingAndNumericArguments_DoesNotCrash) {
   const auto firing = [&] {
     const auto r = Send(port(), GetRequest("/api/v1/alerts"), kHealthyWithin);
-    return r.reply.status == 200 &&
-           r.reply.body.find("\"state\":\"firing\"") != std::string::npos;
+    return r.reply.status == 200 && r.reply.body.find("\"state\":\"firing\"") != std::string::npos;
   };
   EXPECT_TRUE(vigil_->WaitFor(firing, 15s));
   // A few more evaluations with the alert firing.
@@ -576,7 +576,8 @@ TEST_F(HostileAlertTemplate, PrintfWithMissingAndNumericArguments_DoesNotCrash) 
   ExpectStillServing("a firing alert with a printf-misusing annotation");
   const auto alerts = Send(port(), GetRequest("/api/v1/alerts"));
   EXPECT_EQ(alerts.reply.status, 200);
-  EXPECT_NE(alerts.reply.body.find("PrintfMisuse"), std::string::npos) << Excerpt(alerts.reply.body);
+  EXPECT_NE(alerts.reply.body.find("PrintfMisuse"), std::string::npos)
+      << Excerpt(alerts.reply.body);
 }
 
 }  // namespace

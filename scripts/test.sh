@@ -15,8 +15,8 @@ cmake --build build-fuzz --target fuzz -j"$(nproc)"
 (cd build && ctest --output-on-failure -j2 --timeout 900)
 
 # ASan+UBSan: the tests labelled "sanitize" (the subset is listed in
-# tests/CMakeLists.txt, README "Sanitizers" says why) in their own tree. A
-# sanitizer report from any process, including a vigil that an end-to-end test
+# tests/CMakeLists.txt, README "Sanitizers" says why) in their own tree. An
+# ASan/LSan report from any process, including a vigil that an end-to-end test
 # started, lands in build-asan/sanitizer-reports and fails the suite.
 launcher=()
 if command -v ccache >/dev/null 2>&1; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi

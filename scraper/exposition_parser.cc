@@ -86,13 +86,15 @@ std::optional<double> ParseFloat(std::string_view s) {
 }
 
 // An OpenMetrics timestamp (float seconds) as int64 milliseconds; nullopt for
-// NaN, ±Inf and values whose milliseconds do not fit int64 (1e300 would
-// make the cast undefined behaviour).
+// NaN and ±Inf ("invalid timestamp", as Prometheus). Outside int64 the C++
+// cast is undefined; Go's int64() (Prometheus on amd64) yields the minimum
+// int64 there, so such a sample is refused as out of bounds instead of
+// failing the scrape.
 std::optional<int64_t> SecondsToMillis(std::optional<double> seconds) {
-  if (!seconds) return std::nullopt;
+  if (!seconds || !std::isfinite(*seconds)) return std::nullopt;
   const double ms = *seconds * 1000;
   constexpr double kLimit = 9223372036854775808.0;  // 2^63, exact as a double
-  if (!(ms >= -kLimit && ms < kLimit)) return std::nullopt;  // also false for NaN
+  if (!(ms >= -kLimit && ms < kLimit)) return std::numeric_limits<int64_t>::min();
   return static_cast<int64_t>(ms);
 }
 

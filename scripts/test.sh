@@ -12,5 +12,25 @@ cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWith
 cmake --build build-fuzz --target fuzz -j"$(nproc)"
 (cd build-fuzz && ctest --output-on-failure --no-tests=error -R '_fuzz_smoke$')
 
-cd build
-ctest --output-on-failure -j2 --timeout 900
+(cd build && ctest --output-on-failure -j2 --timeout 900)
+
+# ASan+UBSan: the tests labelled "sanitize" (the subset is listed in
+# tests/CMakeLists.txt, README "Sanitizers" says why) in their own tree. An
+# ASan/LSan report from any process, including a vigil that an end-to-end test
+# started, lands in build-asan/sanitizer-reports and fails the suite.
+launcher=()
+if command -v ccache >/dev/null 2>&1; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIGIL_SANITIZE=address \
+  -DVIGIL_BUILD_TESTS=ON -DVIGIL_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
+cmake --build build-asan --target sanitize_subset -j"$(nproc)"
+rm -rf build-asan/sanitizer-reports
+mkdir -p build-asan/sanitizer-reports
+asan_status=0
+(cd build-asan && ctest --output-on-failure --no-tests=error -L sanitize -j2 --timeout 900) ||
+  asan_status=$?
+if [ -n "$(ls -A build-asan/sanitizer-reports)" ]; then
+  echo "test.sh: sanitizer reports:" >&2
+  cat build-asan/sanitizer-reports/* >&2
+  exit 1
+fi
+exit "$asan_status"

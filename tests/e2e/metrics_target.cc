@@ -12,7 +12,7 @@ MetricsTarget::MetricsTarget(std::string body, std::string path)
       std::this_thread::sleep_for(std::chrono::milliseconds(d));
     }
     std::lock_guard lock(mu_);
-    res.set_content(body_, "text/plain; version=0.0.4");
+    res.set_content(body_, content_type_);
   });
   port_ = server_->bind_to_any_port("127.0.0.1");
   thread_ = std::thread([this] { server_->listen_after_bind(); });
@@ -26,6 +26,11 @@ MetricsTarget::~MetricsTarget() {
 void MetricsTarget::SetBody(std::string body) {
   std::lock_guard lock(mu_);
   body_ = std::move(body);
+}
+
+void MetricsTarget::SetContentType(std::string content_type) {
+  std::lock_guard lock(mu_);
+  content_type_ = std::move(content_type);
 }
 
 }  // namespace vigil::e2e

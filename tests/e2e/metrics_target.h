@@ -26,6 +26,8 @@ class MetricsTarget {
   int port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   void SetBody(std::string body);
+  // The Content-Type of every following scrape (default: the text format 0.0.4).
+  void SetContentType(std::string content_type);
   // Makes every following scrape wait this long before answering.
   void SetDelay(std::chrono::milliseconds delay) { delay_ms_ = delay.count(); }
   int scrapes() const { return scrapes_.load(); }
@@ -36,6 +38,7 @@ class MetricsTarget {
   int port_ = 0;
   mutable std::mutex mu_;
   std::string body_;
+  std::string content_type_ = "text/plain; version=0.0.4";
   std::atomic<int64_t> delay_ms_{0};
   std::atomic<int> scrapes_{0};
 };

@@ -5,17 +5,18 @@
 // flight appeared.
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <random>
 #include <thread>
 
 #include "storage/logger.h"
 #include "temp_dir.h"
+#include "tests/support/self_exec_child.h"
 #include "tsdb_test_util.h"
 
 namespace vigil::storage {
@@ -45,12 +46,21 @@ TsdbTuning CrashTuning() {
   return t;
 }
 
-// The child: append batches from `first` on, writing each batch number to
-// `fd` after Commit() returned. Never returns.
-[[noreturn]] void RunChild(const std::string& path, int64_t first, int fd) {
-  testing::StartRocksDbThreadsInForkedChild();
+constexpr char kAppendingChild[] = "DISABLED_CrashChild.AppendUntilKilled";
+constexpr int64_t kChildStarted = -1;  // reported before the store is opened
+
+// Run by KillDuringAppends in a fresh process; argument "<first batch> <path>".
+// Appends batches from the first on, reporting each batch number after
+// Commit() returned, until it is SIGKILLed.
+TEST(DISABLED_CrashChild, AppendUntilKilled) {
+  const std::string arg = test_support::ChildArgument();
+  if (arg.empty()) GTEST_SKIP() << "runs only as the child of KillDuringAppends";
+  const int fd = test_support::ChildReportFd();
+  const size_t space = arg.find(' ');
+  const int64_t first = std::stoll(arg.substr(0, space));
+  if (::write(fd, &kChildStarted, sizeof(kChildStarted)) != sizeof(kChildStarted)) _exit(6);
   StorageOptions o;
-  o.path = path;
+  o.path = arg.substr(space + 1);
   o.wal_sync = WalSyncPolicy::kPeriodic;
   auto db = Tsdb::Open(o, CrashTuning());
   if (!db.ok()) _exit(3);
@@ -101,23 +111,16 @@ TEST(Crash, KillDuringAppends_EveryAcknowledgedSampleSurvives) {
   int64_t next_batch = 0;
   int64_t last_acked = -1;
   for (int cycle = 0; cycle < 20; ++cycle) {
-    int fds[2];
-    ASSERT_EQ(::pipe(fds), 0);
-    const pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      ::close(fds[0]);
-      RunChild(dir.path(), next_batch, fds[1]);
-    }
-    ::close(fds[1]);
-    std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 150));  // the random moment
-    ASSERT_EQ(::kill(pid, SIGKILL), 0);
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with code " << WEXITSTATUS(status);
+    test_support::SelfExecChild child(kAppendingChild, std::to_string(next_batch) + " " + dir.path());
+    ASSERT_TRUE(child.started());
     int64_t batch = 0;
-    while (::read(fds[0], &batch, sizeof(batch)) == sizeof(batch)) last_acked = batch;
-    ::close(fds[0]);
+    // The random moment counts from the child's start, not from the exec.
+    ASSERT_TRUE(child.ReadReport(&batch, sizeof(batch), std::chrono::seconds(30)));
+    ASSERT_EQ(batch, kChildStarted);
+    std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 150));  // the random moment
+    const int status = child.Kill();
+    ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with code " << WEXITSTATUS(status);
+    while (child.ReadReport(&batch, sizeof(batch), std::chrono::seconds(0))) last_acked = batch;
 
     auto db = testing::OpenTsdb(dir.path(), CrashTuning());
     ASSERT_NE(db, nullptr);
@@ -137,51 +140,36 @@ TEST(Crash, KillDuringAppends_EveryAcknowledgedSampleSurvives) {
   EXPECT_GT(last_acked, 100) << "the child should have made progress";
 }
 
-// Runs `body` in a forked child that reports on a pipe when it is done and
-// then waits to be SIGKILLed; returns once the child is dead. False when the
-// child failed or never reported.
-template <typename Body>
-bool RunChildThenKill(Body body) {
-  int fds[2];
-  if (::pipe(fds) != 0) return false;
-  const pid_t pid = ::fork();
-  if (pid < 0) return false;
-  if (pid == 0) {
-    ::close(fds[0]);
-    const char done = body() ? 'y' : 'n';
-    if (::write(fds[1], &done, 1) != 1) _exit(6);
-    for (;;) ::pause();
+constexpr int kManySeries = 5000;
+
+TsdbTuning SmallRecordTuning() {
+  TsdbTuning t = testing::SmallTuning();
+  t.wal_max_record_bytes = 4096;  // one commit of kManySeries needs ~70 records
+  t.checkpoint_wal_bytes = 1LL << 30;
+  return t;
+}
+
+// Run by CommitAboveTheRecordLimit in a fresh process: one commit of
+// kManySeries samples, SIGKILLed with the store open once acknowledged.
+TEST(DISABLED_CrashChild, CommitManySeriesThenAwaitKill) {
+  const std::string path = test_support::ChildArgument();
+  if (path.empty()) GTEST_SKIP() << "runs only as the child of CommitAboveTheRecordLimit";
+  StorageOptions o;
+  o.path = path;
+  auto db = Tsdb::Open(o, SmallRecordTuning());
+  if (!db.ok()) test_support::ReportThenAwaitKill(false);
+  auto app = (*db)->NewAppender();
+  for (int s = 0; s < kManySeries; ++s) {
+    if (!app->Append(0, SeriesLabels(s), TimeOf(0), ValueOf(s, 0)).ok()) test_support::ReportThenAwaitKill(false);
   }
-  ::close(fds[1]);
-  char done = 0;
-  const bool reported = ::read(fds[0], &done, 1) == 1;
-  ::close(fds[0]);
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return reported && done == 'y';
+  test_support::ReportThenAwaitKill(app->Commit().ok());
 }
 
 TEST(Crash, CommitAboveTheRecordLimit_SurvivesKillWhole) {
   ConfigureLogging(LogLevel::kWarn, LogFormat::kLogfmt);
   testing::TempDir dir;
-  constexpr int kManySeries = 5000;
-  TsdbTuning tuning = testing::SmallTuning();
-  tuning.wal_max_record_bytes = 4096;  // the commit below needs ~70 records
-  tuning.checkpoint_wal_bytes = 1LL << 30;
-  const bool acked = RunChildThenKill([&] {
-    StorageOptions o;
-    o.path = dir.path();
-    auto db = Tsdb::Open(o, tuning);
-    if (!db.ok()) return false;
-    auto app = (*db)->NewAppender();
-    for (int s = 0; s < kManySeries; ++s) {
-      if (!app->Append(0, SeriesLabels(s), TimeOf(0), ValueOf(s, 0)).ok()) return false;
-    }
-    return app->Commit().ok();
-  });
-  ASSERT_TRUE(acked);
-  auto db = testing::OpenTsdb(dir.path(), tuning);
+  ASSERT_TRUE(test_support::RunChildThenKill("DISABLED_CrashChild.CommitManySeriesThenAwaitKill", dir.path()));
+  auto db = testing::OpenTsdb(dir.path(), SmallRecordTuning());
   ASSERT_NE(db, nullptr);
   const auto data = testing::ReadAll(*db, {testing::Eq("job", "crash")});
   ASSERT_EQ(data.size(), static_cast<size_t>(kManySeries));
@@ -191,6 +179,24 @@ TEST(Crash, CommitAboveTheRecordLimit_SurvivesKillWhole) {
     ASSERT_EQ(it->second.size(), 1u);
     EXPECT_EQ(std::bit_cast<uint64_t>(it->second[0].v), std::bit_cast<uint64_t>(ValueOf(s, 0)));
   }
+}
+
+constexpr size_t kHugeRecordSize = (300u << 20) + 12345;
+
+std::string HugePayload() {
+  std::string p(kHugeRecordSize, '\0');
+  for (size_t i = 0; i < p.size(); i += 8) p[i] = static_cast<char>(i >> 13);
+  return p;
+}
+
+// Run by WalCommitAboveTheRealRecordLimit in a fresh process: appends a small
+// and a huge record, SIGKILLed with the WAL open once both are acknowledged.
+TEST(DISABLED_CrashChild, AppendHugeWalRecordThenAwaitKill) {
+  const std::string path = test_support::ChildArgument();
+  if (path.empty()) GTEST_SKIP() << "runs only as the child of WalCommitAboveTheRealRecordLimit";
+  auto w = WalWriter::Open(path);
+  test_support::ReportThenAwaitKill(w.ok() && (*w)->Append("small", false).ok() &&
+                                    (*w)->Append(HugePayload(), false).ok());
 }
 
 // The real limit: a 300 MiB commit (the first scrape of ~2 M series makes
@@ -207,26 +213,16 @@ TEST(Crash, WalCommitAboveTheRealRecordLimit_ReplaysWholeAfterKill) {
   } else {
     ::unsetenv("TMPDIR");
   }
-  constexpr size_t kSize = (300u << 20) + 12345;
-  ASSERT_GT(kSize, kWalMaxRecordSize);
-  auto payload = [] {
-    std::string p(kSize, '\0');
-    for (size_t i = 0; i < p.size(); i += 8) p[i] = static_cast<char>(i >> 13);
-    return p;
-  };
-  const bool acked = RunChildThenKill([&] {
-    auto w = WalWriter::Open(dir.path());
-    return w.ok() && (*w)->Append("small", false).ok() && (*w)->Append(payload(), false).ok();
-  });
-  ASSERT_TRUE(acked);
-  const std::string expected = payload();
+  ASSERT_GT(kHugeRecordSize, kWalMaxRecordSize);
+  ASSERT_TRUE(test_support::RunChildThenKill("DISABLED_CrashChild.AppendHugeWalRecordThenAwaitKill", dir.path()));
+  const std::string expected = HugePayload();
   std::vector<size_t> sizes;
   bool same = false;
   ASSERT_TRUE(ReplayWal(dir.path(), 0, [&](std::string_view p) {
                 sizes.push_back(p.size());
-                if (p.size() == kSize) same = p == expected;
+                if (p.size() == kHugeRecordSize) same = p == expected;
               }).ok());
-  EXPECT_EQ(sizes, (std::vector<size_t>{5, kSize}));
+  EXPECT_EQ(sizes, (std::vector<size_t>{5, kHugeRecordSize}));
   EXPECT_TRUE(same);
 }
 

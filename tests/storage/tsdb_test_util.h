@@ -2,7 +2,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <rocksdb/env.h>
 
 #include <map>
 #include <memory>
@@ -35,16 +34,6 @@ inline std::unique_ptr<Tsdb> OpenTsdb(const std::string& path, const TsdbTuning&
   auto db = Tsdb::Open(o, tuning);
   EXPECT_TRUE(db.ok()) << db.status().ToString();
   return db.ok() ? std::move(db.value()) : nullptr;
-}
-
-// A forked child has none of the parent's RocksDB background threads, so a
-// memtable flush (every checkpoint flushes) would wait forever: start fresh
-// ones in the child before it opens a store.
-inline void StartRocksDbThreadsInForkedChild() {
-  rocksdb::Env* env = rocksdb::Env::Default();
-  for (const auto pri : {rocksdb::Env::Priority::HIGH, rocksdb::Env::Priority::LOW}) {
-    env->SetBackgroundThreads(env->GetBackgroundThreads(pri) + 2, pri);
-  }
 }
 
 using SeriesData = std::map<Labels, std::vector<Sample>>;

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,8 +63,11 @@ class SelfExecChild {
     // calls may run between fork() and exec in a multithreaded parent.
     std::vector<char*> argv = Pointers(args);
     std::vector<char*> envp = Pointers(env);
+    const pid_t parent = ::getpid();
     pid_ = ::fork();
     if (pid_ == 0) {
+      // Dies with the parent (a test killed by its timeout leaves no child behind).
+      if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) _exit(126);
       ::fcntl(fds[1], F_SETFD, 0);  // the report pipe survives exec
       ::execve(argv[0], argv.data(), envp.data());
       _exit(127);

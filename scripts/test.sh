@@ -4,11 +4,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh -DVIGIL_BUILD_TESTS=ON -DVIGIL_BUILD_BENCH=ON
+launcher=()
+if command -v ccache >/dev/null 2>&1; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 
 # The libFuzzer targets need clang: build them in their own tree and give each
 # a short smoke run, so a fuzz target that stops building fails the suite.
 cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DVIGIL_BUILD_FUZZ=ON -DVIGIL_BUILD_BENCH=OFF >/dev/null
+  -DVIGIL_BUILD_FUZZ=ON -DVIGIL_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
 cmake --build build-fuzz --target fuzz -j"$(nproc)"
 (cd build-fuzz && ctest --output-on-failure --no-tests=error -R '_fuzz_smoke$')
 
@@ -18,8 +20,6 @@ cmake --build build-fuzz --target fuzz -j"$(nproc)"
 # tests/CMakeLists.txt, README "Sanitizers" says why) in their own tree. An
 # ASan/LSan report from any process, including a vigil that an end-to-end test
 # started, lands in build-asan/sanitizer-reports and fails the suite.
-launcher=()
-if command -v ccache >/dev/null 2>&1; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIGIL_SANITIZE=address \
   -DVIGIL_BUILD_TESTS=ON -DVIGIL_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
 cmake --build build-asan --target sanitize_subset -j"$(nproc)"

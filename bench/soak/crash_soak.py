@@ -16,7 +16,8 @@ What "acknowledged" means:
 Usage:
   python3 bench/soak/crash_soak.py --vigil build/src/vigil --cycles 100
 Prints one line per cycle and a summary: cycles, samples checked, lost,
-restart times (median / max). Exit status 1 when anything was lost.
+restart times (median / p90 / max). Exit status 1 when anything was lost; the
+data dir as each lossy cycle's kill left it is kept as failed-cycle-N-data.
 """
 import argparse
 import http.server
@@ -166,6 +167,7 @@ class Vigil:
         self.args = [binary, f"--config.file={config}", f"--storage.tsdb.path={data_dir}",
                      f"--web.listen-address=127.0.0.1:{port}", "--web.enable-remote-write-receiver"]
         self.port = port
+        self.data_dir = data_dir
         self.log = log
         self.proc = None
 
@@ -198,6 +200,12 @@ class RemoteWriter(threading.Thread):
 
     def run(self):
         while not self.stop.is_set():
+            # Paced to the wall clock: timestamps never run ahead of it, so a query
+            # evaluated "now" sees every acknowledged sample, and the next cycle's
+            # sender does not start behind this one (out of order, rejected).
+            ahead_s = (self.last_t + 20 - time.time() * 1000) / 1000
+            if ahead_s > 0:
+                time.sleep(ahead_s)
             batch = []
             for _ in range(20):
                 self.last_t = max(self.last_t + 1, int(time.time() * 1000))
@@ -254,29 +262,38 @@ def main():
         vigil.kill9()  # at a random moment of the load
         writer.stop.set()
         writer.join()
+        # The data dir as the kill left it, so that a lossy restart can be replayed.
+        pre_restart = os.path.join(work, "pre-restart")
+        shutil.rmtree(pre_restart, ignore_errors=True)
+        shutil.copytree(vigil.data_dir, pre_restart)
         restart_s = vigil.start()
         restarts.append(restart_s)
 
-        lost = 0
+        lost_scraped = lost_rw = 0
         if seen_at is not None:
             after = range_samples(vigil.port, "soak_metric", seen_window, seen_at) or set()
-            lost += len(seen - after)
+            lost_scraped = len(seen - after)
         acked = writer.acked
-        after_rw = range_samples(vigil.port, "rw_soak", int(time.time() - cycle_start) + 10, time.time()) or set()
-        lost += len(acked - after_rw)
+        # Evaluated at or after the newest acknowledged timestamp, never before it.
+        rw_at = max([time.time()] + [t / 1000 + 0.001 for _, t in acked])
+        after_rw = range_samples(vigil.port, "rw_soak", int(rw_at - cycle_start) + 10, rw_at) or set()
+        lost_rw = len(acked - after_rw)
+        lost = lost_scraped + lost_rw
         checked = len(seen) + len(acked)
         checked_total += checked
         lost_total += lost
         if lost:
             failed_cycles.append(cycle)
+            os.rename(pre_restart, os.path.join(work, f"failed-cycle-{cycle}-data"))
         print(f"cycle {cycle}: checked {checked} (scraped {len(seen)}, remote-written {len(acked)}), "
-              f"lost {lost}, restart {restart_s:.2f}s", flush=True)
+              f"lost {lost} (scraped {lost_scraped}, remote-written {lost_rw}), restart {restart_s:.2f}s", flush=True)
 
     vigil.kill9()
     target.server.shutdown()
     med = statistics.median(restarts) if restarts else 0
+    p90 = sorted(restarts)[int(0.9 * (len(restarts) - 1))] if restarts else 0
     print(f"SUMMARY cycles={args.cycles} samples_checked={checked_total} lost={lost_total} "
-          f"restart_median_s={med:.2f} restart_max_s={max(restarts, default=0):.2f}"
+          f"restart_median_s={med:.2f} restart_p90_s={p90:.2f} restart_max_s={max(restarts, default=0):.2f}"
           + (f" failed_cycles={failed_cycles}" if failed_cycles else ""))
     if args.keep or lost_total:
         print(f"work directory kept: {work}")

@@ -419,7 +419,7 @@ Status Tsdb::CommitBatch(std::vector<WalSample>& samples,
     if (!st.ok()) {
       ++wal_writes_failed_;
       for (auto* s : flagged) s->logged.store(false, std::memory_order_relaxed);
-      NoteWriteFailure(st);
+      NoteWalFailure(st);
       return writes_blocked() ? Writable() : st;
     }
   }
@@ -586,7 +586,10 @@ Status Tsdb::CheckpointLocked() {
   {
     std::unique_lock barrier(commit_barrier_);
     auto cut = wal_->Cut();
-    if (!cut.ok()) return cut.status();
+    if (!cut.ok()) {
+      NoteWalFailure(cut.status());
+      return cut.status();
+    }
     segment = *cut;
   }
   VIGIL_RETURN_IF_ERROR(FlushClosedChunks());
@@ -642,7 +645,9 @@ void Tsdb::MaintenanceLoop() {
     }
     if (options_.wal_sync == WalSyncPolicy::kPeriodic && since_sync >= options_.wal_sync_interval_ms) {
       since_sync = 0;
-      check(wal_->Sync(), "WAL fsync failed");
+      const Status synced = wal_->Sync();
+      if (!synced.ok()) VLOG_ERROR("WAL fsync failed", {{"err", synced.ToString()}});
+      NoteWalFailure(synced);
     }
     if (wal_->bytes_written() - checkpoint_bytes_mark_ >= tuning_.checkpoint_wal_bytes) {
       check(Checkpoint(), "WAL checkpoint failed");

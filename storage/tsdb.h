@@ -48,8 +48,10 @@ struct TsdbTuning {
   bool background = true;                      // run the flusher and maintenance threads
   // A commit larger than this is written as several WAL fragment records.
   uint32_t wal_max_record_bytes = kWalMaxRecordSize;
-  // After a WAL write or fsync failure appends are refused; real time between
-  // attempts to rewrite the unsynced commits to a new segment.
+  // After a failure that blocked writes (a WAL fsync failure, a full disk, a
+  // failed RocksDB write) appends are refused; time between attempts to resume
+  // (RocksDB's Resume(), the WAL's rewrite of its unsynced commits to a new
+  // segment).
   int64_t wal_recovery_backoff_ms = 1000;
 };
 
@@ -152,14 +154,18 @@ class Tsdb final : public Storage {
   // Refuses `t` when it is more than max_time_ahead_ms ahead of `now`.
   [[nodiscard]] Status CheckNotInFuture(const Labels& labels, int64_t t, int64_t now);
 
-  // Write health (tsdb_write_health.cc). A failed write of the WAL or of
-  // RocksDB blocks writes: appends fail fast with kUnavailable, the flusher,
+  // Write health (tsdb_write_health.cc). A failed write of RocksDB, a
+  // poisoned WAL or a failed WAL write on a disk short of space blocks
+  // writes: appends fail fast with kUnavailable, the flusher,
   // head GC, checkpoints and retention pause (nothing writes through a failed
   // RocksDB writer), queries go on. TryResumeWrites lifts it.
   void BlockWrites(const Status& cause);
   bool writes_blocked() const { return writes_blocked_.load(std::memory_order_acquire); }
   // An error of a background write: IO errors block writes.
   void NoteWriteFailure(const Status& s);
+  // An error of a WAL append, sync or cut: blocks writes unless the WAL cut
+  // the failed write off and stays durable on a disk with room.
+  void NoteWalFailure(const Status& s);
   void RegisterWriteHealthMetrics(MetricsWriter& w) const;
   // Makes every RocksDB write so far durable (RocksDB's own WAL is off: the
   // Vigil WAL covers everything until a checkpoint flushed the memtables).

@@ -1,13 +1,19 @@
 // Write health: what the store does when the disk fills up or a write fails.
-// The first failed write (Vigil's WAL, or RocksDB in the foreground or in
-// the background) blocks writes: appends fail fast with kUnavailable (scrapes
-// report it, remote write answers 503 so senders retry), background writers
-// pause so that nothing writes through a RocksDB writer that already failed,
-// and queries keep reading. The maintenance thread lifts the block once the
-// file system has room again: RocksDB's DB::Resume(), then a fresh WAL
-// segment (a record torn by the failure ends the old one and cannot hide
-// later records), then the flusher catches up. Acknowledged samples stay in
-// the head and the WAL throughout.
+// A failed write that leaves the store in doubt blocks writes: any failed
+// RocksDB write (foreground or background), a WAL whose durability is unknown
+// (a failed fsync poisoned the writer), or a failed WAL write on a disk short
+// of space. Appends then fail fast with kUnavailable (scrapes report it,
+// remote write answers 503 so senders retry), background writers pause so
+// that nothing writes through a RocksDB writer that already failed, and
+// queries keep reading. A failed WAL write that the WAL cut off again, on a
+// disk with room, fails only its own commit (the WAL stays whole, so the next
+// commit may simply try). The maintenance thread lifts the block, at most once
+// per TsdbTuning::wal_recovery_backoff_ms, once the file system has room:
+// RocksDB's DB::Resume(), then WalWriter::Cut(), which is also the WAL's own
+// recovery (a poisoned writer rewrites its unsynced commits into a new,
+// synced segment; a healthy one starts a fresh segment, so a record torn by
+// the failure ends the old one), then the flusher catches up. Acknowledged
+// samples stay in the head and the WAL throughout.
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/listener.h>
@@ -27,8 +33,6 @@ namespace {
 // Free space needed before writes are tried again: room for a memtable flush
 // and a WAL segment's first records.
 constexpr uint64_t kResumeMinFreeBytes = 4u << 20;
-// Real time between two attempts to leave the blocked state.
-constexpr int64_t kResumeIntervalMs = 1000;
 
 uint64_t FreeBytes(const std::string& path) {
   struct statvfs st {};
@@ -133,6 +137,16 @@ void Tsdb::NoteWriteFailure(const Status& s) {
   if (s.code() == StatusCode::kIOError) BlockWrites(s);
 }
 
+void Tsdb::NoteWalFailure(const Status& s) {
+  if (s.code() != StatusCode::kIOError) return;
+  if (wal_->healthy() && FreeBytes(options_.path) >= kResumeMinFreeBytes) {
+    VLOG_WARN("WAL write failed and was cut off again; only this commit failed",
+              {{"err", s.ToString()}});
+    return;
+  }
+  BlockWrites(s);
+}
+
 Status Tsdb::Writable() const {
   if (!writes_blocked()) return Status::OK();
   std::lock_guard lock(write_health_mu_);
@@ -142,7 +156,8 @@ Status Tsdb::Writable() const {
 Status Tsdb::TryResumeWrites() {
   if (!writes_blocked() || !db_ || !wal_) return Writable();
   const int64_t now = options_.clock->NowMillis();
-  if (now - last_resume_attempt_ms_.load() < kResumeIntervalMs && last_resume_attempt_ms_.load() != 0) {
+  if (now - last_resume_attempt_ms_.load() < tuning_.wal_recovery_backoff_ms &&
+      last_resume_attempt_ms_.load() != 0) {
     return Writable();
   }
   last_resume_attempt_ms_ = now;
@@ -155,6 +170,7 @@ Status Tsdb::TryResumeWrites() {
   }
   {
     std::unique_lock barrier(commit_barrier_);
+    // Also the WAL's recovery when a failed fsync poisoned it.
     const auto cut = wal_->Cut();
     if (!cut.ok()) {
       VLOG_WARN("Storage still not writable: cannot start a WAL segment", {{"err", cut.status().ToString()}});

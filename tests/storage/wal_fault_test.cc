@@ -61,12 +61,17 @@ struct Report {
   std::vector<SeriesRef> refs(kSeries, 0);
   for (int64_t batch = 0;; ++batch) {
     auto app = (*db)->NewAppender();
-    for (int s = 0; s < kSeries; ++s) {
+    // While writes are blocked Append already fails fast (kUnavailable): the
+    // batch fails as a refused Commit() would.
+    bool staged = true;
+    for (int s = 0; s < kSeries && staged; ++s) {
       auto ref = app->Append(refs[s], SeriesLabels(s), TimeOf(batch), ValueOf(s, batch));
-      if (!ref.ok()) _exit(4);
-      refs[s] = *ref;
+      if (!ref.ok() && ref.status().code() != StatusCode::kUnavailable) _exit(4);
+      staged = ref.ok();
+      if (staged) refs[s] = *ref;
     }
-    const Report r{batch, app->Commit().ok() ? 1 : 0};
+    if (!staged) app->Rollback();
+    const Report r{batch, staged && app->Commit().ok() ? 1 : 0};
     if (::write(fd, &r, sizeof(r)) != sizeof(r)) _exit(6);
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }

@@ -1,6 +1,6 @@
 // libFuzzer target: the remote read decoders (request as the server gets it,
 // response as a client would) must never crash, over-allocate or hang on any
-// input. Seeds: fuzz_corpus/remote_read/.
+// input. Seeds: fuzz_corpus/remote_read_fuzz/.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

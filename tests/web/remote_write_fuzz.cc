@@ -1,6 +1,6 @@
 // libFuzzer target: the remote write decoder (snappy block, then protobuf)
 // must never crash, over-allocate or hang on any input, and what it decodes
-// must re-encode to something that decodes the same. Seeds: fuzz_corpus/remote_write/.
+// must re-encode to something that decodes the same. Seeds: fuzz_corpus/remote_write_fuzz/.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cmath>
 #include <set>
 
 #include "rules/alert_template.h"
@@ -478,6 +479,11 @@ void RuleManager::RestoreForState(Group& g, int64_t now_ms) {
           any = true;
         }
         if (!any || storage::IsStaleNaN(last.v)) break;
+        // The value is activeAt in seconds; one that is not a time (NaN, 1e300:
+        // e.g. written by remote write) restores nothing instead of being cast
+        // out of int64's range.
+        constexpr double kMaxActiveAtSeconds = 9e12;  // x1000 stays far inside int64
+        if (!(std::fabs(last.v) <= kMaxActiveAtSeconds)) break;
         const int64_t down_at = last.t / 1000 * 1000;
         int64_t restored = static_cast<int64_t>(last.v) * 1000;
         const int64_t remaining = spec.for_ms - (down_at - restored);

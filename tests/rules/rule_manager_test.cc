@@ -2,6 +2,8 @@
 // rules, the alert state machine, ALERTS series and staleness markers.
 #include "rules/rule_manager.h"
 
+#include <limits>
+
 #include <gtest/gtest.h>
 
 #include "promql/engine.h"
@@ -213,6 +215,38 @@ TEST_F(RuleManagerTest, RestartRestoresForStateShiftedByTheDowntime) {
   Up("a", t1 + 2 * kStep, 0);
   restarted.EvalGroup(0, t1 + 2 * kStep);
   EXPECT_EQ(Query("ALERTS_FOR_STATE", t1 + 2 * kStep).size(), 1u);
+}
+
+TEST_F(RuleManagerTest, RestartIgnoresAForStateValueThatIsNotATime) {
+  // ALERTS_FOR_STATE is an ordinary series (remote write can store anything
+  // there): 1e300 or NaN seconds must not be cast to int64, the alert starts over.
+  const auto rule = Alerting("Down", "up == 0", 20 * 60'000);
+  const int64_t t1 = 1'000'000'000;
+  for (const double bad : {1e300, -1e300, std::numeric_limits<double>::quiet_NaN()}) {
+    storage::MemoryStorage db;
+    auto app = db.NewAppender();
+    ASSERT_TRUE(app->Append(0,
+                            Labels{{"__name__", "ALERTS_FOR_STATE"},
+                                   {"alertname", "Down"},
+                                   {"instance", "a"},
+                                   {"job", "node"}},
+                            t1 - 60'000, bad)
+                    .ok());
+    ASSERT_TRUE(app->Append(0, Labels{{"__name__", "up"}, {"instance", "a"}, {"job", "node"}},
+                            t1, 0)
+                    .ok());
+    ASSERT_TRUE(app->Commit().ok());
+    clock_.Set(t1);
+    RuleManager restarted(&db, &engine_, &clock_);
+    ASSERT_TRUE(
+        restarted.Update({GroupSpec{"rules.yml", "g", kStep, 0, {rule}}}, Labels{}, "").ok());
+    restarted.EvalGroup(0, t1);
+    restarted.EvalGroup(0, t1 + kStep);
+    const auto alerts = restarted.Groups()[0].rules[0].alerts;
+    ASSERT_EQ(alerts.size(), 1u) << bad;
+    EXPECT_EQ(alerts[0].active_at_ms, t1) << bad;
+    EXPECT_EQ(alerts[0].state, AlertState::kPending) << bad;
+  }
 }
 
 TEST_F(RuleManagerTest, UpdateRefusesAnExpressionThatDoesNotParse) {

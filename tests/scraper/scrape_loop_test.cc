@@ -93,6 +93,9 @@ class ScrapeLoopTest : public ::testing::Test {
     });
     server_.Start();
   }
+  // The handler reads body_ and friends, declared after server_: stop the server
+  // (joining a handler still sleeping in hang_ms_) before they are destroyed.
+  void TearDown() override { server_.Stop(); }
 
   // A loop over the fixture's target (or `address`) appending into `db` (db_ when null).
   std::unique_ptr<ScrapeLoop> MakeLoop(const std::string& extra = "", std::string address = "",

@@ -167,8 +167,8 @@ class Tsdb final : public Storage {
   // the failed write off and stays durable on a disk with room.
   void NoteWalFailure(const Status& s);
   void RegisterWriteHealthMetrics(MetricsWriter& w) const;
-  // Makes every RocksDB write so far durable (RocksDB's own WAL is off: the
-  // Vigil WAL covers everything until a checkpoint flushed the memtables).
+  // Makes every RocksDB write so far durable in SST files before a checkpoint
+  // deletes the Vigil WAL segments that could replay them.
   [[nodiscard]] Status FlushMemtables();
 
   rocksdb::ColumnFamilyHandle* cf(int i) const { return cfs_[i]; }

@@ -6,7 +6,7 @@
 
 #include "promql/functions.h"
 #include "promql/operators.h"
-#include "storage/metrics_registry.h"
+#include "base/metrics_registry.h"
 
 namespace vigil::promql {
 namespace {

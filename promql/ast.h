@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "promql/engine.h"
-#include "storage/matcher.h"
+#include "base/matcher.h"
 
 namespace vigil::promql {
 

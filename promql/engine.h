@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
-#include "storage/clock.h"
-#include "storage/labels.h"
-#include "storage/status.h"
+#include "base/clock.h"
+#include "base/labels.h"
+#include "base/status.h"
 #include "storage/storage.h"
 
 namespace vigil::promql {

@@ -166,7 +166,7 @@ Status Evaluator::Load(storage::Querier& querier) {
       if (scratch.empty()) continue;
       LoadedSeries ls{s->labels(), std::vector<Point>(scratch.begin(), scratch.end())};
       ls.has_stale = std::any_of(ls.points.begin(), ls.points.end(),
-                                 [](const Point& p) { return storage::IsStaleNaN(p.v); });
+                                 [](const Point& p) { return vigil::IsStaleNaN(p.v); });
       loaded.push_back(std::move(ls));
     }
   }
@@ -182,7 +182,7 @@ Status Evaluator::ReadSamples(const storage::Series& series, const Window& windo
   const size_t budget = static_cast<size_t>(std::max<int64_t>(settings_.max_samples - held_loaded_, 0));
   auto it = series.Iterator();
   for (bool ok = it->Seek(window.mint); ok; ok = it->Next()) {
-    const storage::Sample smp = it->At();
+    const vigil::Sample smp = it->At();
     if (smp.t > window.maxt) break;
     ++samples_loaded_;
     if (sampler) {
@@ -266,7 +266,7 @@ Result<Value> Evaluator::EvalVectorSelector(const Node& n, int64_t ts) {
                                [](int64_t t, const Point& p) { return t < p.t; });
     if (it == s.points.begin()) continue;
     const Point& p = *(it - 1);
-    if (p.t < ref - settings_.lookback_ms || storage::IsStaleNaN(p.v)) continue;
+    if (p.t < ref - settings_.lookback_ms || vigil::IsStaleNaN(p.v)) continue;
     out.push_back(Sample{s.labels, p});
   }
   VIGIL_RETURN_IF_ERROR(CountSamples(static_cast<int64_t>(out.size())));
@@ -284,7 +284,7 @@ Result<Value> Evaluator::EvalMatrixSelector(const Node& n, int64_t ts) {
                                [](const Point& p, int64_t t) { return p.t < t; });
     Series series{s.labels, {}};
     for (; it != s.points.end() && it->t <= ref; ++it) {
-      if (!storage::IsStaleNaN(it->v)) series.points.push_back(*it);
+      if (!vigil::IsStaleNaN(it->v)) series.points.push_back(*it);
     }
     if (series.points.empty()) continue;
     count += static_cast<int64_t>(series.points.size());
@@ -335,7 +335,7 @@ Result<Evaluator::MatrixScratch*> Evaluator::FillMatrixScratch(const Node& n, in
       std::vector<Point>& copy = scratch.stale_free[i];
       copy.clear();
       for (const Point& p : window) {
-        if (!storage::IsStaleNaN(p.v)) copy.push_back(p);
+        if (!vigil::IsStaleNaN(p.v)) copy.push_back(p);
       }
       window = copy;
     }

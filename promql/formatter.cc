@@ -9,7 +9,7 @@
 #include "promql/engine.h"
 #include "promql/functions.h"
 #include "promql/parser.h"
-#include "storage/duration.h"
+#include "base/duration.h"
 
 namespace vigil::promql {
 namespace {

@@ -12,7 +12,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "storage/metrics_registry.h"
+#include "base/metrics_registry.h"
 
 namespace vigil::promql {
 namespace {

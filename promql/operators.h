@@ -8,7 +8,7 @@
 
 #include "promql/ast.h"
 #include "promql/engine.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace vigil::promql {
 

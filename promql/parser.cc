@@ -9,7 +9,7 @@
 
 #include "promql/functions.h"
 #include "promql/lexer.h"
-#include "storage/duration.h"
+#include "base/duration.h"
 
 namespace vigil::promql {
 namespace {

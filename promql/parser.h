@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "promql/ast.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace vigil::promql {
 

@@ -39,7 +39,7 @@ std::span<const Point> StaleFree(const std::vector<Point>& points, bool has_stal
   if (!has_stale) return points;
   scratch->clear();
   for (const Point& p : points) {
-    if (!storage::IsStaleNaN(p.v)) scratch->push_back(p);
+    if (!vigil::IsStaleNaN(p.v)) scratch->push_back(p);
   }
   return *scratch;
 }
@@ -140,7 +140,7 @@ Result<bool> Evaluator::RangeVectorSelector(const Node& n, RangeValue* out) {
       while (next < s.points.size() && s.points[next].t <= ref) ++next;
       if (next == 0) continue;
       const Point& p = s.points[next - 1];
-      if (p.t < ref - settings_.lookback_ms || storage::IsStaleNaN(p.v)) continue;
+      if (p.t < ref - settings_.lookback_ms || vigil::IsStaleNaN(p.v)) continue;
       series.points.push_back(Point{t, p.v});
     }
     VIGIL_RETURN_IF_ERROR(HoldRangePoints(series.points.size()));

@@ -19,8 +19,8 @@
 #include <string>
 #include <string_view>
 
-#include "storage/labels.h"
-#include "storage/status.h"
+#include "base/labels.h"
+#include "base/status.h"
 
 namespace vigil::rules {
 

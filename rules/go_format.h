@@ -20,7 +20,7 @@
 #include <string_view>
 #include <variant>
 
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace vigil::rules {
 

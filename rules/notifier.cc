@@ -4,10 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "scraper/http_client.h"
-#include "scraper/relabel.h"
-#include "storage/clock.h"
-#include "storage/logger.h"
+#include "config/http_client.h"
+#include "config/relabel.h"
+#include "base/clock.h"
+#include "base/logger.h"
 
 namespace vigil::rules {
 namespace {
@@ -15,7 +15,7 @@ namespace {
 constexpr size_t kMaxBatch = 64;  // Prometheus's maxBatchSize
 
 // The alerts endpoint of every target of `am` after its relabel_configs.
-std::vector<std::string> AlertEndpointsOf(const scraper::AlertmanagerConfig& am) {
+std::vector<std::string> AlertEndpointsOf(const config::AlertmanagerConfig& am) {
   const std::string path = (am.path_prefix == "/" ? std::string() : am.path_prefix) + "/api/" +
                            am.api_version + "/alerts";
   std::vector<std::string> urls;
@@ -25,7 +25,7 @@ std::vector<std::string> AlertEndpointsOf(const scraper::AlertmanagerConfig& am)
       b.Set("__address__", address);
       b.Set("__scheme__", am.scheme);
       b.Set("__alerts_path__", path);
-      auto relabeled = scraper::Relabel(b.Build(), am.relabel_configs);
+      auto relabeled = config::Relabel(b.Build(), am.relabel_configs);
       if (!relabeled || relabeled->Get("__address__").empty()) continue;
       urls.push_back(std::string(relabeled->Get("__scheme__")) + "://" +
                      std::string(relabeled->Get("__address__")) +
@@ -70,7 +70,7 @@ void Notifier::Collect(MetricsWriter& w) const {
 
 Notifier::~Notifier() { Stop(); }
 
-void Notifier::ApplyConfig(const scraper::AlertingConfig& config, Labels external_labels) {
+void Notifier::ApplyConfig(const config::AlertingConfig& config, Labels external_labels) {
   std::lock_guard lock(mu_);
   config_ = config;
   external_labels_ = std::move(external_labels);
@@ -157,7 +157,7 @@ std::vector<NotifiedAlert> Notifier::Relabeled(std::vector<NotifiedAlert> alerts
     for (const auto& l : external_labels_) {
       if (a.labels.Get(l.name).empty()) b.Set(l.name, l.value);
     }
-    auto relabeled = scraper::Relabel(b.Build(), config_.alert_relabel_configs);
+    auto relabeled = config::Relabel(b.Build(), config_.alert_relabel_configs);
     if (!relabeled || relabeled->empty()) continue;
     a.labels = std::move(*relabeled);
     out.push_back(std::move(a));
@@ -196,14 +196,14 @@ void Notifier::Deliver(const std::vector<NotifiedAlert>& batch) {
   }
   size_t delivered = 0;
   for (const auto& e : endpoints) {
-    const auto [base, path] = scraper::SplitUrl(e.url);
-    auto client = scraper::NewHttpClient(base, e.config->http);
+    const auto [base, path] = config::SplitUrl(e.url);
+    auto client = config::NewHttpClient(base, e.config->http);
     const auto timeout_s = std::max<int64_t>(1, e.config->timeout_ms / 1000);
     client->set_connection_timeout(static_cast<time_t>(timeout_s));
     client->set_read_timeout(static_cast<time_t>(timeout_s));
     httplib::Headers headers = {{"User-Agent", "Vigil"}};
     std::string error;
-    if (Status auth = scraper::AddAuthHeaders(e.config->http, headers); !auth.ok()) {
+    if (Status auth = config::AddAuthHeaders(e.config->http, headers); !auth.ok()) {
       error = auth.message();
     } else if (auto res = client->Post(path.c_str(), headers, body, "application/json"); !res) {
       error = httplib::to_string(res.error());

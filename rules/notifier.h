@@ -17,9 +17,9 @@
 #include <thread>
 #include <vector>
 
-#include "scraper/config.h"
-#include "storage/labels.h"
-#include "storage/metrics_registry.h"
+#include "config/config.h"
+#include "base/labels.h"
+#include "base/metrics_registry.h"
 
 namespace vigil::rules {
 
@@ -40,7 +40,7 @@ class Notifier {
   Notifier& operator=(const Notifier&) = delete;
 
   // Takes the Alertmanagers, relabeling and external labels of a (re)loaded config.
-  void ApplyConfig(const scraper::AlertingConfig& config, Labels external_labels);
+  void ApplyConfig(const config::AlertingConfig& config, Labels external_labels);
   // Queues alerts for sending.
   void Send(std::vector<NotifiedAlert> alerts);
   void Start();
@@ -58,7 +58,7 @@ class Notifier {
  private:
   struct Endpoint {
     std::string url;  // full URL of the alerts endpoint
-    const scraper::AlertmanagerConfig* config;
+    const config::AlertmanagerConfig* config;
   };
   void Run();
   void Deliver(const std::vector<NotifiedAlert>& batch);
@@ -69,7 +69,7 @@ class Notifier {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<NotifiedAlert> queue_;
-  scraper::AlertingConfig config_;
+  config::AlertingConfig config_;
   Labels external_labels_;
   std::vector<Endpoint> endpoints_;
   uint64_t sent_ = 0;

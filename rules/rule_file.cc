@@ -7,8 +7,8 @@
 #include <set>
 
 #include "rules/alert_template.h"
-#include "scraper/exposition_parser.h"
-#include "storage/duration.h"
+#include "base/utf8.h"
+#include "base/duration.h"
 
 namespace vigil::rules {
 namespace {
@@ -136,7 +136,7 @@ bool FlowNestingTooDeep(std::string_view yaml) {
 Result<std::vector<GroupSpec>> ParseRuleFile(const std::string& yaml, const std::string& file,
                                              int64_t default_interval_ms) {
   std::vector<GroupSpec> groups;
-  if (!scraper::IsValidUtf8(yaml)) {  // as yaml.v3 refuses it; names become label values
+  if (!IsValidUtf8(yaml)) {  // as yaml.v3 refuses it; names become label values
     return Status::InvalidArgument(file + ": yaml: invalid UTF-8");
   }
   if (FlowNestingTooDeep(yaml)) {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "storage/labels.h"
-#include "storage/status.h"
+#include "base/labels.h"
+#include "base/status.h"
 
 namespace vigil::rules {
 

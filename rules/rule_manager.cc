@@ -7,7 +7,7 @@
 #include <set>
 
 #include "rules/alert_template.h"
-#include "storage/logger.h"
+#include "base/logger.h"
 
 namespace vigil::rules {
 namespace {
@@ -403,7 +403,7 @@ void RuleManager::Write(const std::vector<promql::Sample>& samples, std::set<Lab
   }
   // Series the rule produced last time but not now end with a staleness marker.
   for (const auto& labels : previous) {
-    if (!now.count(labels)) (void)app->Append(0, labels, t_ms, storage::StaleNaN());
+    if (!now.count(labels)) (void)app->Append(0, labels, t_ms, vigil::StaleNaN());
   }
   if (Status st = app->Commit(); !st.ok()) {
     VLOG_WARN("Rule evaluation result discarded", {{"err", st.message()}});
@@ -473,12 +473,12 @@ void RuleManager::RestoreForState(Group& g, int64_t now_ms) {
         if (s->labels().size() != wanted.size()) continue;
         auto it = s->Iterator();
         bool any = false;
-        storage::Sample last{};
+        vigil::Sample last{};
         while (it->Next()) {
           last = it->At();
           any = true;
         }
-        if (!any || storage::IsStaleNaN(last.v)) break;
+        if (!any || vigil::IsStaleNaN(last.v)) break;
         // The value is activeAt in seconds; one that is not a time (NaN, 1e300:
         // e.g. written by remote write) restores nothing instead of being cast
         // out of int64's range.

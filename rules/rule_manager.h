@@ -23,8 +23,8 @@
 #include "promql/engine.h"
 #include "rules/notifier.h"
 #include "rules/rule_file.h"
-#include "storage/clock.h"
-#include "storage/metrics_registry.h"
+#include "base/clock.h"
+#include "base/metrics_registry.h"
 #include "storage/storage.h"
 
 namespace vigil::rules {

@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "rules/go_format.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace vigil::rules {
 

@@ -6,12 +6,12 @@
 namespace vigil::scraper {
 
 std::vector<std::unique_ptr<Discoverer>> MakeDiscoverers(
-    const std::vector<TargetGroup>& static_configs, const std::vector<FileSdConfig>& file_sd,
-    const std::vector<KubernetesSdConfig>& kubernetes_sd) {
+    const std::vector<config::TargetGroup>& static_configs, const std::vector<config::FileSdConfig>& file_sd,
+    const std::vector<config::KubernetesSdConfig>& kubernetes_sd) {
   std::vector<std::unique_ptr<Discoverer>> out;
   if (!static_configs.empty()) out.push_back(std::make_unique<StaticDiscoverer>(static_configs));
-  for (const FileSdConfig& f : file_sd) out.push_back(std::make_unique<FileDiscoverer>(f));
-  for (const KubernetesSdConfig& k : kubernetes_sd) {
+  for (const config::FileSdConfig& f : file_sd) out.push_back(std::make_unique<FileDiscoverer>(f));
+  for (const config::KubernetesSdConfig& k : kubernetes_sd) {
     out.push_back(std::make_unique<KubernetesDiscoverer>(k));
   }
   return out;

@@ -6,13 +6,13 @@
 #include <memory>
 #include <vector>
 
-#include "scraper/config.h"
-#include "storage/clock.h"
+#include "config/config.h"
+#include "base/clock.h"
 
 namespace vigil::scraper {
 
 // Receives the complete current group list of one provider.
-using GroupsCallback = std::function<void(std::vector<TargetGroup>)>;
+using GroupsCallback = std::function<void(std::vector<config::TargetGroup>)>;
 
 class Discoverer {
  public:
@@ -27,18 +27,18 @@ class Discoverer {
 // The discoverers of one scrape (or alertmanager) config, in config order:
 // static_configs first (as one provider), then file_sd, then Kubernetes.
 std::vector<std::unique_ptr<Discoverer>> MakeDiscoverers(
-    const std::vector<TargetGroup>& static_configs, const std::vector<FileSdConfig>& file_sd,
-    const std::vector<KubernetesSdConfig>& kubernetes_sd);
+    const std::vector<config::TargetGroup>& static_configs, const std::vector<config::FileSdConfig>& file_sd,
+    const std::vector<config::KubernetesSdConfig>& kubernetes_sd);
 
 // static_configs: reports its groups once.
 class StaticDiscoverer final : public Discoverer {
  public:
-  explicit StaticDiscoverer(std::vector<TargetGroup> groups) : groups_(std::move(groups)) {}
+  explicit StaticDiscoverer(std::vector<config::TargetGroup> groups) : groups_(std::move(groups)) {}
   void Start(GroupsCallback on_update) override { on_update(groups_); }
   void Stop() override {}
 
  private:
-  std::vector<TargetGroup> groups_;
+  std::vector<config::TargetGroup> groups_;
 };
 
 }  // namespace vigil::scraper

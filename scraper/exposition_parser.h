@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "storage/labels.h"
-#include "storage/status.h"
+#include "base/labels.h"
+#include "base/status.h"
 
 namespace vigil::scraper {
 
@@ -91,8 +91,5 @@ class ExpositionParser {
   std::optional<int64_t> timestamp_ms_;
   std::map<std::string, FamilyMetadata> metadata_;
 };
-
-// Whether `s` is valid UTF-8 (no overlongs, no surrogates), as Go's utf8.Valid.
-bool IsValidUtf8(std::string_view s);
 
 }  // namespace vigil::scraper

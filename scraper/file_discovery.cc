@@ -7,8 +7,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "scraper/file_glob.h"
-#include "storage/logger.h"
+#include "base/file_glob.h"
+#include "base/logger.h"
 
 namespace vigil::scraper {
 namespace {
@@ -27,10 +27,10 @@ FileStamp Stamp(const std::string& path) {
           static_cast<int64_t>(st.st_size)};
 }
 
-TargetGroup ParseGroup(const YAML::Node& n, const std::string& path, size_t index) {
+config::TargetGroup ParseGroup(const YAML::Node& n, const std::string& path, size_t index) {
   if (!n.IsMap())
     throw std::runtime_error("target group " + std::to_string(index) + " is not a map");
-  TargetGroup g;
+  config::TargetGroup g;
   g.source = path + ":" + std::to_string(index);
   std::vector<Label> labels = {{"__meta_filepath", path}};
   for (const auto& kv : n) {
@@ -54,11 +54,11 @@ TargetGroup ParseGroup(const YAML::Node& n, const std::string& path, size_t inde
 
 }  // namespace
 
-Result<std::vector<TargetGroup>> ParseFileSdGroups(const std::string& text,
+Result<std::vector<config::TargetGroup>> ParseFileSdGroups(const std::string& text,
                                                    const std::string& path) {
   try {
     const YAML::Node root = YAML::Load(text);
-    std::vector<TargetGroup> groups;
+    std::vector<config::TargetGroup> groups;
     if (root.IsNull()) return groups;
     if (!root.IsSequence())
       return Status::InvalidArgument(path + ": expected a list of target groups");
@@ -69,7 +69,7 @@ Result<std::vector<TargetGroup>> ParseFileSdGroups(const std::string& text,
   }
 }
 
-FileDiscoverer::FileDiscoverer(FileSdConfig config) : config_(std::move(config)) {}
+FileDiscoverer::FileDiscoverer(config::FileSdConfig config) : config_(std::move(config)) {}
 
 FileDiscoverer::~FileDiscoverer() { Stop(); }
 
@@ -85,7 +85,7 @@ bool FileDiscoverer::Changed() const {
   return false;
 }
 
-std::vector<TargetGroup> FileDiscoverer::Refresh() {
+std::vector<config::TargetGroup> FileDiscoverer::Refresh() {
   std::map<std::string, FileState> next;
   for (const std::string& path : ExpandGlobs(config_.files)) {
     FileState state;
@@ -105,7 +105,7 @@ std::vector<TargetGroup> FileDiscoverer::Refresh() {
     next[path] = std::move(state);
   }
   files_.swap(next);
-  std::vector<TargetGroup> all;
+  std::vector<config::TargetGroup> all;
   for (const auto& [path, state] : files_)
     all.insert(all.end(), state.groups.begin(), state.groups.end());
   return all;
@@ -119,7 +119,7 @@ void FileDiscoverer::Start(GroupsCallback on_update) {
 void FileDiscoverer::Run(GroupsCallback on_update) {
   using std::chrono::steady_clock;
   auto last_refresh = steady_clock::now();
-  std::vector<TargetGroup> last_groups;
+  std::vector<config::TargetGroup> last_groups;
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mu_);

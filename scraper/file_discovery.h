@@ -16,25 +16,25 @@ namespace vigil::scraper {
 
 class FileDiscoverer final : public Discoverer {
  public:
-  explicit FileDiscoverer(FileSdConfig config);
+  explicit FileDiscoverer(config::FileSdConfig config);
   ~FileDiscoverer() override;
   void Start(GroupsCallback on_update) override;
   void Stop() override;
 
   // Reads every matching file now; files that fail to parse keep their
   // previous groups. Exposed for tests.
-  std::vector<TargetGroup> Refresh();
+  std::vector<config::TargetGroup> Refresh();
 
  private:
   struct FileState {
     int64_t mtime_ns = 0;
     int64_t size = 0;
-    std::vector<TargetGroup> groups;
+    std::vector<config::TargetGroup> groups;
   };
   void Run(GroupsCallback on_update);
   bool Changed() const;  // a file appeared, vanished or was modified
 
-  const FileSdConfig config_;
+  const config::FileSdConfig config_;
   std::map<std::string, FileState> files_;  // touched by the discovery thread only
   std::mutex mu_;
   std::condition_variable cv_;
@@ -44,6 +44,6 @@ class FileDiscoverer final : public Discoverer {
 
 // Parses a file_sd file (a YAML or JSON list of {targets, labels}); every
 // group gets __meta_filepath and the source "<path>:<index>".
-Result<std::vector<TargetGroup>> ParseFileSdGroups(const std::string& text, const std::string& path);
+Result<std::vector<config::TargetGroup>> ParseFileSdGroups(const std::string& text, const std::string& path);
 
 }  // namespace vigil::scraper

@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <limits>
 
-#include "scraper/http_client.h"
-#include "storage/logger.h"
+#include "config/http_client.h"
+#include "base/logger.h"
 
 namespace vigil::scraper {
 namespace {
@@ -93,7 +93,7 @@ std::string PodReady(const json& status) {
   return "unknown";
 }
 
-void AddContainerTargets(const json& containers, bool init, const std::string& ip, TargetGroup& g) {
+void AddContainerTargets(const json& containers, bool init, const std::string& ip, config::TargetGroup& g) {
   if (!containers.is_array()) return;
   for (const json& c : containers) {
     const Labels base = {{Meta("pod_container_name"), Str(c, "name")},
@@ -117,11 +117,11 @@ void AddContainerTargets(const json& containers, bool init, const std::string& i
   }
 }
 
-TargetGroup PodGroup(const json& pod) {
+config::TargetGroup PodGroup(const json& pod) {
   const json& md = Field(pod, "metadata");
   const json& spec = Field(pod, "spec");
   const json& status = Field(pod, "status");
-  TargetGroup g;
+  config::TargetGroup g;
   g.source = "pod/" + Str(md, "namespace") + "/" + Str(md, "name");
   const std::string ip = Str(status, "podIP");
   if (ip.empty()) return g;  // starting or evicted: no targets yet
@@ -144,10 +144,10 @@ TargetGroup PodGroup(const json& pod) {
   return g;
 }
 
-TargetGroup ServiceGroup(const json& svc) {
+config::TargetGroup ServiceGroup(const json& svc) {
   const json& md = Field(svc, "metadata");
   const json& spec = Field(svc, "spec");
-  TargetGroup g;
+  config::TargetGroup g;
   const std::string ns = Str(md, "namespace");
   const std::string name = Str(md, "name");
   g.source = "svc/" + ns + "/" + name;
@@ -171,10 +171,10 @@ TargetGroup ServiceGroup(const json& svc) {
   return g;
 }
 
-TargetGroup NodeGroup(const json& node) {
+config::TargetGroup NodeGroup(const json& node) {
   const json& md = Field(node, "metadata");
   const json& status = Field(node, "status");
-  TargetGroup g;
+  config::TargetGroup g;
   const std::string name = Str(md, "name");
   g.source = "node/" + name;
   std::vector<Label> labels = {{Meta("node_name"), name},
@@ -207,7 +207,7 @@ std::string ResourcePath(const std::string& role, const std::string& ns) {
 
 }  // namespace
 
-TargetGroup KubernetesObjectToGroup(const std::string& role, const nlohmann::json& object) {
+config::TargetGroup KubernetesObjectToGroup(const std::string& role, const nlohmann::json& object) {
   if (role == "service") return ServiceGroup(object);
   if (role == "node") return NodeGroup(object);
   return PodGroup(object);
@@ -249,7 +249,7 @@ class KubernetesDiscoverer::Watcher {
 
   Status Connect() {
     std::string server = owner_->config_.api_server;
-    HttpClientConfig http = owner_->config_.http;
+    config::HttpClientConfig http = owner_->config_.http;
     if (server.empty()) {
       const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
       const char* port = std::getenv("KUBERNETES_SERVICE_PORT");
@@ -258,15 +258,15 @@ class KubernetesDiscoverer::Watcher {
                                    "(KUBERNETES_SERVICE_HOST/PORT unset)");
       }
       server = "https://" + JoinHostPort(host, port);
-      http.authorization = Authorization{"Bearer", "", std::string(kServiceAccountDir) + "/token"};
+      http.authorization = config::Authorization{"Bearer", "", std::string(kServiceAccountDir) + "/token"};
       http.tls_config.ca_file = std::string(kServiceAccountDir) + "/ca.crt";
     }
-    auto [base, prefix] = SplitUrl(server);
+    auto [base, prefix] = config::SplitUrl(server);
     prefix_ = prefix == "/" ? "" : prefix;
     headers_ = {{"Accept", "application/json"}};
-    VIGIL_RETURN_IF_ERROR(AddAuthHeaders(http, headers_));
+    VIGIL_RETURN_IF_ERROR(config::AddAuthHeaders(http, headers_));
     std::lock_guard<std::mutex> lock(mu_);
-    client_ = NewHttpClient(base, http);
+    client_ = config::NewHttpClient(base, http);
     client_->set_connection_timeout(10);
     client_->set_read_timeout(kWatchReadTimeoutSec);
     return Status::OK();
@@ -312,9 +312,9 @@ class KubernetesDiscoverer::Watcher {
       const json list = json::parse(res->body, nullptr, false);
       if (list.is_discarded()) return Status::InvalidArgument("list " + path + ": invalid JSON");
       rv = Str(Field(list, "metadata"), "resourceVersion");
-      std::map<std::string, TargetGroup> groups;
+      std::map<std::string, config::TargetGroup> groups;
       for (const json& item : Field(list, "items")) {
-        TargetGroup g = KubernetesObjectToGroup(owner_->config_.role, item);
+        config::TargetGroup g = KubernetesObjectToGroup(owner_->config_.role, item);
         groups[g.source] = std::move(g);
       }
       owner_->Replace(ns_, std::move(groups));
@@ -365,7 +365,7 @@ class KubernetesDiscoverer::Watcher {
     const std::string new_rv = Str(Field(obj, "metadata"), "resourceVersion");
     if (!new_rv.empty()) rv = new_rv;
     if (type == "BOOKMARK") return Status::OK();
-    TargetGroup g = KubernetesObjectToGroup(owner_->config_.role, obj);
+    config::TargetGroup g = KubernetesObjectToGroup(owner_->config_.role, obj);
     owner_->Update(std::move(g), type == "DELETED");
     return Status::OK();
   }
@@ -381,7 +381,7 @@ class KubernetesDiscoverer::Watcher {
   std::thread thread_;
 };
 
-KubernetesDiscoverer::KubernetesDiscoverer(KubernetesSdConfig config) : config_(std::move(config)) {}
+KubernetesDiscoverer::KubernetesDiscoverer(config::KubernetesSdConfig config) : config_(std::move(config)) {}
 
 KubernetesDiscoverer::~KubernetesDiscoverer() { Stop(); }
 
@@ -394,7 +394,7 @@ void KubernetesDiscoverer::Start(GroupsCallback on_update) {
   }
   std::vector<std::string> namespaces = config_.namespaces;
   if (config_.own_namespace) {
-    auto ns = ReadSecretFile(std::string(kServiceAccountDir) + "/namespace");
+    auto ns = config::ReadSecretFile(std::string(kServiceAccountDir) + "/namespace");
     if (ns.ok()) namespaces.push_back(*ns);
   }
   if (namespaces.empty() || config_.role == "node") namespaces = {""};
@@ -409,7 +409,7 @@ void KubernetesDiscoverer::Stop() {
   watchers_.clear();
 }
 
-void KubernetesDiscoverer::Replace(const std::string& ns, std::map<std::string, TargetGroup> groups) {
+void KubernetesDiscoverer::Replace(const std::string& ns, std::map<std::string, config::TargetGroup> groups) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto it = groups_.begin(); it != groups_.end();) {
     const bool in_ns = ns.empty() || it->first.find("/" + ns + "/") != std::string::npos;
@@ -419,7 +419,7 @@ void KubernetesDiscoverer::Replace(const std::string& ns, std::map<std::string, 
   PublishLocked();
 }
 
-void KubernetesDiscoverer::Update(TargetGroup group, bool deleted) {
+void KubernetesDiscoverer::Update(config::TargetGroup group, bool deleted) {
   std::lock_guard<std::mutex> lock(mu_);
   if (deleted) {
     groups_.erase(group.source);
@@ -430,7 +430,7 @@ void KubernetesDiscoverer::Update(TargetGroup group, bool deleted) {
 }
 
 void KubernetesDiscoverer::PublishLocked() {
-  std::vector<TargetGroup> all;
+  std::vector<config::TargetGroup> all;
   all.reserve(groups_.size());
   for (const auto& [source, g] : groups_) all.push_back(g);
   on_update_(std::move(all));

@@ -24,11 +24,11 @@ namespace vigil::scraper {
 
 // The target group Prometheus builds for one Kubernetes object of `role`
 // ("pod", "service", "node"); its source is "<role>/<namespace>/<name>".
-TargetGroup KubernetesObjectToGroup(const std::string& role, const nlohmann::json& object);
+config::TargetGroup KubernetesObjectToGroup(const std::string& role, const nlohmann::json& object);
 
 class KubernetesDiscoverer final : public Discoverer {
  public:
-  explicit KubernetesDiscoverer(KubernetesSdConfig config);
+  explicit KubernetesDiscoverer(config::KubernetesSdConfig config);
   ~KubernetesDiscoverer() override;
   void Start(GroupsCallback on_update) override;
   void Stop() override;
@@ -36,15 +36,15 @@ class KubernetesDiscoverer final : public Discoverer {
  private:
   class Watcher;
   // Replaces every group of namespace `ns` ("" = all) after a list.
-  void Replace(const std::string& ns, std::map<std::string, TargetGroup> groups);
+  void Replace(const std::string& ns, std::map<std::string, config::TargetGroup> groups);
   // Applies one watch event.
-  void Update(TargetGroup group, bool deleted);
+  void Update(config::TargetGroup group, bool deleted);
   void PublishLocked();  // with mu_ held
 
-  KubernetesSdConfig config_;
+  config::KubernetesSdConfig config_;
   GroupsCallback on_update_;
   std::mutex mu_;  // guards groups_ and serializes callbacks
-  std::map<std::string, TargetGroup> groups_;  // by source, all namespaces
+  std::map<std::string, config::TargetGroup> groups_;  // by source, all namespaces
   std::vector<std::unique_ptr<Watcher>> watchers_;
 };
 

@@ -5,7 +5,7 @@
 #include <mutex>
 
 #include "scraper/scrape_pool.h"
-#include "storage/metrics_registry.h"
+#include "base/metrics_registry.h"
 
 namespace vigil::scraper {
 
@@ -40,17 +40,17 @@ Manager::~Manager() {
   Stop();
 }
 
-Status Manager::ApplyConfig(const Config& config) {
+Status Manager::ApplyConfig(const config::Config& config) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   std::map<std::string, std::unique_ptr<ScrapePool>> next;
-  for (const ScrapeConfig& sc : config.scrape_configs) {
+  for (const config::ScrapeConfig& sc : config.scrape_configs) {
     auto it = impl_->pools.find(sc.job_name);
     if (it != impl_->pools.end() && it->second->config() == sc) {
       next[sc.job_name] = std::move(it->second);
       impl_->pools.erase(it);
       continue;
     }
-    auto pool = std::make_unique<ScrapePool>(impl_->db, std::make_shared<const ScrapeConfig>(sc),
+    auto pool = std::make_unique<ScrapePool>(impl_->db, std::make_shared<const config::ScrapeConfig>(sc),
                                              impl_->options.clock);
     next[sc.job_name] = std::move(pool);
   }

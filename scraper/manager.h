@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "scraper/config.h"
+#include "config/config.h"
 #include "scraper/target.h"
-#include "storage/clock.h"
-#include "storage/labels.h"
-#include "storage/status.h"
+#include "base/clock.h"
+#include "base/labels.h"
+#include "base/status.h"
 #include "storage/storage.h"
 
 namespace vigil::scraper {
@@ -32,7 +32,7 @@ class Manager {
   // Starts, stops and updates loops to match `config`. Jobs whose scrape
   // config is unchanged keep their loops (no gap in data); removed jobs and
   // targets get staleness markers; a changed job restarts its loops.
-  Status ApplyConfig(const Config& config);
+  Status ApplyConfig(const config::Config& config);
   // Stops every loop; in-flight scrapes finish first. Idempotent.
   void Stop();
 

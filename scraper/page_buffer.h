@@ -11,7 +11,7 @@
 #include <span>
 #include <string_view>
 
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace vigil::scraper {
 

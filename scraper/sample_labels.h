@@ -3,7 +3,7 @@
 
 #include <span>
 
-#include "storage/labels.h"
+#include "base/labels.h"
 
 namespace vigil::scraper {
 

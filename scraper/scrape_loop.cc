@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "scraper/sample_labels.h"
-#include "storage/logger.h"
+#include "base/logger.h"
 
 namespace vigil::scraper {
 namespace {
@@ -40,7 +40,7 @@ std::string GlobalUrl(const std::string& url) {
 
 }  // namespace
 
-ScrapeLoop::ScrapeLoop(storage::Storage* db, std::shared_ptr<const ScrapeConfig> config,
+ScrapeLoop::ScrapeLoop(storage::Storage* db, std::shared_ptr<const config::ScrapeConfig> config,
                        Target target, const Clock* clock)
     : db_(db),
       config_(std::move(config)),
@@ -252,7 +252,7 @@ void ScrapeLoop::CatchUp(CacheEntry& e) const {
 
 Result<std::optional<Labels>> ScrapeLoop::StoredLabels(std::span<const Label> exposed) const {
   const Labels with_target = ApplyTargetLabels(exposed, target_.labels(), config_->honor_labels);
-  std::optional<Labels> relabeled = Relabel(with_target, config_->metric_relabel_configs);
+  std::optional<Labels> relabeled = config::Relabel(with_target, config_->metric_relabel_configs);
   if (!relabeled || relabeled->empty()) return std::optional<Labels>();
   if (!relabeled->Has(kMetricNameLabel)) {
     return vigil::Status::InvalidArgument("missing metric name (__name__ label)");
@@ -261,7 +261,7 @@ Result<std::optional<Labels>> ScrapeLoop::StoredLabels(std::span<const Label> ex
   return relabeled;
 }
 
-Result<storage::SeriesRef> ScrapeLoop::AppendCached(storage::Appender& app, std::string_view raw,
+Result<vigil::SeriesRef> ScrapeLoop::AppendCached(storage::Appender& app, std::string_view raw,
                                                     CacheEntry& e, int64_t t, double v) {
   if (e.ref != 0) {
     // Empty labels: a store that knows the ref never reads them.
@@ -317,7 +317,7 @@ void ScrapeLoop::SweepCache(storage::Appender& app, int64_t t_ms, bool scrape_ok
     if (scrape_ok && e.scraped == iteration_) {
       e.last_seen = iteration_;
     } else if (NeedsStaleMarker(e)) {
-      auto ref = AppendCached(app, it->first, e, t_ms, storage::StaleNaN());
+      auto ref = AppendCached(app, it->first, e, t_ms, vigil::StaleNaN());
       if (ref.ok()) e.ref = *ref;
     }
     const bool forget = e.last_seen == 0 || e.last_seen + 1 < iteration_;
@@ -344,7 +344,7 @@ void ScrapeLoop::AppendReport(storage::Appender& app, int64_t t_ms, double durat
 
 void ScrapeLoop::AppendReportStale(storage::Appender& app, int64_t t_ms) {
   for (auto& [labels, ref] : report_series_) {
-    auto r = app.Append(ref, labels, t_ms, storage::StaleNaN());
+    auto r = app.Append(ref, labels, t_ms, vigil::StaleNaN());
     if (r.ok()) ref = *r;
   }
 }

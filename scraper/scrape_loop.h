@@ -16,18 +16,18 @@
 #include <unordered_set>
 #include <vector>
 
-#include "scraper/config.h"
+#include "config/config.h"
 #include "scraper/exposition_parser.h"
 #include "scraper/target.h"
 #include "scraper/target_scraper.h"
-#include "storage/clock.h"
+#include "base/clock.h"
 #include "storage/storage.h"
 
 namespace vigil::scraper {
 
 class ScrapeLoop {
  public:
-  ScrapeLoop(storage::Storage* db, std::shared_ptr<const ScrapeConfig> config, Target target,
+  ScrapeLoop(storage::Storage* db, std::shared_ptr<const config::ScrapeConfig> config, Target target,
              const Clock* clock);
   ~ScrapeLoop();  // Stop(false)
   ScrapeLoop(const ScrapeLoop&) = delete;
@@ -57,7 +57,7 @@ class ScrapeLoop {
   // append the store cannot take by ref alone resolves them again from the
   // raw text (AppendCached).
   struct CacheEntry {
-    storage::SeriesRef ref = 0;  // storage reference, 0 until known
+    vigil::SeriesRef ref = 0;  // storage reference, 0 until known
     uint64_t hash = 0;           // hash of the resolved labels
     // The entry of the line that followed this one in the last scrape, the
     // first guess for the next line. Points into cache_ or is null: see SweepCache.
@@ -112,7 +112,7 @@ class ScrapeLoop {
   // Appends by the entry's ref; when the store cannot take it by ref alone
   // (unknown ref, e.g. the head dropped the series), by the labels resolved
   // again from the raw text.
-  Result<storage::SeriesRef> AppendCached(storage::Appender& app, std::string_view raw,
+  Result<vigil::SeriesRef> AppendCached(storage::Appender& app, std::string_view raw,
                                           CacheEntry& e, int64_t t, double v);
   // Ends an iteration over the whole cache: series the previous successful
   // scrape held and this one did not get a staleness marker, series this
@@ -126,7 +126,7 @@ class ScrapeLoop {
                      std::map<std::string, FamilyMetadata>* metadata);
 
   storage::Storage* const db_;
-  const std::shared_ptr<const ScrapeConfig> config_;
+  const std::shared_ptr<const config::ScrapeConfig> config_;
   const Target target_;
   const Clock* const clock_;
   TargetScraper scraper_;
@@ -141,7 +141,7 @@ class ScrapeLoop {
   // Label hashes of aliased entries appended by the current scrape (entries
   // without another spelling are deduplicated by their `scraped` stamp).
   std::unordered_set<uint64_t> alias_hashes_;
-  std::vector<std::pair<Labels, storage::SeriesRef>> report_series_;  // up, duration, ...
+  std::vector<std::pair<Labels, vigil::SeriesRef>> report_series_;  // up, duration, ...
 
   mutable std::mutex mu_;  // guards the fields below
   TargetStatus status_;

@@ -1,10 +1,10 @@
 #include "scraper/scrape_pool.h"
 
-#include "storage/logger.h"
+#include "base/logger.h"
 
 namespace vigil::scraper {
 
-ScrapePool::ScrapePool(storage::Storage* db, std::shared_ptr<const ScrapeConfig> config,
+ScrapePool::ScrapePool(storage::Storage* db, std::shared_ptr<const config::ScrapeConfig> config,
                        const Clock* clock)
     : db_(db), config_(std::move(config)), clock_(clock) {
   discoverers_ = MakeDiscoverers(config_->static_configs, config_->file_sd_configs,
@@ -16,7 +16,7 @@ ScrapePool::~ScrapePool() { Stop(false); }
 
 void ScrapePool::Start() {
   for (size_t i = 0; i < discoverers_.size(); ++i) {
-    discoverers_[i]->Start([this, i](std::vector<TargetGroup> groups) { OnGroups(i, std::move(groups)); });
+    discoverers_[i]->Start([this, i](std::vector<config::TargetGroup> groups) { OnGroups(i, std::move(groups)); });
   }
 }
 
@@ -35,7 +35,7 @@ void ScrapePool::Stop(bool mark_stale) {
   for (auto& [hash, loop] : loops) loop->Stop(mark_stale);
 }
 
-void ScrapePool::OnGroups(size_t provider, std::vector<TargetGroup> groups) {
+void ScrapePool::OnGroups(size_t provider, std::vector<config::TargetGroup> groups) {
   TargetSet set;
   std::vector<std::unique_ptr<ScrapeLoop>> removed;
   {
@@ -43,7 +43,7 @@ void ScrapePool::OnGroups(size_t provider, std::vector<TargetGroup> groups) {
     if (stopped_) return;
     groups_[provider] = std::move(groups);
     for (const auto& provider_groups : groups_) {
-      for (const TargetGroup& g : provider_groups) TargetsFromGroup(g, *config_, set);
+      for (const config::TargetGroup& g : provider_groups) TargetsFromGroup(g, *config_, set);
     }
     dropped_ = std::move(set.dropped);
     const auto limit = config_->target_limit;

@@ -10,18 +10,18 @@
 #include <mutex>
 #include <vector>
 
-#include "scraper/config.h"
+#include "config/config.h"
 #include "scraper/discovery.h"
 #include "scraper/scrape_loop.h"
 #include "scraper/target.h"
-#include "storage/clock.h"
+#include "base/clock.h"
 #include "storage/storage.h"
 
 namespace vigil::scraper {
 
 class ScrapePool {
  public:
-  ScrapePool(storage::Storage* db, std::shared_ptr<const ScrapeConfig> config, const Clock* clock);
+  ScrapePool(storage::Storage* db, std::shared_ptr<const config::ScrapeConfig> config, const Clock* clock);
   ~ScrapePool();  // Stop(false)
   ScrapePool(const ScrapePool&) = delete;
   ScrapePool& operator=(const ScrapePool&) = delete;
@@ -32,23 +32,23 @@ class ScrapePool {
   // markers (the job was removed from the config).
   void Stop(bool mark_stale);
 
-  const ScrapeConfig& config() const { return *config_; }
+  const config::ScrapeConfig& config() const { return *config_; }
   std::vector<TargetStatus> ActiveTargets() const;
   std::vector<DroppedTarget> DroppedTargets() const;
   std::vector<TargetMetadata> Metadata(const std::string& metric) const;
 
  private:
-  void OnGroups(size_t provider, std::vector<TargetGroup> groups);
+  void OnGroups(size_t provider, std::vector<config::TargetGroup> groups);
   void Sync();  // with mu_ held
 
   storage::Storage* const db_;
-  const std::shared_ptr<const ScrapeConfig> config_;
+  const std::shared_ptr<const config::ScrapeConfig> config_;
   const Clock* const clock_;
   std::vector<std::unique_ptr<Discoverer>> discoverers_;
 
   mutable std::mutex mu_;
   bool stopped_ = false;
-  std::vector<std::vector<TargetGroup>> groups_;  // per discoverer
+  std::vector<std::vector<config::TargetGroup>> groups_;  // per discoverer
   std::map<uint64_t, std::unique_ptr<ScrapeLoop>> loops_;  // by target hash
   std::vector<Labels> dropped_;
   std::string target_limit_error_;

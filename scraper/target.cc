@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "storage/duration.h"
+#include "base/duration.h"
 
 namespace vigil::scraper {
 namespace {
@@ -62,7 +62,7 @@ int NeedsPort(std::string_view addr) {
   return colons == 0 ? 1 : -1;
 }
 
-Labels SetDefaults(const Labels& discovered, const ScrapeConfig& cfg) {
+Labels SetDefaults(const Labels& discovered, const config::ScrapeConfig& cfg) {
   LabelsBuilder lb(discovered);
   const std::pair<std::string_view, std::string> defaults[] = {
       {"job", cfg.job_name},
@@ -169,9 +169,9 @@ Target::Target(Labels labels, Labels discovered,
   hash_ = Fnv1a(url_, labels_.Hash());  // reserved labels included, as Prometheus
 }
 
-Result<std::optional<Target>> PopulateTarget(const Labels& discovered, const ScrapeConfig& config) {
+Result<std::optional<Target>> PopulateTarget(const Labels& discovered, const config::ScrapeConfig& config) {
   const Labels pre = SetDefaults(discovered, config);
-  const std::optional<Labels> relabeled = Relabel(pre, config.relabel_configs);
+  const std::optional<Labels> relabeled = config::Relabel(pre, config.relabel_configs);
   if (!relabeled) return std::optional<Target>();
   auto final_labels = FinishLabels(*relabeled);
   if (!final_labels.ok()) return final_labels.status();
@@ -183,7 +183,7 @@ Result<std::optional<Target>> PopulateTarget(const Labels& discovered, const Scr
   return std::optional<Target>(Target(std::move(*final_labels), pre, config.params));
 }
 
-void TargetsFromGroup(const TargetGroup& group, const ScrapeConfig& config, TargetSet& out) {
+void TargetsFromGroup(const config::TargetGroup& group, const config::ScrapeConfig& config, TargetSet& out) {
   for (size_t i = 0; i < group.targets.size(); ++i) {
     LabelsBuilder lb(group.labels);
     if (i < group.target_labels.size()) {

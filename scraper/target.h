@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "scraper/config.h"
-#include "storage/labels.h"
-#include "storage/status.h"
+#include "config/config.h"
+#include "base/labels.h"
+#include "base/status.h"
 
 namespace vigil::scraper {
 
@@ -81,11 +81,11 @@ struct TargetSet {
 };
 
 // Adds every target of `group` to `out`, as Prometheus's TargetsFromGroup.
-void TargetsFromGroup(const TargetGroup& group, const ScrapeConfig& config, TargetSet& out);
+void TargetsFromGroup(const config::TargetGroup& group, const config::ScrapeConfig& config, TargetSet& out);
 
 // Relabels one discovered label set. Returns the target, or nullopt when
 // relabeling dropped it; an error when the result is not a valid target.
-Result<std::optional<Target>> PopulateTarget(const Labels& discovered, const ScrapeConfig& config);
+Result<std::optional<Target>> PopulateTarget(const Labels& discovered, const config::ScrapeConfig& config);
 
 // Go's url.QueryEscape.
 std::string QueryEscape(std::string_view s);

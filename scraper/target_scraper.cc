@@ -1,12 +1,12 @@
 #include "scraper/target_scraper.h"
 
-#include "scraper/http_client.h"
+#include "config/http_client.h"
 
 #include <chrono>
 #include <map>
 #include <tuple>
 
-#include "storage/metrics_registry.h"
+#include "base/metrics_registry.h"
 
 namespace vigil::scraper {
 namespace {
@@ -34,10 +34,10 @@ void SetTimeout(httplib::Client& c, int64_t ms) {
 
 }  // namespace
 
-TargetScraper::TargetScraper(std::string url, const HttpClientConfig& http, int64_t timeout_ms,
+TargetScraper::TargetScraper(std::string url, const config::HttpClientConfig& http, int64_t timeout_ms,
                              int64_t body_size_limit)
     : url_(std::move(url)), http_(http), timeout_ms_(timeout_ms), body_size_limit_(body_size_limit) {
-  std::tie(host_, path_) = SplitUrl(url_);
+  std::tie(host_, path_) = config::SplitUrl(url_);
 }
 
 TargetScraper::~TargetScraper() = default;
@@ -49,7 +49,7 @@ Status TargetScraper::Prepare() {
     return Status::Unavailable("Get \"" + url_ + "\": https targets need a TLS-enabled build");
   }
 #endif
-  client_ = NewHttpClient(host_, http_);
+  client_ = config::NewHttpClient(host_, http_);
   client_->set_keep_alive(true);
   client_->set_decompress(false);  // we inflate ourselves, bounded by the size limit
   SetTimeout(*client_, timeout_ms_);
@@ -64,7 +64,7 @@ Result<ScrapeResponse> TargetScraper::Scrape() {
       {"User-Agent", std::string(kUserAgent)},
       {"X-Prometheus-Scrape-Timeout-Seconds", FormatFloat(static_cast<double>(timeout_ms_) / 1000)},
   };
-  VIGIL_RETURN_IF_ERROR(AddAuthHeaders(http_, headers));
+  VIGIL_RETURN_IF_ERROR(config::AddAuthHeaders(http_, headers));
 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
   PageBuffer body;

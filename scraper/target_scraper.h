@@ -7,9 +7,9 @@
 #include <memory>
 #include <string>
 
-#include "scraper/config.h"
+#include "config/config.h"
 #include "scraper/page_buffer.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace httplib {
 class Client;
@@ -30,7 +30,7 @@ struct ScrapeResponse {
 class TargetScraper {
  public:
   // `url` is the full scrape URL; `body_size_limit` 0 means unlimited.
-  TargetScraper(std::string url, const HttpClientConfig& http, int64_t timeout_ms,
+  TargetScraper(std::string url, const config::HttpClientConfig& http, int64_t timeout_ms,
                 int64_t body_size_limit);
   ~TargetScraper();
   TargetScraper(const TargetScraper&) = delete;
@@ -45,7 +45,7 @@ class TargetScraper {
   Status Prepare();
 
   std::string url_;
-  HttpClientConfig http_;
+  config::HttpClientConfig http_;
   int64_t timeout_ms_;
   int64_t body_size_limit_;
   std::string host_;  // scheme://host:port

@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh -DVIGIL_BUILD_TESTS=OFF -DVIGIL_BUILD_BENCH=OFF
-exec ./build/src/vigil --config.file=config/prometheus.yml --storage.tsdb.path=./data \
+exec ./build/src/vigil --config.file=examples/prometheus.yml --storage.tsdb.path=./data \
   --web.enable-lifecycle "$@"

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "src/flags.h"
-#include "storage/duration.h"
+#include "base/duration.h"
 
 namespace vigil {
 namespace {

@@ -3,7 +3,7 @@
 #include <charconv>
 #include <stdexcept>
 
-#include "storage/duration.h"
+#include "base/duration.h"
 
 namespace vigil {
 

@@ -10,7 +10,7 @@
 
 #include "promql/engine.h"
 #include "rules/alert_template.h"
-#include "scraper/check_config.h"
+#include "config/check_config.h"
 #include "src/admin_cli.h"
 #include "src/flags.h"
 #include "src/server_flags.h"
@@ -46,8 +46,8 @@ int RunCheck(const std::vector<std::string>& args) {
     return vigil::rules::CheckAlertTemplate(text, alert);
   };
   if (args[0] == "rules")
-    return vigil::scraper::RunCheckRules(files, std::cout, std::cerr, check_expr, check_template);
-  return vigil::scraper::RunCheckConfig(files, std::cout, std::cerr, check_expr, check_template);
+    return vigil::config::RunCheckRules(files, std::cout, std::cerr, check_expr, check_template);
+  return vigil::config::RunCheckConfig(files, std::cout, std::cerr, check_expr, check_template);
 }
 
 int RunServerCommand(const std::vector<std::string>& args) {

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "promql/engine.h"
-#include "storage/duration.h"
+#include "base/duration.h"
 
 namespace vigil {
 namespace {

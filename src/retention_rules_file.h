@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "storage/retention_rules.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace vigil {
 

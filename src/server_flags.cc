@@ -7,7 +7,7 @@
 
 #include "src/retention_rules_file.h"
 #include "src/version.h"
-#include "storage/duration.h"
+#include "base/duration.h"
 
 namespace vigil {
 namespace {

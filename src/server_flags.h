@@ -6,7 +6,7 @@
 
 #include "promql/engine.h"
 #include "src/flags.h"
-#include "storage/logger.h"
+#include "base/logger.h"
 #include "storage/storage.h"
 #include "web/server.h"
 

@@ -14,12 +14,12 @@
 
 #include "rules/rule_file.h"
 #include "rules/rule_manager.h"
-#include "scraper/config.h"
-#include "scraper/file_glob.h"
+#include "config/config.h"
+#include "base/file_glob.h"
 #include "scraper/manager.h"
-#include "storage/duration.h"
-#include "storage/logger.h"
-#include "storage/metrics_registry.h"
+#include "base/duration.h"
+#include "base/logger.h"
+#include "base/metrics_registry.h"
 #include "web/server.h"
 
 namespace vigil {
@@ -41,15 +41,15 @@ class ConfigReloader {
 
   // Reads the file again and applies it.
   Status Reload() {
-    auto config = scraper::LoadConfigFile(path_);
+    auto config = config::LoadConfigFile(path_);
     if (!config.ok()) return Failed(config.status());
     return Apply(*config);
   }
 
   // Applies an already loaded configuration.
-  Status Apply(const scraper::Config& config) {
+  Status Apply(const config::Config& config) {
     std::lock_guard lock(mu_);
-    auto groups = rules::LoadRuleFiles(scraper::ExpandGlobs(config.rule_files),
+    auto groups = rules::LoadRuleFiles(vigil::ExpandGlobs(config.rule_files),
                                        config.global.evaluation_interval_ms);
     if (!groups.ok()) return FailedLocked(groups.status());
     if (Status st =
@@ -173,7 +173,7 @@ int RunServer(const ServerSettings& settings) {
   VLOG_INFO("Starting Vigil",
             {{"version", settings.web.build.version}, {"revision", settings.web.build.revision}});
 
-  auto config = scraper::LoadConfigFile(settings.config_file);
+  auto config = config::LoadConfigFile(settings.config_file);
   if (!config.ok()) {
     VLOG_ERROR("Error loading config",
                {{"file", settings.config_file}, {"err", config.status().message()}});

@@ -10,8 +10,8 @@
 #include "promql/engine.h"
 #include "scraper/exposition_parser.h"
 #include "src/flags.h"
-#include "storage/logger.h"
-#include "storage/metrics_registry.h"
+#include "base/logger.h"
+#include "base/metrics_registry.h"
 #include "storage/tsdb.h"
 #include "storage/tsdb_inspect.h"
 #include "web/api_params.h"
@@ -19,7 +19,7 @@
 namespace vigil {
 namespace {
 
-using storage::Sample;
+using vigil::Sample;
 
 constexpr const char* kUsage =
     "usage: vigil tsdb COMMAND [flags] ARGS\n"

@@ -8,7 +8,7 @@
 
 #include "storage/head.h"
 #include "storage/storage.h"
-#include "storage/stored_chunk.h"
+#include "storage/chunkenc/stored_chunk.h"
 
 namespace vigil::storage {
 

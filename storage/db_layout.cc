@@ -1,7 +1,7 @@
 #include "storage/db_layout.h"
 
-#include "storage/coding.h"
-#include "storage/stored_chunk.h"
+#include "base/coding.h"
+#include "storage/chunkenc/stored_chunk.h"
 
 namespace vigil::storage {
 namespace {

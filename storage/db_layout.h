@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "storage/labels.h"
+#include "base/labels.h"
 #include "storage/storage.h"
 
 namespace vigil::storage {

@@ -17,10 +17,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "storage/labels.h"
-#include "storage/matcher.h"
+#include "base/labels.h"
+#include "base/matcher.h"
 #include "storage/storage.h"
-#include "storage/xor_chunk.h"
+#include "storage/chunkenc/xor_chunk.h"
 
 namespace vigil::storage {
 

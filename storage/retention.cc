@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
-#include "storage/coding.h"
+#include "base/coding.h"
 #include "storage/db_layout.h"
-#include "storage/logger.h"
+#include "base/logger.h"
 #include "storage/tsdb.h"
 #include "storage/tsdb_internal.h"
 

@@ -9,7 +9,7 @@
 #include <set>
 
 #include "storage/db_layout.h"
-#include "storage/logger.h"
+#include "base/logger.h"
 #include "storage/tsdb.h"
 #include "storage/tsdb_internal.h"
 

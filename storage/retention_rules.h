@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "storage/labels.h"
-#include "storage/matcher.h"
+#include "base/labels.h"
+#include "base/matcher.h"
 
 namespace vigil::storage {
 

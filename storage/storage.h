@@ -10,19 +10,14 @@
 #include <string_view>
 #include <vector>
 
-#include "storage/clock.h"
-#include "storage/labels.h"
-#include "storage/matcher.h"
+#include "base/clock.h"
+#include "base/labels.h"
+#include "base/matcher.h"
+#include "base/sample.h"
 #include "storage/retention_rules.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace vigil::storage {
-
-// Prometheus's staleness marker: a NaN with this exact bit pattern means
-// "the series ended here". Distinct from an ordinary NaN sample value.
-inline constexpr uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
-double StaleNaN();
-bool IsStaleNaN(double v);
 
 inline constexpr int64_t kMinTime = INT64_MIN / 2;  // "since forever", safe to offset
 inline constexpr int64_t kMaxTime = INT64_MAX / 2;  // "until forever", safe to offset
@@ -33,14 +28,6 @@ inline constexpr std::string_view kTooFarInFutureText = "too far in the future";
 inline bool IsTooFarInFuture(const Status& s) {
   return s.code() == StatusCode::kOutOfBounds && s.message().starts_with(kTooFarInFutureText);
 }
-
-struct Sample {
-  int64_t t;  // milliseconds since the Unix epoch
-  double v;
-};
-
-// Identifies a series inside one Storage; 0 means "not known yet".
-using SeriesRef = uint64_t;
 
 // Walks one series' samples in increasing time order.
 class SeriesIterator {

@@ -12,10 +12,10 @@
 #include <filesystem>
 #include <limits>
 
-#include "storage/coding.h"
+#include "base/coding.h"
 #include "storage/data_dir_lock.h"
 #include "storage/db_layout.h"
-#include "storage/logger.h"
+#include "base/logger.h"
 #include "storage/tsdb_internal.h"
 
 namespace vigil::storage {

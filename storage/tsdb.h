@@ -17,10 +17,10 @@
 #include <vector>
 
 #include "storage/head.h"
-#include "storage/metrics_registry.h"
+#include "base/metrics_registry.h"
 #include "storage/storage.h"
-#include "storage/wal.h"
-#include "storage/wal_record.h"
+#include "storage/wal/wal.h"
+#include "storage/wal/wal_record.h"
 
 namespace rocksdb {
 class DB;

@@ -8,10 +8,10 @@
 #include <filesystem>
 #include <map>
 
-#include "storage/coding.h"
+#include "base/coding.h"
 #include "storage/db_layout.h"
-#include "storage/logger.h"
-#include "storage/memory_storage.h"
+#include "base/logger.h"
+#include "tests/support/memory_storage.h"
 #include "storage/tsdb.h"
 #include "storage/tsdb_internal.h"
 

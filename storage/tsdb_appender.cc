@@ -5,8 +5,8 @@
 #include <atomic>
 #include <mutex>
 
-#include "storage/duration.h"
-#include "storage/logger.h"
+#include "base/duration.h"
+#include "base/logger.h"
 #include "storage/tsdb.h"
 
 namespace vigil::storage {

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "storage/labels.h"
-#include "storage/matcher.h"
-#include "storage/status.h"
+#include "base/labels.h"
+#include "base/matcher.h"
+#include "base/status.h"
 #include "storage/storage.h"
 #include "storage/tsdb.h"
 

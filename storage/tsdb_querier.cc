@@ -9,9 +9,9 @@
 #include <set>
 
 #include "storage/chunk_series.h"
-#include "storage/coding.h"
+#include "base/coding.h"
 #include "storage/db_layout.h"
-#include "storage/memory_storage.h"
+#include "tests/support/memory_storage.h"
 #include "storage/tsdb.h"
 #include "storage/tsdb_internal.h"
 

@@ -23,7 +23,7 @@
 #include <cstdio>
 #include <mutex>
 
-#include "storage/logger.h"
+#include "base/logger.h"
 #include "storage/tsdb.h"
 #include "storage/tsdb_internal.h"
 

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <random>
 
-#include "storage/duration.h"
-#include "storage/logger.h"
+#include "base/duration.h"
+#include "base/logger.h"
 #include "web/api_params.h"
 #include "web/api_response.h"
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string>
 
-#include "storage/status.h"
+#include "base/status.h"
 #include "web/api_context.h"
 #include "web/http_router.h"
 

@@ -7,7 +7,7 @@
 #include <limits>
 
 #include "promql/engine.h"
-#include "storage/duration.h"
+#include "base/duration.h"
 
 namespace vigil::web {
 namespace {

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "storage/matcher.h"
-#include "storage/status.h"
+#include "base/matcher.h"
+#include "base/status.h"
 #include "web/http_router.h"
 
 namespace vigil::web {

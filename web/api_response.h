@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "storage/status.h"
+#include "base/status.h"
 #include "web/json_writer.h"
 
 namespace httplib {

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <map>
 
-#include "storage/metrics_registry.h"
+#include "base/metrics_registry.h"
 #include "web/api_context.h"
 #include "web/api_params.h"
 #include "web/api_response.h"
@@ -16,15 +16,15 @@ namespace {
 
 struct LatestSample {
   Labels labels;
-  storage::Sample sample;
+  vigil::Sample sample;
 };
 
 // The newest sample at or before `maxt`, unless it is a staleness marker.
-std::optional<storage::Sample> Latest(const storage::Series& series) {
+std::optional<vigil::Sample> Latest(const storage::Series& series) {
   auto it = series.Iterator();
-  std::optional<storage::Sample> latest;
+  std::optional<vigil::Sample> latest;
   while (it->Next()) latest = it->At();
-  if (!latest || storage::IsStaleNaN(latest->v)) return std::nullopt;
+  if (!latest || vigil::IsStaleNaN(latest->v)) return std::nullopt;
   return latest;
 }
 
@@ -75,7 +75,7 @@ void HandleFederate(ApiContext& ctx, const HttpCall& call, httplib::Response& re
   const int64_t mint = maxt - ctx.deps.engine->options().lookback_delta_ms;
   auto querier = ctx.deps.db->NewQuerier();
   if (!querier.ok()) return WritePlainError(res, 500, querier.status().message());
-  std::map<Labels, storage::Sample> latest;
+  std::map<Labels, vigil::Sample> latest;
   for (const auto& matchers : *sets) {
     auto series = (*querier)->Select(mint, maxt, matchers);
     if (!series.ok()) return WritePlainError(res, 500, series.status().message());

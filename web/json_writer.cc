@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "storage/metrics_registry.h"
+#include "base/metrics_registry.h"
 
 namespace vigil::web {
 

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "storage/labels.h"
+#include "base/labels.h"
 
 namespace vigil::web {
 

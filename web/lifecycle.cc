@@ -2,7 +2,7 @@
 // /-/quit and /metrics, with Prometheus 2.42's status codes and texts.
 #include <httplib.h>
 
-#include "storage/metrics_registry.h"
+#include "base/metrics_registry.h"
 #include "web/api_context.h"
 #include "web/api_response.h"
 

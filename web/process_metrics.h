@@ -6,7 +6,7 @@
 #include <memory>
 #include <string_view>
 
-#include "storage/metrics_registry.h"
+#include "base/metrics_registry.h"
 #include "web/server.h"
 
 namespace vigil::web {

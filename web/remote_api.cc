@@ -8,9 +8,9 @@
 #include <memory>
 #include <mutex>
 
-#include "scraper/exposition_parser.h"
+#include "base/utf8.h"
 #include "storage/db_layout.h"
-#include "storage/logger.h"
+#include "base/logger.h"
 #include "web/api_context.h"
 #include "web/api_response.h"
 #include "web/remote_protocol.h"
@@ -47,7 +47,7 @@ std::string QuoteLabelText(std::string_view text) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
       len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-      if (len > rest || !scraper::IsValidUtf8(text.substr(i, len))) len = 0;
+      if (len > rest || !IsValidUtf8(text.substr(i, len))) len = 0;
     }
     if (len == 0 || c < 0x20) {
       static constexpr char kHex[] = "0123456789abcdef";
@@ -79,7 +79,7 @@ std::string DescribeLabels(const std::vector<Label>& labels) {
 }
 
 bool IsValidWriteLabel(const Label& l) {
-  if (!IsValidLabelName(l.name) || !scraper::IsValidUtf8(l.value)) return false;
+  if (!IsValidLabelName(l.name) || !IsValidUtf8(l.value)) return false;
   return l.name != "__name__" || IsValidMetricName(l.value);
 }
 
@@ -116,7 +116,7 @@ Status CheckWriteLabels(std::vector<Label>& labels) {
 Status AppendSeries(storage::Appender& app, RemoteTimeSeries& ts) {
   VIGIL_RETURN_IF_ERROR(CheckWriteLabels(ts.labels));
   const Labels labels(std::move(ts.labels));
-  storage::SeriesRef ref = 0;
+  vigil::SeriesRef ref = 0;
   for (const auto& s : ts.samples) {
     auto r = app.Append(ref, labels, s.timestamp_ms, s.value);
     if (!r.ok()) {

@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "storage/labels.h"
-#include "storage/matcher.h"
-#include "storage/status.h"
+#include "base/labels.h"
+#include "base/matcher.h"
+#include "base/status.h"
 
 namespace vigil::web {
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <utility>
 
-#include "storage/metrics_registry.h"
+#include "base/metrics_registry.h"
 
 namespace vigil::web {
 

@@ -11,7 +11,7 @@
 #include <chrono>
 #include <thread>
 
-#include "storage/logger.h"
+#include "base/logger.h"
 #include "web/admin_api.h"
 #include "web/api_context.h"
 #include "web/api_response.h"

@@ -35,8 +35,8 @@
 #include "promql/engine.h"
 #include "rules/rule_manager.h"
 #include "scraper/manager.h"
-#include "storage/clock.h"
-#include "storage/status.h"
+#include "base/clock.h"
+#include "base/status.h"
 #include "storage/storage.h"
 
 namespace vigil::web {

@@ -9,7 +9,7 @@
 #include <tuple>
 
 #include "promql/engine.h"
-#include "storage/duration.h"
+#include "base/duration.h"
 #include "web/api_context.h"
 #include "web/api_params.h"
 #include "web/api_response.h"

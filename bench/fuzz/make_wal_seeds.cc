@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "storage/storage.h"
-#include "storage/wal_record.h"
+#include "storage/wal/wal_record.h"
 
 namespace {
 
@@ -28,7 +28,7 @@ std::string FirstScrape(int series_count, int64_t t) {
   std::vector<WalSeries> series;
   std::vector<WalSample> samples;
   for (int i = 0; i < series_count; ++i) {
-    const auto ref = static_cast<vigil::storage::SeriesRef>(100 + i);
+    const auto ref = static_cast<vigil::SeriesRef>(100 + i);
     series.push_back({ref, Labels{{"__name__", "node_cpu_seconds_total"},
                                   {"cpu", std::to_string(i % 4)},
                                   {"instance", "127.0.0.1:9100"},
@@ -45,7 +45,7 @@ std::string FirstScrape(int series_count, int64_t t) {
 std::string LaterScrape(int64_t t) {
   std::vector<WalSample> samples;
   for (int i = 0; i < 8; ++i) samples.push_back({static_cast<uint64_t>(100 + i), t + i, 0.25 * i});
-  samples.push_back({1, t, vigil::storage::StaleNaN()});
+  samples.push_back({1, t, vigil::StaleNaN()});
   samples.push_back({2, t - 15000, -0.0});  // out of order: negative delta
   return EncodeWalCommit({}, samples);
 }

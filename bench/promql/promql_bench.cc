@@ -8,7 +8,7 @@
 #include <string>
 
 #include "promql/engine.h"
-#include "storage/memory_storage.h"
+#include "tests/support/memory_storage.h"
 
 namespace vigil::promql {
 namespace {

@@ -14,10 +14,10 @@
 #include <random>
 #include <string>
 
-#include "storage/logger.h"
-#include "storage/stored_chunk.h"
+#include "base/logger.h"
+#include "storage/chunkenc/stored_chunk.h"
 #include "storage/tsdb.h"
-#include "storage/xor_chunk.h"
+#include "storage/chunkenc/xor_chunk.h"
 
 namespace vigil::storage {
 namespace {

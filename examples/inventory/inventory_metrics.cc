@@ -1,6 +1,6 @@
 #include "examples/inventory/inventory_metrics.h"
 
-#include "storage/metrics_registry.h"
+#include "base/metrics_registry.h"
 
 namespace inventory {
 

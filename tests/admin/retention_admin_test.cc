@@ -5,7 +5,7 @@
 
 #include <bit>
 
-#include "storage/duration.h"
+#include "base/duration.h"
 #include "storage/tsdb.h"
 #include "storage/tsdb_inspect.h"
 #include "tests/storage/temp_dir.h"

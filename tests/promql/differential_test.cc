@@ -13,8 +13,8 @@
 #include <random>
 #include <sstream>
 
-#include "storage/memory_storage.h"
-#include "storage/metrics_registry.h"
+#include "tests/support/memory_storage.h"
+#include "base/metrics_registry.h"
 #include "tests/promql/differential_queries.h"
 #include "tests/promql/prometheus_oracle.h"
 #include "tests/promql/result_diff.h"
@@ -355,7 +355,7 @@ class OracleObserver : public ScriptObserver {
     oracle_.reset();
   }
   void OnSample(const Labels& labels, int64_t t, double v) override {
-    if (storage::IsStaleNaN(v)) has_stale_ = true;
+    if (vigil::IsStaleNaN(v)) has_stale_ = true;
     series_[labels].push_back(Point{t, v});
     oracle_.reset();
   }

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "promql/engine.h"
-#include "storage/memory_storage.h"
+#include "tests/support/memory_storage.h"
 
 namespace vigil::promql {
 namespace {

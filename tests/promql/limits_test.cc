@@ -12,7 +12,7 @@
 #include "promql/engine.h"
 #include "promql/evaluator.h"
 #include "promql/parser.h"
-#include "storage/memory_storage.h"
+#include "tests/support/memory_storage.h"
 
 namespace vigil::promql {
 namespace {

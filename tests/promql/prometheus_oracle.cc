@@ -16,7 +16,7 @@
 #include <random>
 #include <thread>
 
-#include "storage/metrics_registry.h"
+#include "base/metrics_registry.h"
 
 extern char** environ;
 

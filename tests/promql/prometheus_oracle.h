@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "promql/engine.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace vigil::promql::testing {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "promql/engine.h"
-#include "storage/memory_storage.h"
+#include "tests/support/memory_storage.h"
 #include "storage/storage.h"
 
 namespace vigil::promql {
@@ -64,7 +64,7 @@ class RangeEvaluationTest : public ::testing::Test {
       double v = value(rng);
       if (rng() % 50 == 0) v = NAN;
       if (rng() % 70 == 0) v = i % 2 ? INFINITY : -INFINITY;
-      if (rng() % 30 == 0) v = storage::StaleNaN();
+      if (rng() % 30 == 0) v = vigil::StaleNaN();
       ASSERT_TRUE(db_.AddSample(labels, t, v).ok());
     }
   }

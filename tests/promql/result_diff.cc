@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "storage/metrics_registry.h"
+#include "base/metrics_registry.h"
 
 namespace vigil::promql::testing {
 

@@ -8,9 +8,9 @@
 #include <optional>
 #include <sstream>
 
-#include "storage/duration.h"
-#include "storage/memory_storage.h"
-#include "storage/metrics_registry.h"
+#include "base/duration.h"
+#include "tests/support/memory_storage.h"
+#include "base/metrics_registry.h"
 
 namespace vigil::promql::testing {
 namespace {
@@ -35,7 +35,7 @@ std::vector<std::string_view> SplitFields(std::string_view s) {
 
 std::optional<double> ParseNumber(std::string_view text) {
   std::string s(text);
-  if (s == "stale") return storage::StaleNaN();
+  if (s == "stale") return vigil::StaleNaN();
   if (s == "Inf" || s == "+Inf" || s == "inf") return INFINITY;
   if (s == "-Inf" || s == "-inf") return -INFINITY;
   if (s == "NaN" || s == "nan") return NAN;

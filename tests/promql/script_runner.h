@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "promql/engine.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace vigil::promql::testing {
 

@@ -5,10 +5,10 @@
 #include <cstdint>
 #include <string>
 
-#include "scraper/config.h"
+#include "config/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string yaml(reinterpret_cast<const char*>(data), size);
-  (void)vigil::scraper::LoadConfigString(yaml, "fuzz/prometheus.yml");
+  (void)vigil::config::LoadConfigString(yaml, "fuzz/prometheus.yml");
   return 0;
 }

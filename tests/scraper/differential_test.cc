@@ -22,7 +22,7 @@
 #include <thread>
 
 #include "scraper/manager.h"
-#include "storage/memory_storage.h"
+#include "tests/support/memory_storage.h"
 #include "tests/scraper/loopback_server.h"
 
 extern char** environ;
@@ -263,7 +263,7 @@ class ScrapeDifferential : public ::testing::Test {
     port_ = FreePort();
     prom_ = std::make_unique<PrometheusProcess>(config_path, (dir_ / "data").string(), port_);
     ASSERT_TRUE(prom_->running());
-    auto config = LoadConfigFile(config_path);
+    auto config = config::LoadConfigFile(config_path);
     ASSERT_TRUE(config.ok()) << config.status().ToString();
     vigil_ = std::make_unique<Manager>(&db_, ManagerOptions{});
     ASSERT_TRUE(vigil_->ApplyConfig(*config).ok());

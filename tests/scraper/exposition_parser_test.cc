@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "base/utf8.h"
 #include "scraper/exposition_parser.h"
 #include "storage/storage.h"
 
@@ -67,7 +68,7 @@ TEST(TextParser, AcceptsNaNAndInfSpellings) {
   auto r = ParseAll("a NaN\nb +Inf\nc -inf\nd 1e-3\ne -0\n", kText);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(std::isnan(r->values[0]));
-  EXPECT_FALSE(storage::IsStaleNaN(r->values[0]));
+  EXPECT_FALSE(vigil::IsStaleNaN(r->values[0]));
   EXPECT_TRUE(std::isinf(r->values[1]));
   EXPECT_DOUBLE_EQ(r->values[3], 0.001);
 }

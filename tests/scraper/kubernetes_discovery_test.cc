@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "scraper/manager.h"
-#include "storage/memory_storage.h"
+#include "tests/support/memory_storage.h"
 #include "tests/scraper/loopback_server.h"
 
 namespace vigil::scraper {
@@ -56,7 +56,7 @@ json Pod(const std::string& name, const std::string& ip, int port, bool annotate
 }
 
 TEST(KubernetesPod, ObjectBecomesGroupWithPrometheusLabels) {
-  const TargetGroup g = KubernetesObjectToGroup("pod", Pod("inv-0", "10.1.2.3", 3000, true));
+  const config::TargetGroup g = KubernetesObjectToGroup("pod", Pod("inv-0", "10.1.2.3", 3000, true));
   EXPECT_EQ(g.source, "pod/shop/inv-0");
   EXPECT_EQ(g.labels.Get("__meta_kubernetes_namespace"), "shop");
   EXPECT_EQ(g.labels.Get("__meta_kubernetes_pod_name"), "inv-0");
@@ -84,7 +84,7 @@ TEST(KubernetesPod, ObjectBecomesGroupWithPrometheusLabels) {
 }
 
 TEST(KubernetesPod, PodWithoutIpHasNoTargets) {
-  const TargetGroup g = KubernetesObjectToGroup("pod", Pod("p", "", 1, true));
+  const config::TargetGroup g = KubernetesObjectToGroup("pod", Pod("p", "", 1, true));
   EXPECT_TRUE(g.targets.empty());
 }
 
@@ -92,7 +92,7 @@ TEST(KubernetesService, ObjectBecomesGroupPerPort) {
   const json svc = {{"metadata", {{"name", "inventory"}, {"namespace", "shop"}, {"labels", {{"app", "inv"}}}}},
                     {"spec", {{"type", "ClusterIP"}, {"clusterIP", "10.96.0.10"},
                               {"ports", json::array({{{"name", "web"}, {"port", 80}, {"protocol", "TCP"}}})}}}};
-  const TargetGroup g = KubernetesObjectToGroup("service", svc);
+  const config::TargetGroup g = KubernetesObjectToGroup("service", svc);
   EXPECT_EQ(g.targets, std::vector<std::string>{"inventory.shop.svc:80"});
   EXPECT_EQ(g.labels.Get("__meta_kubernetes_service_cluster_ip"), "10.96.0.10");
   EXPECT_EQ(g.labels.Get("__meta_kubernetes_service_label_app"), "inv");
@@ -104,7 +104,7 @@ TEST(KubernetesNode, UsesInternalIpAndKubeletPort) {
                      {"status", {{"addresses", json::array({{{"type", "Hostname"}, {"address", "n1"}},
                                                             {{"type", "InternalIP"}, {"address", "10.0.0.5"}}})},
                                  {"daemonEndpoints", {{"kubeletEndpoint", {{"Port", 10250}}}}}}}};
-  const TargetGroup g = KubernetesObjectToGroup("node", node);
+  const config::TargetGroup g = KubernetesObjectToGroup("node", node);
   EXPECT_EQ(g.targets, std::vector<std::string>{"10.0.0.5:10250"});
   EXPECT_EQ(g.target_labels[0].Get("instance"), "node-1");
   EXPECT_EQ(g.labels.Get("__meta_kubernetes_node_address_InternalIP"), "10.0.0.5");
@@ -119,13 +119,13 @@ TEST(KubernetesObjects, MalformedFields_DoNotThrow) {
     json pod = Pod("p", "10.0.0.9", 1, true);
     pod["spec"]["containers"][0]["ports"][0]["containerPort"] = port;
     pod["metadata"]["ownerReferences"][0]["controller"] = "yes";
-    const TargetGroup g = KubernetesObjectToGroup("pod", pod);
+    const config::TargetGroup g = KubernetesObjectToGroup("pod", pod);
     EXPECT_EQ(g.targets[0], "10.0.0.9:0") << port.dump();
     EXPECT_EQ(g.labels.Get("__meta_kubernetes_pod_controller_kind"), "");
 
     const json svc = {{"metadata", {{"name", "s"}, {"namespace", "n"}}},
                       {"spec", {{"ports", json::array({{{"port", port}}, 7})}}}};
-    const TargetGroup sg = KubernetesObjectToGroup("service", svc);
+    const config::TargetGroup sg = KubernetesObjectToGroup("service", svc);
     EXPECT_EQ(sg.targets, (std::vector<std::string>{"s.n.svc:0", "s.n.svc:0"})) << port.dump();
 
     const json node = {{"metadata", {{"name", "n1"}}},
@@ -191,14 +191,14 @@ TEST(KubernetesDiscovery, PodRoleDiscoversAnnotatedPodsThroughListAndWatch) {
   });
   target.Start();
   FakeApiServer api(target.port());
-  auto base = LoadConfigFile(std::string(VIGIL_SOURCE_DIR) + "/config/examples/kubernetes-pods.yml");
+  auto base = config::LoadConfigFile(std::string(VIGIL_SOURCE_DIR) + "/examples/configs/kubernetes-pods.yml");
   ASSERT_TRUE(base.ok()) << base.status().ToString();
-  ScrapeConfig job = base->scrape_configs[1];
+  config::ScrapeConfig job = base->scrape_configs[1];
   job.scrape_interval_ms = 1000;
   job.scrape_timeout_ms = 500;
   job.kubernetes_sd_configs[0].api_server = api.url();
-  job.kubernetes_sd_configs[0].http.authorization = Authorization{"Bearer", "sekret", ""};
-  Config config;
+  job.kubernetes_sd_configs[0].http.authorization = config::Authorization{"Bearer", "sekret", ""};
+  config::Config config;
   config.scrape_configs = {job};
 
   storage::MemoryStorage db;

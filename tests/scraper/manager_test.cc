@@ -9,7 +9,7 @@
 #include <fstream>
 #include <thread>
 
-#include "storage/memory_storage.h"
+#include "tests/support/memory_storage.h"
 #include "tests/scraper/loopback_server.h"
 
 namespace vigil::scraper {
@@ -42,8 +42,8 @@ class ManagerTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  Config Load(const std::string& yaml) {
-    auto c = LoadConfigString(yaml, (dir_ / "prometheus.yml").string());
+  config::Config Load(const std::string& yaml) {
+    auto c = config::LoadConfigString(yaml, (dir_ / "prometheus.yml").string());
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     return *c;
   }

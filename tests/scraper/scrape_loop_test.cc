@@ -8,21 +8,21 @@
 #include <cmath>
 #include <map>
 
-#include "storage/memory_storage.h"
+#include "tests/support/memory_storage.h"
 #include "tests/scraper/loopback_server.h"
 
 namespace vigil::scraper {
 namespace {
 
 // Samples of one series, by its label string.
-std::vector<storage::Sample> SamplesOf(storage::Storage& db, const std::string& metric,
+std::vector<vigil::Sample> SamplesOf(storage::Storage& db, const std::string& metric,
                                        const std::string& extra_name = "",
                                        const std::string& extra_value = "") {
   auto q = db.NewQuerier();
   LabelMatchers m = {LabelMatcher::Make(MatchType::kEqual, "__name__", metric).value()};
   if (!extra_name.empty()) m.push_back(LabelMatcher::Make(MatchType::kEqual, extra_name, extra_value).value());
   auto series = (*q)->Select(storage::kMinTime, storage::kMaxTime, m);
-  std::vector<storage::Sample> out;
+  std::vector<vigil::Sample> out;
   if (!series.ok()) return out;
   for (const auto& s : *series) {
     auto it = s->Iterator();
@@ -48,7 +48,7 @@ class RefStorage : public storage::MemoryStorage {
    public:
     RefAppender(RefStorage* db, std::unique_ptr<storage::Appender> inner)
         : db_(db), inner_(std::move(inner)) {}
-    Result<storage::SeriesRef> Append(storage::SeriesRef ref, const Labels& labels, int64_t t,
+    Result<vigil::SeriesRef> Append(vigil::SeriesRef ref, const Labels& labels, int64_t t,
                                       double v) override {
       if (labels.empty()) {
         const auto it = db_->known_.find(ref);
@@ -69,7 +69,7 @@ class RefStorage : public storage::MemoryStorage {
     std::unique_ptr<storage::Appender> inner_;
   };
 
-  std::map<storage::SeriesRef, Labels> known_;
+  std::map<vigil::SeriesRef, Labels> known_;
 };
 
 // Values of one series, in time order.
@@ -100,10 +100,10 @@ class ScrapeLoopTest : public ::testing::Test {
   // A loop over the fixture's target (or `address`) appending into `db` (db_ when null).
   std::unique_ptr<ScrapeLoop> MakeLoop(const std::string& extra = "", std::string address = "",
                                        storage::Storage* db = nullptr) {
-    auto c = LoadConfigString("scrape_configs:\n  - job_name: test\n    scrape_interval: 1s\n"
+    auto c = config::LoadConfigString("scrape_configs:\n  - job_name: test\n    scrape_interval: 1s\n"
                               "    scrape_timeout: 500ms\n" + extra, "t.yml");
     EXPECT_TRUE(c.ok()) << c.status().ToString();
-    config_ = std::make_shared<const ScrapeConfig>(c->scrape_configs[0]);
+    config_ = std::make_shared<const config::ScrapeConfig>(c->scrape_configs[0]);
     TargetSet set;
     if (address.empty()) address = server_.address();
     TargetsFromGroup({{address}, {}, "0", {}}, *config_, set);
@@ -119,7 +119,7 @@ class ScrapeLoopTest : public ::testing::Test {
   storage::MemoryStorage db_;
   ManualClock clock_{1'000'000};
   LoopbackServer server_;
-  std::shared_ptr<const ScrapeConfig> config_;
+  std::shared_ptr<const config::ScrapeConfig> config_;
   std::mutex mu_;
   std::string body_ = "a 1\nb{x=\"y\"} 2\n";
   std::string content_type_ = "text/plain; version=0.0.4";
@@ -161,12 +161,12 @@ TEST_F(ScrapeLoopTest, VanishedSeries_GetsStalenessMarker) {
   loop->ScrapeOnce(1'001'000);
   const auto b = SamplesOf(db_, "b");
   ASSERT_EQ(b.size(), 2u);
-  EXPECT_TRUE(storage::IsStaleNaN(b[1].v));
+  EXPECT_TRUE(vigil::IsStaleNaN(b[1].v));
   EXPECT_EQ(b[1].t, 1'001'000);
   // Marked once only.
   loop->ScrapeOnce(1'002'000);
   EXPECT_EQ(SamplesOf(db_, "b").size(), 2u);
-  EXPECT_FALSE(storage::IsStaleNaN(SamplesOf(db_, "a").back().v));
+  EXPECT_FALSE(vigil::IsStaleNaN(SamplesOf(db_, "a").back().v));
 }
 
 TEST_F(ScrapeLoopTest, StoppedTarget_MarksEverythingStale) {
@@ -174,8 +174,8 @@ TEST_F(ScrapeLoopTest, StoppedTarget_MarksEverythingStale) {
   loop->ScrapeOnce(1'000'000);
   clock_.Set(1'000'500);
   loop->Stop(true);
-  EXPECT_TRUE(storage::IsStaleNaN(SamplesOf(db_, "a").back().v));
-  EXPECT_TRUE(storage::IsStaleNaN(SamplesOf(db_, "up").back().v));
+  EXPECT_TRUE(vigil::IsStaleNaN(SamplesOf(db_, "a").back().v));
+  EXPECT_TRUE(vigil::IsStaleNaN(SamplesOf(db_, "up").back().v));
 }
 
 TEST_F(ScrapeLoopTest, HangingTarget_TimesOutAndReportsDown) {
@@ -199,7 +199,7 @@ TEST_F(ScrapeLoopTest, ParseError_AppendsNothingAndMarksStale) {
   EXPECT_NE(loop->Status().last_error.find("line 3"), std::string::npos);
   const auto a = SamplesOf(db_, "a");
   ASSERT_EQ(a.size(), 2u);
-  EXPECT_TRUE(storage::IsStaleNaN(a[1].v));
+  EXPECT_TRUE(vigil::IsStaleNaN(a[1].v));
   EXPECT_EQ(SamplesOf(db_, "up").back().v, 0);
 }
 
@@ -341,7 +341,7 @@ TEST_F(ScrapeLoopTest, OneSpellingGone_OtherSpellingKeepsTheSeriesFresh) {
   ASSERT_EQ(m.size(), 3u);
   EXPECT_EQ(m[0].v, 1);
   EXPECT_EQ(m[1].v, 5);
-  EXPECT_TRUE(storage::IsStaleNaN(m[2].v));
+  EXPECT_TRUE(vigil::IsStaleNaN(m[2].v));
   EXPECT_EQ(m[2].t, 1'002'000);
 }
 
@@ -357,11 +357,11 @@ TEST_F(ScrapeLoopTest, ReorderedBody_AppendsEverySeriesToItsOwnSeries) {
   EXPECT_EQ(ValuesOf(db_, "c"), (std::vector<double>{3, 4, 9}));
   const auto b = ValuesOf(db_, "b");
   ASSERT_EQ(b.size(), 3u);
-  EXPECT_TRUE(storage::IsStaleNaN(b[1]));
+  EXPECT_TRUE(vigil::IsStaleNaN(b[1]));
   EXPECT_EQ(b[2], 8);
   const auto n = ValuesOf(db_, "n");
   ASSERT_EQ(n.size(), 2u);
-  EXPECT_TRUE(storage::IsStaleNaN(n[1]));
+  EXPECT_TRUE(vigil::IsStaleNaN(n[1]));
 }
 
 TEST_F(ScrapeLoopTest, FailedScrapeWithNewSeries_NextScrapesStillAppendEverySeries) {
@@ -377,7 +377,7 @@ TEST_F(ScrapeLoopTest, FailedScrapeWithNewSeries_NextScrapesStillAppendEverySeri
   EXPECT_EQ(ValuesOf(db_, "z"), (std::vector<double>{6, 6}));
   const auto a = ValuesOf(db_, "a");
   ASSERT_EQ(a.size(), 4u);  // 1, stale (failed scrape), 7, 7
-  EXPECT_TRUE(storage::IsStaleNaN(a[1]));
+  EXPECT_TRUE(vigil::IsStaleNaN(a[1]));
   EXPECT_EQ(a[3], 7);
 }
 
@@ -416,7 +416,7 @@ TEST_F(ScrapeLoopTest, ForgottenRef_StillGetsItsStalenessMarker) {
   loop->ScrapeOnce(1'001'000);
   const auto b = SamplesOf(db, "b", "x", "y");
   ASSERT_EQ(b.size(), 2u);
-  EXPECT_TRUE(storage::IsStaleNaN(b[1].v));
+  EXPECT_TRUE(vigil::IsStaleNaN(b[1].v));
 }
 
 TEST_F(ScrapeLoopTest, OpenMetrics_IsNegotiatedByContentType) {

@@ -1,15 +1,15 @@
 // Target building: defaults, reserved labels and URLs as Prometheus's PopulateLabels.
 #include <gtest/gtest.h>
 
-#include "scraper/config.h"
+#include "config/config.h"
 #include "scraper/sample_labels.h"
 #include "scraper/target.h"
 
 namespace vigil::scraper {
 namespace {
 
-ScrapeConfig Job(const std::string& extra = "") {
-  auto c = LoadConfigString("scrape_configs:\n  - job_name: j\n    scrape_interval: 15s\n" + extra,
+config::ScrapeConfig Job(const std::string& extra = "") {
+  auto c = config::LoadConfigString("scrape_configs:\n  - job_name: j\n    scrape_interval: 15s\n" + extra,
                             "t.yml");
   EXPECT_TRUE(c.ok()) << c.status().ToString();
   return c->scrape_configs[0];
@@ -38,7 +38,7 @@ TEST(Target, AddressWithoutPort_GetsSchemeDefault) {
 
 TEST(Target, ParamsAndParamLabels_BuildQuery) {
   TargetSet set;
-  const ScrapeConfig job = Job(
+  const config::ScrapeConfig job = Job(
       "    params: {module: [http_2xx], target: [a b]}\n"
       "    relabel_configs:\n"
       "      - {target_label: __param_target, replacement: 'x&y'}\n"

@@ -6,7 +6,7 @@
 #include <atomic>
 #include <thread>
 
-#include "storage/logger.h"
+#include "base/logger.h"
 #include "temp_dir.h"
 #include "tsdb_test_util.h"
 

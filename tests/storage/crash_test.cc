@@ -14,7 +14,7 @@
 #include <random>
 #include <thread>
 
-#include "storage/logger.h"
+#include "base/logger.h"
 #include "temp_dir.h"
 #include "tests/support/self_exec_child.h"
 #include "tsdb_test_util.h"

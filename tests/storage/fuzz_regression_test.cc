@@ -5,9 +5,9 @@
 #include <limits>
 #include <string>
 
-#include "storage/coding.h"
-#include "storage/duration.h"
-#include "storage/wal_record.h"
+#include "base/coding.h"
+#include "base/duration.h"
+#include "storage/wal/wal_record.h"
 
 namespace vigil::storage {
 namespace {

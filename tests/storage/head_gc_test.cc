@@ -2,7 +2,7 @@
 // their chunks are in RocksDB; every acknowledged sample stays queryable, a
 // series that comes back keeps its ref, and restarts bring back nothing twice.
 #include <gtest/gtest.h>
-#include "storage/logger.h"
+#include "base/logger.h"
 #include "temp_dir.h"
 #include "tests/support/self_exec_child.h"
 #include "tsdb_test_util.h"

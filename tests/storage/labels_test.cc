@@ -1,4 +1,4 @@
-#include "storage/labels.h"
+#include "base/labels.h"
 
 #include <gtest/gtest.h>
 
@@ -43,7 +43,7 @@ TEST(LabelNames, ValidatesAsPrometheus) {
 }  // namespace
 }  // namespace vigil
 
-#include "storage/metrics_registry.h"
+#include "base/metrics_registry.h"
 
 namespace vigil {
 namespace {

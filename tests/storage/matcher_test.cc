@@ -1,4 +1,4 @@
-#include "storage/matcher.h"
+#include "base/matcher.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "storage/packed_chunk.h"
+#include "storage/chunkenc/packed_chunk.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 
 #include "storage/chunk_series.h"
 #include "storage/db_layout.h"
-#include "storage/stored_chunk.h"
+#include "storage/chunkenc/stored_chunk.h"
 
 namespace vigil::storage {
 namespace {

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <random>
 
-#include "storage/metrics_registry.h"
+#include "base/metrics_registry.h"
 #include "temp_dir.h"
 #include "tsdb_test_util.h"
 

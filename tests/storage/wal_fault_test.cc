@@ -17,7 +17,7 @@
 #include <optional>
 #include <thread>
 
-#include "storage/logger.h"
+#include "base/logger.h"
 #include "temp_dir.h"
 #include "tsdb_test_util.h"
 

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "storage/wal_record.h"
+#include "storage/wal/wal_record.h"
 
 namespace {
 

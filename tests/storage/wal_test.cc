@@ -1,4 +1,4 @@
-#include "storage/wal.h"
+#include "storage/wal/wal.h"
 
 #include <gtest/gtest.h>
 
@@ -7,9 +7,9 @@
 #include <fstream>
 #include <random>
 
-#include "storage/coding.h"
-#include "storage/crc32c.h"
-#include "storage/wal_record.h"
+#include "base/coding.h"
+#include "base/crc32c.h"
+#include "storage/wal/wal_record.h"
 #include "temp_dir.h"
 
 namespace vigil::storage {

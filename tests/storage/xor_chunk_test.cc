@@ -1,4 +1,4 @@
-#include "storage/xor_chunk.h"
+#include "storage/chunkenc/xor_chunk.h"
 
 #include <gtest/gtest.h>
 

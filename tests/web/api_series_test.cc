@@ -131,7 +131,7 @@ TEST_F(SeriesApiTest, Federate_SeriesWithoutInstanceGetsEmptyInstance) {
 
 TEST_F(SeriesApiTest, Federate_LeavesOutStaleSeries) {
   api_.Add({{"__name__", "up"}, {"job", "node"}, {"instance", "b:2"}}, kNowMs - 1'000,
-           storage::StaleNaN());
+           vigil::StaleNaN());
   const auto r = api_.Get(Url("/federate", {{"match[]", "up"}}));
   EXPECT_EQ(r.body, "# TYPE up untyped\nup{instance=\"a:1\",job=\"api\"} 1 1699999990000\n");
 }

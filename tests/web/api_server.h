@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "promql/engine.h"
-#include "storage/clock.h"
-#include "storage/memory_storage.h"
+#include "base/clock.h"
+#include "tests/support/memory_storage.h"
 #include "web/server.h"
 
 namespace vigil::web::testing {

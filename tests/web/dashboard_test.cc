@@ -1,4 +1,4 @@
-// Dashboard test: every target of config/grafana's Inventory Manager
+// Dashboard test: every target of deploy/grafana's Inventory Manager
 // Dashboard runs as Grafana 10 runs it (form POST to /api/v1/query_range,
 // Grafana's step, $__interval / $__rate_interval and time-range alignment)
 // against Vigil scraping inventory_demo and node-exporter, and must give a
@@ -81,7 +81,7 @@ GrafanaQuery AsGrafanaWould(const std::string& expr, int64_t now_ms) {
 }
 
 nlohmann::json LoadDashboard() {
-  std::ifstream in(VIGIL_SOURCE_DIR "/config/grafana/dashboards/inventory-manager.json");
+  std::ifstream in(VIGIL_SOURCE_DIR "/deploy/grafana/dashboards/inventory-manager.json");
   std::stringstream text;
   text << in.rdbuf();
   return nlohmann::json::parse(text.str());

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <thread>
 
-#include "scraper/config.h"
+#include "config/config.h"
 
 namespace vigil::web::testing {
 namespace {
@@ -35,7 +35,7 @@ InProcessVigil::InProcessVigil(const std::string& config_yaml, const std::string
   db_ = std::move(db).value();
   engine_ = std::make_unique<promql::Engine>(promql::EngineOptions{});
   manager_ = std::make_unique<scraper::Manager>(db_.get(), scraper::ManagerOptions{});
-  auto config = scraper::LoadConfigString(config_yaml, "live.yml");
+  auto config = config::LoadConfigString(config_yaml, "live.yml");
   if (!config.ok()) {
     error_ = "config: " + config.status().ToString();
     return;

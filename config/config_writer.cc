@@ -1,0 +1,179 @@
+// ConfigToYaml: the effective configuration, defaults filled in, in the shape
+// Prometheus's /api/v1/status/config shows it.
+#include <yaml-cpp/yaml.h>
+
+#include "config/config.h"
+#include "base/duration.h"
+
+namespace vigil::config {
+namespace {
+
+void EmitLabels(YAML::Emitter& out, const char* key, const Labels& labels) {
+  if (labels.empty()) return;
+  out << YAML::Key << key << YAML::Value << YAML::BeginMap;
+  for (const Label& l : labels) out << YAML::Key << l.name << YAML::Value << l.value;
+  out << YAML::EndMap;
+}
+
+void EmitHttp(YAML::Emitter& out, const HttpClientConfig& h) {
+  if (h.basic_auth) {
+    out << YAML::Key << "basic_auth" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "username" << YAML::Value << h.basic_auth->username;
+    if (!h.basic_auth->password.empty()) out << YAML::Key << "password" << YAML::Value << "<secret>";
+    if (!h.basic_auth->password_file.empty()) {
+      out << YAML::Key << "password_file" << YAML::Value << h.basic_auth->password_file;
+    }
+    out << YAML::EndMap;
+  }
+  if (h.authorization) {
+    out << YAML::Key << "authorization" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "type" << YAML::Value << h.authorization->type;
+    if (!h.authorization->credentials.empty()) {
+      out << YAML::Key << "credentials" << YAML::Value << "<secret>";
+    }
+    if (!h.authorization->credentials_file.empty()) {
+      out << YAML::Key << "credentials_file" << YAML::Value << h.authorization->credentials_file;
+    }
+    out << YAML::EndMap;
+  }
+  out << YAML::Key << "tls_config" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "insecure_skip_verify" << YAML::Value << h.tls_config.insecure_skip_verify;
+  out << YAML::EndMap;
+  out << YAML::Key << "follow_redirects" << YAML::Value << h.follow_redirects;
+  out << YAML::Key << "enable_http2" << YAML::Value << h.enable_http2;
+}
+
+void EmitRelabels(YAML::Emitter& out, const char* key, const std::vector<RelabelConfig>& rs) {
+  if (rs.empty()) return;
+  out << YAML::Key << key << YAML::Value << YAML::BeginSeq;
+  for (const RelabelConfig& r : rs) {
+    out << YAML::BeginMap;
+    if (!r.source_labels.empty()) {
+      out << YAML::Key << "source_labels" << YAML::Value << YAML::Flow << r.source_labels;
+    }
+    out << YAML::Key << "separator" << YAML::Value << r.separator;
+    if (r.modulus != 0) out << YAML::Key << "modulus" << YAML::Value << r.modulus;
+    out << YAML::Key << "regex" << YAML::Value << r.regex;
+    if (!r.target_label.empty()) out << YAML::Key << "target_label" << YAML::Value << r.target_label;
+    out << YAML::Key << "replacement" << YAML::Value << r.replacement;
+    out << YAML::Key << "action" << YAML::Value << std::string(RelabelActionName(r.action));
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+}
+
+void EmitDiscovery(YAML::Emitter& out, const std::vector<TargetGroup>& statics,
+                   const std::vector<FileSdConfig>& files,
+                   const std::vector<KubernetesSdConfig>& kubes) {
+  if (!files.empty()) {
+    out << YAML::Key << "file_sd_configs" << YAML::Value << YAML::BeginSeq;
+    for (const FileSdConfig& f : files) {
+      out << YAML::BeginMap << YAML::Key << "files" << YAML::Value << f.files;
+      out << YAML::Key << "refresh_interval" << YAML::Value << FormatDuration(f.refresh_interval_ms);
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  if (!kubes.empty()) {
+    out << YAML::Key << "kubernetes_sd_configs" << YAML::Value << YAML::BeginSeq;
+    for (const KubernetesSdConfig& k : kubes) {
+      out << YAML::BeginMap << YAML::Key << "role" << YAML::Value << k.role;
+      if (!k.api_server.empty()) out << YAML::Key << "api_server" << YAML::Value << k.api_server;
+      out << YAML::Key << "kubeconfig_file" << YAML::Value << k.kubeconfig_file;
+      EmitHttp(out, k.http);
+      out << YAML::Key << "namespaces" << YAML::Value << YAML::BeginMap;
+      out << YAML::Key << "own_namespace" << YAML::Value << k.own_namespace;
+      out << YAML::Key << "names" << YAML::Value << k.namespaces << YAML::EndMap;
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  if (!statics.empty()) {
+    out << YAML::Key << "static_configs" << YAML::Value << YAML::BeginSeq;
+    for (const TargetGroup& g : statics) {
+      out << YAML::BeginMap << YAML::Key << "targets" << YAML::Value << g.targets;
+      EmitLabels(out, "labels", g.labels);
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+}
+
+void EmitGlobal(YAML::Emitter& out, const GlobalConfig& g) {
+  out << YAML::Key << "global" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "scrape_interval" << YAML::Value << FormatDuration(g.scrape_interval_ms);
+  out << YAML::Key << "scrape_timeout" << YAML::Value << FormatDuration(g.scrape_timeout_ms);
+  out << YAML::Key << "evaluation_interval" << YAML::Value
+      << FormatDuration(g.evaluation_interval_ms);
+  EmitLabels(out, "external_labels", g.external_labels);
+  if (!g.query_log_file.empty()) out << YAML::Key << "query_log_file" << YAML::Value << g.query_log_file;
+  out << YAML::EndMap;
+}
+
+void EmitLimit(YAML::Emitter& out, const char* key, int64_t v) {
+  if (v != 0) out << YAML::Key << key << YAML::Value << v;
+}
+
+void EmitScrape(YAML::Emitter& out, const ScrapeConfig& s) {
+  out << YAML::BeginMap;
+  out << YAML::Key << "job_name" << YAML::Value << s.job_name;
+  out << YAML::Key << "honor_labels" << YAML::Value << s.honor_labels;
+  out << YAML::Key << "honor_timestamps" << YAML::Value << s.honor_timestamps;
+  if (!s.params.empty()) {
+    out << YAML::Key << "params" << YAML::Value << YAML::BeginMap;
+    for (const auto& [k, v] : s.params) out << YAML::Key << k << YAML::Value << v;
+    out << YAML::EndMap;
+  }
+  out << YAML::Key << "scrape_interval" << YAML::Value << FormatDuration(s.scrape_interval_ms);
+  out << YAML::Key << "scrape_timeout" << YAML::Value << FormatDuration(s.scrape_timeout_ms);
+  out << YAML::Key << "metrics_path" << YAML::Value << s.metrics_path;
+  out << YAML::Key << "scheme" << YAML::Value << s.scheme;
+  if (s.body_size_limit != 0) {
+    out << YAML::Key << "body_size_limit" << YAML::Value << FormatByteSize(s.body_size_limit);
+  }
+  EmitLimit(out, "sample_limit", s.sample_limit);
+  EmitLimit(out, "target_limit", s.target_limit);
+  EmitLimit(out, "label_limit", s.label_limit);
+  EmitLimit(out, "label_name_length_limit", s.label_name_length_limit);
+  EmitLimit(out, "label_value_length_limit", s.label_value_length_limit);
+  EmitHttp(out, s.http);
+  EmitRelabels(out, "relabel_configs", s.relabel_configs);
+  EmitRelabels(out, "metric_relabel_configs", s.metric_relabel_configs);
+  EmitDiscovery(out, s.static_configs, s.file_sd_configs, s.kubernetes_sd_configs);
+  out << YAML::EndMap;
+}
+
+void EmitRemoteWrite(YAML::Emitter& out, const std::vector<RemoteWriteConfig>& rws) {
+  if (rws.empty()) return;
+  out << YAML::Key << "remote_write" << YAML::Value << YAML::BeginSeq;
+  for (const RemoteWriteConfig& r : rws) {
+    out << YAML::BeginMap << YAML::Key << "url" << YAML::Value << r.url;
+    if (!r.name.empty()) out << YAML::Key << "name" << YAML::Value << r.name;
+    out << YAML::Key << "remote_timeout" << YAML::Value << FormatDuration(r.remote_timeout_ms);
+    EmitRelabels(out, "write_relabel_configs", r.write_relabel_configs);
+    EmitHttp(out, r.http);
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+}
+
+}  // namespace
+
+std::string ConfigToYaml(const Config& config) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  EmitGlobal(out, config.global);
+  if (!config.rule_files.empty()) {
+    out << YAML::Key << "rule_files" << YAML::Value << config.rule_files;
+  }
+  if (!config.scrape_configs.empty()) {
+    out << YAML::Key << "scrape_configs" << YAML::Value << YAML::BeginSeq;
+    for (const ScrapeConfig& s : config.scrape_configs) EmitScrape(out, s);
+    out << YAML::EndSeq;
+  }
+  EmitRemoteWrite(out, config.remote_write);
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace vigil::config

@@ -1,0 +1,217 @@
+#include "storage/chunkenc/xor_chunk.h"
+
+#include <bit>
+
+namespace vigil::storage {
+namespace {
+
+uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+// Sums of decoded deltas wrap instead of overflowing: a corrupt chunk must
+// not be undefined behaviour.
+int64_t WrappingAdd(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+
+// Varints inside the bit stream are written 8 bits at a time (LEB128 groups).
+void WriteVarint(BitWriter& w, uint64_t v) {
+  while (v >= 0x80) {
+    w.WriteBits((v & 0x7f) | 0x80, 8);
+    v >>= 7;
+  }
+  w.WriteBits(v, 8);
+}
+
+bool ReadVarint(BitReader& r, uint64_t* out) {
+  uint64_t v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    uint64_t byte = 0;
+    if (!r.ReadBits(8, &byte)) return false;
+    v |= (byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) {
+      *out = v;
+      return true;
+    }
+  }
+  return false;
+}
+
+// Delta-of-delta buckets: a prefix of ones ended by a zero, then the value in
+// `bits` bits of two's complement. The last bucket stores all 64 bits. The
+// 4-bit bucket (Prometheus's smallest has 14) holds the few milliseconds of
+// scrape jitter that real timestamps carry.
+struct DodBucket {
+  uint64_t prefix;
+  int prefix_bits;
+  int bits;
+};
+constexpr DodBucket kDodBuckets[] = {{0b10, 2, 4}, {0b110, 3, 14}, {0b1110, 4, 20}};
+
+bool FitsBits(int64_t v, int bits) {
+  return -((int64_t{1} << (bits - 1)) - 1) <= v && v <= (int64_t{1} << (bits - 1));
+}
+
+void WriteDeltaOfDelta(BitWriter& w, int64_t dod) {
+  if (dod == 0) {
+    w.WriteBit(false);
+    return;
+  }
+  for (const auto& b : kDodBuckets) {
+    if (!FitsBits(dod, b.bits)) continue;
+    w.WriteBits(b.prefix, b.prefix_bits);
+    w.WriteBits(static_cast<uint64_t>(dod), b.bits);
+    return;
+  }
+  w.WriteBits(0b1111, 4);
+  w.WriteBits(static_cast<uint64_t>(dod), 64);
+}
+
+}  // namespace
+
+XorChunkEncoder::XorChunkEncoder() : buf_(kChunkHeaderSize, '\0') {}
+
+void XorChunkEncoder::Append(int64_t t, double v) {
+  if (count_ == 0) {
+    BitWriter w(&buf_, used_bits_);
+    WriteVarint(w, ZigZag(t));
+    w.WriteBits(std::bit_cast<uint64_t>(v), 64);
+    used_bits_ = w.used_bits();
+    t0_ = t;
+    v_bits_ = std::bit_cast<uint64_t>(v);
+  } else {
+    WriteTimestamp(t);
+    WriteValue(v);
+  }
+  t_ = t;
+  ++count_;
+  buf_[0] = static_cast<char>(count_ >> 8);
+  buf_[1] = static_cast<char>(count_ & 0xff);
+}
+
+void XorChunkEncoder::WriteTimestamp(int64_t t) {
+  BitWriter w(&buf_, used_bits_);
+  const int64_t delta = t - t_;
+  if (count_ == 1) {
+    WriteVarint(w, ZigZag(delta));
+  } else {
+    WriteDeltaOfDelta(w, delta - t_delta_);
+  }
+  t_delta_ = delta;
+  used_bits_ = w.used_bits();
+}
+
+void XorChunkEncoder::WriteValue(double v) {
+  BitWriter w(&buf_, used_bits_);
+  const uint64_t bits = std::bit_cast<uint64_t>(v);
+  const uint64_t x = bits ^ v_bits_;
+  v_bits_ = bits;
+  if (x == 0) {
+    w.WriteBit(false);
+    used_bits_ = w.used_bits();
+    return;
+  }
+  w.WriteBit(true);
+  uint8_t lead = static_cast<uint8_t>(std::countl_zero(x));
+  const uint8_t trail = static_cast<uint8_t>(std::countr_zero(x));
+  if (lead >= 32) lead = 31;  // the leading count has 5 bits
+  if (leading_ != 0xff && lead >= leading_ && trail >= trailing_) {
+    // Reuse the previous window of meaningful bits.
+    w.WriteBit(false);
+    w.WriteBits(x >> trailing_, 64 - leading_ - trailing_);
+  } else {
+    leading_ = lead;
+    trailing_ = trail;
+    const int sig = 64 - lead - trail;
+    w.WriteBit(true);
+    w.WriteBits(lead, 5);
+    w.WriteBits(static_cast<uint64_t>(sig & 63), 6);  // 64 is stored as 0
+    w.WriteBits(x >> trail, sig);
+  }
+  used_bits_ = w.used_bits();
+}
+
+XorChunkDecoder::XorChunkDecoder(std::string_view chunk)
+    : bits_(chunk.size() >= kChunkHeaderSize ? chunk.substr(kChunkHeaderSize) : std::string_view()) {
+  if (chunk.size() < kChunkHeaderSize) {
+    status_ = Status::Corruption("chunk shorter than its header");
+    return;
+  }
+  total_ = static_cast<uint16_t>((static_cast<uint8_t>(chunk[0]) << 8) |
+                                 static_cast<uint8_t>(chunk[1]));
+}
+
+bool XorChunkDecoder::Fail(const char* what) {
+  status_ = Status::Corruption(std::string("truncated or corrupt chunk: ") + what);
+  total_ = read_;
+  return false;
+}
+
+bool XorChunkDecoder::Next() {
+  if (!status_.ok() || read_ >= total_) return false;
+  if (read_ == 0) {
+    if (!ReadFirst()) return false;
+  } else {
+    if (!ReadTimestamp() || !ReadValue()) return false;
+  }
+  ++read_;
+  return true;
+}
+
+bool XorChunkDecoder::ReadFirst() {
+  uint64_t zz = 0;
+  if (!ReadVarint(bits_, &zz)) return Fail("first timestamp");
+  t_ = UnZigZag(zz);
+  if (!bits_.ReadBits(64, &v_bits_)) return Fail("first value");
+  return true;
+}
+
+bool XorChunkDecoder::ReadTimestamp() {
+  if (read_ == 1) {
+    uint64_t zz = 0;
+    if (!ReadVarint(bits_, &zz)) return Fail("timestamp delta");
+    t_delta_ = UnZigZag(zz);
+    t_ = WrappingAdd(t_, t_delta_);
+    return true;
+  }
+  int ones = 0;
+  for (; ones < 4; ++ones) {
+    bool bit = false;
+    if (!bits_.ReadBit(&bit)) return Fail("timestamp prefix");
+    if (!bit) break;
+  }
+  int64_t dod = 0;
+  if (ones > 0) {
+    const int size = ones == 4 ? 64 : kDodBuckets[ones - 1].bits;
+    uint64_t raw = 0;
+    if (!bits_.ReadBits(size, &raw)) return Fail("timestamp delta of delta");
+    // Sign-extend: values above 2^(size-1) are negative (see FitsBits).
+    if (size < 64 && raw > (uint64_t{1} << (size - 1))) raw -= uint64_t{1} << size;
+    dod = static_cast<int64_t>(raw);
+  }
+  t_delta_ = WrappingAdd(t_delta_, dod);
+  t_ = WrappingAdd(t_, t_delta_);
+  return true;
+}
+
+bool XorChunkDecoder::ReadValue() {
+  bool bit = false;
+  if (!bits_.ReadBit(&bit)) return Fail("value control bit");
+  if (!bit) return true;  // same value
+  if (!bits_.ReadBit(&bit)) return Fail("value window bit");
+  if (bit) {
+    uint64_t lead = 0;
+    uint64_t sig = 0;
+    if (!bits_.ReadBits(5, &lead) || !bits_.ReadBits(6, &sig)) return Fail("value window");
+    if (sig == 0) sig = 64;
+    if (lead + sig > 64) return Fail("value window wider than 64 bits");
+    leading_ = static_cast<uint8_t>(lead);
+    trailing_ = static_cast<uint8_t>(64 - lead - sig);
+  }
+  const int sig = 64 - leading_ - trailing_;
+  uint64_t x = 0;
+  if (!bits_.ReadBits(sig, &x)) return Fail("value bits");
+  v_bits_ ^= x << trailing_;
+  return true;
+}
+
+}  // namespace vigil::storage

@@ -26,7 +26,6 @@ inline constexpr std::string_view kMetaCheckpoint = "wal_checkpoint";  // uvarin
 // First byte of every chunk value: the stored chunk's format (stored_chunk.h).
 inline constexpr uint8_t kChunkEncodingXor = 1;
 inline constexpr uint8_t kChunkEncodingPacked = 2;
-inline constexpr size_t kMaxLabelBytes = 0xffff;  // names and values are stored with a u16 length
 
 // Partitions are numbered floor(t / partition_ms).
 int64_t PartitionOf(int64_t t, int64_t partition_ms);

@@ -22,6 +22,10 @@ namespace vigil::storage {
 inline constexpr int64_t kMinTime = INT64_MIN / 2;  // "since forever", safe to offset
 inline constexpr int64_t kMaxTime = INT64_MAX / 2;  // "until forever", safe to offset
 
+// Longest label name or value the store accepts (stored with a u16 length);
+// appends with longer ones are refused.
+inline constexpr size_t kMaxLabelBytes = 0xffff;
+
 // Start of the kOutOfBounds message of a sample refused by the time-sanity
 // check (StorageOptions::max_time_ahead_ms); the message names the series.
 inline constexpr std::string_view kTooFarInFutureText = "too far in the future";

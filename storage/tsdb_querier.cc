@@ -11,7 +11,6 @@
 #include "storage/chunk_series.h"
 #include "base/coding.h"
 #include "storage/db_layout.h"
-#include "tests/support/memory_storage.h"
 #include "storage/tsdb.h"
 #include "storage/tsdb_internal.h"
 

@@ -9,7 +9,7 @@
 #include <mutex>
 
 #include "base/utf8.h"
-#include "storage/db_layout.h"
+#include "storage/storage.h"
 #include "base/logger.h"
 #include "web/api_context.h"
 #include "web/api_response.h"

@@ -1,4 +1,4 @@
-// The WAL writer and segment files. Replay: wal_replay.cc.
+// The WAL writer and segment files. Replay: wal_reader.cc.
 #include "storage/wal/wal.h"
 
 #include <fcntl.h>

@@ -29,7 +29,7 @@ for n, raw in enumerate(open(rules_path, encoding="utf-8"), 1):
         sys.exit(f"check_layout: {rules_path}:{n}: expected 'component: deps...'")
     key, deps = key.strip(), rest.split()
     if key.startswith("internal "):
-        internal[key.split(None, 1)[1]] = set(deps)
+        internal.setdefault(key.split(None, 1)[1], set()).update(deps)
     else:
         allowed[key] = set(deps) | {key}
 

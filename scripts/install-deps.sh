@@ -7,6 +7,7 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   build-essential cmake pkg-config git clang libclang-rt-14-dev ccache
+  clang-format  # scripts/check_format.sh
   # libraries (see README "Dependencies")
   librocksdb-dev libcpp-httplib-dev libyaml-cpp-dev libsnappy-dev libfmt-dev libre2-dev
   nlohmann-json3-dev zlib1g-dev libssl-dev libbrotli-dev

@@ -3,6 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+# Seconds-long checks before the long build: dependency direction (includes;
+# links are checked when CMake configures), formatting of the lines changed
+# since the base revision, and the self-test of both checks.
+bash scripts/check_layout.sh
+bash scripts/check_format.sh
+bash scripts/selftest_checks.sh
 bash scripts/build.sh -DVIGIL_BUILD_TESTS=ON -DVIGIL_BUILD_BENCH=ON
 launcher=()
 if command -v ccache >/dev/null 2>&1; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi

@@ -16,6 +16,9 @@ PACKAGES=(
   prometheus prometheus-node-exporter prometheus-alertmanager
   # test and benchmark drivers
   curl python3 procps chromium linux-perf
+  # deploy/: container images (buildah, from scratch), their health-check tool and CA
+  # bundle, and the compose file's check (tests/deploy)
+  buildah busybox-static ca-certificates docker-compose
 )
 
 missing=()

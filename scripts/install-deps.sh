@@ -17,8 +17,8 @@ PACKAGES=(
   # test and benchmark drivers
   curl python3 procps chromium linux-perf
   # deploy/: container images (buildah, from scratch), their health-check tool and CA
-  # bundle, and the compose file's check (tests/deploy)
-  buildah busybox-static ca-certificates docker-compose
+  # bundle, the compose file's check, YAML for the deploy tests (tests/deploy)
+  buildah busybox-static ca-certificates docker-compose python3-yaml
 )
 
 missing=()

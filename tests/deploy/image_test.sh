@@ -66,8 +66,8 @@ print("\n".join((c.get("Entrypoint") or []) + (c.get("Cmd") or [])))'
 
 # wait_http URL: until URL answers 200, for at most 30 s.
 wait_http() {
-  local i
-  for i in $(seq 1 300); do
+  local _
+  for _ in $(seq 1 300); do
     if [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" = 200 ]; then return 0; fi
     sleep 0.1
   done

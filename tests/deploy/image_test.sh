@@ -5,7 +5,8 @@
 # the image, `chroot --userspec=<the image's user>` into it and start its entrypoint and
 # default command on a free loopback port. Vigil must answer /-/ready and a query, write
 # its data into the /vigil volume as the non-root user, refuse /-/reload (lifecycle off)
-# and stop cleanly on SIGTERM; the inventory demo must serve its metrics; the health
+# and stop cleanly on SIGTERM, with the root read-only and only /vigil writable (as the
+# StatefulSet runs it, when this machine allows a private bind mount); the inventory demo must serve its metrics; the health
 # check command the compose file uses (busybox wget) must work inside the image.
 #
 #   image_test.sh BUILD_DIR          exit 77 (skipped) without buildah, root or busybox-static
@@ -37,6 +38,7 @@ containers=()
 cleanup() {
   local pid c
   for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   for c in "${containers[@]}"; do
     buildah umount "$c" >/dev/null 2>&1 || true
     buildah rm "$c" >/dev/null 2>&1 || true
@@ -97,10 +99,27 @@ root=$(buildah mount "$container")
 expect_eq "owner of /vigil in the image" "$(stat -c %u:%g "$root/vigil")" "65534:65534"
 
 # --- run it from the image's own files ---------------------------------------------------
+# As the Kubernetes StatefulSet runs it (readOnlyRootFilesystem): in a private mount
+# namespace (so no mount outlives the process), a read-only view of the image's root
+# with only the /vigil volume writable.
+view=$work/rootfs-ro
+mkdir -p "$view"
+# shellcheck disable=SC2016  # expanded by the inner sh, with its own $1 and $2
+readonly_view='mount --bind "$1" "$2" && mount -o remount,bind,ro "$2" && mount --bind "$1/vigil" "$2/vigil"'
+launcher=(env)
+if unshare --mount --propagation private -- sh -c "$readonly_view && ! touch \"\$2/probe\" 2>/dev/null" \
+  _ "$root" "$view"; then
+  echo "ok: running with the image's root read-only and /vigil writable"
+  launcher=(unshare --mount --propagation private -- sh -c "$readonly_view && shift 2 && exec \"\$@\"" _ "$root" "$view")
+  run_root=$view
+else
+  echo "note: no private read-only mount here; running on the image's writable mount"
+  run_root=$root
+fi
 port=$(free_port)
 log=$work/vigil.log
-chroot --userspec="$user" "$root" "${argv[@]}" --web.listen-address="127.0.0.1:$port" \
-  >"$log" 2>&1 &
+"${launcher[@]}" chroot --userspec="$user" "$run_root" "${argv[@]}" \
+  --web.listen-address="127.0.0.1:$port" >"$log" 2>&1 &
 vigil_pid=$!
 pids+=("$vigil_pid")
 if ! wait_http "http://127.0.0.1:$port/-/ready"; then

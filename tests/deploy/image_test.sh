@@ -6,8 +6,9 @@
 # default command on a free loopback port. Vigil must answer /-/ready and a query, write
 # its data into the /vigil volume as the non-root user, refuse /-/reload (lifecycle off)
 # and stop cleanly on SIGTERM, with the root read-only and only /vigil writable (as the
-# StatefulSet runs it, when this machine allows a private bind mount); the inventory demo must serve its metrics; the health
-# check command the compose file uses (busybox wget) must work inside the image.
+# StatefulSet runs it, when this machine allows a private bind mount); the inventory
+# demo must serve its metrics; the health check command the compose file uses (busybox
+# wget) must work inside the image.
 #
 #   image_test.sh BUILD_DIR          exit 77 (skipped) without buildah, root or busybox-static
 #

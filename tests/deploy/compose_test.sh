@@ -24,6 +24,8 @@ trap 'rm -rf "$work"' EXIT
 docker-compose -f "$compose_file" config >"$work/resolved.yml"
 
 "$vigil" check config "$repo/deploy/compose/prometheus.yml"
+# The same file works with Prometheus (the reference, when installed).
+if command -v promtool >/dev/null; then promtool check config "$repo/deploy/compose/prometheus.yml"; fi
 
 python3 - "$work/resolved.yml" "$repo" <<'EOF'
 import os, sys, yaml

@@ -166,6 +166,9 @@ wait_http "http://127.0.0.1:$demo_port/metrics" || { cat "$work/demo.log" >&2; f
 curl -sf "http://127.0.0.1:$demo_port/metrics" | grep -q '^inventory_items_total ' ||
   fail "the demo's /metrics has no inventory_items_total"
 echo "ok: the inventory demo image serves inventory_items_total"
+chroot --userspec=65534:65534 "$demo_root" /bin/busybox wget -q --spider "http://127.0.0.1:$demo_port/metrics" ||
+  fail "the demo image's health check command failed"
+echo "ok: the health check command inside the demo image"
 kill -TERM "$demo_pid"
 wait "$demo_pid" 2>/dev/null || true
 echo "deploy_image: all checks passed"

@@ -8,10 +8,10 @@
 #include <string>
 #include <string_view>
 
+#include "base/utf8.h"
 #include "rules/alert_template.h"
 #include "rules/go_format.h"
 #include "rules/rule_file.h"
-#include "scraper/exposition_parser.h"
 
 namespace {
 
@@ -21,7 +21,7 @@ void Expand(std::string_view text, const AlertTemplateData& data) {
   const std::string out = vigil::rules::ExpandAlertTemplate(text, data);
   // The limit plus one action's worth of overshoot and the error wrapper.
   if (out.size() > 4 * vigil::rules::kMaxTemplateOutput) std::abort();
-  if (!vigil::scraper::IsValidUtf8(out)) std::abort();
+  if (!vigil::IsValidUtf8(out)) std::abort();
 }
 
 }  // namespace

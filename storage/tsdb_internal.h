@@ -34,8 +34,4 @@ inline rocksdb::WriteOptions StoreWrite() {
 // RocksDB's info log into Vigil's log, not a LOG file (tsdb_write_health.cc).
 std::shared_ptr<rocksdb::Logger> NewRocksInfoLogger();
 
-class Tsdb;
-// RocksDB background errors -> Tsdb::BlockWrites (tsdb_write_health.cc).
-std::shared_ptr<rocksdb::EventListener> NewRocksErrorListener(Tsdb* db);
-
 }  // namespace vigil::storage

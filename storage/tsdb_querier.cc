@@ -22,7 +22,7 @@ namespace vigil::storage {
 // another label's postings.
 inline constexpr size_t kDiskLabelCheckThreshold = 1 << 16;
 
-class TsdbQuerier final : public Querier {
+class Tsdb::TsdbQuerier final : public Querier {
  public:
   explicit TsdbQuerier(Tsdb* db) : db_(db) {}
 
@@ -111,7 +111,7 @@ class TsdbQuerier final : public Querier {
 // Postings of one partition for one matcher (all series of the partition
 // when `m` is null), sorted. A non-equality matcher is evaluated once per
 // distinct value, and the postings of a rejected value are skipped in one seek.
-std::vector<SeriesRef> TsdbQuerier::PartitionPostings(const rocksdb::ReadOptions& ro,
+std::vector<SeriesRef> Tsdb::TsdbQuerier::PartitionPostings(const rocksdb::ReadOptions& ro,
                                                       int64_t partition, const LabelMatcher* m) const {
   const bool per_value = m != nullptr && m->type() != MatchType::kEqual;
   const std::string prefix = m == nullptr ? PartitionPrefix(partition)
@@ -144,7 +144,7 @@ std::vector<SeriesRef> TsdbQuerier::PartitionPostings(const rocksdb::ReadOptions
 
 // How many of `refs` neither the result nor the head knows (each costs a
 // RocksDB read to check); stops counting past `limit`.
-size_t TsdbQuerier::CountUnknown(const std::vector<SeriesRef>& refs,
+size_t Tsdb::TsdbQuerier::CountUnknown(const std::vector<SeriesRef>& refs,
                                  const std::map<SeriesRef, Found>& found, size_t limit) const {
   size_t unknown = 0;
   for (const SeriesRef ref : refs) {
@@ -154,7 +154,7 @@ size_t TsdbQuerier::CountUnknown(const std::vector<SeriesRef>& refs,
   return unknown;
 }
 
-Status TsdbQuerier::AddDiskCandidates(const rocksdb::ReadOptions& ro, int64_t partition,
+Status Tsdb::TsdbQuerier::AddDiskCandidates(const rocksdb::ReadOptions& ro, int64_t partition,
                                       const LabelMatchers& matchers,
                                       std::map<SeriesRef, Found>* found) const {
   const auto restricting = RestrictingMatchers(matchers);
@@ -191,7 +191,7 @@ Status TsdbQuerier::AddDiskCandidates(const rocksdb::ReadOptions& ro, int64_t pa
   return Status::OK();
 }
 
-Status TsdbQuerier::ReadDiskChunks(rocksdb::Iterator* it, const std::vector<int64_t>& partitions,
+Status Tsdb::TsdbQuerier::ReadDiskChunks(rocksdb::Iterator* it, const std::vector<int64_t>& partitions,
                                    SeriesRef ref, int64_t mint, int64_t maxt,
                                    std::vector<ChunkCopy>* out) const {
   for (const int64_t p : partitions) {
@@ -210,7 +210,7 @@ Status TsdbQuerier::ReadDiskChunks(rocksdb::Iterator* it, const std::vector<int6
   return FromRocks(it->status(), "reading chunks");
 }
 
-Result<std::vector<TsdbQuerier::Found>> TsdbQuerier::Collect(int64_t mint, int64_t maxt,
+Result<std::vector<Tsdb::TsdbQuerier::Found>> Tsdb::TsdbQuerier::Collect(int64_t mint, int64_t maxt,
                                                              const LabelMatchers& matchers) const {
   std::map<SeriesRef, Found> found;
   // Head first, then the RocksDB snapshot: a chunk flushed in between shows
@@ -247,7 +247,7 @@ Result<std::vector<TsdbQuerier::Found>> TsdbQuerier::Collect(int64_t mint, int64
   return out;
 }
 
-std::vector<int64_t> TsdbQuerier::PartitionsIn(int64_t mint, int64_t maxt) const {
+std::vector<int64_t> Tsdb::TsdbQuerier::PartitionsIn(int64_t mint, int64_t maxt) const {
   std::vector<int64_t> partitions;
   const int64_t pmin = PartitionOf(mint, db_->tuning_.partition_ms);
   const int64_t pmax = PartitionOf(maxt, db_->tuning_.partition_ms);
@@ -257,7 +257,7 @@ std::vector<int64_t> TsdbQuerier::PartitionsIn(int64_t mint, int64_t maxt) const
   return partitions;
 }
 
-void TsdbQuerier::PartitionIndexEntries(rocksdb::Iterator* it, int64_t partition, std::string_view name,
+void Tsdb::TsdbQuerier::PartitionIndexEntries(rocksdb::Iterator* it, int64_t partition, std::string_view name,
                                         std::set<std::string>* out) const {
   const std::string prefix = name.empty() ? PartitionPrefix(partition) : PostingNamePrefix(partition, name);
   it->Seek(prefix);
@@ -274,10 +274,10 @@ void TsdbQuerier::PartitionIndexEntries(rocksdb::Iterator* it, int64_t partition
   }
 }
 
-Result<std::vector<std::string>> TsdbQuerier::IndexEntries(int64_t mint, int64_t maxt,
+Result<std::vector<std::string>> Tsdb::TsdbQuerier::IndexEntries(int64_t mint, int64_t maxt,
                                                            std::string_view name) const {
   std::set<std::string> out;
-  if (maxt >= db_->head_min_time_.load() && mint <= db_->max_time_.load()) {
+  if (maxt >= db_->head_min_time_.load() && mint <= db_->counters_.max_time.load()) {
     for (auto& e : name.empty() ? db_->head_.LabelNames() : db_->head_.LabelValues(name)) {
       out.insert(std::move(e));
     }

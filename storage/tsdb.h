@@ -39,6 +39,7 @@ namespace vigil::storage {
 
 class DataDirLock;
 class ReplaySeriesTable;
+struct TsdbReadView;
 
 // Internal tuning knobs with defaults; tests shrink them.
 struct TsdbTuning {
@@ -108,10 +109,12 @@ class Tsdb final : public Storage, private RetentionStore {
   uint64_t PartitionBytes(int64_t partition) const;
 
  private:
-  // The appender and querier (tsdb_appender.cc, tsdb_querier.cc) are part of
-  // the store's implementation: nested, they read its members directly.
+  // The appender (tsdb_appender.cc) is part of the commit path: nested, it
+  // reads the head, counters and clock directly, without an indirection per
+  // sample.
   class TsdbAppender;
-  class TsdbQuerier;
+  // What queriers read (tsdb_querier.cc); valid while the store is open.
+  TsdbReadView ReadView() const;
 
   Tsdb(const StorageOptions& options, const TsdbTuning& tuning);
   std::string db_dir() const;

@@ -11,7 +11,6 @@
 #include "base/coding.h"
 #include "storage/db_layout.h"
 #include "base/logger.h"
-#include "tests/support/memory_storage.h"
 #include "storage/tsdb.h"
 #include "storage/tsdb_internal.h"
 

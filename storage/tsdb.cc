@@ -46,7 +46,8 @@ Tsdb::Tsdb(const StorageOptions& options, const TsdbTuning& tuning)
       health_(options.path),
       head_(tuning.partition_ms),
       retention_(options, tuning.partition_ms, this),
-      flusher_([this](MemSeries& s) { return FlushSeries(s); }, [this] { return writes_blocked(); }) {}
+      flusher_([this](MemSeries& s) { return FlushSeries(s); },
+               [this] { return writes_blocked(); }) {}
 
 std::string Tsdb::db_dir() const { return (fs::path(options_.path) / "db").string(); }
 
@@ -180,9 +181,14 @@ Status Tsdb::CommitBatch(std::vector<WalSample>& samples,
         lo = std::min(lo, samples[i].t);
         hi = std::max(hi, samples[i].t);
         break;
-      case AppendOutcome::kOutOfOrder: ++counters_.out_of_order; break;
-      case AppendOutcome::kDuplicate: ++counters_.duplicates; break;
-      case AppendOutcome::kSameSample: break;
+      case AppendOutcome::kOutOfOrder:
+        ++counters_.out_of_order;
+        break;
+      case AppendOutcome::kDuplicate:
+        ++counters_.duplicates;
+        break;
+      case AppendOutcome::kSameSample:
+        break;
     }
   }
   counters_.samples_appended.fetch_add(appended, std::memory_order_relaxed);
@@ -209,49 +215,10 @@ Status Tsdb::ResolveRemovedSeries(std::vector<WalSample>& samples,
 }
 
 Status Tsdb::FlushSeries(MemSeries& s) {
-  std::vector<ChunkCopy> chunks;
-  int64_t indexed = kMinTime;
-  bool persisted = false;
-  {
-    std::lock_guard lock(s.mu);
-    chunks = s.unflushed;
-    indexed = s.indexed_partition;
-    persisted = s.persisted;
-  }
-  if (chunks.empty()) return Status::OK();
-  if (writes_blocked()) return Writable();
-  rocksdb::WriteBatch batch;
-  std::vector<int64_t> new_partitions;
-  for (const auto& c : chunks) {
-    (void)batch.Put(cf(kCfChunks), ChunkKey(c.partition, s.ref, c.min_time),
-                    EncodeChunkValue(c.min_time, c.max_time, c.bytes));
-    if (c.partition == indexed) continue;
-    indexed = c.partition;
-    new_partitions.push_back(c.partition);
-    for (const auto& l : s.labels) {
-      (void)batch.Put(cf(kCfPostings), PostingKey(c.partition, l.name, l.value, s.ref), "");
-    }
-  }
-  if (!persisted) {
-    std::string v;
-    PutLabels(&v, s.labels);
-    (void)batch.Put(cf(kCfSeries), SeriesKey(s.ref), v);
-    (void)batch.Put(cf(kCfSeries), SeriesHashKey(s.labels.Hash(), s.ref), "");
-  }
-  if (Status st = FromRocks(db_->Write(StoreWrite(), &batch), "writing chunks"); !st.ok()) {
-    NoteWriteFailure(st);
-    return st;
-  }
-  partitions_.Insert(new_partitions.begin(), new_partitions.end());
-  counters_.chunks_flushed.fetch_add(chunks.size(), std::memory_order_relaxed);
-  std::lock_guard lock(s.mu);
-  const int64_t flushed_until = chunks.back().min_time;
-  while (!s.unflushed.empty() && s.unflushed.front().min_time <= flushed_until) {
-    s.unflushed.erase(s.unflushed.begin());
-  }
-  s.indexed_partition = std::max(s.indexed_partition, indexed);
-  s.persisted = true;
-  return Status::OK();
+  const ChunkWriteTarget target{
+      db_.get(),    cf(kCfChunks), cf(kCfPostings),          cf(kCfSeries),
+      &partitions_, &health_,      &counters_.chunks_flushed};
+  return WriteClosedChunks(target, s);
 }
 
 Status Tsdb::FlushClosedChunks() {
@@ -267,7 +234,8 @@ Status Tsdb::FlushClosedChunks() {
 }
 
 void Tsdb::SetHeadMinTime(int64_t oldest, int64_t newest) {
-  const int64_t committed_meanwhile = newest == kMinTime ? kMinTime : newest - tuning_.head_gc_idle_ms;
+  const int64_t committed_meanwhile =
+      newest == kMinTime ? kMinTime : newest - tuning_.head_gc_idle_ms;
   head_min_time_.store(std::min(oldest, committed_meanwhile));
 }
 

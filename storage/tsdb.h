@@ -43,7 +43,7 @@ struct TsdbReadView;
 
 // Internal tuning knobs with defaults; tests shrink them.
 struct TsdbTuning {
-  int64_t partition_ms = 24LL * 3600 * 1000;  // a time partition is a day
+  int64_t partition_ms = 24LL * 3600 * 1000;   // a time partition is a day
   int64_t checkpoint_wal_bytes = 128LL << 20;  // checkpoint when the WAL grew this much
   int64_t maintenance_interval_ms = 1000;      // real time between maintenance passes
   int64_t retention_interval_ms = 60 * 1000;   // real time between retention passes
@@ -52,7 +52,7 @@ struct TsdbTuning {
   // a series re-created later cannot then take samples older than its old ones.
   int64_t head_gc_idle_ms = 3600 * 1000;
   int64_t head_gc_interval_ms = 60 * 1000;  // real time between head GC passes
-  bool background = true;                      // run the flusher and maintenance threads
+  bool background = true;                   // run the flusher and maintenance threads
   // A commit larger than this is written as several WAL fragment records.
   uint32_t wal_max_record_bytes = kWalMaxRecordSize;
   // After a failure that blocked writes (a WAL fsync failure, a full disk, a
@@ -155,7 +155,7 @@ class Tsdb final : public Storage, private RetentionStore {
   // Head series idle since `cutoff`, their open chunks closed (head GC step
   // 1); *oldest_kept is the oldest in-memory sample of the other series.
   std::vector<std::shared_ptr<MemSeries>> CutIdleSeries(int64_t cutoff, int64_t* oldest_kept);
-  // Writes the closed chunks of `s` to RocksDB (the ChunkFlusher's flush).
+  // WriteClosedChunks into this store (the ChunkFlusher's flush).
   [[nodiscard]] Status FlushSeries(MemSeries& s);
 
   // RetentionStore (retention.cc decides, these delete; admin_mu_ held).

@@ -1,30 +1,36 @@
 // Tsdb: the RocksDB-backed Storage. The head takes appends (WAL first), a
-// flusher thread moves closed chunks into RocksDB, a maintenance thread
-// syncs the WAL, checkpoints it and applies retention. See ARCHITECTURE.md
-// "Storage design" and docs/format/*.md.
+// ChunkFlusher thread moves closed chunks into RocksDB, a maintenance thread
+// syncs the WAL, checkpoints it, collects idle head series and runs
+// Retention. See ARCHITECTURE.md "Storage design" and docs/format/*.md.
+//
+// Where the pieces are: open and WAL replay in tsdb_replay.cc (as
+// Prometheus's head_wal.go), the commit and flush paths and checkpoints in
+// tsdb.cc, appenders in tsdb_appender.cc, queries in tsdb_querier.cc, head GC
+// in tsdb_head_gc.cc, deletes, snapshots and bulk appends in tsdb_admin.cc,
+// write health in tsdb_write_health.cc, stats and metrics in tsdb_stats.cc.
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
-#include <deque>
-#include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <shared_mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "storage/head.h"
 #include "base/metrics_registry.h"
+#include "storage/chunk_flusher.h"
+#include "storage/head.h"
+#include "storage/partition_set.h"
+#include "storage/periodic_thread.h"
+#include "storage/retention.h"
 #include "storage/storage.h"
+#include "storage/tsdb_counters.h"
 #include "storage/wal/wal.h"
 #include "storage/wal/wal_record.h"
+#include "storage/write_health.h"
 
 namespace rocksdb {
 class DB;
-class EventListener;
 class ColumnFamilyHandle;
 class WriteBatch;
 }  // namespace rocksdb
@@ -33,10 +39,11 @@ namespace vigil::storage {
 
 class DataDirLock;
 class ReplaySeriesTable;
+struct TsdbReadView;
 
 // Internal tuning knobs with defaults; tests shrink them.
 struct TsdbTuning {
-  int64_t partition_ms = 24LL * 3600 * 1000;  // a time partition is a day
+  int64_t partition_ms = 24LL * 3600 * 1000;   // a time partition is a day
   int64_t checkpoint_wal_bytes = 128LL << 20;  // checkpoint when the WAL grew this much
   int64_t maintenance_interval_ms = 1000;      // real time between maintenance passes
   int64_t retention_interval_ms = 60 * 1000;   // real time between retention passes
@@ -45,7 +52,7 @@ struct TsdbTuning {
   // a series re-created later cannot then take samples older than its old ones.
   int64_t head_gc_idle_ms = 3600 * 1000;
   int64_t head_gc_interval_ms = 60 * 1000;  // real time between head GC passes
-  bool background = true;                      // run the flusher and maintenance threads
+  bool background = true;                   // run the flusher and maintenance threads
   // A commit larger than this is written as several WAL fragment records.
   uint32_t wal_max_record_bytes = kWalMaxRecordSize;
   // After a failure that blocked writes (a WAL fsync failure, a full disk, a
@@ -55,7 +62,10 @@ struct TsdbTuning {
   int64_t wal_recovery_backoff_ms = 1000;
 };
 
-class Tsdb final : public Storage {
+// The store. Its parts: Head (in-memory series and open chunks), WalWriter,
+// RocksDB (closed chunks, postings, series, head checkpoint), ChunkFlusher,
+// Retention, WriteHealth, TsdbCounters, PartitionSet.
+class Tsdb final : public Storage, private RetentionStore {
  public:
   static Result<std::unique_ptr<Tsdb>> Open(const StorageOptions& options,
                                             const TsdbTuning& tuning = {});
@@ -87,7 +97,7 @@ class Tsdb final : public Storage {
   // series left the head.
   [[nodiscard]] Result<size_t> CollectIdleSeries();
   // Partitions that hold chunks on disk, ascending.
-  std::vector<int64_t> Partitions() const;
+  std::vector<int64_t> Partitions() const override { return partitions_.List(); }
   // While writes are blocked (disk full, RocksDB background error): tries to
   // leave that state (the maintenance thread calls it; tests call it
   // directly). Returns Writable().
@@ -99,20 +109,34 @@ class Tsdb final : public Storage {
   uint64_t PartitionBytes(int64_t partition) const;
 
  private:
-  friend class TsdbAppender;
-  friend class TsdbQuerier;
-  friend class RocksErrorListener;
+  // The appender (tsdb_appender.cc) is part of the commit path: nested, it
+  // reads the head, counters and clock directly, without an indirection per
+  // sample.
+  class TsdbAppender;
+  // What queriers read (tsdb_querier.cc); valid while the store is open.
+  TsdbReadView ReadView() const;
 
   Tsdb(const StorageOptions& options, const TsdbTuning& tuning);
+  std::string db_dir() const;
+  std::string wal_dir() const;
+
+  // Open and WAL replay (tsdb_replay.cc).
   [[nodiscard]] Status OpenDb();
   [[nodiscard]] Status LoadMeta();
   [[nodiscard]] Status LoadHeadCheckpoint();
   [[nodiscard]] Status ReplayWalRecords();
   void ApplyReplayedCommit(const WalCommit& commit, ReplaySeriesTable& table);
+
   void StartThreads();
   void StopThreads();
-  void FlusherLoop();
-  void MaintenanceLoop();
+  // Elapsed time per maintenance duty (the maintenance thread's own state).
+  struct MaintenanceTimers {
+    int64_t since_sync = 0;
+    int64_t since_retention = 0;
+    int64_t since_gc = 0;
+  };
+  // One maintenance tick, `tick_ms` after the previous one.
+  void MaintenanceTick(int64_t tick_ms, MaintenanceTimers& timers);
   void RegisterMetrics();
 
   // Series lookup/creation for appenders: head, then the series CF (so a
@@ -131,14 +155,18 @@ class Tsdb final : public Storage {
   // Head series idle since `cutoff`, their open chunks closed (head GC step
   // 1); *oldest_kept is the oldest in-memory sample of the other series.
   std::vector<std::shared_ptr<MemSeries>> CutIdleSeries(int64_t cutoff, int64_t* oldest_kept);
-  void EnqueueFlush(const std::shared_ptr<MemSeries>& s);
+  // WriteClosedChunks into this store (the ChunkFlusher's flush).
   [[nodiscard]] Status FlushSeries(MemSeries& s);
-  [[nodiscard]] Status DropPartitions(int64_t first, int64_t last);
-  // Per-metric retention rules (storage/retention_rules.cc); admin_mu_ held.
-  [[nodiscard]] Status ApplyRetentionRules(int64_t newest);
-  [[nodiscard]] Status DeleteSeriesInPartition(rocksdb::WriteBatch& batch, int64_t partition,
-                                               SeriesRef ref, const Labels& labels);
-  uint64_t BytesOnDisk() const;
+
+  // RetentionStore (retention.cc decides, these delete; admin_mu_ held).
+  [[nodiscard]] Status DropPartitions(int64_t first, int64_t last) override;
+  uint64_t BytesOnDisk() const override;
+  Result<std::vector<std::pair<SeriesRef, Labels>>> SeriesInRange(int64_t mint,
+                                                                  int64_t maxt) override;
+  [[nodiscard]] Status DeleteSeriesInPartition(
+      int64_t partition, const std::vector<std::pair<SeriesRef, Labels>>& series) override;
+  [[nodiscard]] Status PersistRetention(int64_t retention_ms, int64_t retention_bytes) override;
+
   Result<std::vector<std::pair<SeriesRef, Labels>>> MatchingSeries(int64_t mint, int64_t maxt,
                                                                    const LabelMatchers& matchers);
   [[nodiscard]] Status DeleteFromHead(MemSeries& s, int64_t mint, int64_t maxt);
@@ -156,17 +184,15 @@ class Tsdb final : public Storage {
 
   // Write health (tsdb_write_health.cc). A failed write of RocksDB, a
   // poisoned WAL or a failed WAL write on a disk short of space blocks
-  // writes: appends fail fast with kUnavailable, the flusher,
+  // writes (health_): appends fail fast with kUnavailable, the flusher,
   // head GC, checkpoints and retention pause (nothing writes through a failed
   // RocksDB writer), queries go on. TryResumeWrites lifts it.
-  void BlockWrites(const Status& cause);
-  bool writes_blocked() const { return writes_blocked_.load(std::memory_order_acquire); }
+  bool writes_blocked() const { return health_.blocked(); }
   // An error of a background write: IO errors block writes.
   void NoteWriteFailure(const Status& s);
   // An error of a WAL append, sync or cut: blocks writes unless the WAL cut
   // the failed write off and stays durable on a disk with room.
   void NoteWalFailure(const Status& s);
-  void RegisterWriteHealthMetrics(MetricsWriter& w) const;
   // Makes every RocksDB write so far durable in SST files before a checkpoint
   // deletes the Vigil WAL segments that could replay them.
   [[nodiscard]] Status FlushMemtables();
@@ -175,66 +201,34 @@ class Tsdb final : public Storage {
 
   const StorageOptions options_;
   const TsdbTuning tuning_;
-  const std::string db_dir_;
-  const std::string wal_dir_;
   std::unique_ptr<DataDirLock> lock_;
+  // Declared before db_: RocksDB's error listener reports into it.
+  WriteHealth health_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;  // owned by db_, destroyed in Close
   std::unique_ptr<WalWriter> wal_;
   Head head_;
+  TsdbCounters counters_;
+  PartitionSet partitions_;
+  Retention retention_;
+  ChunkFlusher flusher_;
 
   std::atomic<SeriesRef> next_ref_{1};
-  std::atomic<int64_t> min_time_{kMaxTime};  // oldest sample in the store
-  std::atomic<int64_t> max_time_{kMinTime};  // newest sample in the store
   // Lower bound of the samples still in head memory: AtomicMin on commit,
   // recomputed by head GC. Decides whether the head index answers a range.
   std::atomic<int64_t> head_min_time_{kMinTime};
-  std::atomic<int64_t> retention_ms_;
-  std::atomic<int64_t> retention_bytes_;
-  std::atomic<bool> retention_from_runtime_{false};  // persisted SetRetention overrides options
-  std::atomic<int64_t> last_retention_run_ms_{0};
-  std::atomic<uint64_t> time_retentions_{0};
-  std::atomic<uint64_t> size_retentions_{0};
-  std::atomic<uint64_t> rule_deletions_{0};  // (partition, series) pairs removed by retention rules
-  std::map<int64_t, size_t> rule_passes_;    // partition -> expired retentions already applied
-  std::atomic<uint64_t> samples_appended_{0};
-  std::atomic<uint64_t> out_of_order_{0};
-  std::atomic<uint64_t> duplicates_{0};
-  std::atomic<uint64_t> out_of_bounds_{0};
-  std::atomic<uint64_t> chunks_flushed_{0};
-  std::atomic<uint64_t> head_series_removed_{0};
-  std::atomic<uint64_t> wal_corruptions_{0};
-  std::atomic<uint64_t> wal_writes_failed_{0};
+  // WAL size at the last checkpoint; the next one is due checkpoint_wal_bytes later.
   std::atomic<int64_t> checkpoint_bytes_mark_{0};
-  std::atomic<uint64_t> too_far_in_future_{0};
-
-  std::shared_ptr<rocksdb::EventListener> rocks_listener_;
-  std::atomic<bool> writes_blocked_{false};
-  std::atomic<uint64_t> write_failures_{0};  // times writes got blocked
-  std::atomic<int64_t> last_resume_attempt_ms_{0};
-  mutable std::mutex write_health_mu_;
-  std::string write_block_reason_;  // why writes are blocked; write_health_mu_
 
   // Commits hold it shared around "WAL write + head apply"; a checkpoint
   // takes it exclusively only to cut the WAL segment.
   std::shared_mutex commit_barrier_;
   // Serializes the WAL write of series records with their `logged` flag.
   std::mutex wal_order_mu_;
-
-  mutable std::mutex partitions_mu_;
-  std::set<int64_t> partitions_;
-
-  std::mutex flush_mu_;
-  std::condition_variable flush_cv_;
-  std::deque<std::shared_ptr<MemSeries>> flush_queue_;
-
   std::mutex admin_mu_;  // one checkpoint / retention / delete at a time
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  std::atomic<bool> stopping_{false};  // read by both threads under different mutexes
+
   bool closed_ = false;
-  std::thread flusher_;
-  std::thread maintenance_;
+  PeriodicThread maintenance_;
   std::unique_ptr<ScopedCollector> metrics_;
 };
 

@@ -118,10 +118,10 @@ Status Tsdb::Snapshot(const std::string& dir, bool skip_head) {
   // record torn by this copy is truncated when the snapshot is opened.
   const std::string wal_copy = (fs::path(dir) / "wal").string();
   fs::create_directories(wal_copy, ec);
-  auto segments = ListWalSegments(wal_dir_);
+  auto segments = ListWalSegments(wal_dir());
   if (!segments.ok()) return segments.status();
   for (const uint32_t n : *segments) {
-    fs::copy_file(WalSegmentPath(wal_dir_, n), WalSegmentPath(wal_copy, n), ec);
+    fs::copy_file(WalSegmentPath(wal_dir(), n), WalSegmentPath(wal_copy, n), ec);
     if (ec) return Status::IOError("copying WAL segment into snapshot: " + ec.message());
   }
   return Status::OK();
@@ -178,8 +178,7 @@ Status Tsdb::WriteHistoricalPartition(const MemSeries& s, int64_t partition,
     NoteWriteFailure(st);
     return st;
   }
-  std::lock_guard lock(partitions_mu_);
-  partitions_.insert(partition);
+  partitions_.Insert(partition);
   return Status::OK();
 }
 
@@ -220,11 +219,11 @@ Status Tsdb::AppendHistorical(const Labels& labels, std::span<const Sample> samp
     std::lock_guard lock(s.mu);
     s.persisted = true;
   }
-  int64_t cur = min_time_.load();
-  while (samples.front().t < cur && !min_time_.compare_exchange_weak(cur, samples.front().t)) {
+  int64_t cur = counters_.min_time.load();
+  while (samples.front().t < cur && !counters_.min_time.compare_exchange_weak(cur, samples.front().t)) {
   }
-  cur = max_time_.load();
-  while (samples.back().t > cur && !max_time_.compare_exchange_weak(cur, samples.back().t)) {
+  cur = counters_.max_time.load();
+  while (samples.back().t > cur && !counters_.max_time.compare_exchange_weak(cur, samples.back().t)) {
   }
   return Status::OK();
 }

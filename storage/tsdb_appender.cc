@@ -15,7 +15,7 @@ namespace vigil::storage {
 // behind the newest sample as out of bounds; AppendHistorical takes those.
 inline constexpr int64_t kAppendableWindowMs = 3600 * 1000;
 
-class TsdbAppender final : public Appender {
+class Tsdb::TsdbAppender final : public Appender {
  public:
   explicit TsdbAppender(Tsdb* db) : db_(db) {}
   ~TsdbAppender() override = default;
@@ -36,9 +36,9 @@ class TsdbAppender final : public Appender {
     }
     if (now_ == kMinTime) now_ = db_->options_.clock->NowMillis();  // one clock read per batch
     VIGIL_RETURN_IF_ERROR(db_->CheckNotInFuture(s->labels, t, now_));
-    const int64_t newest = std::min(db_->max_time_.load(std::memory_order_relaxed), now_);
+    const int64_t newest = std::min(db_->counters_.max_time.load(std::memory_order_relaxed), now_);
     if (newest != kMinTime && t < newest - kAppendableWindowMs) {
-      ++db_->out_of_bounds_;
+      ++db_->counters_.out_of_bounds;
       return Status(StatusCode::kOutOfBounds, "out of bounds: sample older than the appendable window");
     }
     AppendOutcome outcome;
@@ -48,10 +48,10 @@ class TsdbAppender final : public Appender {
     }
     switch (outcome) {
       case AppendOutcome::kOutOfOrder:
-        ++db_->out_of_order_;
+        ++db_->counters_.out_of_order;
         return Status(StatusCode::kOutOfOrder, "out of order sample");
       case AppendOutcome::kDuplicate:
-        ++db_->duplicates_;
+        ++db_->counters_.duplicates;
         return Status(StatusCode::kDuplicateSample, "duplicate sample for timestamp");
       case AppendOutcome::kSameSample:
         return s->ref;
@@ -83,7 +83,7 @@ class TsdbAppender final : public Appender {
 };
 
 int64_t Tsdb::NewestForRetention() const {
-  const int64_t newest = max_time_.load();
+  const int64_t newest = counters_.max_time.load();
   if (newest == kMinTime) return newest;
   return std::min(newest, options_.clock->NowMillis());
 }
@@ -91,8 +91,8 @@ int64_t Tsdb::NewestForRetention() const {
 Status Tsdb::CheckNotInFuture(const Labels& labels, int64_t t, int64_t now) {
   const int64_t ahead = options_.max_time_ahead_ms;
   if (ahead <= 0 || t <= now + ahead) return Status::OK();
-  ++too_far_in_future_;
-  ++out_of_bounds_;
+  ++counters_.too_far_in_future;
+  ++counters_.out_of_bounds;
   std::string message = std::string(kTooFarInFutureText) + ": sample of series " + labels.ToString() +
                         " at " + std::to_string(t) + " is more than " + FormatDuration(ahead) +
                         " ahead of the clock (" + std::to_string(now) +
@@ -104,7 +104,7 @@ Status Tsdb::CheckNotInFuture(const Labels& labels, int64_t t, int64_t now) {
     VLOG_WARN("Sample refused: timestamp too far in the future (further ones logged every 10s)",
               {{"series", labels.ToString()}, {"timestamp", std::to_string(t)},
                {"max_time_ahead", FormatDuration(ahead)},
-               {"refused_total", std::to_string(too_far_in_future_.load())}});
+               {"refused_total", std::to_string(counters_.too_far_in_future.load())}});
   }
   return Status(StatusCode::kOutOfBounds, std::move(message));
 }

@@ -67,7 +67,7 @@ Result<size_t> Tsdb::CollectIdleSeries() {
     if (s->removed.load(std::memory_order_relaxed)) (void)batch.Delete(cf(kCfHead), HeadKey(s->ref));
   }
   VIGIL_RETURN_IF_ERROR(FromRocks(db_->Write(StoreWrite(), &batch), "removing idle head series"));
-  head_series_removed_.fetch_add(removed, std::memory_order_relaxed);
+  counters_.head_series_removed.fetch_add(removed, std::memory_order_relaxed);
   if (removed > 0) {
     VLOG_DEBUG("Removed idle series from the head",
                {{"series", std::to_string(removed)}, {"idle_before_ms", std::to_string(cutoff)}});

@@ -11,6 +11,7 @@
 
 #include "storage/db_layout.h"
 #include "storage/tsdb.h"
+#include "storage/top_n.h"
 #include "storage/tsdb_internal.h"
 
 namespace vigil::storage {
@@ -28,16 +29,6 @@ struct ScannedSeries {
   Labels labels;
   std::map<int64_t, SeriesInPartition> partitions;
 };
-
-std::vector<CountByName> TopN(const std::map<std::string, uint64_t>& counts, size_t limit) {
-  std::vector<CountByName> out;
-  out.reserve(counts.size());
-  for (const auto& [name, count] : counts) out.push_back({name, count});
-  std::ranges::stable_sort(
-      out, [](const CountByName& a, const CountByName& b) { return a.count > b.count; });
-  if (out.size() > limit) out.resize(limit);
-  return out;
-}
 
 std::string Pair(const Label& l) { return l.name + "=" + l.value; }
 

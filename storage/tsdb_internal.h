@@ -1,14 +1,24 @@
-// Pieces shared by the files that implement Tsdb (tsdb*.cc, retention.cc):
-// column family indices and RocksDB status conversion. Not a public header.
+// Pieces shared by the files that implement Tsdb (tsdb*.cc, write_health.cc):
+// column family indices, RocksDB status conversion and write options, the
+// querier's view of the store. Not a public header.
 #pragma once
 
 #include <rocksdb/options.h>
 #include <rocksdb/status.h>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
 #include "base/status.h"
+#include "storage/head.h"
+#include "storage/partition_set.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
 
 namespace vigil::storage {
 
@@ -31,11 +41,23 @@ inline rocksdb::WriteOptions StoreWrite() {
   return o;
 }
 
+// What a querier reads of the store (Tsdb::ReadView, tsdb_querier.cc): the
+// head, RocksDB's series, postings and chunk column families, the partitions
+// on disk and the time bounds that decide whether the head answers a range.
+// Pointers into the Tsdb, which outlives its queriers.
+struct TsdbReadView {
+  const Head* head;
+  rocksdb::DB* db;
+  rocksdb::ColumnFamilyHandle* series;
+  rocksdb::ColumnFamilyHandle* postings;
+  rocksdb::ColumnFamilyHandle* chunks;
+  int64_t partition_ms;
+  const PartitionSet* partitions;
+  const std::atomic<int64_t>* head_min_time;  // Tsdb::head_min_time_
+  const std::atomic<int64_t>* max_time;       // newest sample in the store
+};
+
 // RocksDB's info log into Vigil's log, not a LOG file (tsdb_write_health.cc).
 std::shared_ptr<rocksdb::Logger> NewRocksInfoLogger();
-
-class Tsdb;
-// RocksDB background errors -> Tsdb::BlockWrites (tsdb_write_health.cc).
-std::shared_ptr<rocksdb::EventListener> NewRocksErrorListener(Tsdb* db);
 
 }  // namespace vigil::storage

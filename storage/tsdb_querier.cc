@@ -23,7 +23,7 @@ inline constexpr size_t kDiskLabelCheckThreshold = 1 << 16;
 
 class TsdbQuerier final : public Querier {
  public:
-  explicit TsdbQuerier(Tsdb* db) : db_(db) {}
+  explicit TsdbQuerier(const TsdbReadView& view) : view_(view) {}
 
   Result<SeriesList> Select(int64_t mint, int64_t maxt, const LabelMatchers& matchers) const override {
     VIGIL_RETURN_IF_ERROR(ValidateSelectorMatchers(matchers));
@@ -104,7 +104,7 @@ class TsdbQuerier final : public Querier {
   size_t CountUnknown(const std::vector<SeriesRef>& refs, const std::map<SeriesRef, Found>& found,
                       size_t limit) const;
 
-  Tsdb* db_;
+  const TsdbReadView view_;
 };
 
 // Postings of one partition for one matcher (all series of the partition
@@ -117,7 +117,7 @@ std::vector<SeriesRef> TsdbQuerier::PartitionPostings(const rocksdb::ReadOptions
                              : per_value  ? PostingNamePrefix(partition, m->name())
                                           : PostingValuePrefix(partition, m->name(), m->value());
   std::vector<SeriesRef> refs;
-  std::unique_ptr<rocksdb::Iterator> it(db_->db_->NewIterator(ro, db_->cf(kCfPostings)));
+  std::unique_ptr<rocksdb::Iterator> it(view_.db->NewIterator(ro, view_.postings));
   it->Seek(prefix);
   while (it->Valid() && it->key().starts_with(prefix)) {
     ParsedPosting p;
@@ -147,7 +147,7 @@ size_t TsdbQuerier::CountUnknown(const std::vector<SeriesRef>& refs,
                                  const std::map<SeriesRef, Found>& found, size_t limit) const {
   size_t unknown = 0;
   for (const SeriesRef ref : refs) {
-    if (found.contains(ref) || db_->head_.ByRef(ref) != nullptr) continue;
+    if (found.contains(ref) || view_.head->ByRef(ref) != nullptr) continue;
     if (++unknown > limit) break;
   }
   return unknown;
@@ -173,12 +173,12 @@ Status TsdbQuerier::AddDiskCandidates(const rocksdb::ReadOptions& ro, int64_t pa
       it->second.check_disk = true;  // in this partition's postings: it has chunks on disk
       continue;
     }
-    if (const auto s = db_->head_.ByRef(ref)) {
+    if (const auto s = view_.head->ByRef(ref)) {
       if (MatchesAll(matchers, s->labels)) (*found)[ref] = Found{ref, s->labels, {}, true};
       continue;
     }
     std::string v;
-    const rocksdb::Status st = db_->db_->Get(ro, db_->cf(kCfSeries), SeriesKey(ref), &v);
+    const rocksdb::Status st = view_.db->Get(ro, view_.series, SeriesKey(ref), &v);
     if (st.IsNotFound()) continue;
     VIGIL_RETURN_IF_ERROR(FromRocks(st, "reading series " + std::to_string(ref)));
     Decoder d(v);
@@ -214,8 +214,8 @@ Result<std::vector<TsdbQuerier::Found>> TsdbQuerier::Collect(int64_t mint, int64
   std::map<SeriesRef, Found> found;
   // Head first, then the RocksDB snapshot: a chunk flushed in between shows
   // up in both and the merge iterator reads it once; it can never be missed.
-  for (const SeriesRef ref : db_->head_.Candidates(matchers)) {
-    const auto s = db_->head_.ByRef(ref);
+  for (const SeriesRef ref : view_.head->Candidates(matchers)) {
+    const auto s = view_.head->ByRef(ref);
     if (!s || !MatchesAll(matchers, s->labels)) continue;
     bool persisted = false;
     {
@@ -226,11 +226,11 @@ Result<std::vector<TsdbQuerier::Found>> TsdbQuerier::Collect(int64_t mint, int64
   }
   const std::vector<int64_t> partitions = PartitionsIn(mint, maxt);
   if (!partitions.empty()) {
-    rocksdb::ManagedSnapshot snapshot(db_->db_.get());
+    rocksdb::ManagedSnapshot snapshot(view_.db);
     rocksdb::ReadOptions ro;
     ro.snapshot = snapshot.snapshot();
     for (const int64_t p : partitions) VIGIL_RETURN_IF_ERROR(AddDiskCandidates(ro, p, matchers, &found));
-    const std::unique_ptr<rocksdb::Iterator> chunks(db_->db_->NewIterator(ro, db_->cf(kCfChunks)));
+    const std::unique_ptr<rocksdb::Iterator> chunks(view_.db->NewIterator(ro, view_.chunks));
     for (auto& [ref, f] : found) {
       if (f.check_disk) VIGIL_RETURN_IF_ERROR(ReadDiskChunks(chunks.get(), partitions, ref, mint, maxt, &f.chunks));
     }
@@ -248,9 +248,9 @@ Result<std::vector<TsdbQuerier::Found>> TsdbQuerier::Collect(int64_t mint, int64
 
 std::vector<int64_t> TsdbQuerier::PartitionsIn(int64_t mint, int64_t maxt) const {
   std::vector<int64_t> partitions;
-  const int64_t pmin = PartitionOf(mint, db_->tuning_.partition_ms);
-  const int64_t pmax = PartitionOf(maxt, db_->tuning_.partition_ms);
-  for (const int64_t p : db_->Partitions()) {
+  const int64_t pmin = PartitionOf(mint, view_.partition_ms);
+  const int64_t pmax = PartitionOf(maxt, view_.partition_ms);
+  for (const int64_t p : view_.partitions->List()) {
     if (p >= pmin && p <= pmax) partitions.push_back(p);
   }
   return partitions;
@@ -276,29 +276,34 @@ void TsdbQuerier::PartitionIndexEntries(rocksdb::Iterator* it, int64_t partition
 Result<std::vector<std::string>> TsdbQuerier::IndexEntries(int64_t mint, int64_t maxt,
                                                            std::string_view name) const {
   std::set<std::string> out;
-  if (maxt >= db_->head_min_time_.load() && mint <= db_->max_time_.load()) {
-    for (auto& e : name.empty() ? db_->head_.LabelNames() : db_->head_.LabelValues(name)) {
+  if (maxt >= view_.head_min_time->load() && mint <= view_.max_time->load()) {
+    for (auto& e : name.empty() ? view_.head->LabelNames() : view_.head->LabelValues(name)) {
       out.insert(std::move(e));
     }
   }
   const std::vector<int64_t> partitions = PartitionsIn(mint, maxt);
   if (!partitions.empty()) {
     const std::unique_ptr<rocksdb::Iterator> it(
-        db_->db_->NewIterator(rocksdb::ReadOptions(), db_->cf(kCfPostings)));
+        view_.db->NewIterator(rocksdb::ReadOptions(), view_.postings));
     for (const int64_t p : partitions) PartitionIndexEntries(it.get(), p, name, &out);
     VIGIL_RETURN_IF_ERROR(FromRocks(it->status(), "reading postings"));
   }
   return std::vector<std::string>(out.begin(), out.end());
 }
 
+TsdbReadView Tsdb::ReadView() const {
+  return {&head_,          db_.get(),    cf(kCfSeries),   cf(kCfPostings),     cf(kCfChunks),
+          tuning_.partition_ms, &partitions_, &head_min_time_, &counters_.max_time};
+}
+
 Result<std::vector<std::pair<SeriesRef, Labels>>> Tsdb::MatchingSeries(
     int64_t mint, int64_t maxt, const LabelMatchers& matchers) {
-  return TsdbQuerier(this).Matching(mint, maxt, matchers);
+  return TsdbQuerier(ReadView()).Matching(mint, maxt, matchers);
 }
 
 Result<std::unique_ptr<Querier>> Tsdb::NewQuerier() {
   if (closed_) return Status::Unavailable("the store is closed");
-  return std::unique_ptr<Querier>(std::make_unique<TsdbQuerier>(this));
+  return std::unique_ptr<Querier>(std::make_unique<TsdbQuerier>(ReadView()));
 }
 
 }  // namespace vigil::storage

@@ -16,7 +16,6 @@
 // samples stay in the head and the WAL throughout.
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
-#include <rocksdb/listener.h>
 #include <sys/statvfs.h>
 
 #include <cstdarg>
@@ -26,6 +25,7 @@
 #include "base/logger.h"
 #include "storage/tsdb.h"
 #include "storage/tsdb_internal.h"
+#include "storage/write_health.h"
 
 namespace vigil::storage {
 namespace {
@@ -39,56 +39,6 @@ uint64_t FreeBytes(const std::string& path) {
   if (::statvfs(path.c_str(), &st) != 0) return 0;
   return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
 }
-
-bool IsDiskFull(const Status& s) {
-  return s.message().find("No space left") != std::string::npos ||
-         s.message().find("no space left") != std::string::npos;
-}
-
-const char* BackgroundReasonName(rocksdb::BackgroundErrorReason r) {
-  switch (r) {
-    case rocksdb::BackgroundErrorReason::kFlush: return "flush";
-    case rocksdb::BackgroundErrorReason::kCompaction: return "compaction";
-    case rocksdb::BackgroundErrorReason::kWriteCallback: return "write";
-    case rocksdb::BackgroundErrorReason::kMemTable: return "memtable";
-    case rocksdb::BackgroundErrorReason::kManifestWrite: return "manifest write";
-    case rocksdb::BackgroundErrorReason::kFlushNoWAL: return "flush";
-    case rocksdb::BackgroundErrorReason::kManifestWriteNoWAL: return "manifest write";
-  }
-  return "background work";
-}
-
-}  // namespace
-
-// Turns RocksDB's background errors (a flush or compaction that hit a full
-// disk) into blocked writes; Tsdb::TryResumeWrites calls DB::Resume().
-class RocksErrorListener final : public rocksdb::EventListener {
- public:
-  explicit RocksErrorListener(Tsdb* db) : db_(db) {}
-
-  void OnBackgroundError(rocksdb::BackgroundErrorReason reason, rocksdb::Status* error) override {
-    if (error == nullptr || error->ok()) return;
-    db_->BlockWrites(FromRocks(*error, std::string("RocksDB ") + BackgroundReasonName(reason)));
-  }
-
-  // RocksDB's own recovery from NoSpace waits for as much free space as a
-  // memtable can hold (64 MiB), which a small disk never has, and keeps
-  // DB::Resume() busy meanwhile: Tsdb::TryResumeWrites resumes instead.
-  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status,
-                            bool* auto_recovery) override {
-    if (auto_recovery != nullptr) *auto_recovery = false;
-  }
-
-  void OnErrorRecoveryEnd(const rocksdb::BackgroundErrorRecoveryInfo& info) override {
-    VLOG_INFO("RocksDB background error recovery ended",
-              {{"old_err", info.old_bg_error.ToString()}, {"new_err", info.new_bg_error.ToString()}});
-  }
-
- private:
-  Tsdb* db_;
-};
-
-namespace {
 
 // RocksDB's info log, sent to Vigil's log (warnings and errors only) instead
 // of a LOG file in the data directory: on a full disk RocksDB 7.8's file
@@ -117,24 +67,8 @@ class RocksInfoLogger final : public rocksdb::Logger {
 
 std::shared_ptr<rocksdb::Logger> NewRocksInfoLogger() { return std::make_shared<RocksInfoLogger>(); }
 
-std::shared_ptr<rocksdb::EventListener> NewRocksErrorListener(Tsdb* db) {
-  return std::make_shared<RocksErrorListener>(db);
-}
-
-void Tsdb::BlockWrites(const Status& cause) {
-  std::lock_guard lock(write_health_mu_);
-  if (writes_blocked_.load(std::memory_order_relaxed)) return;
-  write_block_reason_ =
-      (IsDiskFull(cause) ? "disk full in " + options_.path + ": " : std::string("write failed: ")) +
-      cause.message();
-  writes_blocked_.store(true, std::memory_order_release);
-  write_failures_.fetch_add(1, std::memory_order_relaxed);
-  VLOG_ERROR("Storage writes blocked: appends are refused until the cause is fixed; queries go on",
-             {{"reason", write_block_reason_}});
-}
-
 void Tsdb::NoteWriteFailure(const Status& s) {
-  if (s.code() == StatusCode::kIOError) BlockWrites(s);
+  if (s.code() == StatusCode::kIOError) health_.Block(s);
 }
 
 void Tsdb::NoteWalFailure(const Status& s) {
@@ -144,23 +78,16 @@ void Tsdb::NoteWalFailure(const Status& s) {
               {{"err", s.ToString()}});
     return;
   }
-  BlockWrites(s);
+  health_.Block(s);
 }
 
-Status Tsdb::Writable() const {
-  if (!writes_blocked()) return Status::OK();
-  std::lock_guard lock(write_health_mu_);
-  return Status::Unavailable("storage is not writable: " + write_block_reason_);
-}
+Status Tsdb::Writable() const { return health_.Writable(); }
 
 Status Tsdb::TryResumeWrites() {
   if (!writes_blocked() || !db_ || !wal_) return Writable();
-  const int64_t now = options_.clock->NowMillis();
-  if (now - last_resume_attempt_ms_.load() < tuning_.wal_recovery_backoff_ms &&
-      last_resume_attempt_ms_.load() != 0) {
+  if (!health_.TakeResumeAttempt(options_.clock->NowMillis(), tuning_.wal_recovery_backoff_ms)) {
     return Writable();
   }
-  last_resume_attempt_ms_ = now;
   if (FreeBytes(options_.path) < kResumeMinFreeBytes) return Writable();
   std::lock_guard admin(admin_mu_);
   const rocksdb::Status resumed = db_->Resume();
@@ -176,35 +103,12 @@ Status Tsdb::TryResumeWrites() {
       VLOG_WARN("Storage still not writable: cannot start a WAL segment", {{"err", cut.status().ToString()}});
       return Writable();
     }
-    std::lock_guard lock(write_health_mu_);
-    write_block_reason_.clear();
-    writes_blocked_.store(false, std::memory_order_release);
+    health_.Unblock();
   }
   VLOG_INFO("Storage writable again: appends resumed", {{"path", options_.path}});
   const Status flushed = FlushClosedChunks();
   if (!flushed.ok()) NoteWriteFailure(flushed);
   return Writable();
-}
-
-void Tsdb::RegisterWriteHealthMetrics(MetricsWriter& w) const {
-  w.Family("vigil_tsdb_writes_blocked", "gauge",
-           "1 while the store refuses appends because a write failed (reason: disk_full or "
-           "io_error); it resumes by itself once writes succeed again.");
-  if (!writes_blocked()) {
-    w.Sample("vigil_tsdb_writes_blocked", 0);
-  } else {
-    std::lock_guard lock(write_health_mu_);
-    const bool full = write_block_reason_.starts_with("disk full");
-    w.Sample("vigil_tsdb_writes_blocked", Labels({{"reason", full ? "disk_full" : "io_error"}}), 1);
-  }
-  w.Family("vigil_tsdb_write_blocks_total", "counter",
-           "Times the store started refusing appends because a write failed.");
-  w.Sample("vigil_tsdb_write_blocks_total", static_cast<double>(write_failures_.load()));
-  w.Family("vigil_tsdb_too_far_in_future_samples_total", "counter",
-           "Samples refused because their timestamp was further ahead of the wall clock than "
-           "--storage.tsdb.max-time-ahead.");
-  w.Sample("vigil_tsdb_too_far_in_future_samples_total",
-           static_cast<double>(too_far_in_future_.load()));
 }
 
 Status Tsdb::FlushMemtables() {

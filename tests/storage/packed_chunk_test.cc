@@ -8,35 +8,21 @@
 #include <memory>
 #include <random>
 
-#include "storage/chunk_series.h"
-#include "storage/db_layout.h"
+#include "chunk_test_util.h"
 #include "storage/chunkenc/stored_chunk.h"
 
 namespace vigil::storage {
 namespace {
 
-constexpr int64_t kStart = 1'700'000'000'000;
-constexpr int64_t kStep = 15'000;
+using testing::Bits;
+using testing::ExpectSameSamples;
+using testing::kStart;
+using testing::kStep;
+using testing::Regular;
+using testing::XorOf;
+
 // Bytes a packed chunk of epoch-millisecond samples spends outside its fields.
 constexpr size_t kHeaderBudget = 24;
-
-uint64_t Bits(double v) { return std::bit_cast<uint64_t>(v); }
-
-std::string XorOf(const std::vector<Sample>& samples) {
-  XorChunkEncoder enc;
-  for (const auto& s : samples) enc.Append(s.t, s.v);
-  return enc.bytes();
-}
-
-void ExpectSameSamples(const std::vector<Sample>& want, std::string_view chunk) {
-  auto got = DecodeChunk(chunk);
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
-  ASSERT_EQ(got->size(), want.size());
-  for (size_t i = 0; i < want.size(); ++i) {
-    ASSERT_EQ((*got)[i].t, want[i].t) << "sample " << i;
-    ASSERT_EQ(Bits((*got)[i].v), Bits(want[i].v)) << "sample " << i << " value " << want[i].v;
-  }
-}
 
 // Packs `samples` (which must suit packing) and checks the exact round trip.
 std::string ExpectPackedRoundTrip(const std::vector<Sample>& samples) {
@@ -46,12 +32,6 @@ std::string ExpectPackedRoundTrip(const std::vector<Sample>& samples) {
   EXPECT_TRUE(IsPackedChunk(*packed));
   ExpectSameSamples(samples, *packed);
   return *packed;
-}
-
-std::vector<Sample> Regular(int n, const std::function<double(int)>& value) {
-  std::vector<Sample> out;
-  for (int i = 0; i < n; ++i) out.push_back({kStart + i * kStep, value(i)});
-  return out;
 }
 
 TEST(PackedChunk, RoundTrip_SpecialValuesBecomeExceptionsWithTheirExactBits) {
@@ -195,68 +175,6 @@ TEST(PackedChunk, Decode_BitFlipsNeverCrashAndKeepTheSampleCountBounded) {
     EXPECT_LE(n, 0xffffu);
     EXPECT_TRUE(d.status().ok() || d.status().code() == StatusCode::kCorruption);
   }
-}
-
-TEST(StoredChunk, ChunkValue_PackedValueRoundTripsAndNamesItsEncoding) {
-  const auto samples = Regular(kMaxChunkSamples, [](int i) { return 100.0 + i; });
-  const std::string value =
-      EncodeChunkValue(samples.front().t, samples.back().t, XorOf(samples));
-  EXPECT_EQ(static_cast<uint8_t>(value[0]), kChunkEncodingPacked);
-  ChunkValue cv;
-  ASSERT_TRUE(DecodeChunkValue(value, samples.front().t, &cv));
-  EXPECT_EQ(cv.max_time, samples.back().t);
-  ExpectSameSamples(samples, cv.chunk);
-}
-
-TEST(StoredChunk, ChunkValue_XorValuesWrittenBeforePackingStayReadable) {
-  const auto samples = Regular(30, [](int i) { return i / 3.0; });
-  std::string value(1, static_cast<char>(kChunkEncodingXor));
-  value.push_back(static_cast<char>(0));  // span, not checked against the chunk
-  value += XorOf(samples);
-  ChunkValue cv;
-  ASSERT_TRUE(DecodeChunkValue(value, samples.front().t, &cv));
-  ExpectSameSamples(samples, cv.chunk);
-}
-
-TEST(StoredChunk, ChunkValue_EncodingByteThatContradictsTheChunkIsRejected) {
-  const auto samples = Regular(20, [](int i) { return static_cast<double>(i); });
-  std::string value = EncodeChunkValue(samples.front().t, samples.back().t, XorOf(samples));
-  ASSERT_EQ(static_cast<uint8_t>(value[0]), kChunkEncodingPacked);
-  value[0] = static_cast<char>(kChunkEncodingXor);
-  ChunkValue cv;
-  EXPECT_FALSE(DecodeChunkValue(value, samples.front().t, &cv));
-  value[0] = 7;
-  EXPECT_FALSE(DecodeChunkValue(value, samples.front().t, &cv));
-}
-
-TEST(StoredChunk, MergeIterator_SeeksAcrossPackedAndXorChunks) {
-  // Three chunks: packed, XOR (an open head chunk), packed; 15 s apart throughout.
-  std::vector<ChunkCopy> chunks;
-  for (int c = 0; c < 3; ++c) {
-    std::vector<Sample> samples;
-    for (int i = 0; i < 40; ++i) {
-      const int k = c * 40 + i;
-      samples.push_back({kStart + k * kStep, static_cast<double>(k)});
-    }
-    const std::string xor_chunk = XorOf(samples);
-    chunks.push_back({0, samples.front().t, samples.back().t,
-                      c == 1 ? xor_chunk : CompactChunk(xor_chunk)});
-  }
-  ASSERT_TRUE(IsPackedChunk(chunks[0].bytes));
-  ASSERT_FALSE(IsPackedChunk(chunks[1].bytes));
-  ChunkMergeIterator it(std::make_shared<const std::vector<ChunkCopy>>(chunks), kMinTime, kMaxTime);
-  ASSERT_TRUE(it.Seek(kStart + 10 * kStep + 1));
-  EXPECT_EQ(it.At().v, 11.0);
-  ASSERT_TRUE(it.Seek(kStart + 79 * kStep));
-  EXPECT_EQ(it.At().v, 79.0);
-  ASSERT_TRUE(it.Seek(kStart + 70 * kStep));  // seeking backwards stays put
-  EXPECT_EQ(it.At().v, 79.0);
-  ASSERT_TRUE(it.Next());
-  EXPECT_EQ(it.At().v, 80.0);
-  ASSERT_TRUE(it.Seek(kStart + 119 * kStep));
-  EXPECT_EQ(it.At().v, 119.0);
-  EXPECT_FALSE(it.Next());
-  EXPECT_TRUE(it.status().ok());
 }
 
 }  // namespace

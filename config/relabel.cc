@@ -7,6 +7,7 @@
 #include <array>
 #include <cctype>
 
+#include "base/quote.h"
 #include "base/regex_template.h"
 
 namespace vigil::config {
@@ -39,8 +40,6 @@ bool IsValidTemplateLabelName(std::string_view s) {
 }
 
 Status Invalid(std::string message) { return Status::InvalidArgument(std::move(message)); }
-
-std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 // Matches `value` against the anchored regex; `groups` gets every submatch.
 bool MatchGroups(const re2::RE2& re, std::string_view value, std::vector<re2::StringPiece>& groups) {
@@ -164,13 +163,13 @@ Status ValidateFields(const RelabelConfig& c) {
                             a == A::kDropEqual || a == A::kHashMod;
   if ((a == A::kReplace && !IsValidTemplateLabelName(c.target_label)) ||
       (plain_target && !IsValidLabelName(c.target_label))) {
-    return Invalid(Quote(c.target_label) + " is invalid 'target_label' for " + action + " action");
+    return Invalid(GoQuote(c.target_label) + " is invalid 'target_label' for " + action + " action");
   }
   if ((a == A::kLowercase || a == A::kUppercase) && c.replacement != "$1") {
     return Invalid("'replacement' can not be set for " + action + " action");
   }
   if (a == A::kLabelMap && !IsValidTemplateLabelName(c.replacement)) {
-    return Invalid(Quote(c.replacement) + " is invalid 'replacement' for " + action + " action");
+    return Invalid(GoQuote(c.replacement) + " is invalid 'replacement' for " + action + " action");
   }
   if ((a == A::kKeepEqual || a == A::kDropEqual) && !HasOnlySourceAndTarget(c)) {
     return Invalid(action +

@@ -85,6 +85,10 @@ TEST_F(CheckConfigTest, CheckRules_ErrorsNamePositionGroupRuleIndexAndName) {
                 "unclosed left parenthesis"},
            Case{"groups:\n  - name: x\n    rules:\n      - expr: up\n",
                 "0:0: group \"x\", rule 1, \"\": one of 'record' or 'alert' must be set"},
+           // Group and rule names as %q (promtool 2.42), the name in the problem as it is.
+           Case{"groups:\n  - name: \"x\\ty\"\n    rules:\n      - record: \"bad\\tname\"\n"
+                "        expr: up\n",
+                "4:17: group \"x\\ty\", rule 1, \"bad\\tname\": invalid recording rule name: bad\tname"},
            Case{"groups:\n  - name: x\n    rules: []\n  - name: x\n    rules: []\n",
                 "4:5: groupname: \"x\" is repeated in the same file"},
            Case{"groups:\n  - name: x\n    rules:\n      - record: ok\n        expr: up\n        "

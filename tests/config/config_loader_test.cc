@@ -276,10 +276,25 @@ const InvalidCase kInvalid[] = {
     {"WrongShape", "scrape_configs:\n  job_name: a\n", 2, "cannot unmarshal"},
     {"YamlSyntax", "global:\n  scrape_interval: [1m\n", 3, ""},
     {"UnknownStorageField", "storage:\n  tsdb:\n    retention: 1d\n", 3, "field retention not found"},
+    // Quoting as promtool 2.42 prints it: %q escapes, yaml's backquotes cut long values, %v/%s none.
+    {"DuplicateJobQuotedAsGo", "scrape_configs:\n  - job_name: \"j\\tx\"\n  - job_name: \"j\\tx\"\n", 3, "found multiple scrape configs with job name \"j\\tx\""},
+    {"BadLabelNameQuotedAsGo", "global:\n  external_labels:\n    \"a\\tb\": x\n", 3, "\"a\\tb\" is not a valid label name"},
+    {"BadBoolInBackquotes", "scrape_configs:\n  - job_name: a\n    honor_labels: \"ab\\tc\"\n", 3, "cannot unmarshal !!str `ab\tc` into bool"},
+    {"LongBadBoolIsCut", "scrape_configs:\n  - job_name: a\n    honor_labels: abcdefghijkl\n", 3, "cannot unmarshal !!str `abcdefg...` into bool"},
+    {"DuplicateExternalLabel", "global:\n  external_labels:\n    a: x\n    a: y\n", 4, "mapping key \"a\" already defined"},
+    {"TargetLabelNotAString", "scrape_configs:\n  - job_name: a\n    static_configs:\n      - labels: {a: [x]}\n", 4, "cannot unmarshal !!seq into string"},
+    {"AlertmanagerBadApiUnquoted", "alerting:\n  alertmanagers:\n    - api_version: v3\n", 3, "one of [v1 v2] but got v3"},
+    {"ReservedHeaderUnquoted", "remote_write:\n  - url: http://x/\n    headers: {Host: x}\n", 3, "Host is a reserved header"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Table, InvalidConfig, ::testing::ValuesIn(kInvalid),
                          [](const auto& info) { return std::string(info.param.name); });
+
+TEST(ConfigLoader, NullLabelValue_IsEmptyAsInPrometheus) {
+  auto c = LoadConfigString("global:\n  external_labels:\n    a:\n    b: x\n", "p.yml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->global.external_labels, (Labels{{"a", ""}, {"b", "x"}}));
+}
 
 TEST(ConfigLoader, MissingFile_IsAnError) {
   auto c = LoadConfigFile("/nonexistent/prometheus.yml");

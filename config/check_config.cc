@@ -6,6 +6,7 @@
 
 #include "config/config.h"
 #include "base/file_glob.h"
+#include "base/quote.h"
 
 namespace vigil::config {
 namespace {
@@ -46,8 +47,8 @@ Status CheckRule(const YAML::Node& rule, const std::string& group, size_t index,
                            : alert.IsDefined() ? alert.as<std::string>("")
                                                : "";
   const auto fail = [&](const YAML::Node& at, const std::string& what) {
-    return Status::InvalidArgument(Position(at) + "group \"" + group + "\", rule " +
-                                   std::to_string(index) + ", \"" + name + "\": " + what);
+    return Status::InvalidArgument(Position(at) + "group " + GoQuote(group) + ", rule " +
+                                   std::to_string(index) + ", " + GoQuote(name) + ": " + what);
   };
   if (record.IsDefined() == alert.IsDefined()) {
     return fail(YAML::Node(YAML::NodeType::Undefined),
@@ -71,9 +72,10 @@ Status CheckRule(const YAML::Node& rule, const std::string& group, size_t index,
     for (const auto& kv : set) {
       Status st = check_template(kv.second.as<std::string>(""), name);
       if (!st.ok()) {
-        return Status::InvalidArgument("group \"" + group + "\", rule " + std::to_string(index) +
-                                       ", \"" + name + "\": " + kind + " \"" +
-                                       kv.first.as<std::string>("") + "\": " + st.message());
+        return Status::InvalidArgument("group " + GoQuote(group) + ", rule " +
+                                       std::to_string(index) + ", " + GoQuote(name) + ": " + kind +
+                                       " " + GoQuote(kv.first.as<std::string>("")) + ": " +
+                                       st.message());
       }
     }
   }
@@ -107,6 +109,7 @@ Result<size_t> CheckRuleFile(const std::string& path, const ExprChecker& check_e
       if (name.empty())
         return in_file(Status::InvalidArgument(Position(group) + "Groupname must not be empty"));
       if (!names.insert(name).second) {
+        // Prometheus writes this one as \"%s\", not %q: no escaping.
         return in_file(Status::InvalidArgument(Position(group) + "groupname: \"" + name +
                                                "\" is repeated in the same file"));
       }

@@ -9,7 +9,9 @@
 #include <sstream>
 
 #include "config/config.h"
+#include "config/yaml_labels.h"
 #include "base/duration.h"
+#include "base/quote.h"
 
 namespace vigil::config {
 namespace {
@@ -25,23 +27,24 @@ const std::vector<std::string_view> kHttpFields = {"basic_auth",   "authorizatio
                                    "bearer_token_file", "tls_config", "proxy_url",
                                    "follow_redirects",  "enable_http2", "oauth2"};
 
-std::string Where(const YAML::Node& n) {
-  if (!n.IsDefined()) return "";  // a missing key: Mark() would throw
-  const YAML::Mark m = n.Mark();
+std::string Where(const YAML::Mark& m) {
   if (m.is_null()) return "";
   return "line " + std::to_string(m.line + 1) + ", column " + std::to_string(m.column + 1) + ": ";
 }
 
-[[noreturn]] void Fail(const YAML::Node& n, const std::string& problem) {
-  throw ConfigError{Where(n) + problem};
+[[noreturn]] void FailAt(const YAML::Mark& m, const std::string& problem) {
+  throw ConfigError{Where(m) + problem};
 }
 
-std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+[[noreturn]] void Fail(const YAML::Node& n, const std::string& problem) {
+  // A missing key has no position (its Mark() would throw).
+  FailAt(n.IsDefined() ? n.Mark() : YAML::Mark::null_mark(), problem);
+}
 
-const char* KindName(const YAML::Node& n) {
-  if (n.IsMap()) return "!!map";
-  if (n.IsSequence()) return "!!seq";
-  return "!!str";
+// A scalar as Go's yaml package shows it in "cannot unmarshal" errors: in
+// backquotes, not %q, and cut to 7 bytes and "..." when longer than 10.
+std::string YamlValue(std::string_view s) {
+  return "`" + (s.size() > 10 ? std::string(s.substr(0, 7)) + "..." : std::string(s)) + "`";
 }
 
 bool Present(const YAML::Node& map, std::string_view key) {
@@ -52,7 +55,7 @@ bool Present(const YAML::Node& map, std::string_view key) {
 // Rejects keys outside `allowed` and duplicated keys, as Go's strict yaml.
 void CheckFields(const YAML::Node& map, const std::string& type, FieldList allowed,
                  const std::vector<std::string_view>& more = {}) {
-  if (!map.IsMap()) Fail(map, std::string("cannot unmarshal ") + KindName(map) + " into " + type);
+  if (!map.IsMap()) Fail(map, std::string("cannot unmarshal ") + YamlTag(map) + " into " + type);
   std::set<std::string> seen;
   for (const auto& kv : map) {
     const std::string key = kv.first.Scalar();
@@ -61,13 +64,13 @@ void CheckFields(const YAML::Node& map, const std::string& type, FieldList allow
     };
     if (!known(allowed) && !known(more)) Fail(kv.first, "field " + key + " not found in " + type);
     if (!seen.insert(key).second) {
-      Fail(kv.first, "mapping key " + Quote(key) + " already defined");
+      Fail(kv.first, "mapping key " + GoQuote(key) + " already defined");
     }
   }
 }
 
 std::string Str(const YAML::Node& n) {
-  if (!n.IsScalar()) Fail(n, std::string("cannot unmarshal ") + KindName(n) + " into string");
+  if (!n.IsScalar()) Fail(n, std::string("cannot unmarshal ") + YamlTag(n) + " into string");
   return n.Scalar();
 }
 
@@ -77,7 +80,7 @@ bool Bool(const YAML::Node& n) {
   static const std::set<std::string> kFalse = {"false", "False", "FALSE", "no", "No", "off", "Off"};
   if (kTrue.count(s)) return true;
   if (kFalse.count(s)) return false;
-  Fail(n, "cannot unmarshal !!str " + Quote(s) + " into bool");
+  Fail(n, "cannot unmarshal !!str " + YamlValue(s) + " into bool");
 }
 
 int64_t Int(const YAML::Node& n) {
@@ -85,7 +88,7 @@ int64_t Int(const YAML::Node& n) {
   int64_t v = 0;
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size() || v < 0) {
-    Fail(n, "cannot unmarshal !!str " + Quote(s) + " into a non-negative integer");
+    Fail(n, "cannot unmarshal !!str " + YamlValue(s) + " into a non-negative integer");
   }
   return v;
 }
@@ -103,18 +106,18 @@ int64_t Size(const YAML::Node& n) {
 }
 
 std::vector<std::string> StrList(const YAML::Node& n) {
-  if (!n.IsSequence()) Fail(n, std::string("cannot unmarshal ") + KindName(n) + " into []string");
+  if (!n.IsSequence()) Fail(n, std::string("cannot unmarshal ") + YamlTag(n) + " into []string");
   std::vector<std::string> out;
   for (const auto& item : n) out.push_back(Str(item));
   return out;
 }
 
 std::map<std::string, std::string> StrMap(const YAML::Node& n) {
-  if (!n.IsMap()) Fail(n, std::string("cannot unmarshal ") + KindName(n) + " into map");
+  if (!n.IsMap()) Fail(n, std::string("cannot unmarshal ") + YamlTag(n) + " into map");
   std::map<std::string, std::string> out;
   for (const auto& kv : n) {
     if (!out.emplace(Str(kv.first), Str(kv.second)).second) {
-      Fail(kv.first, "mapping key " + Quote(kv.first.Scalar()) + " already defined");
+      Fail(kv.first, "mapping key " + GoQuote(kv.first.Scalar()) + " already defined");
     }
   }
   return out;
@@ -129,7 +132,7 @@ void With(const YAML::Node& map, std::string_view key, Fn&& fn) {
 template <typename Fn>
 void ForEach(const YAML::Node& map, std::string_view key, Fn&& fn) {
   With(map, key, [&](const YAML::Node& seq) {
-    if (!seq.IsSequence()) Fail(seq, std::string("cannot unmarshal ") + KindName(seq) + " into list");
+    if (!seq.IsSequence()) Fail(seq, std::string("cannot unmarshal ") + YamlTag(seq) + " into list");
     for (const auto& item : seq) fn(item);
   });
 }
@@ -145,14 +148,15 @@ bool IsHttpUrl(std::string_view url) {
 }
 
 void CheckUrl(const YAML::Node& n, const std::string& url) {
-  if (!IsHttpUrl(url)) Fail(n, Quote(url) + " is not a valid URL: need http:// or https:// and a host");
+  if (!IsHttpUrl(url)) Fail(n, GoQuote(url) + " is not a valid URL: need http:// or https:// and a host");
 }
 
 Labels LabelMap(const YAML::Node& n) {
   std::vector<Label> labels;
-  for (const auto& [name, value] : StrMap(n)) {
-    if (!IsValidLabelName(name)) Fail(n, Quote(name) + " is not a valid label name");
-    labels.push_back({name, value});
+  YAML::Mark at;
+  if (Status st = DecodeLabelMap(n, &labels, &at); !st.ok()) FailAt(at, st.message());
+  for (const Label& l : labels) {
+    if (!IsValidLabelName(l.name)) Fail(n, GoQuote(l.name) + " is not a valid label name");
   }
   return Labels(std::move(labels));
 }
@@ -206,7 +210,7 @@ class ConfigDecoder {
     ForEach(root, "scrape_configs", [&](const YAML::Node& n) {
       ScrapeConfig sc = DecodeScrape(n, c.global);
       if (!jobs.insert(sc.job_name).second) {
-        Fail(n, "found multiple scrape configs with job name " + Quote(sc.job_name));
+        Fail(n, "found multiple scrape configs with job name " + GoQuote(sc.job_name));
       }
       c.scrape_configs.push_back(std::move(sc));
     });
@@ -216,7 +220,7 @@ class ConfigDecoder {
       c.remote_write.push_back(DecodeRemoteWrite(n));
       const std::string& name = c.remote_write.back().name;
       if (!name.empty() && !rw_names.insert(name).second) {
-        Fail(n, "found multiple remote write configs with job name " + Quote(name));
+        Fail(n, "found multiple remote write configs with job name " + GoQuote(name));
       }
     });
     std::set<std::string> rr_names;
@@ -224,7 +228,7 @@ class ConfigDecoder {
       c.remote_read.push_back(DecodeRemoteRead(n));
       const std::string& name = c.remote_read.back().name;
       if (!name.empty() && !rr_names.insert(name).second) {
-        Fail(n, "found multiple remote read configs with job name " + Quote(name));
+        Fail(n, "found multiple remote read configs with job name " + GoQuote(name));
       }
     });
     With(root, "storage", [&](const YAML::Node& n) { c.storage = DecodeStorage(n); });
@@ -242,7 +246,7 @@ class ConfigDecoder {
     const std::string path = Str(n);
     const size_t star = path.find('*');
     if (star != std::string::npos && path.find('/', star) != std::string::npos) {
-      Fail(n, kBad + Quote(path));
+      Fail(n, kBad + GoQuote(path));
     }
     return Resolve(path);
   }
@@ -306,13 +310,13 @@ class ConfigDecoder {
     if (s.scrape_timeout_ms == 0) s.scrape_timeout_ms = std::min(g.scrape_timeout_ms, s.scrape_interval_ms);
     if (s.scrape_timeout_ms > s.scrape_interval_ms) {
       Fail(n, "scrape timeout greater than scrape interval for scrape config with job name " +
-                  Quote(s.job_name));
+                  GoQuote(s.job_name));
     }
     With(n, "metrics_path", [&](const YAML::Node& v) { s.metrics_path = Str(v); });
     With(n, "scheme", [&](const YAML::Node& v) {
       s.scheme = Str(v);
       if (s.scheme != "http" && s.scheme != "https") {
-        Fail(v, "scheme must be \"http\" or \"https\", got " + Quote(s.scheme));
+        Fail(v, "scheme must be \"http\" or \"https\", got " + GoQuote(s.scheme));
       }
     });
     DecodeParams(n, s);
@@ -337,7 +341,7 @@ class ConfigDecoder {
   static void DecodeParams(const YAML::Node& n, ScrapeConfig& s) {
     if (!Present(n, "params")) return;
     const YAML::Node p = n["params"];
-    if (!p.IsMap()) Fail(p, std::string("cannot unmarshal ") + KindName(p) + " into url.Values");
+    if (!p.IsMap()) Fail(p, std::string("cannot unmarshal ") + YamlTag(p) + " into url.Values");
     for (const auto& kv : p) s.params[Str(kv.first)] = StrList(kv.second);
   }
 
@@ -358,7 +362,7 @@ class ConfigDecoder {
     TargetGroup tg;
     ForEach(n, "targets", [&](const YAML::Node& v) {
       const std::string target = Str(v);
-      if (target.find('/') != std::string::npos) Fail(v, Quote(target) + " is not a valid hostname");
+      if (target.find('/') != std::string::npos) Fail(v, GoQuote(target) + " is not a valid hostname");
       tg.targets.push_back(target);
     });
     With(n, "labels", [&](const YAML::Node& v) { tg.labels = LabelMap(v); });
@@ -370,7 +374,7 @@ class ConfigDecoder {
     FileSdConfig f;
     ForEach(n, "files", [&](const YAML::Node& v) {
       const std::string name = Str(v);
-      if (!IsValidFileSdName(name)) Fail(v, "path name " + Quote(name) + " is not valid for file discovery");
+      if (!IsValidFileSdName(name)) Fail(v, "path name " + GoQuote(name) + " is not valid for file discovery");
       f.files.push_back(Resolve(name));
     });
     if (f.files.empty()) Fail(n, "file service discovery config must contain at least one path name");
@@ -400,7 +404,7 @@ class ConfigDecoder {
                                                  "endpoints", "endpointslice", "ingress"};
     With(n, "role", [&](const YAML::Node& v) {
       k.role = Str(v);
-      if (!kRoles.count(k.role)) Fail(v, "unknown Kubernetes SD role " + Quote(k.role));
+      if (!kRoles.count(k.role)) Fail(v, "unknown Kubernetes SD role " + GoQuote(k.role));
     });
     if (k.role.empty()) {
       Fail(n, "role missing (one of: pod, service, endpoints, endpointslice, node, ingress)");
@@ -431,7 +435,7 @@ class ConfigDecoder {
       With(v, "role", [&](const YAML::Node& o) { s.role = Str(o); });
       With(v, "label", [&](const YAML::Node& o) { s.label = Str(o); });
       With(v, "field", [&](const YAML::Node& o) { s.field = Str(o); });
-      if (!kRoles.count(s.role)) Fail(v, "invalid selector role " + Quote(s.role));
+      if (!kRoles.count(s.role)) Fail(v, "invalid selector role " + GoQuote(s.role));
       k.selectors.push_back(s);
     });
     With(n, "attach_metadata", [&](const YAML::Node& v) {
@@ -543,7 +547,7 @@ class ConfigDecoder {
     With(n, "source_labels", [&](const YAML::Node& v) {
       r.source_labels = StrList(v);
       for (const auto& name : r.source_labels) {
-        if (!IsValidLabelName(name)) Fail(v, Quote(name) + " is not a valid label name");
+        if (!IsValidLabelName(name)) Fail(v, GoQuote(name) + " is not a valid label name");
       }
     });
     With(n, "separator", [&](const YAML::Node& v) { r.separator = Str(v); });
@@ -556,7 +560,7 @@ class ConfigDecoder {
       const std::string name = Str(v);
       if (name.empty()) Fail(v, "relabel action cannot be empty");
       auto action = ParseRelabelAction(name);
-      if (!action) Fail(v, "unknown relabel action " + Quote(name));
+      if (!action) Fail(v, "unknown relabel action " + GoQuote(name));
       r.action = *action;
     }
     const Status st = CompileRelabelConfig(r);
@@ -580,8 +584,8 @@ class ConfigDecoder {
       With(v, "api_version", [&](const YAML::Node& o) {
         am.api_version = Str(o);
         if (am.api_version != "v1" && am.api_version != "v2") {
-          Fail(o, "expected Alertmanager api version to be one of [v1 v2] but got " +
-                      Quote(am.api_version));
+          // Prometheus prints this one with %v: no quotes.
+          Fail(o, "expected Alertmanager api version to be one of [v1 v2] but got " + am.api_version);
         }
       });
       am.http = DecodeHttp(v);
@@ -647,7 +651,8 @@ class ConfigDecoder {
     for (const auto& [name, value] : headers) {
       std::string lower = name;
       for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (kReserved.count(lower)) Fail(n, Quote(name) + " is a reserved header. It must not be changed");
+      // Prometheus prints the header with %s: no quotes.
+      if (kReserved.count(lower)) Fail(n, name + " is a reserved header. It must not be changed");
     }
     return headers;
   }

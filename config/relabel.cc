@@ -7,6 +7,9 @@
 #include <array>
 #include <cctype>
 
+#include "base/quote.h"
+#include "base/regex_template.h"
+
 namespace vigil::config {
 namespace {
 
@@ -29,8 +32,6 @@ constexpr std::array<ActionName, 11> kActionNames = {{
     {RelabelAction::kUppercase, "uppercase"},
 }};
 
-bool IsWordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
-
 // Prometheus's relabelTarget: `^(?:(?:[a-zA-Z_]|\$(?:\{\w+\}|\w+))+\w*)+$`, i.e.
 // a label name that may contain $1 / ${name} references.
 bool IsValidTemplateLabelName(std::string_view s) {
@@ -40,59 +41,11 @@ bool IsValidTemplateLabelName(std::string_view s) {
 
 Status Invalid(std::string message) { return Status::InvalidArgument(std::move(message)); }
 
-std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
-// Go's regexp.extract: parses a name after '$'; returns false when malformed.
-bool ExtractName(std::string_view tmpl, std::string_view& name, std::string_view& rest) {
-  if (tmpl.empty()) return false;
-  const bool brace = tmpl[0] == '{';
-  if (brace) tmpl.remove_prefix(1);
-  size_t i = 0;
-  while (i < tmpl.size() && IsWordChar(tmpl[i])) ++i;
-  if (i == 0) return false;
-  name = tmpl.substr(0, i);
-  if (brace) {
-    if (i >= tmpl.size() || tmpl[i] != '}') return false;
-    ++i;
-  }
-  rest = tmpl.substr(i);
-  return true;
-}
-
-// Group index for a name: a number, or the named group; -1 when unknown.
-int GroupIndex(std::string_view name, std::span<const std::string> names) {
-  if (std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    if (name.size() > 8) return -1;
-    return std::stoi(std::string(name));
-  }
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == name) return static_cast<int>(i);
-  }
-  return -1;
-}
-
-// Matches `value` against the anchored regex and returns every submatch.
-bool MatchGroups(const re2::RE2& re, std::string_view value,
-                 std::vector<std::string_view>& groups) {
-  std::vector<re2::StringPiece> pieces(re.NumberOfCapturingGroups() + 1);
-  if (!re.Match(value, 0, value.size(), re2::RE2::UNANCHORED, pieces.data(),
-                static_cast<int>(pieces.size()))) {
-    return false;
-  }
-  groups.clear();
-  for (const auto& p : pieces) groups.emplace_back(p.data(), p.size());
-  return true;
-}
-
-std::vector<std::string> GroupNames(const re2::RE2& re) {
-  std::vector<std::string> names(re.NumberOfCapturingGroups() + 1);
-  for (const auto& [index, name] : re.CapturingGroupNames()) names[index] = name;
-  return names;
-}
-
-std::string Expand(const re2::RE2& re, std::string_view tmpl,
-                   std::span<const std::string_view> groups) {
-  return ExpandTemplate(tmpl, groups, GroupNames(re));
+// Matches `value` against the anchored regex; `groups` gets every submatch.
+bool MatchGroups(const re2::RE2& re, std::string_view value, std::vector<re2::StringPiece>& groups) {
+  groups.resize(re.NumberOfCapturingGroups() + 1);
+  return re.Match(value, 0, value.size(), re2::RE2::UNANCHORED, groups.data(),
+                  static_cast<int>(groups.size()));
 }
 
 // The hashmod hash: the big-endian uint64 of the last 8 bytes of md5(value).
@@ -120,14 +73,14 @@ std::string MapCase(std::string value, int (*fn)(int)) {
 }
 
 void ApplyReplace(const RelabelConfig& cfg, const std::string& value, LabelsBuilder& lb) {
-  std::vector<std::string_view> groups;
+  std::vector<re2::StringPiece> groups;
   if (!MatchGroups(*cfg.compiled, value, groups)) return;
-  const std::string target = Expand(*cfg.compiled, cfg.target_label, groups);
+  const std::string target = ExpandRegexTemplate(cfg.target_label, *cfg.compiled, groups);
   if (!IsValidLabelName(target)) {
     lb.Del(cfg.target_label);  // Prometheus 2.42 deletes the unexpanded name here
     return;
   }
-  const std::string result = Expand(*cfg.compiled, cfg.replacement, groups);
+  const std::string result = ExpandRegexTemplate(cfg.replacement, *cfg.compiled, groups);
   if (result.empty()) {
     lb.Del(target);
     return;
@@ -136,10 +89,10 @@ void ApplyReplace(const RelabelConfig& cfg, const std::string& value, LabelsBuil
 }
 
 void ApplyLabelMap(const RelabelConfig& cfg, const Labels& labels, LabelsBuilder& lb) {
-  std::vector<std::string_view> groups;
+  std::vector<re2::StringPiece> groups;
   for (const Label& l : labels) {
     if (MatchGroups(*cfg.compiled, l.name, groups)) {
-      lb.Set(Expand(*cfg.compiled, cfg.replacement, groups), l.value);
+      lb.Set(ExpandRegexTemplate(cfg.replacement, *cfg.compiled, groups), l.value);
     }
   }
 }
@@ -210,13 +163,13 @@ Status ValidateFields(const RelabelConfig& c) {
                             a == A::kDropEqual || a == A::kHashMod;
   if ((a == A::kReplace && !IsValidTemplateLabelName(c.target_label)) ||
       (plain_target && !IsValidLabelName(c.target_label))) {
-    return Invalid(Quote(c.target_label) + " is invalid 'target_label' for " + action + " action");
+    return Invalid(GoQuote(c.target_label) + " is invalid 'target_label' for " + action + " action");
   }
   if ((a == A::kLowercase || a == A::kUppercase) && c.replacement != "$1") {
     return Invalid("'replacement' can not be set for " + action + " action");
   }
   if (a == A::kLabelMap && !IsValidTemplateLabelName(c.replacement)) {
-    return Invalid(Quote(c.replacement) + " is invalid 'replacement' for " + action + " action");
+    return Invalid(GoQuote(c.replacement) + " is invalid 'replacement' for " + action + " action");
   }
   if ((a == A::kKeepEqual || a == A::kDropEqual) && !HasOnlySourceAndTarget(c)) {
     return Invalid(action +
@@ -263,32 +216,6 @@ std::optional<Labels> Relabel(const Labels& labels, std::span<const RelabelConfi
     current = lb.Build();
   }
   return current;
-}
-
-std::string ExpandTemplate(std::string_view tmpl, std::span<const std::string_view> groups,
-                           std::span<const std::string> names) {
-  std::string out;
-  while (!tmpl.empty()) {
-    const size_t dollar = tmpl.find('$');
-    if (dollar == std::string_view::npos) break;
-    out.append(tmpl.substr(0, dollar));
-    tmpl.remove_prefix(dollar + 1);
-    if (!tmpl.empty() && tmpl[0] == '$') {
-      out += '$';
-      tmpl.remove_prefix(1);
-      continue;
-    }
-    std::string_view name, rest;
-    if (!ExtractName(tmpl, name, rest)) {
-      out += '$';  // malformed: the '$' is literal text
-      continue;
-    }
-    tmpl = rest;
-    const int index = GroupIndex(name, names);
-    if (index >= 0 && static_cast<size_t>(index) < groups.size()) out.append(groups[index]);
-  }
-  out.append(tmpl);
-  return out;
 }
 
 }  // namespace vigil::config

@@ -67,10 +67,4 @@ Status CompileRelabelConfig(RelabelConfig& config);
 // Applies `configs` in order. Returns nullopt when a keep/drop step drops the set.
 std::optional<Labels> Relabel(const Labels& labels, std::span<const RelabelConfig> configs);
 
-// Go regexp's Regexp.Expand template semantics: $1, ${1}, $name, ${name}, $$.
-// `groups` are the submatches (groups[0] is the whole match); `names` maps
-// group index to name ("" for unnamed).
-std::string ExpandTemplate(std::string_view tmpl, std::span<const std::string_view> groups,
-                           std::span<const std::string> names);
-
 }  // namespace vigil::config

@@ -10,6 +10,7 @@
 #include "promql/functions.h"
 #include "promql/parser.h"
 #include "base/duration.h"
+#include "base/quote.h"
 
 namespace vigil::promql {
 namespace {
@@ -28,33 +29,6 @@ std::string GoFloat(double v) {
   if (exp < -4 || exp >= 6) return s;
   auto fixed = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
   return std::string(buf, fixed.ptr);
-}
-
-// Go's %q for strings.
-std::string GoQuote(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case '\a': out += "\\a"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\v': out += "\\v"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-          char hex[8];
-          std::snprintf(hex, sizeof(hex), "\\x%02x", static_cast<unsigned char>(c));
-          out += hex;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  return out + "\"";
 }
 
 std::string Join(const std::vector<std::string>& items, std::string_view sep) {

@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "base/metrics_registry.h"
+#include "base/regex_template.h"
 
 namespace vigil::promql {
 namespace {
@@ -564,59 +565,6 @@ Result<Vector> FuncNativeHistogramOnly(FunctionCall&) { return Vector{}; }
 // ---------------------------------------------------------------------------
 // Label manipulation.
 
-// Go's regexp.Expand: $1, ${1}, $name, ${name}, $$; a name is the longest run
-// of letters, digits and underscores, and unknown names expand to "".
-std::string ExpandTemplate(std::string_view tmpl, const re2::RE2& re,
-                           const std::vector<re2::StringPiece>& groups) {
-  std::string out;
-  const auto& names = re.NamedCapturingGroups();
-  size_t i = 0;
-  while (i < tmpl.size()) {
-    if (tmpl[i] != '$' || i + 1 >= tmpl.size()) {
-      out.push_back(tmpl[i++]);
-      continue;
-    }
-    if (tmpl[i + 1] == '$') {
-      out.push_back('$');
-      i += 2;
-      continue;
-    }
-    std::string_view name;
-    size_t next;
-    if (tmpl[i + 1] == '{') {
-      const size_t close = tmpl.find('}', i + 2);
-      if (close == std::string_view::npos) {
-        out.push_back(tmpl[i++]);
-        continue;
-      }
-      name = tmpl.substr(i + 2, close - i - 2);
-      next = close + 1;
-    } else {
-      size_t j = i + 1;
-      while (j < tmpl.size() && (std::isalnum(static_cast<unsigned char>(tmpl[j])) || tmpl[j] == '_')) ++j;
-      name = tmpl.substr(i + 1, j - i - 1);
-      next = j;
-    }
-    if (name.empty()) {
-      out.push_back(tmpl[i++]);
-      continue;
-    }
-    int index = -1;
-    int num = 0;
-    auto [p, ec] = std::from_chars(name.data(), name.data() + name.size(), num);
-    if (ec == std::errc() && p == name.data() + name.size()) {
-      index = num;
-    } else if (auto it = names.find(std::string(name)); it != names.end()) {
-      index = it->second;
-    }
-    if (index >= 0 && static_cast<size_t>(index) < groups.size() && groups[index].data()) {
-      out.append(groups[index].data(), groups[index].size());
-    }
-    i = next;
-  }
-  return out;
-}
-
 // label_replace and label_join build label values from the query's strings;
 // past this size they fail rather than multiply memory by the query's length.
 constexpr size_t kMaxLabelValueBytes = size_t{1} << 20;
@@ -653,7 +601,7 @@ Result<Vector> FuncLabelReplace(FunctionCall& call) {
     Labels metric = s.metric;
     if (re.Match(value, 0, value.size(), re2::RE2::UNANCHORED, groups.data(),
                  static_cast<int>(groups.size()))) {
-      const std::string res = ExpandTemplate(replacement, re, groups);
+      const std::string res = ExpandRegexTemplate(replacement, re, groups);
       metric = LabelsBuilder(s.metric).Set(dst, res).Build();
     }
     out.push_back(Out(std::move(metric), call.ts, s.point.v));

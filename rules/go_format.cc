@@ -9,145 +9,20 @@
 #include <cstring>
 #include <optional>
 
+#include "base/quote.h"
+#include "base/utf8.h"
+
 namespace vigil::rules {
 namespace {
 
-constexpr char32_t kRuneError = 0xFFFD;
-constexpr char32_t kMaxRune = 0x10FFFF;
 constexpr int kMaxWidthOrPrecision = 1'000'000;  // Go's fmt refuses larger ones
 constexpr char kLowerDigits[] = "0123456789abcdefx";
 constexpr char kUpperDigits[] = "0123456789ABCDEFX";
-
-struct DecodedRune {
-  char32_t rune;
-  size_t size;
-};
-
-// utf8.DecodeRuneInString: an invalid sequence decodes as (U+FFFD, 1 byte).
-DecodedRune DecodeRune(std::string_view s) {
-  const auto b0 = static_cast<unsigned char>(s[0]);
-  if (b0 < 0x80) return {b0, 1};
-  size_t n = 0;
-  char32_t r = 0, min = 0;
-  if ((b0 & 0xE0) == 0xC0) {
-    n = 2, r = b0 & 0x1F, min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    n = 3, r = b0 & 0x0F, min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    n = 4, r = b0 & 0x07, min = 0x10000;
-  } else {
-    return {kRuneError, 1};
-  }
-  if (s.size() < n) return {kRuneError, 1};
-  for (size_t i = 1; i < n; ++i) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    if ((b & 0xC0) != 0x80) return {kRuneError, 1};
-    r = r << 6 | (b & 0x3F);
-  }
-  if (r < min || r > kMaxRune || (r >= 0xD800 && r <= 0xDFFF)) return {kRuneError, 1};
-  return {r, n};
-}
-
-bool ValidRune(char32_t r) { return r <= kMaxRune && !(r >= 0xD800 && r <= 0xDFFF); }
-
-void AppendRune(std::string& out, char32_t r) {
-  if (!ValidRune(r)) r = kRuneError;
-  if (r < 0x80) {
-    out += static_cast<char>(r);
-  } else if (r < 0x800) {
-    out += static_cast<char>(0xC0 | r >> 6);
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else if (r < 0x10000) {
-    out += static_cast<char>(0xE0 | r >> 12);
-    out += static_cast<char>(0x80 | (r >> 6 & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | r >> 18);
-    out += static_cast<char>(0x80 | (r >> 12 & 0x3F));
-    out += static_cast<char>(0x80 | (r >> 6 & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  }
-}
 
 size_t RuneCount(std::string_view s) {
   size_t n = 0;
   for (size_t i = 0; i < s.size(); i += DecodeRune(s.substr(i)).size) ++n;
   return n;
-}
-
-// strconv.IsPrint without Go's Unicode tables: ASCII exactly; beyond ASCII,
-// every valid rune except the C1 controls, the spaces other than U+0020, the
-// format characters rule texts meet (soft hyphen, zero-width and bidi marks,
-// BOM) and the noncharacters. Unassigned code points count as printable.
-bool IsPrint(char32_t r) {
-  if (r < 0x80) return r >= 0x20 && r < 0x7F;
-  if (!ValidRune(r) || r < 0xA0 || r == 0xA0 || r == 0xAD || r == 0x1680) return false;
-  if ((r >= 0x2000 && r <= 0x200F) || (r >= 0x2028 && r <= 0x202F)) return false;
-  if ((r >= 0x205F && r <= 0x206F) || r == 0x3000 || r == 0xFEFF) return false;
-  if ((r >= 0xFFF9 && r <= 0xFFFB) || (r & 0xFFFE) == 0xFFFE) return false;
-  return !(r >= 0xFDD0 && r <= 0xFDEF);
-}
-
-void AppendHex(std::string& out, uint32_t v, int digits) {
-  for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out += kLowerDigits[v >> shift & 0xF];
-}
-
-// strconv's appendEscapedRune.
-void AppendEscapedRune(std::string& out, char32_t r, char quote, bool ascii_only) {
-  if (r == static_cast<char32_t>(quote) || r == '\\') {
-    out += '\\';
-    out += static_cast<char>(r);
-    return;
-  }
-  if (ascii_only ? (r < 0x80 && IsPrint(r)) : IsPrint(r)) {
-    AppendRune(out, r);
-    return;
-  }
-  static constexpr std::pair<char32_t, const char*> kEscapes[] = {
-      {'\a', "\\a"}, {'\b', "\\b"}, {'\f', "\\f"}, {'\n', "\\n"},
-      {'\r', "\\r"}, {'\t', "\\t"}, {'\v', "\\v"}};
-  for (const auto& [c, text] : kEscapes) {
-    if (r == c) {
-      out += text;
-      return;
-    }
-  }
-  if (r < ' ' || r == 0x7F) {
-    out += "\\x";
-    AppendHex(out, r, 2);
-  } else if (r < 0x10000 || !ValidRune(r)) {
-    out += "\\u";
-    AppendHex(out, ValidRune(r) ? r : kRuneError, 4);
-  } else {
-    out += "\\U";
-    AppendHex(out, r, 8);
-  }
-}
-
-std::string Quote(std::string_view s, char quote, bool ascii_only) {
-  std::string out(1, quote);
-  while (!s.empty()) {
-    const DecodedRune d = DecodeRune(s);
-    if (d.size == 1 && d.rune == kRuneError) {
-      out += "\\x";
-      AppendHex(out, static_cast<unsigned char>(s[0]), 2);
-    } else {
-      AppendEscapedRune(out, d.rune, quote, ascii_only);
-    }
-    s.remove_prefix(d.size);
-  }
-  return out + quote;
-}
-
-bool CanBackquote(std::string_view s) {
-  while (!s.empty()) {
-    const DecodedRune d = DecodeRune(s);
-    if (d.size == 1 && d.rune == kRuneError) return false;
-    if (d.rune == '`' || d.rune == 0xFEFF || d.rune == 0x7F) return false;
-    if (d.rune < ' ' && d.rune != '\t') return false;
-    s.remove_prefix(d.size);
-  }
-  return true;
 }
 
 // Shortest digits that read back as |v| (v finite, non-zero), and the decimal
@@ -246,8 +121,6 @@ std::string BinaryFloat(double v) {
 }
 
 }  // namespace
-
-std::string GoQuote(std::string_view s) { return Quote(s, '"', false); }
 
 std::string ReplaceInvalidUtf8(std::string_view s) {
   std::string out;
@@ -608,11 +481,8 @@ void Printer::PrintInteger(int64_t v, char32_t verb) {
       return Pad(rune);
     }
     case 'q': {
-      char32_t r = negative || u > kMaxRune ? kRuneError : static_cast<char32_t>(u);
-      if (!ValidRune(r)) r = kRuneError;
-      std::string quoted = "'";
-      AppendEscapedRune(quoted, r, '\'', f_.plus);
-      return Pad(quoted + "'");
+      const char32_t r = negative || u > kMaxRune ? kRuneError : static_cast<char32_t>(u);
+      return Pad(GoQuoteRune(r, f_.plus));
     }
     case 'U':
       return FormatUnicode(static_cast<uint64_t>(v));
@@ -673,7 +543,7 @@ void Printer::FormatUnicode(uint64_t u) {
   std::string text = "U+";
   if (std::strlen(hex) < prec) text.append(prec - std::strlen(hex), '0');
   text += hex;
-  if (f_.sharp && u <= kMaxRune && IsPrint(static_cast<char32_t>(u))) {
+  if (f_.sharp && u <= kMaxRune && IsGoPrint(static_cast<char32_t>(u))) {
     text += " '";
     AppendRune(text, static_cast<char32_t>(u));
     text += '\'';
@@ -768,7 +638,7 @@ void Printer::FormatHexString(std::string_view s, const char* digits) {
 void Printer::FormatQuoted(std::string_view s) {
   s = Truncate(s);
   if (f_.sharp && CanBackquote(s)) return Pad("`" + std::string(s) + "`");
-  Pad(Quote(s, '"', f_.plus));
+  Pad(f_.plus ? GoQuoteToAscii(s) : GoQuote(s));
 }
 
 std::string_view Printer::Truncate(std::string_view s) const {

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <variant>
 
+#include "base/quote.h"  // GoQuote: strconv.Quote, as the template engine quotes in errors
 #include "base/status.h"
 
 namespace vigil::rules {
@@ -43,9 +44,6 @@ Result<std::string> GoSprintf(std::string_view format, std::span<const GoValue> 
 
 // fmt.Sprint(v): how text/template prints a pipeline's value (%v).
 std::string GoSprint(const GoValue& v);
-
-// strconv.Quote: a double-quoted Go string literal; invalid UTF-8 bytes as \xNN.
-std::string GoQuote(std::string_view s);
 
 // `s` with every byte that is not part of valid UTF-8 replaced by U+FFFD, as
 // Go's JSON encoder writes such strings.

@@ -6,7 +6,9 @@
 #include <fstream>
 #include <set>
 
+#include "config/yaml_labels.h"
 #include "rules/alert_template.h"
+#include "base/quote.h"
 #include "base/utf8.h"
 #include "base/duration.h"
 
@@ -16,15 +18,10 @@ namespace {
 // A map of label or annotation names to strings; `what` is "labels" or "annotations".
 Result<std::vector<Label>> LabelMap(const YAML::Node& node, const char* what) {
   std::vector<Label> out;
-  if (!node || node.IsNull()) return out;
-  if (!node.IsMap()) return Status::InvalidArgument(std::string(what) + " must be a map");
-  for (const auto& kv : node) {
-    if (!kv.first.IsScalar() || !(kv.second.IsScalar() || kv.second.IsNull())) {
-      return Status::InvalidArgument(std::string(what) + ": every name and value must be a string");
-    }
-    out.push_back({kv.first.as<std::string>(), kv.second.as<std::string>("")});
+  YAML::Mark at;
+  if (Status st = config::DecodeLabelMap(node, &out, &at); !st.ok()) {
+    return Status::InvalidArgument(std::string(what) + ": " + st.message());
   }
-  std::sort(out.begin(), out.end(), [](const Label& a, const Label& b) { return a.name < b.name; });
   return out;
 }
 
@@ -34,7 +31,7 @@ Status CheckTemplates(const RuleSpec& rule) {
        {std::pair{"label", &rule.labels}, {"annotation", &rule.annotations}}) {
     for (const Label& l : *set) {
       if (Status st = CheckAlertTemplate(l.value, rule.name); !st.ok()) {
-        return Status::InvalidArgument(std::string(kind) + " \"" + l.name + "\": " + st.message());
+        return Status::InvalidArgument(std::string(kind) + " " + GoQuote(l.name) + ": " + st.message());
       }
     }
   }

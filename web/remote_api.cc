@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 
+#include "base/quote.h"
 #include "base/utf8.h"
 #include "storage/storage.h"
 #include "base/logger.h"
@@ -37,42 +38,14 @@ std::optional<std::string> RejectedSampleText(const Status& st) {
   }
 }
 
-// Go's %q for label text: printable valid UTF-8 as is (quotes and
-// backslashes escaped), every invalid byte as \xNN, so error texts stay valid.
-std::string QuoteLabelText(std::string_view text) {
-  std::string out = "\"";
-  for (size_t i = 0; i < text.size();) {
-    const size_t rest = text.size() - i;
-    size_t len = 1;
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x80) {
-      len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-      if (len > rest || !IsValidUtf8(text.substr(i, len))) len = 0;
-    }
-    if (len == 0 || c < 0x20) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-      ++i;
-      continue;
-    }
-    if (c == '"' || c == '\\') out += '\\';
-    out.append(text.substr(i, len));
-    i += len;
-  }
-  out += '"';
-  return out;
-}
-
 // Prometheus's labels.String(): {a="b", c="d"}.
 std::string DescribeLabels(const std::vector<Label>& labels) {
   std::string out = "{";
   for (const auto& l : labels) {
     if (out.size() > 1) out += ", ";
-    out += IsValidLabelName(l.name) ? l.name : QuoteLabelText(l.name);
+    out += IsValidLabelName(l.name) ? l.name : GoQuote(l.name);
     out += '=';
-    out += QuoteLabelText(l.value);
+    out += GoQuote(l.value);
   }
   out += '}';
   return out;
@@ -94,7 +67,7 @@ Status CheckWriteLabels(std::vector<Label>& labels) {
                    [](const Label& a, const Label& b) { return a.name < b.name; });
   for (const auto& l : labels) {
     if (l.name.size() > storage::kMaxLabelBytes || l.value.size() > storage::kMaxLabelBytes) {
-      return Status::InvalidArgument("label " + QuoteLabelText(l.name.substr(0, 64)) +
+      return Status::InvalidArgument("label " + GoQuote(l.name.substr(0, 64)) +
                                      " has a name or value longer than " +
                                      std::to_string(storage::kMaxLabelBytes) + " bytes");
     }

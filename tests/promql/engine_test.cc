@@ -211,6 +211,10 @@ TEST(FormatQuery, PrintsPrometheusCanonicalForm) {
       {"1e6", "1e+06"},
       {"x[1h:]", "x[1h:]"},
       {"topk(3,x)", "topk(3, x)"},
+      // Values print as strconv.Quote: non-printable runes escaped, printable kept.
+      {"x{a=\"\\u200b\"}", "x{a=\"\\u200b\"}"},
+      {"label_replace(x,\"a\",\"\u00e9\\t\",\"b\",\"\")",
+       "label_replace(x, \"a\", \"\u00e9\\t\", \"b\", \"\")"},
   };
   for (const auto& [in, want] : cases) {
     auto got = FormatQuery(in);

@@ -92,13 +92,13 @@ TEST(RuleFile, HostileYamlIsRefusedQuickly) {
            Case{bomb + "groups:\n  - name: g\n    rules: *a29\n", "rule must be a map"},
            Case{bomb + "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n"
                        "        labels: {x: *a29}\n",
-                "labels: every name and value must be a string"},
+                "labels: cannot unmarshal !!seq into string"},
            Case{"groups: {a: 1}\n", "groups must be a list"},
            Case{"[1, 2]\n", "a rule file is a map"},
            Case{"groups:\n  - name: g\n    rules: 5\n", "rules must be a list"},
            Case{"groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n"
                 "        annotations: [a, b]\n",
-                "annotations must be a map"},
+                "annotations: cannot unmarshal !!seq into map[string]string"},
            Case{"groups: [\n", "r.yml: "},
            Case{"groups:\n  - name: \"a\xff\"\n", "r.yml: yaml: invalid UTF-8"},
        }) {

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <limits>
 
-#include "base/utf8.h"
 #include "scraper/exposition_parser.h"
 #include "storage/storage.h"
 
@@ -221,13 +220,6 @@ TEST(ExpositionFormat, ChosenFromContentType) {
             kOm);
   EXPECT_EQ(FormatFromContentType("text/plain; version=0.0.4"), kText);
   EXPECT_EQ(FormatFromContentType(""), kText);
-}
-
-TEST(Utf8, ValidatesLikeGo) {
-  EXPECT_TRUE(IsValidUtf8("héllo ✓ 𝄞"));
-  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // surrogate
-  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // > U+10FFFF
-  EXPECT_FALSE(IsValidUtf8("\xe2\x82"));  // truncated
 }
 
 }  // namespace

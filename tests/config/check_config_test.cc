@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace vigil::scraper {
+namespace vigil::config {
 namespace {
 
 class CheckConfigTest : public ::testing::Test {
@@ -31,7 +31,7 @@ class CheckConfigTest : public ::testing::Test {
 TEST_F(CheckConfigTest, ValidFile_PrintsSuccessAndReturnsZero) {
   const std::string f = Write("ok.yml", "scrape_configs:\n  - job_name: a\n");
   std::ostringstream out, err;
-  EXPECT_EQ(config::RunCheckConfig({f}, out, err), 0);
+  EXPECT_EQ(RunCheckConfig({f}, out, err), 0);
   EXPECT_EQ(out.str(),
             "Checking " + f + "\n SUCCESS: " + f + " is valid prometheus config file syntax\n\n");
   EXPECT_EQ(err.str(), "");
@@ -41,7 +41,7 @@ TEST_F(CheckConfigTest, InvalidFile_PrintsFailedAndReturnsOne) {
   const std::string bad = Write("bad.yml", "scrape_configs:\n  - job_name: a\n    foo: 1\n");
   const std::string ok = Write("ok.yml", "");
   std::ostringstream out, err;
-  EXPECT_EQ(config::RunCheckConfig({bad, ok}, out, err), 1);
+  EXPECT_EQ(RunCheckConfig({bad, ok}, out, err), 1);
   EXPECT_NE(err.str().find("  FAILED: parsing YAML file " + bad + ": line 3"), std::string::npos)
       << err.str();
   EXPECT_NE(out.str().find(" SUCCESS: " + ok), std::string::npos);
@@ -53,7 +53,7 @@ TEST_F(CheckConfigTest, RuleFiles_AreCountedAndChecked) {
         "      - alert: Down\n        expr: up == 0\n");
   const std::string f = Write("p.yml", "rule_files: [\"r*.yml\"]\n");
   std::ostringstream out, err;
-  EXPECT_EQ(config::RunCheckConfig({f}, out, err), 0) << err.str();
+  EXPECT_EQ(RunCheckConfig({f}, out, err), 0) << err.str();
   EXPECT_NE(out.str().find("  SUCCESS: 1 rule files found\n"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("  SUCCESS: 2 rules found\n"), std::string::npos) << out.str();
 }
@@ -62,13 +62,13 @@ TEST_F(CheckConfigTest, BadRule_Fails) {
   Write("r.yml", "groups:\n  - name: g\n    rules:\n      - record: x\n");
   const std::string f = Write("p.yml", "rule_files: [r.yml]\n");
   std::ostringstream out, err;
-  EXPECT_EQ(config::RunCheckConfig({f}, out, err), 1);
+  EXPECT_EQ(RunCheckConfig({f}, out, err), 1);
   EXPECT_NE(err.str().find("'expr' must be set"), std::string::npos) << err.str();
 }
 
 TEST_F(CheckConfigTest, CheckRules_ErrorsNamePositionGroupRuleIndexAndName) {
   // A stand-in for the PromQL parser: only "sum(" is bad.
-  const config::ExprChecker check = [](const std::string& expr) {
+  const ExprChecker check = [](const std::string& expr) {
     return expr == "sum(" ? Status::InvalidArgument("1:5: parse error: unclosed left parenthesis")
                           : Status::OK();
   };
@@ -85,6 +85,10 @@ TEST_F(CheckConfigTest, CheckRules_ErrorsNamePositionGroupRuleIndexAndName) {
                 "unclosed left parenthesis"},
            Case{"groups:\n  - name: x\n    rules:\n      - expr: up\n",
                 "0:0: group \"x\", rule 1, \"\": one of 'record' or 'alert' must be set"},
+           // Group and rule names as %q (promtool 2.42), the name in the problem as it is.
+           Case{"groups:\n  - name: \"x\\ty\"\n    rules:\n      - record: \"bad\\tname\"\n"
+                "        expr: up\n",
+                "4:17: group \"x\\ty\", rule 1, \"bad\\tname\": invalid recording rule name: bad\tname"},
            Case{"groups:\n  - name: x\n    rules: []\n  - name: x\n    rules: []\n",
                 "4:5: groupname: \"x\" is repeated in the same file"},
            Case{"groups:\n  - name: x\n    rules:\n      - record: ok\n        expr: up\n        "
@@ -93,7 +97,7 @@ TEST_F(CheckConfigTest, CheckRules_ErrorsNamePositionGroupRuleIndexAndName) {
        }) {
     const std::string f = Write("r.yml", c.yaml);
     std::ostringstream out, err;
-    EXPECT_EQ(config::RunCheckRules({f}, out, err, check), 1) << c.yaml;
+    EXPECT_EQ(RunCheckRules({f}, out, err, check), 1) << c.yaml;
     EXPECT_EQ(out.str(), "Checking " + f + "\n\n");
     EXPECT_EQ(err.str(), "  FAILED:\n" + f + ": " + c.error + "\n") << c.yaml;
   }
@@ -105,9 +109,9 @@ TEST_F(CheckConfigTest, CheckRules_ValidFileCountsRules) {
             "groups:\n  - name: x\n    rules:\n      - record: a\n        expr: up\n"
             "      - alert: B\n        expr: up == 0\n        for: 5m\n");
   std::ostringstream out, err;
-  EXPECT_EQ(config::RunCheckRules({f}, out, err), 0);
+  EXPECT_EQ(RunCheckRules({f}, out, err), 0);
   EXPECT_EQ(out.str(), "Checking " + f + "\n  SUCCESS: 2 rules found\n\n");
 }
 
 }  // namespace
-}  // namespace vigil::scraper
+}  // namespace vigil::config

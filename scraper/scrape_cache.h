@@ -76,7 +76,8 @@ class ScrapeCache {
 
   // The entry of `series` (the text as scraped), or null when it is new to the
   // cache. Tries first the entry that followed the previous line in the last
-  // successful scrape: no hashing while the body keeps its order.
+  // successful scrape: no hashing while the body keeps its order. Between
+  // scrapes, a plain lookup.
   Entry* Find(std::string_view series) {
     Node* guess = prev_ ? prev_->second.next_ : first_;
     if (!guess || guess->first != series) {

@@ -36,6 +36,7 @@ class RefOnlyStorage : public storage::MemoryStorage {
   std::unique_ptr<storage::Appender> NewAppender() override {
     return std::make_unique<RefOnlyAppender>(&next_ref_);
   }
+  SeriesRef series() const { return next_ref_; }  // refs handed out so far
 
  private:
   class RefOnlyAppender final : public storage::Appender {
@@ -109,6 +110,7 @@ void BM_ScrapeOnce(benchmark::State& state) {
   auto loop = MakeLoop(target.address(), &db, &clock);
   int64_t t = 1'000'000;
   loop->ScrapeOnce(t);  // fills the cache
+  const SeriesRef series_before = db.series();
   for (auto _ : state) {
     t += kStepMs;
     loop->ScrapeOnce(t);
@@ -116,6 +118,9 @@ void BM_ScrapeOnce(benchmark::State& state) {
   if (loop->Status().health != "up") state.SkipWithError(loop->Status().last_error.c_str());
   state.SetItemsProcessed(state.iterations() * series);
   state.counters["body_bytes"] = static_cast<double>(target.body_bytes());
+  // 0 when every scrape after the first found all its series in the cache.
+  state.counters["new_series_per_scrape"] =
+      static_cast<double>(db.series() - series_before) / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_ScrapeOnce)->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMillisecond)->MinTime(3);
 

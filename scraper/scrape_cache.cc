@@ -10,8 +10,7 @@ void ScrapeCache::BeginScrape() {
   alias_hashes_.clear();
 }
 
-ScrapeCache::Entry* ScrapeCache::Add(std::string_view series,
-                                     std::optional<uint64_t> labels_hash) {
+ScrapeCache::Entry* ScrapeCache::Add(std::string_view series, std::optional<uint64_t> labels_hash) {
   if (!aliases_) IndexAliases();  // first miss of this scrape
   Node& node = *map_.try_emplace(std::string(series)).first;
   current_ = &node;

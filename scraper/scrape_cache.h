@@ -18,8 +18,9 @@
 // the hash table, so a body in the same order as last time costs no hashing.
 // Entry pointers stay valid until the EndScrape() that forgets them.
 //
-// No memory accounting: the cache holds one node (the text plus ~80 bytes)
-// per distinct series text of the last two scrapes. Not thread-safe: one
+// No memory accounting: the cache holds one hash node (~100 bytes, plus the
+// text when longer than 15 bytes) per distinct series text of the last two
+// scrapes, and during a scrape with new series an index of label hashes. Not thread-safe: one
 // scrape loop owns it.
 #pragma once
 
@@ -27,9 +28,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "base/sample.h"
 
@@ -95,9 +96,9 @@ class ScrapeCache {
   Entry* Add(std::string_view series, std::optional<uint64_t> labels_hash);
 
   // Records that the scrape's next line is `e`, the entry Find() or Add() just
-  // returned for it. True when its sample is the
-  // first of its labels in this scrape; false when relabeling dropped it or
-  // this scrape already held its labels (the same or another spelling).
+  // returned for it. True when its sample is the first of its labels in this
+  // scrape; false when relabeling dropped it or this scrape already held its
+  // labels (the same or another spelling).
   bool Hold(Entry& e);
 
   // Ends the scrape begun last. `ok`: its lines were appended (a failed or

@@ -50,9 +50,7 @@ class ScrapeCacheTest : public ::testing::Test {
   }
 
   // The two texts are spellings of one label set (e.g. labels reordered).
-  void SameLabels(const std::string& a, const std::string& b) {
-    hashes_[b] = HashOf(a);
-  }
+  void SameLabels(const std::string& a, const std::string& b) { hashes_[b] = HashOf(a); }
   uint64_t HashOf(const std::string& s) const {
     const auto it = hashes_.find(s);
     return it != hashes_.end() ? it->second : std::hash<std::string>()(s);

@@ -81,13 +81,11 @@ void ScrapeLoop::Stop(bool mark_stale) {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  if (!mark_stale || iteration_ == 0) return;
+  if (!mark_stale || !scraped_) return;
   auto app = db_->NewAppender();
   const int64_t t = std::max(clock_->NowMillis(), last_append_ms_ + 1);
-  ++iteration_;
-  touched_ = 0;
-  alias_hashes_.clear();
-  SweepCache(*app, t, false);
+  cache_.BeginScrape();
+  EndCacheScrape(*app, t, false);
   AppendReportStale(*app, t);
   const vigil::Status st = app->Commit();
   if (!st.ok()) VLOG_WARN("Writing end-of-run staleness markers failed", {{"err", st.message()}});
@@ -117,9 +115,8 @@ void ScrapeLoop::Run() {
 void ScrapeLoop::ScrapeOnce(int64_t t_ms) {
   const auto start = std::chrono::steady_clock::now();
   auto response = scraper_.Scrape();
-  ++iteration_;
-  touched_ = 0;
-  alias_hashes_.clear();
+  scraped_ = true;
+  cache_.BeginScrape();
   AppendStats stats;
   std::map<std::string, FamilyMetadata> metadata;
   auto app = db_->NewAppender();
@@ -129,12 +126,9 @@ void ScrapeLoop::ScrapeOnce(int64_t t_ms) {
     if (!error.ok()) {
       app->Rollback();
       app = db_->NewAppender();
-      alias_hashes_.clear();
     }
   }
-  // Nothing to mark stale or forget when the scrape held every cached series.
-  if (!error.ok() || touched_ != cache_.size()) SweepCache(*app, t_ms, error.ok());
-  last_ok_ = error.ok();
+  EndCacheScrape(*app, t_ms, error.ok());
   const double duration =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   AppendReport(*app, t_ms, duration, error.ok(), stats);
@@ -148,27 +142,22 @@ vigil::Status ScrapeLoop::AppendBody(storage::Appender& app, const ScrapeRespons
                                      int64_t t_ms, AppendStats& stats,
                                      std::map<std::string, FamilyMetadata>& metadata) {
   ExpositionParser parser(response.body.view(), FormatFromContentType(response.content_type));
-  std::optional<AliasIndex> aliases;
   bool over_limit = false;
-  Cache::value_type* prev = nullptr;  // entry of the previous line
   while (true) {
     auto more = parser.Next();
     if (!more.ok()) return more.status();
     if (!*more) break;
     ++stats.total;
-    Cache::value_type* node = FindCached(parser.series(), prev);
+    ScrapeCache::Entry* entry = cache_.Find(parser.series());
     Labels fresh_labels;  // resolved now when the series is new to the cache
-    if (!node) {
-      auto added = AddToCache(parser, aliases);
+    if (!entry) {
+      auto added = AddToCache(parser);
       if (!added.ok()) return added.status();
-      std::tie(node, fresh_labels) = std::move(*added);
-      if (!node->second.dropped) ++stats.series_added;
+      std::tie(entry, fresh_labels) = std::move(*added);
+      if (!entry->dropped()) ++stats.series_added;
     }
-    (prev ? prev->second.next : first_) = node;
-    prev = node;
-    CacheEntry* entry = &node->second;
-    const bool first = FirstInScrape(*entry);
-    if (entry->dropped) continue;
+    const bool first = cache_.Hold(*entry);
+    if (entry->dropped()) continue;
     // Counted even when its labels repeat within the scrape and only the first
     // sample is stored: Prometheus counts (and limits) what it hands to
     // storage, which then rejects the repeat.
@@ -188,66 +177,26 @@ vigil::Status ScrapeLoop::AppendBody(storage::Appender& app, const ScrapeRespons
       if (IsSoftAppendError(ref.status().code())) continue;
       return ref.status();
     }
-    entry->ref = *ref;
-    if (first) entry->tracked = !own_ts;
+    entry->set_ref(*ref);
+    if (first) entry->set_staleness_tracked(!own_ts);
   }
-  if (prev) prev->second.next = nullptr;
   if (over_limit) return vigil::Status::ResourceExhausted("sample limit exceeded");
   metadata = parser.metadata();
   return vigil::Status::OK();
 }
 
-ScrapeLoop::Cache::value_type* ScrapeLoop::FindCached(std::string_view series,
-                                                      const Cache::value_type* prev) {
-  Cache::value_type* guess = prev ? prev->second.next : first_;
-  if (guess && guess->first == series) return guess;
-  const auto it = cache_.find(series);
-  return it == cache_.end() ? nullptr : &*it;
-}
-
-Result<std::pair<ScrapeLoop::Cache::value_type*, Labels>> ScrapeLoop::AddToCache(
-    const ExpositionParser& parser, std::optional<AliasIndex>& aliases) {
+Result<std::pair<ScrapeCache::Entry*, Labels>> ScrapeLoop::AddToCache(
+    const ExpositionParser& parser) {
   auto exposed = parser.exposed_labels();
   if (!exposed.ok()) return exposed.status();
   auto stored = StoredLabels(*exposed);
   if (!stored.ok()) return stored.status();
-  if (!aliases) {  // first miss of this scrape: index what is cached so far
-    aliases.emplace();
-    aliases->reserve(cache_.size());
-    for (auto& [raw, e] : cache_) {
-      if (!e.dropped) aliases->emplace(e.hash, &e);
-    }
-  }
-  Cache::value_type& node = *cache_.try_emplace(std::string(parser.series())).first;
-  CacheEntry& entry = node.second;
   if (!stored->has_value()) {
-    entry.dropped = true;
-    return std::pair<Cache::value_type*, Labels>(&node, Labels());
+    return std::pair<ScrapeCache::Entry*, Labels>(cache_.Add(parser.series(), std::nullopt),
+                                                  Labels());
   }
-  entry.hash = (*stored)->Hash();
-  if (auto [it, inserted] = aliases->try_emplace(entry.hash, &entry); !inserted) {
-    CacheEntry& other = *it->second;
-    // Its sample in this scrape (if any) went in without the alias set: record it.
-    if (!other.aliased && other.scraped == iteration_) alias_hashes_.insert(other.hash);
-    other.aliased = true;
-    entry.aliased = true;
-  }
-  return std::pair<Cache::value_type*, Labels>(&node, std::move(**stored));
-}
-
-bool ScrapeLoop::FirstInScrape(CacheEntry& e) {
-  const bool repeat = e.scraped == iteration_;
-  if (!repeat) {
-    CatchUp(e);
-    ++touched_;
-    e.scraped = iteration_;
-  }
-  if (e.dropped || repeat) return false;
-  return !e.aliased || alias_hashes_.insert(e.hash).second;
-}
-
-void ScrapeLoop::CatchUp(CacheEntry& e) const {
-  if (last_ok_ && e.scraped + 1 == iteration_) e.last_seen = e.scraped;
+  ScrapeCache::Entry* entry = cache_.Add(parser.series(), (*stored)->Hash());
+  return std::pair<ScrapeCache::Entry*, Labels>(entry, std::move(**stored));
 }
 
 Result<std::optional<Labels>> ScrapeLoop::StoredLabels(std::span<const Label> exposed) const {
@@ -262,10 +211,11 @@ Result<std::optional<Labels>> ScrapeLoop::StoredLabels(std::span<const Label> ex
 }
 
 Result<vigil::SeriesRef> ScrapeLoop::AppendCached(storage::Appender& app, std::string_view raw,
-                                                    CacheEntry& e, int64_t t, double v) {
-  if (e.ref != 0) {
+                                                    ScrapeCache::Entry& e, int64_t t,
+                                                    double v) {
+  if (e.ref() != 0) {
     // Empty labels: a store that knows the ref never reads them.
-    auto by_ref = app.Append(e.ref, Labels(), t, v);
+    auto by_ref = app.Append(e.ref(), Labels(), t, v);
     if (by_ref.ok() || IsSoftAppendError(by_ref.status().code())) return by_ref;
   }
   auto exposed = ExpositionParser::SeriesLabels(raw);
@@ -303,31 +253,11 @@ vigil::Status ScrapeLoop::CheckLabelLimits(const Labels& labels) const {
   return vigil::Status::OK();
 }
 
-// The `next` links stay inside the cache: a successful scrape links each of
-// its entries to the entry of the following line (or null), and those are
-// forgotten no earlier than the entries linking to them; a failed scrape
-// unlinks the entries it touched, as it may have linked them to entries
-// it adds and forgets again.
-void ScrapeLoop::SweepCache(storage::Appender& app, int64_t t_ms, bool scrape_ok) {
-  if (!scrape_ok) first_ = nullptr;
-  for (auto it = cache_.begin(); it != cache_.end();) {
-    CacheEntry& e = it->second;
-    CatchUp(e);
-    if (e.scraped == iteration_ && !scrape_ok) e.next = nullptr;
-    if (scrape_ok && e.scraped == iteration_) {
-      e.last_seen = iteration_;
-    } else if (NeedsStaleMarker(e)) {
-      auto ref = AppendCached(app, it->first, e, t_ms, vigil::StaleNaN());
-      if (ref.ok()) e.ref = *ref;
-    }
-    const bool forget = e.last_seen == 0 || e.last_seen + 1 < iteration_;
-    it = forget ? cache_.erase(it) : std::next(it);
-  }
-}
-
-bool ScrapeLoop::NeedsStaleMarker(const CacheEntry& e) const {
-  if (e.dropped || !e.tracked || e.last_seen == 0 || e.last_seen + 1 != iteration_) return false;
-  return !e.aliased || !alias_hashes_.count(e.hash);  // another spelling may still be there
+void ScrapeLoop::EndCacheScrape(storage::Appender& app, int64_t t_ms, bool scrape_ok) {
+  cache_.EndScrape(scrape_ok, [&](std::string_view series, ScrapeCache::Entry& e) {
+    auto ref = AppendCached(app, series, e, t_ms, vigil::StaleNaN());
+    if (ref.ok()) e.set_ref(*ref);
+  });
 }
 
 void ScrapeLoop::AppendReport(storage::Appender& app, int64_t t_ms, double duration_s, bool up,

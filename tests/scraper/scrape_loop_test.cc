@@ -169,6 +169,23 @@ TEST_F(ScrapeLoopTest, VanishedSeries_GetsStalenessMarker) {
   EXPECT_FALSE(vigil::IsStaleNaN(SamplesOf(db_, "a").back().v));
 }
 
+// Two empty bodies forget every cached series; the first line of the next
+// body must not be looked up through the forgotten entry.
+TEST_F(ScrapeLoopTest, SeriesBackAfterEmptyBodies_IsAppendedAgain) {
+  auto loop = MakeLoop();
+  loop->ScrapeOnce(1'000'000);
+  SetBody("");
+  loop->ScrapeOnce(1'001'000);
+  loop->ScrapeOnce(1'002'000);
+  SetBody("a 1\nb{x=\"y\"} 2\n");
+  loop->ScrapeOnce(1'003'000);
+  const auto a = SamplesOf(db_, "a");
+  ASSERT_EQ(a.size(), 3u);  // sample, staleness marker, sample
+  EXPECT_TRUE(vigil::IsStaleNaN(a[1].v));
+  EXPECT_EQ(a[2].t, 1'003'000);
+  EXPECT_EQ(SamplesOf(db_, "scrape_series_added").back().v, 2);
+}
+
 TEST_F(ScrapeLoopTest, StoppedTarget_MarksEverythingStale) {
   auto loop = MakeLoop();
   loop->ScrapeOnce(1'000'000);

@@ -111,8 +111,8 @@ void AlertingRule::Advance(const std::map<uint64_t, Alert>& current, int64_t t_m
   }
 }
 
-std::optional<int64_t> RestoredActiveAt(const vigil::Sample& last, int64_t for_ms,
-                                        int64_t now_ms, int64_t grace_period_ms) {
+std::optional<int64_t> RestoredActiveAt(const vigil::Sample& last, int64_t for_ms, int64_t now_ms,
+                                        int64_t grace_period_ms) {
   if (vigil::IsStaleNaN(last.v)) return std::nullopt;
   // The value is activeAt in seconds; one that is not a time (NaN, 1e300:
   // e.g. written by remote write) restores nothing instead of being cast

@@ -84,8 +84,8 @@ Labels ForStateLabels(const Labels& alert_labels);
 // ALERTS_FOR_STATE sample before the restart (see RestoreForState); nullopt
 // when the sample restores nothing (a staleness marker, or a value that is
 // not a time).
-std::optional<int64_t> RestoredActiveAt(const vigil::Sample& last, int64_t for_ms,
-                                        int64_t now_ms, int64_t grace_period_ms);
+std::optional<int64_t> RestoredActiveAt(const vigil::Sample& last, int64_t for_ms, int64_t now_ms,
+                                        int64_t grace_period_ms);
 
 // An alert's generatorURL: the Prometheus graph page of `expr` under `external_url`.
 std::string GeneratorUrl(std::string_view external_url, std::string_view expr);

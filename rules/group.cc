@@ -108,9 +108,9 @@ void Group::EvalRule(size_t i, int64_t t_ms) {
     Write(*samples, written_[i], t_ms);
   } else {
     ++failures_;
-    VLOG_WARN("Evaluating rule failed", {{"group", spec_.name},
-                                         {"rule", rule.spec().name},
-                                         {"err", samples.status().message()}});
+    VLOG_WARN(
+        "Evaluating rule failed",
+        {{"group", spec_.name}, {"rule", rule.spec().name}, {"err", samples.status().message()}});
   }
   rule.SetEvaluation(samples.status(), t_ms, SecondsSince(start));
 }
@@ -161,8 +161,9 @@ void Group::RestoreForState(int64_t now_ms) {
 
 GroupStatus Group::Status() const {
   std::lock_guard lock(mu_);
-  GroupStatus s{spec_.file,    spec_.name,  spec_.interval_ms, spec_.limit, last_evaluation_ms_,
-                evaluation_seconds_, {}, evaluations_, failures_};
+  GroupStatus s{spec_.file,  spec_.name,          spec_.interval_ms,
+                spec_.limit, last_evaluation_ms_, evaluation_seconds_,
+                {},          evaluations_,        failures_};
   for (const auto& rule : rules_) s.rules.push_back(rule->Snapshot());
   return s;
 }

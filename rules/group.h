@@ -78,8 +78,7 @@ class Group {
   void SendAlerts(Rule& rule, int64_t t_ms);
   // Appends `samples`, and staleness markers for the series in `previous`
   // that are gone; `previous` becomes the series written now.
-  void Write(const std::vector<promql::Sample>& samples, std::set<Labels>& previous,
-             int64_t t_ms);
+  void Write(const std::vector<promql::Sample>& samples, std::set<Labels>& previous, int64_t t_ms);
   void RestoreForState(int64_t now_ms);
 
   const GroupSpec spec_;

@@ -129,12 +129,11 @@ TEST(RulesAlertmanagerTest, FiringAlertReachesARealAlertmanagerWithExternalLabel
        "--storage.path=" + (dir.path() / "am-data").string(),
        "--web.listen-address=127.0.0.1:" + std::to_string(am_port), "--cluster.listen-address="},
       dir.path() / "am.log");
-  RuleServer server(
-      kRules, {.global_extra = "  external_labels: {cluster: eu}\n",
-               .sections = "alerting:\n  alertmanagers:\n    - static_configs:\n"
-                           "        - targets: ['127.0.0.1:" +
-                           std::to_string(am_port) + "']\n",
-               .flags = {"--web.external-url=http://vigil.example:9090/"}});
+  RuleServer server(kRules, {.global_extra = "  external_labels: {cluster: eu}\n",
+                             .sections = "alerting:\n  alertmanagers:\n    - static_configs:\n"
+                                         "        - targets: ['127.0.0.1:" +
+                                         std::to_string(am_port) + "']\n",
+                             .flags = {"--web.external-url=http://vigil.example:9090/"}});
   VigilProcess& vigil = server.vigil();
   ASSERT_TRUE(vigil.WaitReady());
   json alerts;
@@ -154,7 +153,8 @@ TEST(RulesAlertmanagerTest, FiringAlertReachesARealAlertmanagerWithExternalLabel
   EXPECT_EQ(alerts[0]["generatorURL"],
             "http://vigil.example:9090/graph?g0.expr=up%7Bjob%3D%22node%22%7D+%3E+0&g0.tab=1");
   const std::string metrics = vigil.Get("/metrics").body;
-  EXPECT_NE(metrics.find("prometheus_notifications_alertmanagers_discovered 1\n"), std::string::npos);
+  EXPECT_NE(metrics.find("prometheus_notifications_alertmanagers_discovered 1\n"),
+            std::string::npos);
   EXPECT_NE(metrics.find("prometheus_notifications_sent_total{alertmanager=\"http://127.0.0.1:" +
                          std::to_string(am_port) + "/api/v2/alerts\"} "),
             std::string::npos);

@@ -3,10 +3,10 @@
 // Alertmanager when, and the `for` state restore arithmetic.
 #include "rules/alerting_rule.h"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <limits>
-
-#include <gtest/gtest.h>
 
 #include "rules/recording_rule.h"
 
@@ -27,8 +27,12 @@ class AlertingRuleTest : public ::testing::Test {
   }
 
   static AlertingRule Make(int64_t for_ms) {
-    return AlertingRule(RuleSpec{RuleKind::kAlerting, "Down", "up == 0", for_ms,
-                                 {{"severity", "page"}}, {{"summary", "{{ $labels.instance }}"}}},
+    return AlertingRule(RuleSpec{RuleKind::kAlerting,
+                                 "Down",
+                                 "up == 0",
+                                 for_ms,
+                                 {{"severity", "page"}},
+                                 {{"summary", "{{ $labels.instance }}"}}},
                         "up == 0");
   }
 

@@ -3,9 +3,9 @@
 // restarts and the evaluation thread.
 #include "rules/manager.h"
 
-#include <limits>
-
 #include <gtest/gtest.h>
+
+#include <limits>
 
 #include "promql/engine.h"
 #include "tests/support/memory_storage.h"
@@ -233,9 +233,8 @@ TEST_F(RuleManagerTest, RestartIgnoresAForStateValueThatIsNotATime) {
                                    {"job", "node"}},
                             t1 - 60'000, bad)
                     .ok());
-    ASSERT_TRUE(app->Append(0, Labels{{"__name__", "up"}, {"instance", "a"}, {"job", "node"}},
-                            t1, 0)
-                    .ok());
+    ASSERT_TRUE(
+        app->Append(0, Labels{{"__name__", "up"}, {"instance", "a"}, {"job", "node"}}, t1, 0).ok());
     ASSERT_TRUE(app->Commit().ok());
     clock_.Set(t1);
     Manager restarted(&db, &engine_, &clock_);

@@ -8,6 +8,7 @@
 
 #include "config/http_client.h"
 #include "base/logger.h"
+#include "base/url_escape.h"
 
 namespace vigil::scraper {
 namespace {
@@ -276,29 +277,13 @@ class KubernetesDiscoverer::Watcher {
     std::string q;
     for (const auto& s : owner_->config_.selectors) {
       if (s.role != owner_->config_.role) continue;
-      if (!s.label.empty()) q += "&labelSelector=" + QueryEscapeValue(s.label);
-      if (!s.field.empty()) q += "&fieldSelector=" + QueryEscapeValue(s.field);
+      if (!s.label.empty()) q += "&labelSelector=" + QueryEscape(s.label);
+      if (!s.field.empty()) q += "&fieldSelector=" + QueryEscape(s.field);
     }
     if (watch) q += "&watch=true&allowWatchBookmarks=true&resourceVersion=" + resource_version;
     if (q.empty()) return "";
     q[0] = '?';
     return q;
-  }
-
-  static std::string QueryEscapeValue(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-      if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '=' ||
-          c == ',' || c == '!') {
-        out += c;
-      } else {
-        static constexpr char kHex[] = "0123456789ABCDEF";
-        out += '%';
-        out += kHex[static_cast<unsigned char>(c) >> 4];
-        out += kHex[c & 15];
-      }
-    }
-    return out;
   }
 
   Status ListAndWatch() {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/duration.h"
+#include "base/url_escape.h"
 
 namespace vigil::scraper {
 namespace {
@@ -136,24 +137,6 @@ Result<Labels> FinishLabels(const Labels& relabeled) {
 }
 
 }  // namespace
-
-std::string QueryEscape(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    }
-  }
-  return out;
-}
 
 Target::Target(Labels labels, Labels discovered,
                std::map<std::string, std::vector<std::string>> params)

@@ -87,7 +87,4 @@ void TargetsFromGroup(const config::TargetGroup& group, const config::ScrapeConf
 // relabeling dropped it; an error when the result is not a valid target.
 Result<std::optional<Target>> PopulateTarget(const Labels& discovered, const config::ScrapeConfig& config);
 
-// Go's url.QueryEscape.
-std::string QueryEscape(std::string_view s);
-
 }  // namespace vigil::scraper

@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "rules/rule_file.h"
-#include "rules/rule_manager.h"
+#include "rules/manager.h"
 #include "config/config.h"
 #include "base/file_glob.h"
 #include "scraper/manager.h"
@@ -30,7 +30,7 @@ namespace {
 // configuration in place. Keeps the reload metrics.
 class ConfigReloader {
  public:
-  ConfigReloader(std::string path, scraper::Manager* manager, rules::RuleManager* rules,
+  ConfigReloader(std::string path, scraper::Manager* manager, rules::Manager* rules,
                  rules::Notifier* notifier, std::string external_url)
       : path_(std::move(path)),
         manager_(manager),
@@ -95,7 +95,7 @@ class ConfigReloader {
 
   const std::string path_;
   scraper::Manager* manager_;
-  rules::RuleManager* rules_;
+  rules::Manager* rules_;
   rules::Notifier* notifier_;
   const std::string external_url_;
   mutable std::mutex mu_;
@@ -195,7 +195,7 @@ int RunServer(const ServerSettings& settings) {
   promql::Engine engine(engine_options);
   scraper::Manager manager((*db).get(), scraper::ManagerOptions{});
   rules::Notifier notifier(static_cast<size_t>(settings.notification_queue_capacity));
-  rules::RuleManager rule_manager(
+  rules::Manager rule_manager(
       (*db).get(), &engine, SystemClock::Get(),
       {&notifier, settings.alert_resend_delay_ms, settings.alert_for_outage_tolerance_ms,
        settings.alert_for_grace_period_ms});

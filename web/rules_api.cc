@@ -89,7 +89,7 @@ void WriteRule(JsonWriter& w, const rules::RuleStatus& r) {
     w.EndArray();
   }
   w.Key("health");
-  w.String(r.health);
+  w.String(rules::RuleHealthName(r.health));
   if (!r.last_error.empty()) {
     w.Key("lastError");
     w.String(r.last_error);

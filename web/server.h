@@ -33,7 +33,7 @@
 #include <vector>
 
 #include "promql/engine.h"
-#include "rules/rule_manager.h"
+#include "rules/manager.h"
 #include "scraper/manager.h"
 #include "base/clock.h"
 #include "base/status.h"
@@ -85,7 +85,7 @@ struct ServerDeps {
   promql::Engine* engine = nullptr;
   scraper::Manager* scrape_manager = nullptr;
   // Rule groups and alerts for /api/v1/rules and /api/v1/alerts (optional).
-  const rules::RuleManager* rule_manager = nullptr;
+  const rules::Manager* rule_manager = nullptr;
   // The Alertmanagers alerts go to, for /api/v1/alertmanagers (optional).
   const rules::Notifier* notifier = nullptr;
   // Re-reads the config file and applies it; an error leaves the old one running.

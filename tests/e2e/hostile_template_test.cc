@@ -13,8 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "tests/e2e/metrics_target.h"
-#include "tests/e2e/vigil_process.h"
+#include "tests/e2e/rules_fixture.h"
 
 namespace vigil::e2e {
 namespace {
@@ -36,30 +35,20 @@ constexpr char kRules[] =
     "          nested: '{{ ((((humanizeDuration 1e300)))) }}'\n";
 
 TEST(HostileTemplateTest, PrintfWithWrongArgumentsFiresWithGoTextsAndTheServerStaysUp) {
-  TempDir dir;
-  WriteFileAtomically(dir.path() / "rules.yml", kRules);
-  MetricsTarget target("m 1\n");
-  VigilProcess vigil(
-      "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-      "rule_files:\n  - " +
-          (dir.path() / "rules.yml").string() +
-          "\n"
-          "scrape_configs:\n  - job_name: node\n    static_configs:\n"
-          "      - targets: ['" +
-          target.address() + "']\n",
-      {"--web.enable-lifecycle"});
+  RuleServer server(kRules);
+  VigilProcess& vigil = server.vigil();
   ASSERT_TRUE(vigil.WaitReady());
   json alerts;
   ASSERT_TRUE(vigil.WaitFor(
       [&] {
-        alerts = json::parse(vigil.Get("/api/v1/alerts").body, nullptr, false);
-        return alerts.is_object() && alerts["data"]["alerts"].size() == 1 &&
-               alerts["data"]["alerts"][0]["state"] == "firing";
+        alerts = ApiData(vigil, "/api/v1/alerts");
+        return alerts.is_object() && alerts["alerts"].size() == 1 &&
+               alerts["alerts"][0]["state"] == "firing";
       },
       20s))
       << alerts.dump() << "\n"
       << vigil.Logs();
-  const json& annotations = alerts["data"]["alerts"][0]["annotations"];
+  const json& annotations = alerts["alerts"][0]["annotations"];
   EXPECT_EQ(annotations["crash"], "node:  %!s(float64=1)");
   EXPECT_EQ(annotations["width"], "%!(NOVERB)%!(EXTRA int=5)");
   EXPECT_EQ(annotations["nested"], "-106751991167300d -15h -30m -8s");
@@ -68,7 +57,7 @@ TEST(HostileTemplateTest, PrintfWithWrongArgumentsFiresWithGoTextsAndTheServerSt
   EXPECT_EQ(vigil.Get("/-/healthy").status, 200);
   EXPECT_FALSE(vigil.WaitExit(10ms).has_value());
 
-  WriteFileAtomically(dir.path() / "rules.yml",
+  WriteFileAtomically(server.rules_file(),
                       "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n"
                       "        annotations:\n          s: '{{ nosuch $value }}'\n");
   const HttpReply reload = vigil.Post("/-/reload", "");

@@ -9,8 +9,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "tests/e2e/metrics_target.h"
-#include "tests/e2e/vigil_process.h"
+#include "tests/e2e/rules_fixture.h"
 #include "tests/support/child_process.h"
 
 namespace vigil::e2e {
@@ -38,12 +37,6 @@ constexpr char kRules[] =
     "        labels:\n"
     "          team: infra\n";
 
-json Data(const VigilProcess& vigil, const std::string& path) {
-  const auto reply = vigil.Get(path);
-  json j = json::parse(reply.body, nullptr, false);
-  return j.is_discarded() ? json() : j["data"];
-}
-
 // Drops what differs between runs: evaluation times and timestamps.
 void Normalize(json& j) {
   if (j.is_object()) {
@@ -56,29 +49,16 @@ void Normalize(json& j) {
 
 class RulesTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    WriteFileAtomically(dir_.path() / "rules.yml", kRules);
-    vigil_.emplace(
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-        "rule_files:\n  - " +
-            (dir_.path() / "rules.yml").string() +
-            "\n"
-            "scrape_configs:\n  - job_name: node\n    static_configs:\n"
-            "      - targets: ['" +
-            target_.address() + "']\n",
-        std::vector<std::string>{"--web.enable-lifecycle"});
-    ASSERT_TRUE(vigil_->WaitReady());
-  }
+  void SetUp() override { ASSERT_TRUE(vigil_->WaitReady()); }
 
-  TempDir dir_;
-  MetricsTarget target_{"m 1\n"};
-  std::optional<VigilProcess> vigil_;
+  RuleServer server_{kRules};
+  VigilProcess* const vigil_ = &server_.vigil();
 };
 
 TEST_F(RulesTest, RecordedSeriesAndAlertsAreQueryable) {
   ASSERT_TRUE(vigil_->WaitFor(
       [&] {
-        const json r = Data(*vigil_, "/api/v1/query?query=job:up:sum");
+        const json r = ApiData(*vigil_, "/api/v1/query?query=job:up:sum");
         return r.is_object() && r["result"].size() == 1;
       },
       15s));
@@ -86,7 +66,7 @@ TEST_F(RulesTest, RecordedSeriesAndAlertsAreQueryable) {
   json alerts;
   ASSERT_TRUE(vigil_->WaitFor(
       [&] {
-        alerts = Data(*vigil_, "/api/v1/query?query=ALERTS");
+        alerts = ApiData(*vigil_, "/api/v1/query?query=ALERTS");
         return alerts.is_object() && alerts["result"].size() == 2;
       },
       15s))
@@ -98,12 +78,12 @@ TEST_F(RulesTest, RecordedSeriesAndAlertsAreQueryable) {
 
 TEST_F(RulesTest, RulesAndAlertsApiHavePrometheusShape) {
   ASSERT_TRUE(
-      vigil_->WaitFor([&] { return !Data(*vigil_, "/api/v1/alerts")["alerts"].empty(); }, 15s));
-  json rules = Data(*vigil_, "/api/v1/rules");
+      vigil_->WaitFor([&] { return !ApiData(*vigil_, "/api/v1/alerts")["alerts"].empty(); }, 15s));
+  json rules = ApiData(*vigil_, "/api/v1/rules");
   Normalize(rules);
-  const std::string instance = target_.address();
+  const std::string instance = server_.target().address();
   const json expected = json::parse(R"J({"groups":[{"name":"always","file":")J" +
-                                    (dir_.path() / "rules.yml").string() + R"J(","rules":[
+                                    server_.rules_file().string() + R"J(","rules":[
     {"state":"firing","name":"AlwaysOn","query":"up{job=\"node\"} > 0","duration":0,"keepFiringFor":0,
      "labels":{"severity":"{{ $labels.job }}-x"},"annotations":{"summary":"{{ $labels.instance }} value {{ $value }}"},
      "alerts":[{"labels":{"alertname":"AlwaysOn","instance":")J" +
@@ -120,18 +100,18 @@ TEST_F(RulesTest, RulesAndAlertsApiHavePrometheusShape) {
     {"name":"job:up:sum","query":"sum by (job) (up)","labels":{"team":"infra"},"health":"ok","type":"recording"}],
     "interval":1,"limit":0}]})J");
   EXPECT_EQ(rules, expected) << rules.dump(1);
-  EXPECT_EQ(Data(*vigil_, "/api/v1/alerts")["alerts"].size(), 2u);
-  const json only_recording = Data(*vigil_, "/api/v1/rules?type=record");
+  EXPECT_EQ(ApiData(*vigil_, "/api/v1/alerts")["alerts"].size(), 2u);
+  const json only_recording = ApiData(*vigil_, "/api/v1/rules?type=record");
   ASSERT_EQ(only_recording["groups"][0]["rules"].size(), 1u);
   EXPECT_EQ(vigil_->Get("/api/v1/rules?type=bad").status, 400);
 }
 
 TEST_F(RulesTest, ReloadWithABrokenRuleFileKeepsTheOldRules) {
-  WriteFileAtomically(dir_.path() / "rules.yml",
+  WriteFileAtomically(server_.rules_file(),
                       "groups:\n  - name: x\n    rules:\n"
                       "      - record: r\n        expr: sum(\n");
   EXPECT_NE(vigil_->Post("/-/reload", "").status, 200);
-  const json rules = Data(*vigil_, "/api/v1/rules");
+  const json rules = ApiData(*vigil_, "/api/v1/rules");
   EXPECT_EQ(rules["groups"][0]["name"], "always");
 }
 
@@ -149,22 +129,12 @@ TEST(RulesAlertmanagerTest, FiringAlertReachesARealAlertmanagerWithExternalLabel
        "--storage.path=" + (dir.path() / "am-data").string(),
        "--web.listen-address=127.0.0.1:" + std::to_string(am_port), "--cluster.listen-address="},
       dir.path() / "am.log");
-  WriteFileAtomically(dir.path() / "rules.yml", kRules);
-  MetricsTarget target("m 1\n");
-  VigilProcess vigil(
-      "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-      "  external_labels: {cluster: eu}\n"
-      "rule_files:\n  - " +
-          (dir.path() / "rules.yml").string() +
-          "\n"
-          "alerting:\n  alertmanagers:\n    - static_configs:\n"
-          "        - targets: ['127.0.0.1:" +
-          std::to_string(am_port) +
-          "']\n"
-          "scrape_configs:\n  - job_name: node\n    static_configs:\n"
-          "      - targets: ['" +
-          target.address() + "']\n",
-      {"--web.external-url=http://vigil.example:9090/"});
+  RuleServer server(kRules, {.global_extra = "  external_labels: {cluster: eu}\n",
+                             .sections = "alerting:\n  alertmanagers:\n    - static_configs:\n"
+                                         "        - targets: ['127.0.0.1:" +
+                                         std::to_string(am_port) + "']\n",
+                             .flags = {"--web.external-url=http://vigil.example:9090/"}});
+  VigilProcess& vigil = server.vigil();
   ASSERT_TRUE(vigil.WaitReady());
   json alerts;
   ASSERT_TRUE(vigil.WaitFor(
@@ -183,7 +153,8 @@ TEST(RulesAlertmanagerTest, FiringAlertReachesARealAlertmanagerWithExternalLabel
   EXPECT_EQ(alerts[0]["generatorURL"],
             "http://vigil.example:9090/graph?g0.expr=up%7Bjob%3D%22node%22%7D+%3E+0&g0.tab=1");
   const std::string metrics = vigil.Get("/metrics").body;
-  EXPECT_NE(metrics.find("prometheus_notifications_alertmanagers_discovered 1\n"), std::string::npos);
+  EXPECT_NE(metrics.find("prometheus_notifications_alertmanagers_discovered 1\n"),
+            std::string::npos);
   EXPECT_NE(metrics.find("prometheus_notifications_sent_total{alertmanager=\"http://127.0.0.1:" +
                          std::to_string(am_port) + "/api/v2/alerts\"} "),
             std::string::npos);

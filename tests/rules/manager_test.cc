@@ -1,10 +1,11 @@
-// Rule evaluation against the in-memory store with driven time: recording
-// rules, the alert state machine, ALERTS series and staleness markers.
-#include "rules/rule_manager.h"
-
-#include <limits>
+// The rule manager against the in-memory store with driven time: recording
+// rules, the alert state machine, ALERTS series, staleness markers, reloads,
+// restarts and the evaluation thread.
+#include "rules/manager.h"
 
 #include <gtest/gtest.h>
+
+#include <limits>
 
 #include "promql/engine.h"
 #include "tests/support/memory_storage.h"
@@ -61,7 +62,7 @@ class RuleManagerTest : public ::testing::Test {
   ManualClock clock_{1'000'000};
   storage::MemoryStorage db_;
   promql::Engine engine_;
-  RuleManager rules_;
+  Manager rules_;
   std::vector<GroupStatus> groups_;
 };
 
@@ -82,7 +83,7 @@ TEST_F(RuleManagerTest, RecordingRuleWritesItsResultUnderTheRecordNameWithRuleLa
   rules_.EvalGroup(0, 1'000'000);
   EXPECT_EQ(Query("job:up:sum", 1'000'000),
             std::vector<std::string>{"job:up:sum{job=\"node\", team=\"infra\"}=1"});
-  EXPECT_EQ(Rule(0).health, "ok");
+  EXPECT_EQ(Rule(0).health, RuleHealth::kOk);
   EXPECT_EQ(Rule(0).query, "sum by (job) (up)");
 }
 
@@ -157,7 +158,7 @@ TEST_F(RuleManagerTest, DuplicateOutputLabelSetsMakeTheRuleUnhealthy) {
   Up("b", 1'000'000, 1);
   Load({Recording("dup", "up", {{"instance", ""}})});  // empty value removes `instance`
   rules_.EvalGroup(0, 1'000'000);
-  EXPECT_EQ(Rule(0).health, "err");
+  EXPECT_EQ(Rule(0).health, RuleHealth::kErr);
   EXPECT_EQ(Rule(0).last_error,
             "vector contains metrics with the same labelset after applying rule labels");
   EXPECT_TRUE(Query("dup", 1'000'000).empty());
@@ -199,7 +200,7 @@ TEST_F(RuleManagerTest, RestartRestoresForStateShiftedByTheDowntime) {
   // A new manager on the same store, as after a restart 2 minutes later.
   const int64_t t1 = t0 + 7 * 60'000;
   clock_.Set(t1 + kStep);
-  RuleManager restarted(&db_, &engine_, &clock_);
+  Manager restarted(&db_, &engine_, &clock_);
   ASSERT_TRUE(restarted.Update({GroupSpec{"rules.yml", "g", kStep, 0, {rule}}}, Labels{}, "").ok());
   Up("a", t1, 0);
   restarted.EvalGroup(0, t1);
@@ -232,12 +233,11 @@ TEST_F(RuleManagerTest, RestartIgnoresAForStateValueThatIsNotATime) {
                                    {"job", "node"}},
                             t1 - 60'000, bad)
                     .ok());
-    ASSERT_TRUE(app->Append(0, Labels{{"__name__", "up"}, {"instance", "a"}, {"job", "node"}},
-                            t1, 0)
-                    .ok());
+    ASSERT_TRUE(
+        app->Append(0, Labels{{"__name__", "up"}, {"instance", "a"}, {"job", "node"}}, t1, 0).ok());
     ASSERT_TRUE(app->Commit().ok());
     clock_.Set(t1);
-    RuleManager restarted(&db, &engine_, &clock_);
+    Manager restarted(&db, &engine_, &clock_);
     ASSERT_TRUE(
         restarted.Update({GroupSpec{"rules.yml", "g", kStep, 0, {rule}}}, Labels{}, "").ok());
     restarted.EvalGroup(0, t1);
@@ -260,11 +260,11 @@ TEST_F(RuleManagerTest, UpdateRefusesAnExpressionThatDoesNotParse) {
 
 TEST_F(RuleManagerTest, EvaluationTimesAreAlignedToTheIntervalAtAFixedOffset) {
   const GroupSpec g{"rules.yml", "g", 60'000, 0, {}};
-  const int64_t first = RuleManager::NextEvalTime(g, 1'000'123);
+  const int64_t first = NextEvalTime(g, 1'000'123);
   EXPECT_GE(first, 1'000'123);
   EXPECT_LT(first, 1'000'123 + 60'000);
-  EXPECT_EQ(RuleManager::NextEvalTime(g, first + 1), first + 60'000);
-  EXPECT_EQ(RuleManager::NextEvalTime(g, first), first);
+  EXPECT_EQ(NextEvalTime(g, first + 1), first + 60'000);
+  EXPECT_EQ(NextEvalTime(g, first), first);
 }
 
 TEST_F(RuleManagerTest, ThreadEvaluatesGroupsOnTheirSchedule) {
@@ -278,7 +278,7 @@ TEST_F(RuleManagerTest, ThreadEvaluatesGroupsOnTheirSchedule) {
   }
   rules_.Stop();
   EXPECT_NE(Rule(0).last_evaluation_ms, 0);
-  EXPECT_EQ(Rule(0).health, "ok");
+  EXPECT_EQ(Rule(0).health, RuleHealth::kOk);
 }
 
 }  // namespace

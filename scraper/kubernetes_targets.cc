@@ -267,8 +267,9 @@ config::TargetGroup NodeGroup(const json& node) {
   }
   g.labels = Labels(std::move(labels));
   if (addr.empty()) return g;
+  // Prometheus uses the port as sent: a node without one gets ":0".
   const std::string port =
-      Int32Field(Field(Field(status, "daemonEndpoints"), "kubeletEndpoint"), "Port", 10250);
+      Int32Field(Field(Field(status, "daemonEndpoints"), "kubeletEndpoint"), "Port", 0);
   AddTarget(g, JoinHostPort(addr, port), {{"instance", name}});
   return g;
 }

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -25,7 +26,7 @@ class FakeKubeApi {
   using json = nlohmann::json;
 
   FakeKubeApi() {
-    server_.server().new_task_queue = [] { return new httplib::ThreadPool(24); };
+    server_.server().new_task_queue = [] { return new httplib::ThreadPool(48); };
     server_.server().Get(
         ".*", [this](const httplib::Request& req, httplib::Response& res) { Serve(req, res); });
     server_.Start();
@@ -71,9 +72,24 @@ class FakeKubeApi {
     }
   };
 
+  // The Kind of a collection's objects ("pods" -> "Pod"), for client-go's decoder.
+  static std::string KindOf(const std::string& resource) {
+    static const std::map<std::string, std::string> kKinds = {
+        {"pods", "Pod"},   {"services", "Service"},  {"endpoints", "Endpoints"},
+        {"nodes", "Node"}, {"ingresses", "Ingress"}, {"endpointslices", "EndpointSlice"}};
+    auto it = kKinds.find(resource);
+    return it == kKinds.end() ? "Unknown" : it->second;
+  }
+  // "/api/v1" -> "v1", "/apis/discovery.k8s.io/v1" -> "discovery.k8s.io/v1".
+  static std::string ApiVersionOf(const std::string& api) {
+    return api.starts_with("/apis/") ? api.substr(6) : api.substr(5);
+  }
+
   void Emit(const std::string& type, const std::string& api, const std::string& resource,
             json object) {
     std::lock_guard<std::mutex> lock(mu_);
+    object["kind"] = KindOf(resource);
+    object["apiVersion"] = ApiVersionOf(api);
     object["metadata"]["resourceVersion"] = std::to_string(++rv_);
     const std::string ns = object["metadata"].value("namespace", "");
     events_.push_back({rv_, type, api, resource, ns, std::move(object)});
@@ -89,6 +105,11 @@ class FakeKubeApi {
     {
       std::lock_guard<std::mutex> lock(mu_);
       requests_.push_back(req.path + query);
+      if (req.path == "/version") {  // client-go asks before picking v1 or v1beta1
+        res.set_content(R"({"major": "1", "minor": "25", "gitVersion": "v1.25.0"})",
+                        "application/json");
+        return;
+      }
       if (!std::regex_match(req.path, m, kPath) || disabled_.count(m[1].str())) {
         res.status = 404;
         return;
@@ -138,8 +159,8 @@ class FakeKubeApi {
         items.emplace_back(key, e.object);
       }
     }
-    json list = {{"kind", "List"},
-                 {"apiVersion", "v1"},
+    json list = {{"kind", KindOf(c.resource) + "List"},
+                 {"apiVersion", ApiVersionOf(c.api)},
                  {"metadata", {{"resourceVersion", std::to_string(rv_)}}},
                  {"items", json::array()}};
     for (auto& [key, obj] : items) list["items"].push_back(obj);
@@ -169,10 +190,10 @@ class FakeKubeApi {
           }
           const auto now = std::chrono::steady_clock::now();
           if (out.empty() && now - *idle_since > std::chrono::milliseconds(300)) {
-            out = json{{"type", "BOOKMARK"},
-                       {"object", {{"metadata", {{"resourceVersion", std::to_string(*cursor)}}}}}}
-                      .dump() +
-                  "\n";
+            const json object = {{"kind", KindOf(c.resource)},
+                                 {"apiVersion", ApiVersionOf(c.api)},
+                                 {"metadata", {{"resourceVersion", std::to_string(*cursor)}}}};
+            out = json{{"type", "BOOKMARK"}, {"object", object}}.dump() + "\n";
           }
           if (!out.empty()) {
             *idle_since = now;

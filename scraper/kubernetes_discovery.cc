@@ -1,13 +1,13 @@
 #include "scraper/kubernetes_discovery.h"
 
-#include <nlohmann/json.hpp>
-
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <limits>
+#include <nlohmann/json.hpp>
 
-#include "config/http_client.h"
 #include "base/logger.h"
+#include "config/http_client.h"
 
 namespace vigil::scraper {
 namespace {
@@ -322,6 +322,10 @@ void KubernetesDiscoverer::Replace(const Resource& resource, const std::string& 
     store[std::move(key)] = std::move(item);
   }
   if (first_list) ++listed_;
+  if (&resource == &kNodes && primary_ != &kNodes && !first_list) {
+    RebuildIndexedByNodeLocked(nullptr);
+    return;
+  }
   // A node's labels reach every namespace's targets.
   RebuildLocked(resource.cluster_scoped ? "" : ns, first_list && listed_ == watcher_count_);
 }
@@ -330,14 +334,19 @@ void KubernetesDiscoverer::Update(const Resource& resource, json object, bool de
   std::lock_guard<std::mutex> lock(mu_);
   const std::string key = ObjectKey(object);
   const std::string ns = Str(Field(object, "metadata"), "namespace");
+  const std::string name = Str(Field(object, "metadata"), "name");
   auto& store = objects_[resource.name];
   if (deleted) {
     store.erase(key);
   } else {
     store[key] = std::move(object);
   }
+  if (&resource == &kNodes && primary_ != &kNodes) {
+    RebuildIndexedByNodeLocked(&name);
+    return;
+  }
   if (&resource != primary_) {
-    // A service, pod or node changed: rebuild whatever may join it.
+    // A service or pod changed: rebuild whatever may join it.
     RebuildLocked(resource.cluster_scoped ? "" : ns, false);
     return;
   }
@@ -361,6 +370,17 @@ void KubernetesDiscoverer::RebuildOneLocked(const std::string& key, bool& change
     it->second = std::move(g);
     changed = true;
   }
+}
+
+void KubernetesDiscoverer::RebuildIndexedByNodeLocked(const std::string* node) {
+  bool changed = false;
+  for (const auto& [key, obj] : objects_[primary_->name]) {
+    const std::vector<std::string> nodes = KubernetesIndexedNodes(config_.role, obj);
+    const bool indexed =
+        node ? std::find(nodes.begin(), nodes.end(), *node) != nodes.end() : !nodes.empty();
+    if (indexed) RebuildOneLocked(key, changed);
+  }
+  if (changed && listed_ == watcher_count_) PublishLocked();
 }
 
 void KubernetesDiscoverer::RebuildLocked(const std::string& ns, bool force) {

@@ -1,5 +1,5 @@
 // KubernetesDiscoverer: kubernetes_sd_configs. Lists, then watches, the API
-// server and turns objects into target groups with Prometheus 2.42's
+// server and turns objects into target groups with Prometheus 2.48's
 // __meta_kubernetes_* labels (kubernetes_targets.h). Roles: pod, service,
 // node, endpoints, endpointslice, ingress. One list+watch loop per resource
 // and namespace: endpoints and endpointslice also watch the services and
@@ -55,6 +55,9 @@ class KubernetesDiscoverer final : public Discoverer {
   // publishes when one changed (or `force`), once every watcher has listed.
   void RebuildLocked(const std::string& ns, bool force);  // with mu_ held
   void RebuildOneLocked(const std::string& key, bool& changed);
+  // A node changed (`node`), or the nodes were relisted (nullptr): rebuilds
+  // the groups whose node index names it (any node), as Prometheus does.
+  void RebuildIndexedByNodeLocked(const std::string* node);
   void PublishLocked();  // with mu_ held
 
   config::KubernetesSdConfig config_;

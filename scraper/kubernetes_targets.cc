@@ -82,13 +82,16 @@ const json& Array(const json& j, const char* key) {
 
 std::string Meta(std::string_view suffix) { return std::string(kMeta) + std::string(suffix); }
 
-// <prefix>label_<name> and <prefix>labelpresent_<name> for each label, and the
-// same for annotations when `annotations`.
-void AddObjectMeta(const json& metadata, std::string_view role, bool annotations, LabelList& out) {
+// addObjectMetaLabels (Prometheus 2.48, discovery/kubernetes/kubernetes.go):
+// <role>_name, then <role>_label_<name> and <role>_labelpresent_<name> for
+// each label, and the same for annotations. Every role's object gets all
+// of them (2.42 gave endpoints no annotations, endpointslice neither labels
+// nor annotations, and attach_metadata's node no annotations).
+void AddObjectMeta(const json& metadata, std::string_view role, LabelList& out) {
   const std::string prefix = Meta(role) + "_";
+  out.push_back({prefix + "name", Str(metadata, "name")});
   for (const auto& [kind, field] :
        {std::pair{"label", "labels"}, std::pair{"annotation", "annotations"}}) {
-    if (!annotations && std::string_view(kind) == "annotation") continue;
     const json& m = Field(metadata, field);
     if (!m.is_object()) continue;
     for (const auto& [k, v] : m.items()) {
@@ -129,13 +132,9 @@ LabelList PodLabels(const json& pod) {
   const json& spec = Field(pod, "spec");
   const json& status = Field(pod, "status");
   LabelList labels = {
-      {Meta("pod_name"), Str(md, "name")},
-      {Meta("pod_ip"), Str(status, "podIP")},
-      {Meta("pod_ready"), PodReady(status)},
-      {Meta("pod_phase"), Str(status, "phase")},
-      {Meta("pod_node_name"), Str(spec, "nodeName")},
-      {Meta("pod_host_ip"), Str(status, "hostIP")},
-      {Meta("pod_uid"), Str(md, "uid")},
+      {Meta("pod_ip"), Str(status, "podIP")},       {Meta("pod_ready"), PodReady(status)},
+      {Meta("pod_phase"), Str(status, "phase")},    {Meta("pod_node_name"), Str(spec, "nodeName")},
+      {Meta("pod_host_ip"), Str(status, "hostIP")}, {Meta("pod_uid"), Str(md, "uid")},
   };
   for (const json& ref : Array(md, "ownerReferences")) {
     if (Field(ref, "controller") != json(true)) continue;
@@ -143,18 +142,24 @@ LabelList PodLabels(const json& pod) {
     labels.push_back({Meta("pod_controller_name"), Str(ref, "name")});
     break;
   }
-  AddObjectMeta(md, "pod", true, labels);
+  AddObjectMeta(md, "pod", labels);
   return labels;
 }
 
-// addNodeLabels: the node's name and labels (2.42 attaches no annotations).
+// addNodeLabels: the node's name, labels and annotations.
 void AddNodeLabels(const KubernetesObjectLookup* lookup,
                    const std::optional<std::string>& node_name, LabelList& out) {
   if (!lookup || !node_name) return;
   const json* node = lookup->Find("nodes", "", *node_name);
   if (!node) return;
-  out.push_back({Meta("node_name"), *node_name});
-  AddObjectMeta(Field(*node, "metadata"), "node", false, out);
+  AddObjectMeta(Field(*node, "metadata"), "node", out);
+}
+
+// A targetRef of kind Node names the node behind an endpoints address or
+// endpointslice endpoint (Prometheus 2.48).
+std::optional<std::string> NodeOfTargetRef(const json& target_ref) {
+  if (Str(target_ref, "kind") != "Node") return std::nullopt;
+  return Str(target_ref, "name");
 }
 
 std::string ContainerId(const json& statuses, const std::string& name) {
@@ -209,9 +214,8 @@ config::TargetGroup PodGroup(const json& pod, const KubernetesObjectLookup* look
 // serviceLabels: what a service adds to its own targets and to endpoints.
 LabelList ServiceLabels(const json& svc) {
   const json& md = Field(svc, "metadata");
-  LabelList labels = {{Meta("service_name"), Str(md, "name")},
-                      {Meta("namespace"), Str(md, "namespace")}};
-  AddObjectMeta(md, "service", true, labels);
+  LabelList labels = {{Meta("namespace"), Str(md, "namespace")}};
+  AddObjectMeta(md, "service", labels);
   return labels;
 }
 
@@ -249,9 +253,8 @@ config::TargetGroup NodeGroup(const json& node) {
   config::TargetGroup g;
   const std::string name = Str(md, "name");
   g.source = "node/" + name;
-  LabelList labels = {{Meta("node_name"), name},
-                      {Meta("node_provider_id"), Str(Field(node, "spec"), "providerID")}};
-  AddObjectMeta(md, "node", true, labels);
+  LabelList labels = {{Meta("node_provider_id"), Str(Field(node, "spec"), "providerID")}};
+  AddObjectMeta(md, "node", labels);
   std::map<std::string, std::string> first_by_type;
   for (const json& a : Array(status, "addresses"))
     first_by_type.emplace(Str(a, "type"), Str(a, "address"));
@@ -372,9 +375,9 @@ config::TargetGroup EndpointsGroup(const json& eps, const KubernetesObjectLookup
   const std::string name = Str(md, "name");
   config::TargetGroup g;
   g.source = "endpoints/" + ns + "/" + name;
-  LabelList labels = {{Meta("namespace"), ns}, {Meta("endpoints_name"), name}};
+  LabelList labels = {{Meta("namespace"), ns}};
   AddServiceLabels(lookup, ns, name, labels);
-  AddObjectMeta(md, "endpoints", false, labels);  // 2.42: labels only, no annotations
+  AddObjectMeta(md, "endpoints", labels);
   g.labels = Labels(std::move(labels));
 
   PodBackedTargets pods(lookup);
@@ -391,7 +394,7 @@ config::TargetGroup EndpointsGroup(const json& eps, const KubernetesObjectLookup
     const std::optional<std::string> node = OptStr(addr, "nodeName");
     if (node) target.push_back({Meta("endpoint_node_name"), *node});
     target.push_back({Meta("endpoint_hostname"), Str(addr, "hostname")});
-    if (attach_node) AddNodeLabels(lookup, node, target);
+    if (attach_node) AddNodeLabels(lookup, node ? node : NodeOfTargetRef(ref), target);
     pods.Attach(ref, number.value_or(0), Str(port, "protocol"), target);
     AddTarget(g, JoinHostPort(Str(addr, "ip"), std::to_string(number.value_or(0))),
               std::move(target));
@@ -450,8 +453,8 @@ config::TargetGroup EndpointSliceGroup(const json& slice, const KubernetesObject
   config::TargetGroup g;
   g.source = "endpointslice/" + ns + "/" + Str(md, "name");
   LabelList labels = {{Meta("namespace"), ns},
-                      {Meta("endpointslice_name"), Str(md, "name")},
                       {Meta("endpointslice_address_type"), Str(slice, "addressType")}};
+  AddObjectMeta(md, "endpointslice", labels);
   // Every EndpointSlice names its service in this label.
   AddServiceLabels(lookup, ns, OptStr(Field(md, "labels"), "kubernetes.io/service-name"), labels);
   g.labels = Labels(std::move(labels));
@@ -465,7 +468,10 @@ config::TargetGroup EndpointSliceGroup(const json& slice, const KubernetesObject
         LabelList target;
         AddEndpointSlicePortLabels(port, target);
         AddEndpointSliceEndpointLabels(ep, target);
-        if (attach_node) AddNodeLabels(lookup, OptStr(ep, "nodeName"), target);
+        if (attach_node) {
+          const std::optional<std::string> node = NodeOfTargetRef(Field(ep, "targetRef"));
+          AddNodeLabels(lookup, node ? node : OptStr(ep, "nodeName"), target);
+        }
         pods.Attach(Field(ep, "targetRef"), number, std::nullopt, target);
         const std::string ip = addr.get<std::string>();
         AddTarget(g, number ? JoinHostPort(ip, std::to_string(*number)) : ip, std::move(target));
@@ -495,11 +501,10 @@ config::TargetGroup IngressGroup(const json& ingress) {
   const json& spec = Field(ingress, "spec");
   config::TargetGroup g;
   g.source = "ingress/" + Str(md, "namespace") + "/" + Str(md, "name");
-  LabelList labels = {{Meta("ingress_name"), Str(md, "name")},
-                      {Meta("namespace"), Str(md, "namespace")}};
+  LabelList labels = {{Meta("namespace"), Str(md, "namespace")}};
   if (auto cls = OptStr(spec, "ingressClassName"))
     labels.push_back({Meta("ingress_class_name"), *cls});
-  AddObjectMeta(md, "ingress", true, labels);
+  AddObjectMeta(md, "ingress", labels);
   g.labels = Labels(std::move(labels));
 
   std::vector<std::string> tls_hosts;
@@ -529,7 +534,32 @@ config::TargetGroup IngressGroup(const json& ingress) {
   return g;
 }
 
+// One endpoints address's or endpointslice endpoint's indexed node.
+void AddIndexedNode(const json& address, std::vector<std::string>& out) {
+  const json& ref = Field(address, "targetRef");
+  const std::string kind = Str(ref, "kind");
+  if (kind == "Node") out.push_back(Str(ref, "name"));
+  if (kind == "Pod") {
+    if (auto node = OptStr(address, "nodeName")) out.push_back(*node);
+  }
+}
+
 }  // namespace
+
+std::vector<std::string> KubernetesIndexedNodes(const std::string& role,
+                                                const nlohmann::json& object) {
+  std::vector<std::string> nodes;
+  if (role == "pod") nodes.push_back(Str(Field(object, "spec"), "nodeName"));
+  if (role == "endpoints") {
+    for (const json& subset : Array(object, "subsets")) {
+      for (const json& addr : Array(subset, "addresses")) AddIndexedNode(addr, nodes);
+    }
+  }
+  if (role == "endpointslice") {
+    for (const json& ep : Array(object, "endpoints")) AddIndexedNode(ep, nodes);
+  }
+  return nodes;
+}
 
 config::TargetGroup KubernetesObjectToGroup(const std::string& role, const nlohmann::json& object,
                                             const KubernetesObjectLookup* lookup,

@@ -1,11 +1,12 @@
 // Kubernetes objects to target groups: the __meta_kubernetes_* labels
-// Prometheus 2.42 sets for each kubernetes_sd_configs role. Pure functions
+// Prometheus 2.48 sets for each kubernetes_sd_configs role. Pure functions
 // over the API server's JSON; kubernetes_discovery.h does the list + watch.
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config.h"
 
@@ -31,5 +32,15 @@ class KubernetesObjectLookup {
 config::TargetGroup KubernetesObjectToGroup(const std::string& role, const nlohmann::json& object,
                                             const KubernetesObjectLookup* lookup = nullptr,
                                             bool attach_node = false);
+
+// The nodes whose add, update or delete makes Prometheus 2.48 rebuild the
+// group of `object` (of `role`) under attach_metadata: {node: true}, its
+// informers' node index (discovery/kubernetes/kubernetes.go, pod.go). A pod:
+// spec.nodeName. An endpoints object: its ready addresses' targetRef names
+// when of kind Node, their nodeName when the targetRef is a Pod (an address
+// without a targetRef is not indexed). An endpointslice: the same over its
+// endpoints. Other roles: none.
+std::vector<std::string> KubernetesIndexedNodes(const std::string& role,
+                                                const nlohmann::json& object);
 
 }  // namespace vigil::scraper

@@ -1,4 +1,4 @@
-// Differential test: Prometheus 2.42 and Vigil's Kubernetes
+// Differential test: Prometheus 2.48 and Vigil's Kubernetes
 // discovery read the same loopback API server (FakeKubeApi, the objects of
 // Prometheus's own discovery tests plus a few more); for every role the
 // discovered label sets (__address__ and __meta_kubernetes_*) must be the
@@ -7,7 +7,7 @@
 //
 // Debian's prometheus package is built without Kubernetes SD (its promtool
 // answers "field kubernetes_sd_configs not found"), so on a Debian machine
-// this test skips; VIGIL_KUBERNETES_PROMETHEUS names another Prometheus 2.42
+// this test skips; VIGIL_KUBERNETES_PROMETHEUS names a Prometheus 2.48
 // binary (an upstream release, with promtool beside it) to run it with. It
 // also skips when the binary or its promtool is absent.
 #include <gtest/gtest.h>
@@ -88,6 +88,7 @@ void ServeObjects(FakeKubeApi& api) {
   api.Add(core, "services", service);
 
   json node = MakeNode("us-east1");
+  node["metadata"]["annotations"] = {{"node.alpha.kubernetes.io/ttl", "0"}};
   node["status"]["addresses"] = json::parse(R"([{"type": "InternalIP", "address": "10.0.0.5"}])");
   api.Add(core, "nodes", node);
   json testnode = MakeNode("eu-west1");
@@ -199,7 +200,7 @@ std::string UnusableReason(const std::filesystem::path& prometheus,
       {promtool.string(), "check", "config", config.string()}, &output);
   if (code != 0 && output.find("field kubernetes_sd_configs not found") != std::string::npos) {
     return prometheus.string() + " is built without Kubernetes SD (as Debian's package is); set " +
-           kBinaryEnv + " to an upstream Prometheus 2.42 binary to run this test";
+           kBinaryEnv + " to an upstream Prometheus 2.48 binary to run this test";
   }
   EXPECT_EQ(code, 0) << output;  // any other complaint is this test's mistake
   return "";

@@ -1,6 +1,6 @@
 // libFuzzer target: whatever JSON the Kubernetes API server (or something
 // in its place) sends as an object, turning it into a target group for each
-// role must not crash or throw.
+// role (and indexing it by node) must not crash or throw.
 #include <cstddef>
 #include <cstdint>
 
@@ -32,6 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)vigil::scraper::KubernetesObjectToGroup(role, object);
     const SelfLookup lookup(object);
     (void)vigil::scraper::KubernetesObjectToGroup(role, object, &lookup, true);
+    (void)vigil::scraper::KubernetesIndexedNodes(role, object);
   }
   return 0;
 }

@@ -1,13 +1,21 @@
 // Kubernetes SD roles endpoints, endpointslice and ingress (and
-// attach_metadata): the same objects as Prometheus 2.42's endpoints_test.go,
-// endpointslice_test.go and ingress_test.go must give the same labels, first
-// as pure functions, then through list + watch against a loopback API server.
+// attach_metadata): the same objects as Prometheus 2.48's
+// discovery/kubernetes/endpoints_test.go, endpointslice_test.go and
+// ingress_test.go (v2.48.0) must give the same labels, first as pure
+// functions, then through list + watch against a loopback API server.
+// 2.48 differs from 2.42 in: endpoints get annotation labels, endpointslices
+// label and annotation labels (addObjectMetaLabels in kubernetes.go);
+// attach_metadata's node labels include its annotations; an address or
+// endpoint whose targetRef is a Node gets that node's labels (endpoints.go,
+// endpointslice.go); and a node change rebuilds only the endpoints and
+// endpointslices its informer index names (kubernetes.go).
 #include <gtest/gtest.h>
 
 #include <condition_variable>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "config/config.h"
 #include "scraper/kubernetes_discovery.h"
@@ -83,8 +91,16 @@ class MapLookup final : public KubernetesObjectLookup {
 
 // ---- the label sets of Prometheus's expectations ----
 
-const LabelMap kPlainEndpointsLabels = {{"__meta_kubernetes_namespace", "default"},
-                                        {"__meta_kubernetes_endpoints_name", "testendpoints"}};
+// Endpoints without labels or annotations (TestEndpointsDiscoveryAdd, ...Update).
+const LabelMap kBareEndpointsLabels = {{"__meta_kubernetes_namespace", "default"},
+                                       {"__meta_kubernetes_endpoints_name", "testendpoints"}};
+
+// makeEndpoints()'s, with its "test.annotation" (2.48).
+const LabelMap kPlainEndpointsLabels = {
+    {"__meta_kubernetes_namespace", "default"},
+    {"__meta_kubernetes_endpoints_name", "testendpoints"},
+    {"__meta_kubernetes_endpoints_annotation_test_annotation", "test"},
+    {"__meta_kubernetes_endpoints_annotationpresent_test_annotation", "true"}};
 
 std::vector<LabelMap> PlainEndpointsTargets() {  // the targets of makeEndpoints()
   return {{{"__address__", "1.2.3.4:9000"},
@@ -100,7 +116,20 @@ std::vector<LabelMap> PlainEndpointsTargets() {  // the targets of makeEndpoints
           {{"__address__", "2.3.4.5:9001"},
            {"__meta_kubernetes_endpoint_port_name", "testport"},
            {"__meta_kubernetes_endpoint_port_protocol", "TCP"},
-           {"__meta_kubernetes_endpoint_ready", "false"}}};
+           {"__meta_kubernetes_endpoint_ready", "false"}},
+          {{"__address__", "6.7.8.9:9002"},
+           {"__meta_kubernetes_endpoint_address_target_kind", "Node"},
+           {"__meta_kubernetes_endpoint_address_target_name", "barbaz"},
+           {"__meta_kubernetes_endpoint_port_name", "testport"},
+           {"__meta_kubernetes_endpoint_port_protocol", "TCP"},
+           {"__meta_kubernetes_endpoint_ready", "true"}}};
+}
+
+// attach_metadata's labels for MakeNode(az, name).
+LabelMap NodeLabels(const std::string& name, const std::string& az) {
+  return {{"__meta_kubernetes_node_name", name},
+          {"__meta_kubernetes_node_label_az", az},
+          {"__meta_kubernetes_node_labelpresent_az", "true"}};
 }
 
 LabelMap ServiceLabels(const LabelMap& labels) {  // a service "testendpoints" with these labels
@@ -141,7 +170,7 @@ const LabelMap kMainPortLabels = {{"__meta_kubernetes_pod_container_name", "c1"}
 
 ExpectedGroup EndpointsAddExpectation() {  // TestEndpointsDiscoveryAdd
   return {"endpoints/default/testendpoints",
-          kPlainEndpointsLabels,
+          kBareEndpointsLabels,
           {Merge(Merge(kTestPodLabels, kMainPortLabels),
                  {{"__address__", "4.3.2.1:9000"},
                   {"__meta_kubernetes_endpoint_port_name", "testport"},
@@ -152,9 +181,23 @@ ExpectedGroup EndpointsAddExpectation() {  // TestEndpointsDiscoveryAdd
            kSidePortTarget}};
 }
 
-const LabelMap kSliceLabels = {{"__meta_kubernetes_endpointslice_address_type", "IPv4"},
-                               {"__meta_kubernetes_namespace", "default"},
-                               {"__meta_kubernetes_endpointslice_name", "testendpoints"}};
+// A slice without labels or annotations (TestEndpointSliceDiscoveryAdd).
+const LabelMap kBareSliceLabels = {{"__meta_kubernetes_endpointslice_address_type", "IPv4"},
+                                   {"__meta_kubernetes_namespace", "default"},
+                                   {"__meta_kubernetes_endpointslice_name", "testendpoints"}};
+
+// makeEndpointSlice*()'s: 2.48 adds the slice's labels and annotations.
+const LabelMap kSliceLabels =
+    Merge(kBareSliceLabels,
+          {{"__meta_kubernetes_endpointslice_label_kubernetes_io_service_name", "testendpoints"},
+           {"__meta_kubernetes_endpointslice_labelpresent_kubernetes_io_service_name", "true"},
+           {"__meta_kubernetes_endpointslice_annotation_test_annotation", "test"},
+           {"__meta_kubernetes_endpointslice_annotationpresent_test_annotation", "true"}});
+
+// The endpoint whose targetRef is the Node "barbaz" (2.48's fixtures).
+const LabelMap kNodeRefEndpoint = {
+    {"__meta_kubernetes_endpointslice_address_target_kind", "Node"},
+    {"__meta_kubernetes_endpointslice_address_target_name", "barbaz"}};
 
 LabelMap SlicePort(const std::string& address, bool app_protocol = true) {
   LabelMap m = {{"__address__", address},
@@ -181,7 +224,9 @@ ExpectedGroup EndpointSliceV1Expectation() {  // TestEndpointSliceDiscoveryBefor
                   {"__meta_kubernetes_endpointslice_endpoint_topology_present_topology", "true"},
                   {"__meta_kubernetes_endpointslice_endpoint_topology_topology", "value"}}),
            Merge(SlicePort("2.3.4.5:9000"), Conditions("true", "true", "false")),
-           Merge(SlicePort("3.4.5.6:9000"), Conditions("false", "true", "true"))}};
+           Merge(SlicePort("3.4.5.6:9000"), Conditions("false", "true", "true")),
+           Merge(Merge(SlicePort("4.5.6.7:9000"), Conditions("true", "true", "false")),
+                 kNodeRefEndpoint)}};
 }
 
 ExpectedGroup EndpointSliceV1beta1Expectation() {  // TestEndpointSliceDiscoveryBeforeRunV1beta1
@@ -190,7 +235,9 @@ ExpectedGroup EndpointSliceV1beta1Expectation() {  // TestEndpointSliceDiscovery
           {Merge(SlicePort("1.2.3.4:9000", false),
                  {{"__meta_kubernetes_endpointslice_endpoint_hostname", "testendpoint1"}}),
            Merge(SlicePort("2.3.4.5:9000", false), Conditions("true", "true", "false")),
-           Merge(SlicePort("3.4.5.6:9000", false), Conditions("false", "true", "true"))}};
+           Merge(SlicePort("3.4.5.6:9000", false), Conditions("false", "true", "true")),
+           Merge(Merge(SlicePort("4.5.6.7:9000", false), Conditions("true", "true", "false")),
+                 kNodeRefEndpoint)}};
 }
 
 ExpectedGroup IngressExpectation(Tls tls) {  // expectedTargetGroups("default", tls)
@@ -237,13 +284,16 @@ TEST(KubernetesEndpoints, ServiceOfTheSameName_AddsServiceLabels) {
                PlainEndpointsTargets()});
 }
 
-TEST(KubernetesEndpoints, AttachNodeMetadata_AddsNodeLabelsToAddressesWithNodeName) {
+// TestEndpointsDiscoveryWithNodeMetadata: nodeName "foobar" on one address,
+// a targetRef of kind Node "barbaz" on another.
+TEST(KubernetesEndpoints, AttachNodeMetadata_NodeFromNodeNameOrNodeTargetRef) {
   MapLookup lookup;
-  lookup.Add("services", MakeService({{"app/name", "test"}})).Add("nodes", MakeNode("us-east1"));
+  lookup.Add("services", MakeService({{"app/name", "test"}}))
+      .Add("nodes", MakeNode("us-east1"))
+      .Add("nodes", MakeNode("us-west2", "barbaz"));
   std::vector<LabelMap> targets = PlainEndpointsTargets();
-  targets[0] = Merge(targets[0], {{"__meta_kubernetes_node_label_az", "us-east1"},
-                                  {"__meta_kubernetes_node_labelpresent_az", "true"},
-                                  {"__meta_kubernetes_node_name", "foobar"}});
+  targets[0] = Merge(targets[0], NodeLabels("foobar", "us-east1"));
+  targets[3] = Merge(targets[3], NodeLabels("barbaz", "us-west2"));
   ExpectGroup(KubernetesObjectToGroup("endpoints", MakeEndpoints(), &lookup, true),
               {"endpoints/default/testendpoints",
                Merge(kPlainEndpointsLabels, ServiceLabels({{"app_name", "test"}})), targets});
@@ -253,6 +303,34 @@ TEST(KubernetesEndpoints, AttachNodeMetadata_AddsNodeLabelsToAddressesWithNodeNa
                    .Has("__meta_kubernetes_node_name"));
 }
 
+// endpoints.go: nodeName, when set, wins over a Node targetRef.
+TEST(KubernetesEndpoints, AttachNodeMetadata_NodeNameWinsOverNodeTargetRef) {
+  MapLookup lookup;
+  lookup.Add("nodes", MakeNode("us-east1")).Add("nodes", MakeNode("us-west2", "barbaz"));
+  json eps = MakeEndpoints();
+  eps["subsets"][2]["addresses"][0]["nodeName"] = "foobar";
+  const config::TargetGroup g = KubernetesObjectToGroup("endpoints", eps, &lookup, true);
+  EXPECT_EQ(g.target_labels[3].Get("__meta_kubernetes_node_name"), "foobar");
+  EXPECT_EQ(g.target_labels[3].Get("__meta_kubernetes_node_label_az"), "us-east1");
+}
+
+// addNodeLabels (2.48) goes through addObjectMetaLabels: the node's
+// annotations come too.
+TEST(KubernetesEndpoints, AttachNodeMetadata_IncludesNodeAnnotations) {
+  json node = MakeNode("us-east1");
+  node["metadata"]["annotations"] = {{"node.alpha.kubernetes.io/ttl", "0"}};
+  MapLookup lookup;
+  lookup.Add("nodes", node);
+  const config::TargetGroup g =
+      KubernetesObjectToGroup("endpoints", MakeEndpoints(), &lookup, true);
+  EXPECT_EQ(
+      g.target_labels[0].Get("__meta_kubernetes_node_annotation_node_alpha_kubernetes_io_ttl"),
+      "0");
+  EXPECT_EQ(g.target_labels[0].Get(
+                "__meta_kubernetes_node_annotationpresent_node_alpha_kubernetes_io_ttl"),
+            "true");
+}
+
 TEST(KubernetesEndpoints, EmptySubsets_GroupWithoutTargets) {
   json eps = MakeEndpoints();
   eps["subsets"] = json::array();
@@ -260,15 +338,27 @@ TEST(KubernetesEndpoints, EmptySubsets_GroupWithoutTargets) {
               {"endpoints/default/testendpoints", kPlainEndpointsLabels, {}});
 }
 
-TEST(KubernetesEndpoints, EndpointsLabels_AreAttachedButNotAnnotations) {
+TEST(KubernetesEndpoints, EndpointsLabelsAndAnnotations_AreAttached) {
   json eps = MakeEndpoints();
   eps["metadata"]["labels"] = {{"app.kubernetes.io/name", "x"}};
-  eps["metadata"]["annotations"] = {{"a", "b"}};  // Prometheus 2.42 ignores them
+  eps["metadata"]["annotations"] = {{"a", "b"}};  // 2.42 ignored them; 2.48 attaches them
   const config::TargetGroup g = KubernetesObjectToGroup("endpoints", eps);
   EXPECT_EQ(g.labels.Get("__meta_kubernetes_endpoints_label_app_kubernetes_io_name"), "x");
   EXPECT_EQ(g.labels.Get("__meta_kubernetes_endpoints_labelpresent_app_kubernetes_io_name"),
             "true");
-  EXPECT_FALSE(g.labels.Has("__meta_kubernetes_endpoints_annotation_a"));
+  EXPECT_EQ(g.labels.Get("__meta_kubernetes_endpoints_annotation_a"), "b");
+  EXPECT_EQ(g.labels.Get("__meta_kubernetes_endpoints_annotationpresent_a"), "true");
+}
+
+// TestEndpointsDiscoveryEmptyPodStatus: a pod without an IP (starting or
+// evicted) gives no targets for its container ports.
+TEST(KubernetesEndpoints, PodWithoutIp_NoContainerPortTargets) {
+  json pod = MakeTestPod();
+  pod["status"] = json::object();
+  MapLookup lookup;
+  lookup.Add("pods", pod);
+  const config::TargetGroup g = KubernetesObjectToGroup("endpoints", MakePodEndpoints(), &lookup);
+  ASSERT_EQ(g.targets, std::vector<std::string>{"4.3.2.1:9000"});
 }
 
 TEST(KubernetesEndpointSlice, V1Slice_LabelsPerEndpointAndPort) {
@@ -298,7 +388,7 @@ TEST(KubernetesEndpointSlice, PodBackedEndpoint_CarriesPodLabelsAndUncoveredPort
   lookup.Add("pods", MakeTestPod());
   ExpectGroup(KubernetesObjectToGroup("endpointslice", MakePodEndpointSlice(), &lookup),
               {"endpointslice/default/testendpoints",
-               kSliceLabels,
+               kBareSliceLabels,
                {Merge(Merge(kTestPodLabels, kMainPortLabels),
                       {{"__address__", "4.3.2.1:9000"},
                        {"__meta_kubernetes_endpointslice_address_target_kind", "Pod"},
@@ -318,14 +408,47 @@ TEST(KubernetesEndpointSlice, ServiceNamedByLabel_AddsServiceLabels) {
   ExpectGroup(KubernetesObjectToGroup("endpointslice", MakeEndpointSliceV1(), &lookup), want);
 }
 
-TEST(KubernetesEndpointSlice, AttachNodeMetadata_UsesEndpointNodeName) {
+// TestEndpointsSlicesDiscoveryWithNodeMetadata.
+TEST(KubernetesEndpointSlice, AttachNodeMetadata_NodeFromNodeNameOrNodeTargetRef) {
   MapLookup lookup;
-  lookup.Add("nodes", MakeNode("us-east1"));
-  const config::TargetGroup g =
-      KubernetesObjectToGroup("endpointslice", MakeEndpointSliceV1(), &lookup, true);
-  EXPECT_EQ(g.target_labels[0].Get("__meta_kubernetes_node_name"), "foobar");
-  EXPECT_EQ(g.target_labels[0].Get("__meta_kubernetes_node_label_az"), "us-east1");
-  EXPECT_FALSE(g.target_labels[1].Has("__meta_kubernetes_node_name"));
+  lookup.Add("nodes", MakeNode("us-east1")).Add("nodes", MakeNode("us-west2", "barbaz"));
+  ExpectedGroup want = EndpointSliceV1Expectation();
+  want.targets[0] = Merge(want.targets[0], NodeLabels("foobar", "us-east1"));
+  want.targets[3] = Merge(want.targets[3], NodeLabels("barbaz", "us-west2"));
+  ExpectGroup(KubernetesObjectToGroup("endpointslice", MakeEndpointSliceV1(), &lookup, true), want);
+}
+
+// endpointslice.go: a Node targetRef wins over nodeName (the reverse of endpoints).
+TEST(KubernetesEndpointSlice, AttachNodeMetadata_NodeTargetRefWinsOverNodeName) {
+  MapLookup lookup;
+  lookup.Add("nodes", MakeNode("us-east1")).Add("nodes", MakeNode("us-west2", "barbaz"));
+  json slice = MakeEndpointSliceV1();
+  slice["endpoints"][3]["nodeName"] = "foobar";
+  const config::TargetGroup g = KubernetesObjectToGroup("endpointslice", slice, &lookup, true);
+  EXPECT_EQ(g.target_labels[3].Get("__meta_kubernetes_node_name"), "barbaz");
+  EXPECT_EQ(g.target_labels[3].Get("__meta_kubernetes_node_label_az"), "us-west2");
+}
+
+// The informers' node index (kubernetes.go, 2.48): only addresses with a
+// targetRef count; a Pod's via its nodeName, a Node's by its name.
+TEST(KubernetesIndexedNodes, OnlyTargetRefBackedAddressesAreIndexed) {
+  EXPECT_EQ(KubernetesIndexedNodes("endpoints", MakeEndpoints()),
+            std::vector<std::string>{"barbaz"});
+  EXPECT_EQ(KubernetesIndexedNodes("endpointslice", MakeEndpointSliceV1()),
+            std::vector<std::string>{"barbaz"});
+  json eps = MakePodEndpoints();
+  EXPECT_TRUE(KubernetesIndexedNodes("endpoints", eps).empty());  // a Pod without nodeName
+  eps["subsets"][0]["addresses"][0]["nodeName"] = "testnode";
+  EXPECT_EQ(KubernetesIndexedNodes("endpoints", eps), std::vector<std::string>{"testnode"});
+  eps["subsets"][0]["notReadyAddresses"] = eps["subsets"][0]["addresses"];
+  eps["subsets"][0]["addresses"] = json::array();  // not-ready addresses are not indexed
+  EXPECT_TRUE(KubernetesIndexedNodes("endpoints", eps).empty());
+  json slice = MakePodEndpointSlice();
+  slice["endpoints"][0]["nodeName"] = "testnode";
+  EXPECT_EQ(KubernetesIndexedNodes("endpointslice", slice), std::vector<std::string>{"testnode"});
+  json pod = MakeTestPod();
+  EXPECT_EQ(KubernetesIndexedNodes("pod", pod), std::vector<std::string>{"testnode"});
+  EXPECT_TRUE(KubernetesIndexedNodes("service", MakeService({})).empty());
 }
 
 TEST(KubernetesEndpointSlice, PortWithoutNumber_AddressAlone) {
@@ -354,15 +477,19 @@ TEST(KubernetesIngress, RuleWithoutHttp_IsOneTargetForSlash) {
   EXPECT_EQ(g.target_labels[0].Get("__meta_kubernetes_ingress_path"), "/");
 }
 
-TEST(KubernetesPod, AttachNodeMetadata_AddsNodeLabelsToTheGroup) {
+TEST(KubernetesPod, AttachNodeMetadata_AddsNodeLabelsAndAnnotationsToTheGroup) {
   json pod = MakeTestPod();
   pod["spec"]["nodeName"] = "foobar";
+  json node = MakeNode("us-east1");
+  node["metadata"]["annotations"] = {{"team", "infra"}};
   MapLookup lookup;
-  lookup.Add("nodes", MakeNode("us-east1"));
+  lookup.Add("nodes", node);
   const config::TargetGroup g = KubernetesObjectToGroup("pod", pod, &lookup, true);
   EXPECT_EQ(g.labels.Get("__meta_kubernetes_node_name"), "foobar");
   EXPECT_EQ(g.labels.Get("__meta_kubernetes_node_label_az"), "us-east1");
   EXPECT_EQ(g.labels.Get("__meta_kubernetes_node_labelpresent_az"), "true");
+  EXPECT_EQ(g.labels.Get("__meta_kubernetes_node_annotation_team"), "infra");  // 2.48
+  EXPECT_EQ(g.labels.Get("__meta_kubernetes_node_annotationpresent_team"), "true");
 }
 
 // ---- the config loader: Prometheus's selector and namespace rules ----
@@ -481,7 +608,7 @@ TEST(KubernetesDiscoveryEndpoints, ListThenWatchServicePodAndEndpointsEvents) {
   groups = rec.WaitFor([](const auto& g) { return g.size() == 1 && g[0].targets.size() == 2; });
   ASSERT_EQ(groups.size(), 1u);
   ExpectGroup(groups[0], {src,
-                          kPlainEndpointsLabels,
+                          kBareEndpointsLabels,
                           {{{"__address__", "1.2.3.4:9000"},
                             {"__meta_kubernetes_endpoint_port_name", "testport"},
                             {"__meta_kubernetes_endpoint_port_protocol", "TCP"},
@@ -536,10 +663,16 @@ TEST(KubernetesDiscoveryEndpoints, NamespacesAndSelectors_AreSentPerResource) {
                    }));
 }
 
-TEST(KubernetesDiscoveryEndpoints, AttachMetadata_NodeUpdateRelabelsTargets) {
+// TestEndpointsDiscoveryWithUpdatedNodeMetadata (2.48): a node change
+// rebuilds only the endpoints its informer index names. "foobar" is named by
+// a bare nodeName (not indexed): its new labels wait for the next rebuild of
+// the endpoints; "barbaz" is a Node targetRef (indexed): its change rebuilds
+// the whole group at once.
+TEST(KubernetesDiscoveryEndpoints, AttachMetadata_NodeUpdateRebuildsIndexedEndpointsOnly) {
   FakeKubeApi api;
   api.Add(kCore, "endpoints", MakeEndpoints());
   api.Add(kCore, "nodes", MakeNode("us-east1"));
+  api.Add(kCore, "nodes", MakeNode("us-west2", "barbaz"));
   config::KubernetesSdConfig c = SdConfig(api, "endpoints");
   c.attach_metadata_node = true;
   KubernetesDiscoverer d(c);
@@ -547,15 +680,36 @@ TEST(KubernetesDiscoveryEndpoints, AttachMetadata_NodeUpdateRelabelsTargets) {
   d.Start(rec.Callback());
   auto groups = rec.WaitFor([](const auto& g) { return g.size() == 1; });
   ASSERT_EQ(groups.size(), 1u);
-  EXPECT_EQ(groups[0].target_labels[0].Get("__meta_kubernetes_node_label_az"), "us-east1");
-  // TestEndpointsDiscoveryWithUpdatedNodeMetadata.
+  std::vector<LabelMap> targets = PlainEndpointsTargets();
+  targets[0] = Merge(targets[0], NodeLabels("foobar", "us-east1"));
+  targets[3] = Merge(targets[3], NodeLabels("barbaz", "us-west2"));
+  ExpectGroup(groups[0], {"endpoints/default/testendpoints", kPlainEndpointsLabels, targets});
+
   api.Modify(kCore, "nodes", MakeNode("eu-central1"));
-  groups = rec.WaitFor([](const auto& g) {
-    return g.size() == 1 &&
-           g[0].target_labels[0].Get("__meta_kubernetes_node_label_az") == "eu-central1";
+  std::this_thread::sleep_for(300ms);  // the node event arrives; nothing is rebuilt
+  json second = MakeEndpoints();
+  second["metadata"]["name"] = "second";
+  api.Add(kCore, "endpoints", second);  // publishes both groups
+  groups = rec.WaitFor([](const auto& g) { return g.size() == 2; });
+  const std::string src = "endpoints/default/testendpoints";
+  ASSERT_NE(FindGroup(groups, src), nullptr);
+  EXPECT_EQ(FindGroup(groups, src)->target_labels[0].Get("__meta_kubernetes_node_label_az"),
+            "us-east1");
+  EXPECT_EQ(FindGroup(groups, "endpoints/default/second")
+                ->target_labels[0]
+                .Get("__meta_kubernetes_node_label_az"),
+            "eu-central1");
+
+  api.Modify(kCore, "nodes", MakeNode("eu-west3", "barbaz"));
+  groups = rec.WaitFor([&](const auto& g) {
+    return FindGroup(g, src) &&
+           FindGroup(g, src)->target_labels[3].Get("__meta_kubernetes_node_label_az") == "eu-west3";
   });
-  ASSERT_EQ(groups.size(), 1u);
-  EXPECT_EQ(groups[0].target_labels[0].Get("__meta_kubernetes_node_label_az"), "eu-central1");
+  ASSERT_NE(FindGroup(groups, src), nullptr);
+  EXPECT_EQ(FindGroup(groups, src)->target_labels[3].Get("__meta_kubernetes_node_label_az"),
+            "eu-west3");
+  EXPECT_EQ(FindGroup(groups, src)->target_labels[0].Get("__meta_kubernetes_node_label_az"),
+            "eu-central1");
   d.Stop();
 }
 

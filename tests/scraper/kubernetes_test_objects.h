@@ -1,6 +1,8 @@
-// The Kubernetes objects of Prometheus 2.42's discovery tests
-// (endpoints_test.go, endpointslice_test.go, ingress_test.go), as the API
-// server sends them in JSON.
+// The Kubernetes objects of Prometheus 2.48's discovery tests
+// (discovery/kubernetes/endpoints_test.go, endpointslice_test.go,
+// ingress_test.go at v2.48.0), as the API server sends them in JSON. 2.48
+// gave makeEndpoints() and makeEndpointSlice*() an annotation and an
+// address (endpoint) whose targetRef is the Node "barbaz".
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -12,12 +14,15 @@ using json = nlohmann::json;
 
 inline json MakeEndpoints() {  // makeEndpoints()
   return json::parse(R"({
-    "metadata": {"name": "testendpoints", "namespace": "default"},
+    "metadata": {"name": "testendpoints", "namespace": "default",
+                 "annotations": {"test.annotation": "test"}},
     "subsets": [
       {"addresses": [{"ip": "1.2.3.4", "hostname": "testendpoint1", "nodeName": "foobar"}],
        "ports": [{"name": "testport", "port": 9000, "protocol": "TCP"}]},
       {"addresses": [{"ip": "2.3.4.5"}], "notReadyAddresses": [{"ip": "2.3.4.5"}],
-       "ports": [{"name": "testport", "port": 9001, "protocol": "TCP"}]}]})");
+       "ports": [{"name": "testport", "port": 9001, "protocol": "TCP"}]},
+      {"addresses": [{"ip": "6.7.8.9", "targetRef": {"kind": "Node", "name": "barbaz"}}],
+       "ports": [{"name": "testport", "port": 9002, "protocol": "TCP"}]}]})");
 }
 
 inline json MakeService(const json& labels) {
@@ -52,7 +57,8 @@ inline json MakeEndpointSliceV1() {  // makeEndpointSliceV1()
   return json::parse(R"({
     "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
     "metadata": {"name": "testendpoints", "namespace": "default",
-                 "labels": {"kubernetes.io/service-name": "testendpoints"}},
+                 "labels": {"kubernetes.io/service-name": "testendpoints"},
+                 "annotations": {"test.annotation": "test"}},
     "addressType": "IPv4",
     "ports": [{"name": "testport", "port": 9000, "protocol": "TCP", "appProtocol": "http"}],
     "endpoints": [
@@ -60,19 +66,24 @@ inline json MakeEndpointSliceV1() {  // makeEndpointSliceV1()
        "hostname": "testendpoint1", "targetRef": {}, "nodeName": "foobar",
        "deprecatedTopology": {"topology": "value"}},
       {"addresses": ["2.3.4.5"], "conditions": {"ready": true, "serving": true, "terminating": false}},
-      {"addresses": ["3.4.5.6"], "conditions": {"ready": false, "serving": true, "terminating": true}}]})");
+      {"addresses": ["3.4.5.6"], "conditions": {"ready": false, "serving": true, "terminating": true}},
+      {"addresses": ["4.5.6.7"], "conditions": {"ready": true, "serving": true, "terminating": false},
+       "targetRef": {"kind": "Node", "name": "barbaz"}}]})");
 }
 
 inline json MakeEndpointSliceV1beta1() {  // makeEndpointSliceV1beta1()
   return json::parse(R"({
     "metadata": {"name": "testendpoints", "namespace": "default",
-                 "labels": {"kubernetes.io/service-name": "testendpoints"}},
+                 "labels": {"kubernetes.io/service-name": "testendpoints"},
+                 "annotations": {"test.annotation": "test"}},
     "addressType": "IPv4",
     "ports": [{"name": "testport", "port": 9000, "protocol": "TCP"}],
     "endpoints": [
       {"addresses": ["1.2.3.4"], "conditions": {}, "hostname": "testendpoint1"},
       {"addresses": ["2.3.4.5"], "conditions": {"ready": true, "serving": true, "terminating": false}},
-      {"addresses": ["3.4.5.6"], "conditions": {"ready": false, "serving": true, "terminating": true}}]})");
+      {"addresses": ["3.4.5.6"], "conditions": {"ready": false, "serving": true, "terminating": true}},
+      {"addresses": ["4.5.6.7"], "conditions": {"ready": true, "serving": true, "terminating": false},
+       "targetRef": {"kind": "Node", "name": "barbaz"}}]})");
 }
 
 inline json MakePodEndpointSlice() {  // the slice of TestEndpointSliceDiscoveryAdd
@@ -102,8 +113,9 @@ inline json MakeIngress(Tls tls) {  // makeIngress(tls)
   return ingress;
 }
 
-inline json MakeNode(const std::string& az) {  // makeNode("foobar", "", "", {"az": az}, nil)
-  return {{"metadata", {{"name", "foobar"}, {"labels", {{"az", az}}}}},
+// makeNode(name, "", "", {"az": az}, nil)
+inline json MakeNode(const std::string& az, const std::string& name = "foobar") {
+  return {{"metadata", {{"name", name}, {"labels", {{"az", az}}}}},
           {"status", {{"addresses", json::array()}}}};
 }
 

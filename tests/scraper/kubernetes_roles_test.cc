@@ -664,13 +664,19 @@ TEST(KubernetesDiscoveryEndpoints, NamespacesAndSelectors_AreSentPerResource) {
 }
 
 // TestEndpointsDiscoveryWithUpdatedNodeMetadata (2.48): a node change
-// rebuilds only the endpoints its informer index names. "foobar" is named by
-// a bare nodeName (not indexed): its new labels wait for the next rebuild of
-// the endpoints; "barbaz" is a Node targetRef (indexed): its change rebuilds
-// the whole group at once.
+// rebuilds only the endpoints its informer index names. In "testendpoints"
+// the node "foobar" is named by a bare nodeName (not indexed): its new labels
+// wait for the next rebuild of that group. In "second" the same address has a
+// Pod targetRef, so "foobar" is indexed and that group is rebuilt at once;
+// "barbaz" (a Node targetRef) is indexed in both.
 TEST(KubernetesDiscoveryEndpoints, AttachMetadata_NodeUpdateRebuildsIndexedEndpointsOnly) {
   FakeKubeApi api;
+  json second = MakeEndpoints();
+  second["metadata"]["name"] = "second";
+  second["subsets"][0]["addresses"][0]["targetRef"] = {
+      {"kind", "Pod"}, {"name", "nopod"}, {"namespace", "default"}};
   api.Add(kCore, "endpoints", MakeEndpoints());
+  api.Add(kCore, "endpoints", second);
   api.Add(kCore, "nodes", MakeNode("us-east1"));
   api.Add(kCore, "nodes", MakeNode("us-west2", "barbaz"));
   config::KubernetesSdConfig c = SdConfig(api, "endpoints");
@@ -678,38 +684,28 @@ TEST(KubernetesDiscoveryEndpoints, AttachMetadata_NodeUpdateRebuildsIndexedEndpo
   KubernetesDiscoverer d(c);
   GroupsRecorder rec;
   d.Start(rec.Callback());
-  auto groups = rec.WaitFor([](const auto& g) { return g.size() == 1; });
-  ASSERT_EQ(groups.size(), 1u);
+  auto groups = rec.WaitFor([](const auto& g) { return g.size() == 2; });
+  const std::string src = "endpoints/default/testendpoints";
+  const std::string src2 = "endpoints/default/second";
+  ASSERT_NE(FindGroup(groups, src), nullptr);
   std::vector<LabelMap> targets = PlainEndpointsTargets();
   targets[0] = Merge(targets[0], NodeLabels("foobar", "us-east1"));
   targets[3] = Merge(targets[3], NodeLabels("barbaz", "us-west2"));
-  ExpectGroup(groups[0], {"endpoints/default/testendpoints", kPlainEndpointsLabels, targets});
+  ExpectGroup(*FindGroup(groups, src), {src, kPlainEndpointsLabels, targets});
+  auto az = [](const std::vector<config::TargetGroup>& g, const std::string& source, size_t i) {
+    const config::TargetGroup* group = FindGroup(g, source);
+    return group ? group->target_labels[i].Get("__meta_kubernetes_node_label_az") : "";
+  };
 
   api.Modify(kCore, "nodes", MakeNode("eu-central1"));
-  std::this_thread::sleep_for(300ms);  // the node event arrives; nothing is rebuilt
-  json second = MakeEndpoints();
-  second["metadata"]["name"] = "second";
-  api.Add(kCore, "endpoints", second);  // publishes both groups
-  groups = rec.WaitFor([](const auto& g) { return g.size() == 2; });
-  const std::string src = "endpoints/default/testendpoints";
-  ASSERT_NE(FindGroup(groups, src), nullptr);
-  EXPECT_EQ(FindGroup(groups, src)->target_labels[0].Get("__meta_kubernetes_node_label_az"),
-            "us-east1");
-  EXPECT_EQ(FindGroup(groups, "endpoints/default/second")
-                ->target_labels[0]
-                .Get("__meta_kubernetes_node_label_az"),
-            "eu-central1");
+  groups = rec.WaitFor([&](const auto& g) { return az(g, src2, 0) == "eu-central1"; });
+  EXPECT_EQ(az(groups, src2, 0), "eu-central1");
+  EXPECT_EQ(az(groups, src, 0), "us-east1");  // not rebuilt, as in Prometheus
 
   api.Modify(kCore, "nodes", MakeNode("eu-west3", "barbaz"));
-  groups = rec.WaitFor([&](const auto& g) {
-    return FindGroup(g, src) &&
-           FindGroup(g, src)->target_labels[3].Get("__meta_kubernetes_node_label_az") == "eu-west3";
-  });
-  ASSERT_NE(FindGroup(groups, src), nullptr);
-  EXPECT_EQ(FindGroup(groups, src)->target_labels[3].Get("__meta_kubernetes_node_label_az"),
-            "eu-west3");
-  EXPECT_EQ(FindGroup(groups, src)->target_labels[0].Get("__meta_kubernetes_node_label_az"),
-            "eu-central1");
+  groups = rec.WaitFor([&](const auto& g) { return az(g, src, 3) == "eu-west3"; });
+  EXPECT_EQ(az(groups, src, 3), "eu-west3");
+  EXPECT_EQ(az(groups, src, 0), "eu-central1");  // the whole group was rebuilt
   d.Stop();
 }
 

@@ -2,16 +2,18 @@
 // exceptions (ours and the library's) stop at LoadConfigString.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
-#include "config/config.h"
-#include "config/yaml_labels.h"
 #include "base/duration.h"
 #include "base/quote.h"
+#include "config/config.h"
+#include "config/yaml_labels.h"
 
 namespace vigil::config {
 namespace {
@@ -429,6 +431,9 @@ class ConfigDecoder {
       With(v, "own_namespace", [&](const YAML::Node& o) { k.own_namespace = Bool(o); });
       With(v, "names", [&](const YAML::Node& o) { k.namespaces = StrList(o); });
     });
+    if (!k.api_server.empty() && k.own_namespace) {
+      Fail(n, "cannot use 'api_server' and 'namespaces.own_namespace' simultaneously");
+    }
     ForEach(n, "selectors", [&](const YAML::Node& v) {
       CheckFields(v, "selector", {"role", "label", "field"});
       KubernetesSdConfig::Selector s;
@@ -436,6 +441,7 @@ class ConfigDecoder {
       With(v, "label", [&](const YAML::Node& o) { s.label = Str(o); });
       With(v, "field", [&](const YAML::Node& o) { s.field = Str(o); });
       if (!kRoles.count(s.role)) Fail(v, "invalid selector role " + GoQuote(s.role));
+      CheckSelectorRole(v, k, s.role);
       k.selectors.push_back(s);
     });
     With(n, "attach_metadata", [&](const YAML::Node& v) {
@@ -443,6 +449,27 @@ class ConfigDecoder {
       With(v, "node", [&](const YAML::Node& o) { k.attach_metadata_node = Bool(o); });
     });
     return k;
+  }
+
+  // Prometheus's rule: each role takes selectors for the resources it
+  // watches, at most one per resource.
+  void CheckSelectorRole(const YAML::Node& v, const KubernetesSdConfig& k,
+                         const std::string& role) const {
+    for (const auto& s : k.selectors) {
+      if (s.role == role) Fail(v, "duplicated selector role: " + role);
+    }
+    static const std::map<std::string, std::vector<std::string>> kAllowed = {
+        {"pod", {"pod"}},
+        {"service", {"service"}},
+        {"endpointslice", {"pod", "service", "endpointslice"}},
+        {"endpoints", {"pod", "service", "endpoints"}},
+        {"node", {"node"}},
+        {"ingress", {"ingress"}}};
+    const std::vector<std::string>& allowed = kAllowed.at(k.role);
+    if (std::find(allowed.begin(), allowed.end(), role) != allowed.end()) return;
+    std::string list;
+    for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    Fail(v, k.role + " role supports only " + list + " selectors");
   }
 
   HttpClientConfig DecodeHttp(const YAML::Node& n) const {

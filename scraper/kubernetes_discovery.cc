@@ -1,34 +1,24 @@
 #include "scraper/kubernetes_discovery.h"
 
-#include <nlohmann/json.hpp>
-
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <limits>
+#include <nlohmann/json.hpp>
 
-#include "config/http_client.h"
 #include "base/logger.h"
 #include "base/url_escape.h"
+#include "config/http_client.h"
 
 namespace vigil::scraper {
 namespace {
 
 using json = nlohmann::json;
 
-constexpr std::string_view kMeta = "__meta_kubernetes_";
 constexpr char kServiceAccountDir[] = "/var/run/secrets/kubernetes.io/serviceaccount";
 constexpr int kWatchReadTimeoutSec = 2;  // how often an idle watch checks for Stop()
 constexpr int kRetryMs = 1000;         // after a failed list or watch
 constexpr int kRewatchPauseMs = 100;   // between two watch requests
-
-// strutil.SanitizeLabelName: every character outside [a-zA-Z0-9_] becomes '_'.
-std::string Sanitize(std::string_view name) {
-  std::string out(name);
-  for (char& c : out) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') c = '_';
-  }
-  return out;
-}
 
 std::string Str(const json& j, const char* key) {
   auto it = j.find(key);
@@ -37,45 +27,9 @@ std::string Str(const json& j, const char* key) {
 
 const json& Field(const json& j, const char* key) {
   static const json kNull;
+  if (!j.is_object()) return kNull;
   auto it = j.find(key);
   return it == j.end() ? kNull : *it;
-}
-
-// An int32 field (ports), as its decimal text; `fallback` when it is absent,
-// not an integer or out of int32 range. The API server's JSON is input: a
-// string, 1e300 or a nested object there must not throw or overflow.
-std::string Int32Field(const json& j, const char* key, int fallback) {
-  const json& v = Field(j, key);
-  int64_t n = fallback;
-  if (v.is_number_unsigned()) {
-    if (v.get<uint64_t>() <= std::numeric_limits<int32_t>::max()) n = v.get<int64_t>();
-  } else if (v.is_number_integer()) {
-    const int64_t i = v.get<int64_t>();
-    if (i >= std::numeric_limits<int32_t>::min() && i <= std::numeric_limits<int32_t>::max()) n = i;
-  }
-  return std::to_string(n);
-}
-
-bool BoolField(const json& j, const char* key) {
-  const json& v = Field(j, key);
-  return v.is_boolean() && v.get<bool>();
-}
-
-std::string Meta(std::string_view suffix) { return std::string(kMeta) + std::string(suffix); }
-
-// <prefix>label_<name>, <prefix>labelpresent_<name>, and the same for annotations.
-void AddObjectMeta(const json& metadata, std::string_view role, std::vector<Label>& out) {
-  const std::string prefix = Meta(role) + "_";
-  for (const auto& [kind, field] : {std::pair{"label", "labels"}, std::pair{"annotation", "annotations"}}) {
-    const json& m = Field(metadata, field);
-    if (!m.is_object()) continue;
-    for (const auto& [k, v] : m.items()) {
-      if (v.is_structured()) continue;  // Kubernetes sends strings; dump() would recurse
-      const std::string name = Sanitize(k);
-      out.push_back({prefix + kind + "_" + name, v.is_string() ? v.get<std::string>() : v.dump()});
-      out.push_back({prefix + kind + "present_" + name, "true"});
-    }
-  }
 }
 
 std::string JoinHostPort(const std::string& host, const std::string& port) {
@@ -83,141 +37,68 @@ std::string JoinHostPort(const std::string& host, const std::string& port) {
   return host + ":" + port;
 }
 
-std::string PodReady(const json& status) {
-  for (const json& cond : Field(status, "conditions")) {
-    if (Str(cond, "type") == "Ready") {
-      std::string v = Str(cond, "status");
-      for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      return v;
-    }
+using Resource = KubernetesDiscoverer::Resource;
+constexpr Resource kPods{"pods", "pod", "/api/v1", nullptr, false};
+constexpr Resource kServices{"services", "service", "/api/v1", nullptr, false};
+constexpr Resource kNodes{"nodes", "node", "/api/v1", nullptr, true};
+constexpr Resource kEndpoints{"endpoints", "endpoints", "/api/v1", nullptr, false};
+constexpr Resource kEndpointSlices{"endpointslices", "endpointslice", "/apis/discovery.k8s.io/v1",
+                                   "/apis/discovery.k8s.io/v1beta1", false};
+constexpr Resource kIngresses{"ingresses", "ingress", "/apis/networking.k8s.io/v1",
+                              "/apis/networking.k8s.io/v1beta1", false};
+
+// The resource whose objects become the role's groups.
+const Resource* PrimaryResource(const std::string& role) {
+  for (const Resource* r :
+       {&kPods, &kServices, &kNodes, &kEndpoints, &kEndpointSlices, &kIngresses}) {
+    if (role == r->selector_role) return r;
   }
-  return "unknown";
+  return nullptr;
 }
 
-void AddContainerTargets(const json& containers, bool init, const std::string& ip, config::TargetGroup& g) {
-  if (!containers.is_array()) return;
-  for (const json& c : containers) {
-    const Labels base = {{Meta("pod_container_name"), Str(c, "name")},
-                         {Meta("pod_container_image"), Str(c, "image")},
-                         {Meta("pod_container_init"), init ? "true" : "false"}};
-    const json& ports = Field(c, "ports");
-    if (!ports.is_array() || ports.empty()) {
-      g.targets.push_back(ip);
-      g.target_labels.push_back(base);
-      continue;
-    }
-    for (const json& p : ports) {
-      const std::string number = Int32Field(p, "containerPort", 0);
-      LabelsBuilder lb(base);
-      lb.Set(Meta("pod_container_port_number"), number);
-      lb.Set(Meta("pod_container_port_name"), Str(p, "name"));
-      lb.Set(Meta("pod_container_port_protocol"), Str(p, "protocol"));
-      g.targets.push_back(JoinHostPort(ip, number));
-      g.target_labels.push_back(lb.Build());
-    }
-  }
+// What a role watches besides its own resource (Prometheus's informers).
+std::vector<const Resource*> JoinedResources(const config::KubernetesSdConfig& config) {
+  std::vector<const Resource*> out;
+  const bool endpoints = config.role == "endpoints" || config.role == "endpointslice";
+  if (endpoints) out = {&kServices, &kPods};
+  if (config.attach_metadata_node && (endpoints || config.role == "pod")) out.push_back(&kNodes);
+  return out;
 }
 
-config::TargetGroup PodGroup(const json& pod) {
-  const json& md = Field(pod, "metadata");
-  const json& spec = Field(pod, "spec");
-  const json& status = Field(pod, "status");
-  config::TargetGroup g;
-  g.source = "pod/" + Str(md, "namespace") + "/" + Str(md, "name");
-  const std::string ip = Str(status, "podIP");
-  if (ip.empty()) return g;  // starting or evicted: no targets yet
-  std::vector<Label> labels = {
-      {Meta("namespace"), Str(md, "namespace")},   {Meta("pod_name"), Str(md, "name")},
-      {Meta("pod_ip"), ip},                        {Meta("pod_ready"), PodReady(status)},
-      {Meta("pod_phase"), Str(status, "phase")},   {Meta("pod_node_name"), Str(spec, "nodeName")},
-      {Meta("pod_host_ip"), Str(status, "hostIP")}, {Meta("pod_uid"), Str(md, "uid")},
-  };
-  for (const json& ref : Field(md, "ownerReferences")) {
-    if (!BoolField(ref, "controller")) continue;
-    labels.push_back({Meta("pod_controller_kind"), Str(ref, "kind")});
-    labels.push_back({Meta("pod_controller_name"), Str(ref, "name")});
-    break;
-  }
-  AddObjectMeta(md, "pod", labels);
-  g.labels = Labels(std::move(labels));
-  AddContainerTargets(Field(spec, "containers"), false, ip, g);
-  AddContainerTargets(Field(spec, "initContainers"), true, ip, g);
-  return g;
+std::string ResourcePath(const char* api, const Resource& resource, const std::string& ns) {
+  if (resource.cluster_scoped || ns.empty()) return std::string(api) + "/" + resource.name;
+  return std::string(api) + "/namespaces/" + ns + "/" + resource.name;
 }
 
-config::TargetGroup ServiceGroup(const json& svc) {
-  const json& md = Field(svc, "metadata");
-  const json& spec = Field(svc, "spec");
-  config::TargetGroup g;
-  const std::string ns = Str(md, "namespace");
-  const std::string name = Str(md, "name");
-  g.source = "svc/" + ns + "/" + name;
-  std::vector<Label> labels = {{Meta("namespace"), ns},
-                               {Meta("service_name"), name},
-                               {Meta("service_type"), Str(spec, "type")}};
-  if (Str(spec, "type") == "ExternalName") {
-    labels.push_back({Meta("service_external_name"), Str(spec, "externalName")});
-  } else {
-    labels.push_back({Meta("service_cluster_ip"), Str(spec, "clusterIP")});
-  }
-  AddObjectMeta(md, "service", labels);
-  g.labels = Labels(std::move(labels));
-  for (const json& p : Field(spec, "ports")) {
-    const std::string port = Int32Field(p, "port", 0);
-    g.targets.push_back(name + "." + ns + ".svc:" + port);
-    g.target_labels.push_back(Labels{{Meta("service_port_name"), Str(p, "name")},
-                                     {Meta("service_port_number"), port},
-                                     {Meta("service_port_protocol"), Str(p, "protocol")}});
-  }
-  return g;
-}
-
-config::TargetGroup NodeGroup(const json& node) {
-  const json& md = Field(node, "metadata");
-  const json& status = Field(node, "status");
-  config::TargetGroup g;
-  const std::string name = Str(md, "name");
-  g.source = "node/" + name;
-  std::vector<Label> labels = {{Meta("node_name"), name},
-                               {Meta("node_provider_id"), Str(Field(node, "spec"), "providerID")}};
-  AddObjectMeta(md, "node", labels);
-  std::map<std::string, std::string> first_by_type;
-  for (const json& a : Field(status, "addresses")) first_by_type.emplace(Str(a, "type"), Str(a, "address"));
-  for (const auto& [type, addr] : first_by_type) labels.push_back({Meta("node_address_" + Sanitize(type)), addr});
-  std::string addr;
-  for (const char* type : {"InternalIP", "InternalDNS", "ExternalIP", "ExternalDNS", "LegacyHostIP", "Hostname"}) {
-    if (auto it = first_by_type.find(type); it != first_by_type.end()) {
-      addr = it->second;
-      break;
-    }
-  }
-  g.labels = Labels(std::move(labels));
-  if (addr.empty()) return g;
-  const std::string port =
-      Int32Field(Field(Field(status, "daemonEndpoints"), "kubeletEndpoint"), "Port", 10250);
-  g.targets.push_back(JoinHostPort(addr, port));
-  g.target_labels.push_back(Labels{{"instance", name}});
-  return g;
-}
-
-std::string ResourcePath(const std::string& role, const std::string& ns) {
-  const std::string kind = role == "service" ? "services" : role == "node" ? "nodes" : "pods";
-  if (role == "node" || ns.empty()) return "/api/v1/" + kind;
-  return "/api/v1/namespaces/" + ns + "/" + kind;
+std::string ObjectKey(const json& object) {
+  const json& md = Field(object, "metadata");
+  return Str(md, "namespace") + "/" + Str(md, "name");
 }
 
 }  // namespace
 
-config::TargetGroup KubernetesObjectToGroup(const std::string& role, const nlohmann::json& object) {
-  if (role == "service") return ServiceGroup(object);
-  if (role == "node") return NodeGroup(object);
-  return PodGroup(object);
-}
+// The store, as the group builders see it (mu_ held by the caller).
+class KubernetesDiscoverer::Lookup final : public KubernetesObjectLookup {
+ public:
+  explicit Lookup(const std::map<std::string, std::map<std::string, json>>& objects)
+      : objects_(objects) {}
+  const json* Find(std::string_view resource, std::string_view ns,
+                   std::string_view name) const override {
+    auto r = objects_.find(std::string(resource));
+    if (r == objects_.end()) return nullptr;
+    auto it = r->second.find(std::string(ns) + "/" + std::string(name));
+    return it == r->second.end() ? nullptr : &it->second;
+  }
+
+ private:
+  const std::map<std::string, std::map<std::string, json>>& objects_;
+};
 
 // One list+watch loop for one namespace ("" = all).
 class KubernetesDiscoverer::Watcher {
  public:
-  Watcher(KubernetesDiscoverer* owner, std::string ns) : owner_(owner), ns_(std::move(ns)) {}
+  Watcher(KubernetesDiscoverer* owner, const Resource& resource, std::string ns)
+      : owner_(owner), resource_(resource), ns_(std::move(ns)) {}
   ~Watcher() { Stop(); }
 
   void Start() { thread_ = std::thread([this] { Run(); }); }
@@ -241,7 +122,9 @@ class KubernetesDiscoverer::Watcher {
     while (!Stopped()) {
       const Status st = ListAndWatch();
       if (!st.ok() && !Stopped()) {
-        VLOG_ERROR("Kubernetes discovery failed", {{"role", owner_->config_.role}, {"err", st.message()}});
+        VLOG_ERROR(
+            "Kubernetes discovery failed",
+            {{"role", owner_->config_.role}, {"resource", resource_.name}, {"err", st.message()}});
       }
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_for(lock, std::chrono::milliseconds(kRetryMs), [this] { return stop_; });
@@ -276,7 +159,7 @@ class KubernetesDiscoverer::Watcher {
   std::string Query(bool watch, const std::string& resource_version) const {
     std::string q;
     for (const auto& s : owner_->config_.selectors) {
-      if (s.role != owner_->config_.role) continue;
+      if (s.role != resource_.selector_role) continue;
       if (!s.label.empty()) q += "&labelSelector=" + QueryEscape(s.label);
       if (!s.field.empty()) q += "&fieldSelector=" + QueryEscape(s.field);
     }
@@ -288,21 +171,28 @@ class KubernetesDiscoverer::Watcher {
 
   Status ListAndWatch() {
     VIGIL_RETURN_IF_ERROR(Connect());
-    const std::string path = prefix_ + ResourcePath(owner_->config_.role, ns_);
+    const std::string path = prefix_ + ResourcePath(api_, resource_, ns_);
     auto res = client_->Get((path + Query(false, "")).c_str(), headers_);
     if (!res) return Status::Unavailable("list " + path + ": " + httplib::to_string(res.error()));
+    // An API server from before discovery.k8s.io/v1 (1.21) or networking.k8s.io/v1 (1.19).
+    if (res->status == 404 && resource_.fallback_api && api_ != resource_.fallback_api) {
+      api_ = resource_.fallback_api;
+      return ListAndWatch();
+    }
     if (res->status != 200) return Status::Unavailable("list " + path + ": HTTP " + std::to_string(res->status));
     std::string rv;
     {
-      const json list = json::parse(res->body, nullptr, false);
-      if (list.is_discarded()) return Status::InvalidArgument("list " + path + ": invalid JSON");
-      rv = Str(Field(list, "metadata"), "resourceVersion");
-      std::map<std::string, config::TargetGroup> groups;
-      for (const json& item : Field(list, "items")) {
-        config::TargetGroup g = KubernetesObjectToGroup(owner_->config_.role, item);
-        groups[g.source] = std::move(g);
+      json list = json::parse(res->body, nullptr, false);
+      if (list.is_discarded() || !list.is_object()) {
+        return Status::InvalidArgument("list " + path + ": invalid JSON");
       }
-      owner_->Replace(ns_, std::move(groups));
+      rv = Str(Field(list, "metadata"), "resourceVersion");
+      std::vector<json> items;
+      if (json& all = list["items"]; all.is_array()) {
+        for (json& item : all) items.push_back(std::move(item));
+      }
+      owner_->Replace(resource_, ns_, std::move(items), !listed_);
+      listed_ = true;
     }
     while (!Stopped()) {
       VIGIL_RETURN_IF_ERROR(Watch(path, rv));
@@ -343,6 +233,7 @@ class KubernetesDiscoverer::Watcher {
     if (ev.is_discarded()) return Status::InvalidArgument("watch: invalid JSON event");
     const std::string type = Str(ev, "type");
     const json& obj = Field(ev, "object");
+    if (!obj.is_object()) return Status::InvalidArgument("watch: event without an object");
     if (type == "ERROR") return Status::Unavailable("watch: " + Str(obj, "message") + " (relisting)");
     if (type != "ADDED" && type != "MODIFIED" && type != "DELETED" && type != "BOOKMARK") {
       return Status::InvalidArgument("watch: unexpected event type \"" + type + "\" (relisting)");
@@ -350,13 +241,15 @@ class KubernetesDiscoverer::Watcher {
     const std::string new_rv = Str(Field(obj, "metadata"), "resourceVersion");
     if (!new_rv.empty()) rv = new_rv;
     if (type == "BOOKMARK") return Status::OK();
-    config::TargetGroup g = KubernetesObjectToGroup(owner_->config_.role, obj);
-    owner_->Update(std::move(g), type == "DELETED");
+    owner_->Update(resource_, obj, type == "DELETED");
     return Status::OK();
   }
 
   KubernetesDiscoverer* owner_;
+  const Resource& resource_;
   const std::string ns_;
+  const char* api_ = resource_.api;
+  bool listed_ = false;
   std::string prefix_;
   httplib::Headers headers_;
   std::mutex mu_;
@@ -365,16 +258,15 @@ class KubernetesDiscoverer::Watcher {
   std::unique_ptr<httplib::Client> client_;
   std::thread thread_;
 };
-
-KubernetesDiscoverer::KubernetesDiscoverer(config::KubernetesSdConfig config) : config_(std::move(config)) {}
+KubernetesDiscoverer::KubernetesDiscoverer(config::KubernetesSdConfig config)
+    : config_(std::move(config)), primary_(PrimaryResource(config_.role)) {}
 
 KubernetesDiscoverer::~KubernetesDiscoverer() { Stop(); }
 
 void KubernetesDiscoverer::Start(GroupsCallback on_update) {
   on_update_ = std::move(on_update);
-  if (config_.role != "pod" && config_.role != "service" && config_.role != "node") {
-    VLOG_ERROR("Kubernetes SD role not supported by Vigil yet; it discovers no targets",
-               {{"role", config_.role}});
+  if (!primary_) {
+    VLOG_ERROR("unknown Kubernetes SD role; it discovers no targets", {{"role", config_.role}});
     return;
   }
   std::vector<std::string> namespaces = config_.namespaces;
@@ -382,11 +274,20 @@ void KubernetesDiscoverer::Start(GroupsCallback on_update) {
     auto ns = config::ReadSecretFile(std::string(kServiceAccountDir) + "/namespace");
     if (ns.ok()) namespaces.push_back(*ns);
   }
-  if (namespaces.empty() || config_.role == "node") namespaces = {""};
-  for (const std::string& ns : namespaces) {
-    watchers_.push_back(std::make_unique<Watcher>(this, ns));
-    watchers_.back()->Start();
+  if (namespaces.empty()) namespaces = {""};
+  std::vector<const Resource*> resources = {primary_};
+  for (const Resource* r : JoinedResources(config_)) resources.push_back(r);
+  for (const Resource* r : resources) {
+    for (const std::string& ns : namespaces) {
+      watchers_.push_back(std::make_unique<Watcher>(this, *r, r->cluster_scoped ? "" : ns));
+      if (r->cluster_scoped) break;
+    }
   }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    watcher_count_ = watchers_.size();
+  }
+  for (auto& w : watchers_) w->Start();
 }
 
 void KubernetesDiscoverer::Stop() {
@@ -394,30 +295,97 @@ void KubernetesDiscoverer::Stop() {
   watchers_.clear();
 }
 
-void KubernetesDiscoverer::Replace(const std::string& ns, std::map<std::string, config::TargetGroup> groups) {
+void KubernetesDiscoverer::Replace(const Resource& resource, const std::string& ns,
+                                   std::vector<json> items, bool first_list) {
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto it = groups_.begin(); it != groups_.end();) {
-    const bool in_ns = ns.empty() || it->first.find("/" + ns + "/") != std::string::npos;
-    it = in_ns ? groups_.erase(it) : std::next(it);
+  auto& store = objects_[resource.name];
+  for (auto it = store.begin(); it != store.end();) {
+    it = ns.empty() || it->first.starts_with(ns + "/") ? store.erase(it) : std::next(it);
   }
-  groups_.merge(groups);
-  PublishLocked();
+  for (json& item : items) {
+    std::string key = ObjectKey(item);
+    store[std::move(key)] = std::move(item);
+  }
+  if (first_list) ++listed_;
+  if (&resource == &kNodes && primary_ != &kNodes && !first_list) {
+    RebuildIndexedByNodeLocked(nullptr);
+    return;
+  }
+  // A node's labels reach every namespace's targets.
+  RebuildLocked(resource.cluster_scoped ? "" : ns, first_list && listed_ == watcher_count_);
 }
 
-void KubernetesDiscoverer::Update(config::TargetGroup group, bool deleted) {
+void KubernetesDiscoverer::Update(const Resource& resource, json object, bool deleted) {
   std::lock_guard<std::mutex> lock(mu_);
+  const std::string key = ObjectKey(object);
+  const std::string ns = Str(Field(object, "metadata"), "namespace");
+  const std::string name = Str(Field(object, "metadata"), "name");
+  auto& store = objects_[resource.name];
   if (deleted) {
-    groups_.erase(group.source);
+    store.erase(key);
   } else {
-    groups_[group.source] = std::move(group);
+    store[key] = std::move(object);
   }
-  PublishLocked();
+  if (&resource == &kNodes && primary_ != &kNodes) {
+    RebuildIndexedByNodeLocked(&name);
+    return;
+  }
+  if (&resource != primary_) {
+    // A service or pod changed: rebuild whatever may join it.
+    RebuildLocked(resource.cluster_scoped ? "" : ns, false);
+    return;
+  }
+  bool changed = false;
+  RebuildOneLocked(key, changed);
+  if (changed && listed_ == watcher_count_) PublishLocked();
+}
+
+void KubernetesDiscoverer::RebuildOneLocked(const std::string& key, bool& changed) {
+  const auto& store = objects_[primary_->name];
+  auto obj = store.find(key);
+  if (obj == store.end()) {
+    changed |= groups_.erase(key) > 0;
+    return;
+  }
+  const Lookup lookup(objects_);
+  config::TargetGroup g =
+      KubernetesObjectToGroup(config_.role, obj->second, &lookup, config_.attach_metadata_node);
+  auto [it, inserted] = groups_.try_emplace(key);
+  if (inserted || it->second != g) {
+    it->second = std::move(g);
+    changed = true;
+  }
+}
+
+void KubernetesDiscoverer::RebuildIndexedByNodeLocked(const std::string* node) {
+  bool changed = false;
+  for (const auto& [key, obj] : objects_[primary_->name]) {
+    const std::vector<std::string> nodes = KubernetesIndexedNodes(config_.role, obj);
+    const bool indexed =
+        node ? std::find(nodes.begin(), nodes.end(), *node) != nodes.end() : !nodes.empty();
+    if (indexed) RebuildOneLocked(key, changed);
+  }
+  if (changed && listed_ == watcher_count_) PublishLocked();
+}
+
+void KubernetesDiscoverer::RebuildLocked(const std::string& ns, bool force) {
+  const std::string prefix = ns.empty() ? "" : ns + "/";
+  std::vector<std::string> keys;  // every stored or grouped object of the role in `ns`
+  for (const auto& [key, obj] : objects_[primary_->name]) {
+    if (key.starts_with(prefix)) keys.push_back(key);
+  }
+  for (const auto& [key, g] : groups_) {
+    if (key.starts_with(prefix) && !objects_[primary_->name].count(key)) keys.push_back(key);
+  }
+  bool changed = force;
+  for (const std::string& key : keys) RebuildOneLocked(key, changed);
+  if (changed && listed_ == watcher_count_) PublishLocked();
 }
 
 void KubernetesDiscoverer::PublishLocked() {
   std::vector<config::TargetGroup> all;
   all.reserve(groups_.size());
-  for (const auto& [source, g] : groups_) all.push_back(g);
+  for (const auto& [key, g] : groups_) all.push_back(g);
   on_update_(std::move(all));
 }
 

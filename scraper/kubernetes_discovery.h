@@ -1,10 +1,13 @@
 // KubernetesDiscoverer: kubernetes_sd_configs. Lists, then watches, the API
-// server (one list+watch loop per namespace) and turns objects into target
-// groups with Prometheus 2.42's __meta_kubernetes_* labels. Roles: pod,
-// service, node (endpoints, endpointslice and ingress are accepted by the
-// config loader but discover nothing yet, with an error logged). Without api_server it uses the in-cluster service account
-// (KUBERNETES_SERVICE_HOST/PORT, token and CA under
-// /var/run/secrets/kubernetes.io/serviceaccount).
+// server and turns objects into target groups with Prometheus 2.48's
+// __meta_kubernetes_* labels (kubernetes_targets.h). Roles: pod, service,
+// node, endpoints, endpointslice, ingress. One list+watch loop per resource
+// and namespace: endpoints and endpointslice also watch the services and
+// pods they are joined with, and attach_metadata: {node: true} the nodes.
+// Nothing is reported before every loop has listed once (Prometheus waits
+// for its informers' caches to sync). Without api_server it uses the
+// in-cluster service account (KUBERNETES_SERVICE_HOST/PORT, token and CA
+// under /var/run/secrets/kubernetes.io/serviceaccount).
 #pragma once
 
 #include <atomic>
@@ -12,19 +15,15 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "scraper/discovery.h"
+#include "scraper/kubernetes_targets.h"
 
 namespace vigil::scraper {
-
-// The target group Prometheus builds for one Kubernetes object of `role`
-// ("pod", "service", "node"); its source is "<role>/<namespace>/<name>".
-config::TargetGroup KubernetesObjectToGroup(const std::string& role, const nlohmann::json& object);
 
 class KubernetesDiscoverer final : public Discoverer {
  public:
@@ -33,18 +32,43 @@ class KubernetesDiscoverer final : public Discoverer {
   void Start(GroupsCallback on_update) override;
   void Stop() override;
 
+  // One API resource a Watcher lists and watches (internal; public for the
+  // resource table in the .cc).
+  struct Resource {
+    const char* name;           // "pods": the path segment and the store's key
+    const char* selector_role;  // the selectors[].role that filters it
+    const char* api;            // "/api/v1", "/apis/discovery.k8s.io/v1", ...
+    const char* fallback_api;   // tried when `api` answers 404 (v1beta1), or nullptr
+    bool cluster_scoped;        // nodes
+  };
+
  private:
   class Watcher;
-  // Replaces every group of namespace `ns` ("" = all) after a list.
-  void Replace(const std::string& ns, std::map<std::string, config::TargetGroup> groups);
+  class Lookup;
+  // A Watcher listed `resource` in namespace `ns` ("" = all): replaces what
+  // the store holds for it. `first_list`: that watcher's first.
+  void Replace(const Resource& resource, const std::string& ns, std::vector<nlohmann::json> items,
+               bool first_list);
   // Applies one watch event.
-  void Update(config::TargetGroup group, bool deleted);
+  void Update(const Resource& resource, nlohmann::json object, bool deleted);
+  // Rebuilds the groups of the role's objects in `ns` ("" = all) and
+  // publishes when one changed (or `force`), once every watcher has listed.
+  void RebuildLocked(const std::string& ns, bool force);  // with mu_ held
+  void RebuildOneLocked(const std::string& key, bool& changed);
+  // A node changed (`node`), or the nodes were relisted (nullptr): rebuilds
+  // the groups whose node index names it (any node), as Prometheus does.
+  void RebuildIndexedByNodeLocked(const std::string* node);
   void PublishLocked();  // with mu_ held
 
   config::KubernetesSdConfig config_;
+  const Resource* primary_ = nullptr;  // the resource whose objects become groups
   GroupsCallback on_update_;
-  std::mutex mu_;  // guards groups_ and serializes callbacks
-  std::map<std::string, config::TargetGroup> groups_;  // by source, all namespaces
+  std::mutex mu_;  // guards everything below and serializes callbacks
+  // Objects by resource name, then "<namespace>/<name>" ("/<name>" for nodes).
+  std::map<std::string, std::map<std::string, nlohmann::json>> objects_;
+  std::map<std::string, config::TargetGroup> groups_;  // by the primary object's key
+  size_t listed_ = 0;                                  // watchers that have listed at least once
+  size_t watcher_count_ = 0;
   std::vector<std::unique_ptr<Watcher>> watchers_;
 };
 

@@ -110,6 +110,16 @@ TEST(KubernetesNode, UsesInternalIpAndKubeletPort) {
   EXPECT_EQ(g.labels.Get("__meta_kubernetes_node_address_InternalIP"), "10.0.0.5");
 }
 
+// Prometheus 2.42 and 2.48 join the address with the kubelet port as sent,
+// 0 when the node reports none (Vigil used to assume 10250).
+TEST(KubernetesNode, WithoutKubeletPort_UsesPortZeroAsPrometheus) {
+  const json node = {
+      {"metadata", {{"name", "node-1"}}},
+      {"status",
+       {{"addresses", json::array({{{"type", "InternalIP"}, {"address", "10.0.0.5"}}})}}}};
+  EXPECT_EQ(KubernetesObjectToGroup("node", node).targets, std::vector<std::string>{"10.0.0.5:0"});
+}
+
 // Found while writing kubernetes_object_fuzz: a port that is not an int32 (a string,
 // 1e300, an object) made nlohmann::json throw type_error out of the watcher
 // thread, or convert a huge double to int (undefined behaviour); a non-bool
@@ -131,7 +141,7 @@ TEST(KubernetesObjects, MalformedFields_DoNotThrow) {
     const json node = {{"metadata", {{"name", "n1"}}},
                        {"status", {{"addresses", json::array({{{"type", "InternalIP"}, {"address", "10.0.0.5"}}})},
                                    {"daemonEndpoints", {{"kubeletEndpoint", {{"Port", port}}}}}}}};
-    EXPECT_EQ(KubernetesObjectToGroup("node", node).targets[0], "10.0.0.5:10250") << port.dump();
+    EXPECT_EQ(KubernetesObjectToGroup("node", node).targets[0], "10.0.0.5:0") << port.dump();
   }
   // Annotation values that are objects are skipped, not dumped recursively.
   json pod = Pod("p", "10.0.0.9", 1, true);

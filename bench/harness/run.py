@@ -9,6 +9,7 @@ BENCHMARKS.md.
 
   python3 bench/harness/run.py --scale small            # < 15 min on 2 cores
   python3 bench/harness/run.py --scale small --fairness # Prometheus on both sides
+  python3 bench/harness/run.py --baseline-vigil OLD/vigil # this build vs an older one
 
 Python 3 standard library only.
 """
@@ -317,6 +318,9 @@ class Bench:
         self.query_detail = None
         self.a_kind = "prometheus" if args.fairness else "vigil"
         self.a_binary = args.prometheus if args.fairness else args.vigil
+        # --baseline-vigil: side B is another Vigil build (before/after a change).
+        self.b_kind = "vigil" if args.baseline_vigil else "prometheus"
+        self.b_binary = args.baseline_vigil or args.prometheus
 
     # ------------------------------------------------------------ infrastructure
 
@@ -357,7 +361,7 @@ class Bench:
 
     def new_pair(self, config, suffix=""):
         a = Server("A" + suffix, self.a_kind, self.a_binary, self.workdir, config)
-        b = Server("B" + suffix, "prometheus", self.args.prometheus, self.workdir, config)
+        b = Server("B" + suffix, self.b_kind, self.b_binary, self.workdir, config)
         self.servers += [a, b]
         return a, b
 
@@ -714,7 +718,7 @@ class Bench:
 
     def run(self):
         log(f"workdir {self.workdir}; A = {self.a_kind} ({self.a_binary}), "
-            f"B = prometheus ({self.args.prometheus})")
+            f"B = {self.b_kind} ({self.b_binary})")
         scenarios = set(self.args.scenarios)
         try:
             self.start_target()
@@ -746,14 +750,17 @@ class Bench:
     def report(self):
         lines = []
         title = ("Prometheus vs Prometheus (fairness check)" if self.args.fairness
+                 else "Vigil vs an earlier Vigil build" if self.args.baseline_vigil
                  else "Vigil vs Prometheus 2.42")
         sc = self.scale
         lines.append(f"### {title}, scale `{self.args.scale}`\n")
         lines.append(f"- date: {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC")
         lines.append(f"- machine: {machine()}")
         lines.append(f"- command: `{command_line()}`")
-        lines.append(f"- A = {self.a_kind} (`{self.a_binary}`), B = prometheus "
-                     f"(`{self.args.prometheus}`, {prometheus_version(self.args.prometheus)})")
+        b_version = ("" if self.args.baseline_vigil
+                     else f", {prometheus_version(self.args.prometheus)}")
+        lines.append(f"- A = {self.a_kind} (`{self.a_binary}`), B = {self.b_kind} "
+                     f"(`{self.b_binary}`{b_version})")
         lines.append(f"- load: {sc['targets']} targets x {sc['series_per_target']} series = "
                      f"{sc['targets'] * sc['series_per_target']} active series every "
                      f"{sc['interval_s']}s; churn {sc['churn_fraction']:.0%} every "
@@ -879,6 +886,9 @@ def parse_args():
                    help="Prometheus on both sides; checks every ratio is within ±10%% of 1.0")
     p.add_argument("--vigil", default=os.path.join(REPO, "build-bench/src/vigil"))
     p.add_argument("--prometheus", default="/usr/bin/prometheus")
+    p.add_argument("--baseline-vigil", default=None,
+                   help="side B is this Vigil binary instead of Prometheus (a before/after "
+                        "comparison of two builds; ratios are A/B as usual)")
     p.add_argument("--promtool", default="/usr/bin/promtool")
     p.add_argument("--target", default=os.path.join(REPO, "build-bench/bench/target/bench_target"))
     p.add_argument("--scenarios", default=",".join(ALL_SCENARIOS),
@@ -901,7 +911,8 @@ def parse_args():
     if unknown:
         p.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
     for path in ([args.prometheus, args.promtool, args.target] +
-                 ([] if args.fairness else [args.vigil])):
+                 ([] if args.fairness else [args.vigil]) +
+                 ([args.baseline_vigil] if args.baseline_vigil else [])):
         if not os.access(path, os.X_OK):
             p.error(f"{path} is not an executable (build bench_target / vigil first, "
                     "or pass --fairness to put Prometheus on both sides)")
@@ -917,6 +928,7 @@ def main():
         partial = args.scenarios != ALL_SCENARIOS
         key = (f"{args.scale}{f'-{args.interval_s}s' if args.interval_s else ''}"
                f"{'-fairness' if args.fairness else ''}"
+               f"{'-baseline' if args.baseline_vigil else ''}"
                f"{'-' + '+'.join(args.scenarios) if partial else ''}")
         write_benchmarks(args.output, key, text)
         log(f"wrote {args.output} (section {key})")

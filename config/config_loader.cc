@@ -270,6 +270,11 @@ class ConfigDecoder {
       }
     });
     With(root, "storage", [&](const YAML::Node& n) { c.storage = DecodeStorage(n); });
+    // Prometheus exports its own traces over OTLP when tracing.endpoint is
+    // set; Vigil has no tracer, so any tracing setting is refused.
+    With(root, "tracing", [&](const YAML::Node& n) {
+      if (!n.IsMap() || n.size() > 0) Fail(n, "tracing is not supported by Vigil");
+    });
     return c;
   }
 
@@ -524,7 +529,9 @@ class ConfigDecoder {
     if (!k.api_server.empty() && !k.kubeconfig_file.empty()) {
       Fail(n, "cannot use 'kubeconfig_file' and 'api_server' simultaneously");
     }
-    if (!k.kubeconfig_file.empty()) Fail(n, "kubeconfig_file is not supported by Vigil; set api_server");
+    if (!k.kubeconfig_file.empty()) {
+      Fail(n["kubeconfig_file"], "kubeconfig_file is not supported by Vigil; set api_server");
+    }
     k.http = DecodeHttp(n);
     const bool custom_http = std::any_of(kHttpFields.begin(), kHttpFields.end(),
                                          [&](std::string_view f) { return Present(n, f); });

@@ -301,6 +301,17 @@ Result<ServerSettings> SettingsFromFlags(const FlagSet& f) {
   s.web.enable_lifecycle = f.GetBool("web.enable-lifecycle");
   s.web.enable_admin_api = f.GetBool("web.enable-admin-api");
   s.web.enable_remote_write_receiver = f.GetBool("web.enable-remote-write-receiver");
+  // --enable-feature takes comma-separated names and may repeat.
+  for (const std::string& value : f.GetAll("enable-feature")) {
+    size_t start = 0;
+    while (start <= value.size()) {
+      const size_t comma = std::min(value.find(',', start), value.size());
+      if (value.substr(start, comma - start) == "otlp-write-receiver") {
+        s.web.enable_otlp_write_receiver = true;
+      }
+      start = comma + 1;
+    }
+  }
   s.web.max_connections = static_cast<int>(IntFlag(f, "web.max-connections"));
   s.web.read_timeout_ms = DurationFlag(f, "web.read-timeout");
   // Go's http.Server closes idle connections after ReadTimeout; Vigil sooner,

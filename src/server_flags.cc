@@ -241,7 +241,9 @@ void DefineServerFlags(FlagSet& f) {
   f.AddString("query.max-samples", "50000000",
               "Maximum number of samples a single query can load into memory.",
               ValidatePositiveInt);
-  f.AddRepeated("enable-feature", "Comma separated feature names to enable (accepted).");
+  f.AddRepeated("enable-feature",
+                "Comma separated feature names to enable. Vigil implements otlp-write-receiver; "
+                "other names are accepted with a warning at start.");
   DefineCompatibilityFlags(f);
 
   f.AddString("log.level", "info",
@@ -306,8 +308,11 @@ Result<ServerSettings> SettingsFromFlags(const FlagSet& f) {
     size_t start = 0;
     while (start <= value.size()) {
       const size_t comma = std::min(value.find(',', start), value.size());
-      if (value.substr(start, comma - start) == "otlp-write-receiver") {
+      const std::string name = value.substr(start, comma - start);
+      if (name == "otlp-write-receiver") {
         s.web.enable_otlp_write_receiver = true;
+      } else if (!name.empty()) {
+        s.unsupported_features.push_back(name);
       }
       start = comma + 1;
     }

@@ -307,6 +307,10 @@ class ConfigDecoder {
     const auto fail = [&](const std::string& problem) {
       throw ConfigError{"error loading scrape configs: " + quoted + ": " + problem, true};
     };
+    // A glob can match a directory or a device (`/dev/*`): only regular files
+    // are read, so that a pattern never blocks the load on an endless stream.
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) fail("read " + file + ": not a regular file");
     std::ifstream in(file, std::ios::binary);
     if (!in) fail("open " + file + ": no such file or directory");
     std::ostringstream text;

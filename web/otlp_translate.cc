@@ -295,11 +295,16 @@ std::string JsonString(std::string_view s) {
   return out + "\"";
 }
 
+// Arrays and maps inside attribute values nest at most this deep (a hostile
+// request would otherwise recurse as deep as its bytes allow).
+constexpr int kMaxValueDepth = 64;
+
 // An AnyValue as pcommon's Value.AsString() gives it (`json` for values
 // nested in arrays and maps: their JSON form).
-Status DecodeAnyValue(std::string_view message, bool json, std::string* out);
+Status DecodeAnyValue(std::string_view message, bool json, std::string* out, int depth = 0);
 
-Status DecodeKeyValue(std::string_view message, bool json, std::string* key, std::string* value) {
+Status DecodeKeyValue(std::string_view message, bool json, std::string* key, std::string* value,
+                      int depth = 0) {
   return ForFields(message, [&](uint32_t field, WireType type, ProtoReader& r) -> Status {
     std::string_view bytes;
     if (field == 1) {
@@ -309,13 +314,14 @@ Status DecodeKeyValue(std::string_view message, bool json, std::string* key, std
     }
     if (field == 2) {
       VIGIL_RETURN_IF_ERROR(Bytes(r, type, field, &bytes));
-      return DecodeAnyValue(bytes, json, value);
+      return DecodeAnyValue(bytes, json, value, depth);
     }
     return r.Skip(type);
   });
 }
 
-Status DecodeAnyValue(std::string_view message, bool json, std::string* out) {
+Status DecodeAnyValue(std::string_view message, bool json, std::string* out, int depth) {
+  if (depth > kMaxValueDepth) return Status::InvalidArgument("attribute values nest too deep");
   *out = json ? "null" : "";
   return ForFields(message, [&](uint32_t field, WireType type, ProtoReader& r) -> Status {
     std::string_view bytes;
@@ -346,7 +352,7 @@ Status DecodeAnyValue(std::string_view message, bool json, std::string* out) {
           std::string_view item;
           VIGIL_RETURN_IF_ERROR(Bytes(ar, t, f, &item));
           std::string value;
-          VIGIL_RETURN_IF_ERROR(DecodeAnyValue(item, true, &value));
+          VIGIL_RETURN_IF_ERROR(DecodeAnyValue(item, true, &value, depth + 1));
           list += (list.size() > 1 ? "," : "") + value;
           return Status::OK();
         }));
@@ -362,7 +368,7 @@ Status DecodeAnyValue(std::string_view message, bool json, std::string* out) {
           std::string_view item;
           VIGIL_RETURN_IF_ERROR(Bytes(kr, t, f, &item));
           std::string key, value;
-          VIGIL_RETURN_IF_ERROR(DecodeKeyValue(item, true, &key, &value));
+          VIGIL_RETURN_IF_ERROR(DecodeKeyValue(item, true, &key, &value, depth + 1));
           entries[key] = value;
           return Status::OK();
         }));
@@ -595,9 +601,18 @@ constexpr std::string_view kServiceName = "service.name";
 constexpr std::string_view kServiceNamespace = "service.namespace";
 constexpr std::string_view kServiceInstanceId = "service.instance.id";
 
+// Each data point attribute is copied into every series of its point: a
+// histogram with many attributes and many buckets multiplies them. The labels
+// a request may expand to are capped (far above what real exporters send).
+int64_t LabelBudget(size_t request_bytes) {
+  return std::max<int64_t>(1'000'000, 2 * static_cast<int64_t>(request_bytes));
+}
+
 class Translator {
  public:
-  explicit Translator(OtlpTranslation& out) : out_(out) {}
+  Translator(OtlpTranslation& out, int64_t label_budget) : out_(out), budget_(label_budget) {}
+
+  bool over_budget() const { return budget_ < 0; }
 
   void Resource(const ResourceMetrics& rm) {
     resource_ = &rm.resource;
@@ -700,6 +715,8 @@ class Translator {
   void Add(const std::string& type, const Attributes& attributes,
            const std::vector<std::pair<std::string, std::string>>& extras, uint64_t time_ns,
            double value) {
+    budget_ -= static_cast<int64_t>(attributes.size() + extras.size() + 2);
+    if (budget_ < 0) return;
     Attributes sorted = attributes;
     std::stable_sort(sorted.begin(), sorted.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -730,6 +747,7 @@ class Translator {
   }
 
   OtlpTranslation& out_;
+  int64_t budget_;
   const Attributes* resource_ = nullptr;
   std::map<std::string, OtlpSeries> series_;
 };
@@ -778,7 +796,7 @@ std::string OtlpPrometheusName(std::string_view name, std::string_view unit, std
 
 Result<OtlpTranslation> TranslateOtlpMetrics(std::string_view request) {
   OtlpTranslation out;
-  Translator translator(out);
+  Translator translator(out, LabelBudget(request.size()));
   const Status st =
       ForFields(request, [&](uint32_t field, WireType type, ProtoReader& r) -> Status {
         if (field != 1) return r.Skip(type);
@@ -790,6 +808,9 @@ Result<OtlpTranslation> TranslateOtlpMetrics(std::string_view request) {
         return Status::OK();
       });
   if (!st.ok()) return Status::InvalidArgument("decoding OTLP metrics: " + st.message());
+  if (translator.over_budget()) {
+    return Status::InvalidArgument("OTLP request expands to too many series labels");
+  }
   translator.Finish();
   return out;
 }

@@ -138,6 +138,16 @@ TEST(ScrapeConfigFiles, FileWithOtherSections_IsRefused) {
       << err;
 }
 
+TEST(ScrapeConfigFiles, GlobMatchingADirectoryOrDevice_IsAnError) {
+  test_support::TempDir dir;
+  fs::create_directories(dir.path() / "jobs.d");
+  Write(dir.path() / "p.yml", "scrape_config_files: [jobs.*]\n");
+  EXPECT_NE(LoadError(dir.path() / "p.yml").find("jobs.d: not a regular file"), std::string::npos);
+  Write(dir.path() / "q.yml", "scrape_config_files: [/dev/zero]\n");
+  EXPECT_NE(LoadError(dir.path() / "q.yml").find("/dev/zero: not a regular file"),
+            std::string::npos);
+}
+
 TEST(ScrapeConfigFiles, GlobMatchingNothing_AddsNoJobs) {
   test_support::TempDir dir;
   Write(dir.path() / "p.yml", "scrape_config_files: [none/*.yml, absent.yml]\n");

@@ -273,6 +273,63 @@ TEST(OtlpTranslate, TruncatedProtobuf_IsAnError) {
   EXPECT_FALSE(TranslateOtlpMetrics(request).ok());
 }
 
+TEST(OtlpTranslate, AttributeValuesNestedTooDeep_AreAnError) {
+  ProtoWriter any;
+  any.Bytes(1, "leaf");
+  for (int i = 0; i < 100; ++i) {
+    ProtoWriter array;
+    array.Message(1, any);
+    ProtoWriter outer;
+    outer.Message(5, array);
+    any = std::move(outer);
+  }
+  ProtoWriter kv;
+  kv.Bytes(1, "deep");
+  kv.Message(2, any);
+  auto t = TranslateOtlpMetrics(Request({Metric("g", "", 5, Gauge(NumberPoint(1, {kv})))}, {}));
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("nest too deep"), std::string::npos);
+}
+
+TEST(OtlpTranslate, ArrayAndMapAttributes_AreTheirJson) {
+  ProtoWriter one, two, array, list;
+  one.Int64(3, 1);
+  two.Bytes(1, "x");
+  array.Message(1, one);
+  array.Message(1, two);
+  ProtoWriter any;
+  any.Message(5, array);
+  ProtoWriter kv;
+  kv.Bytes(1, "list");
+  kv.Message(2, any);
+  auto t = TranslateOtlpMetrics(Request({Metric("g", "", 5, Gauge(NumberPoint(1, {kv})))}, {}));
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->series.at(0).labels.at(1), (Label{"list", R"([1,"x"])"}));
+}
+
+// Every attribute is copied into every bucket series: a point with many of
+// both would expand a small request into gigabytes of labels.
+TEST(OtlpTranslate, RequestExpandingToTooManyLabels_IsAnError) {
+  ProtoWriter p;
+  for (int i = 0; i < 1000; ++i) p.Message(9, StringAttr("a" + std::to_string(i), "v"));
+  Fixed64(p, 3, kTimeNs);
+  std::string counts, bounds;
+  for (int i = 0; i < 3000; ++i) {
+    const uint64_t c = 1;
+    const double b = i;
+    counts.append(reinterpret_cast<const char*>(&c), 8);
+    bounds.append(reinterpret_cast<const char*>(&b), 8);
+  }
+  p.Bytes(6, counts);
+  p.Bytes(7, bounds);
+  ProtoWriter h;
+  h.Message(1, p);
+  h.Varint(2, 2);
+  auto t = TranslateOtlpMetrics(Request({Metric("h", "", 9, h)}, {}));
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("too many series labels"), std::string::npos);
+}
+
 // ---- The HTTP endpoint ------------------------------------------------------
 
 ServerOptions WithOtlp() {

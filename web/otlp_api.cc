@@ -14,6 +14,7 @@ namespace vigil::web {
 namespace {
 
 constexpr std::string_view kProtobuf = "application/x-protobuf";
+constexpr std::string_view kJson = "application/json";
 
 // labels.IsValid() of Prometheus's write handler: a series failing it is
 // skipped (and logged), the rest of the request is stored.
@@ -61,15 +62,21 @@ void HandleOtlpWrite(ApiContext& ctx, const HttpCall& call, httplib::Response& r
         "otlp write receiver needs to be enabled with --enable-feature=otlp-write-receiver");
   }
   const std::string content_type = call.Header("Content-Type");
-  if (content_type != kProtobuf) {
-    // Prometheus also takes OTLP/JSON (application/json); Vigil does not yet.
+  if (content_type != kProtobuf && content_type != kJson) {
     return WritePlainError(res, 400,
                            "unsupported content type: " + content_type + ", supported: [" +
-                               std::string(kProtobuf) + "]");
+                               std::string(kJson) + ", " + std::string(kProtobuf) + "]");
   }
   // A gzip body (Content-Encoding: gzip, as OTLP exporters send it) arrives
   // inflated: the HTTP server decodes it, within --web.max-request-bytes.
-  const std::string_view body = call.body;
+  std::string_view body = call.body;
+  std::string from_json;
+  if (content_type == kJson) {
+    auto proto = OtlpJsonToProtobuf(body);
+    if (!proto.ok()) return WritePlainError(res, 400, proto.status().message());
+    from_json = std::move(proto).value();
+    body = from_json;
+  }
   auto translation = TranslateOtlpMetrics(body);
   if (!translation.ok()) return WritePlainError(res, 400, translation.status().message());
   for (const std::string& err : translation->errors) {

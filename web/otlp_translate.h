@@ -1,6 +1,6 @@
-// OTLP metrics in, Prometheus series out: decodes an OTLP/HTTP protobuf
-// ExportMetricsServiceRequest (opentelemetry-proto v1, metrics_service.proto)
-// and translates it the way Prometheus 2.48's otlptranslator does for
+// OTLP metrics in, Prometheus series out (format: docs/format/otlp.md):
+// decodes an OTLP/HTTP protobuf ExportMetricsServiceRequest (opentelemetry-proto v1,
+// metrics_service.proto) and translates it the way Prometheus 2.48's otlptranslator does for
 // `--enable-feature=otlp-write-receiver`:
 //  - names: OTel name split on non-alphanumerics, the unit appended ("By" ->
 //    "bytes", "ms" -> "milliseconds", "1/s" -> "per_second", ...), `_total`
@@ -45,6 +45,10 @@ struct OtlpTranslation {
 
 // Fails only on undecodable protobuf.
 Result<OtlpTranslation> TranslateOtlpMetrics(std::string_view request);
+
+// OTLP/JSON (Content-Type: application/json) re-encoded as the protobuf
+// request TranslateOtlpMetrics reads (web/otlp_json.cc).
+Result<std::string> OtlpJsonToProtobuf(std::string_view request);
 
 // The Prometheus name of an OTel metric (exposed for tests). `type` is one of
 // "Gauge", "Sum", "Histogram", "Summary".

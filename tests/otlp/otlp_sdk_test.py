@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """otlp_sdk: the real OpenTelemetry JS SDK pushes metrics to Vigil over OTLP/HTTP.
 
+Once with the protobuf exporter, once with the JSON one (as service instance
+pod-1 and pod-2); both must give the same series.
+
 Vigil runs with --enable-feature=otlp-write-receiver; push_metrics.mjs (npm
 @opentelemetry/sdk-metrics 1.18.1 with @opentelemetry/exporter-metrics-otlp-proto
-0.45.1, pinned in sdk/package-lock.json, installed with `npm ci` into NPM_DIR the
+and -otlp-http 0.45.1, pinned in sdk/package-lock.json, installed with `npm ci` into NPM_DIR the
 first time and when the lock file changes) exports a gauge, a monotonic counter, an
 up-down counter and a histogram on a resource with service.name/namespace/instance.id.
 The series queried back must be those Prometheus 2.48's otlptranslator makes
@@ -76,9 +79,42 @@ def query(port, expr):
     return {json.dumps(r["metric"], sort_keys=True): r["value"][1] for r in json.loads(body)["data"]["result"]}
 
 
-def series(name, value, **labels):
-    labels = {"__name__": name, "job": "shop/checkout", "instance": "pod-1", **labels}
+def series(instance, name, value, **labels):
+    labels = {"__name__": name, "job": "shop/checkout", "instance": instance, **labels}
     return json.dumps(labels, sort_keys=True), value
+
+
+def check_push(port, npm_dir, protocol, instance, log_path):
+    """Pushes with the SDK's `protocol` exporter and checks the stored series."""
+    push = subprocess.run(["node", os.path.join(HERE, "push_metrics.mjs"),
+                           "--node-modules", os.path.join(npm_dir, "node_modules"),
+                           "--url", f"http://127.0.0.1:{port}/api/v1/otlp/v1/metrics",
+                           "--protocol", protocol, "--instance", instance],
+                          capture_output=True, text=True, timeout=60)
+    assert push.returncode == 0, push.stdout + push.stderr + open(log_path).read()
+    got = query(port, f'{{job="shop/checkout",instance="{instance}"}}')
+    want = dict([
+        series(instance, "queue_depth", "7", queue="orders"),                     # gauge, unit {items}
+        series(instance, "http_server_requests_total", "3", http_method="GET"),  # counter, unit 1
+        series(instance, "http_server_requests_total", "5", http_method="POST"),
+        series(instance, "queue_size", "3"),                                      # up-down counter
+        series(instance, "http_server_duration_milliseconds_bucket", "1", http_route="/api", le="10"),
+        series(instance, "http_server_duration_milliseconds_bucket", "2", http_route="/api", le="100"),
+        series(instance, "http_server_duration_milliseconds_bucket", "3", http_route="/api", le="+Inf"),
+        series(instance, "http_server_duration_milliseconds_count", "3", http_route="/api"),
+        series(instance, "http_server_duration_milliseconds_sum", "555", http_route="/api"),
+        series(instance, "target_info", "1", host_name="node-a", deployment_environment="test",
+               telemetry_sdk_language="nodejs", telemetry_sdk_name="opentelemetry",
+               telemetry_sdk_version="1.18.1"),
+    ])
+    if got != want:
+        print(f"{protocol}: got:\n  " + "\n  ".join(f"{k} {v}" for k, v in sorted(got.items())))
+        print(f"{protocol}: want:\n  " + "\n  ".join(f"{k} {v}" for k, v in sorted(want.items())))
+        return False
+    # Histogram series answer histogram_quantile as scraped ones would.
+    q = query(port, f'histogram_quantile(0.5, http_server_duration_milliseconds_bucket{{instance="{instance}"}})')
+    assert list(q.values()) == ["55"], q
+    return True
 
 
 def main():
@@ -98,35 +134,10 @@ def main():
         while get(port, "/-/ready")[0] != 200:
             assert time.time() < deadline and proc.poll() is None, open(log.name).read()
             time.sleep(0.1)
-        push = subprocess.run(["node", os.path.join(HERE, "push_metrics.mjs"),
-                               "--node-modules", os.path.join(npm_dir, "node_modules"),
-                               "--url", f"http://127.0.0.1:{port}/api/v1/otlp/v1/metrics"],
-                              capture_output=True, text=True, timeout=60)
-        assert push.returncode == 0, push.stdout + push.stderr + open(log.name).read()
-
-        got = query(port, '{job="shop/checkout"}')
-        want = dict([
-            series("queue_depth", "7", queue="orders"),                     # gauge, unit {items}
-            series("http_server_requests_total", "3", http_method="GET"),  # counter, unit 1
-            series("http_server_requests_total", "5", http_method="POST"),
-            series("queue_size", "3"),                                      # up-down counter
-            series("http_server_duration_milliseconds_bucket", "1", http_route="/api", le="10"),
-            series("http_server_duration_milliseconds_bucket", "2", http_route="/api", le="100"),
-            series("http_server_duration_milliseconds_bucket", "3", http_route="/api", le="+Inf"),
-            series("http_server_duration_milliseconds_count", "3", http_route="/api"),
-            series("http_server_duration_milliseconds_sum", "555", http_route="/api"),
-            series("target_info", "1", host_name="node-a", deployment_environment="test",
-                   telemetry_sdk_language="nodejs", telemetry_sdk_name="opentelemetry",
-                   telemetry_sdk_version="1.18.1"),
-        ])
-        if got != want:
-            print("got:\n  " + "\n  ".join(f"{k} {v}" for k, v in sorted(got.items())))
-            print("want:\n  " + "\n  ".join(f"{k} {v}" for k, v in sorted(want.items())))
-            return 1
-        # Histogram series answer histogram_quantile as scraped ones would.
-        q = query(port, 'histogram_quantile(0.5, http_server_duration_milliseconds_bucket)')
-        assert list(q.values()) == ["55"], q
-        print(f"otlp_sdk: {len(want)} series as Prometheus 2.48 translates them")
+        for protocol, instance in (("proto", "pod-1"), ("json", "pod-2")):
+            if not check_push(port, npm_dir, protocol, instance, log.name):
+                return 1
+        print("otlp_sdk: protobuf and JSON exports stored as Prometheus 2.48 translates them")
         return 0
     finally:
         proc.terminate()

@@ -1,6 +1,7 @@
 // Pushes one export of metrics to an OTLP/HTTP protobuf endpoint with the real
 // OpenTelemetry JS SDK (versions pinned in sdk/package-lock.json):
 //   node push_metrics.mjs --node-modules DIR --url http://127.0.0.1:PORT/api/v1/otlp/v1/metrics
+//                         --protocol proto|json --instance ID
 // A gauge, a monotonic counter, an up-down counter and a histogram, on a resource
 // with service.name/namespace/instance.id and two more attributes.
 import { createRequire } from 'node:module';
@@ -11,13 +12,15 @@ const args = Object.fromEntries(
 const require = createRequire(path.join(args['node-modules'], 'noop.js'));
 const { MeterProvider, PeriodicExportingMetricReader, View, ExplicitBucketHistogramAggregation } =
   require('@opentelemetry/sdk-metrics');
-const { OTLPMetricExporter } = require('@opentelemetry/exporter-metrics-otlp-proto');
+const { OTLPMetricExporter } = require(args.protocol === 'json'
+  ? '@opentelemetry/exporter-metrics-otlp-http'
+  : '@opentelemetry/exporter-metrics-otlp-proto');
 const { Resource } = require('@opentelemetry/resources');
 
 const resource = new Resource({
   'service.name': 'checkout',
   'service.namespace': 'shop',
-  'service.instance.id': 'pod-1',
+  'service.instance.id': args.instance,
   'host.name': 'node-a',
   'deployment.environment': 'test',
 });

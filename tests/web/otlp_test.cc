@@ -330,6 +330,50 @@ TEST(OtlpTranslate, RequestExpandingToTooManyLabels_IsAnError) {
   EXPECT_NE(t.status().message().find("too many series labels"), std::string::npos);
 }
 
+// The same request as TypicalRequest() in OTLP/JSON, spelled as exporters do
+// (lowerCamelCase, 64-bit integers as strings), with one snake_case field.
+constexpr const char* kTypicalJson = R"({"resourceMetrics":[{
+  "resource":{"attributes":[
+    {"key":"service.name","value":{"stringValue":"checkout"}},
+    {"key":"service.namespace","value":{"stringValue":"shop"}},
+    {"key":"service.instance.id","value":{"stringValue":"pod-1"}},
+    {"key":"host.name","value":{"stringValue":"node-a"}},
+    {"key":"process.pid","value":{"intValue":"42"}}]},
+  "scopeMetrics":[{"scope":{"name":"s"},"metrics":[
+    {"name":"queue.depth","unit":"{items}","gauge":{"dataPoints":[{
+      "attributes":[{"key":"http.method","value":{"stringValue":"GET"}},
+                    {"key":"0code","value":{"stringValue":"x"}}],
+      "timeUnixNano":"1699999970000000000","asDouble":7}]}},
+    {"name":"http.server.requests","unit":"1","sum":{"aggregationTemporality":2,"isMonotonic":true,
+      "dataPoints":[{"attributes":[{"key":"http.method","value":{"stringValue":"GET"}},
+                                   {"key":"0code","value":{"stringValue":"x"}}],
+      "timeUnixNano":"1699999970000000000","asInt":"12"}]}},
+    {"name":"delta.requests","sum":{"aggregationTemporality":1,"isMonotonic":true,
+      "dataPoints":[{"timeUnixNano":"1699999970000000000","asDouble":1}]}},
+    {"name":"http.server.duration","unit":"ms","histogram":{"aggregation_temporality":2,
+      "dataPoints":[{"attributes":[{"key":"http.route","value":{"stringValue":"/api"}}],
+      "timeUnixNano":"1699999970000000000","count":"6","sum":3.5,
+      "bucketCounts":["1","2","3"],"explicitBounds":[0.5,1]}]}}]}]}]})";
+
+TEST(OtlpJson, TranslatesAsTheSameProtobufRequest) {
+  auto proto = OtlpJsonToProtobuf(kTypicalJson);
+  ASSERT_TRUE(proto.ok()) << proto.status().ToString();
+  auto from_json = TranslateOtlpMetrics(*proto);
+  auto from_proto = TranslateOtlpMetrics(TypicalRequest());
+  ASSERT_TRUE(from_json.ok() && from_proto.ok());
+  EXPECT_EQ(ByName(*from_json), ByName(*from_proto));
+  EXPECT_EQ(from_json->errors, from_proto->errors);
+}
+
+TEST(OtlpJson, MalformedJson_IsAnError) {
+  EXPECT_FALSE(OtlpJsonToProtobuf("{").ok());
+  EXPECT_FALSE(OtlpJsonToProtobuf(R"({"resourceMetrics":{}})").ok());
+  EXPECT_FALSE(OtlpJsonToProtobuf(
+                   R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"gauge":{"dataPoints":[)"
+                   R"({"timeUnixNano":"soon"}]}}]}]}]})")
+                   .ok());
+}
+
 // ---- The HTTP endpoint ------------------------------------------------------
 
 ServerOptions WithOtlp() {
@@ -379,6 +423,15 @@ std::string Gzip(const std::string& data) {
   return out;
 }
 
+TEST(OtlpReceiverTest, JsonBody_IsAccepted) {
+  ApiServer api(WithOtlp());
+  const auto r = PushOtlp(api, kTypicalJson, "application/json");
+  EXPECT_EQ(r.status, 200) << r.body;
+  const auto q =
+      api.Get(Url("/api/v1/query", {{"query", "http_server_duration_milliseconds_count"}}));
+  EXPECT_EQ(q.Json()["data"]["result"][0]["value"][1], "6") << q.body;
+}
+
 TEST(OtlpReceiverTest, GzipBody_IsAccepted) {
   ApiServer api(WithOtlp());
   const auto r = PushOtlp(api, Gzip(TypicalRequest()), "application/x-protobuf",
@@ -391,6 +444,7 @@ TEST(OtlpReceiverTest, GzipBody_IsAccepted) {
 TEST(OtlpReceiverTest, ClientMistakes_Are400) {
   ApiServer api(WithOtlp());
   EXPECT_EQ(PushOtlp(api, TypicalRequest(), "application/json").status, 400);
+  EXPECT_EQ(PushOtlp(api, kTypicalJson, "text/plain").status, 400);
   EXPECT_EQ(
       PushOtlp(api, TypicalRequest(), "application/x-protobuf", {{"Content-Encoding", "gzip"}})
           .status,

@@ -445,6 +445,24 @@ TEST_F(ConfigAudit, EveryFieldTheLoaderAcceptsHasAVerdict) {
   }
 }
 
+// Fields of Prometheus 2.48's scrape config (config/config.go ScrapeConfig and
+// the inlined HTTPClientConfig of prometheus/common v0.44.0) that
+// conf.good.yml does not use: each has a verdict or is refused by name.
+TEST_F(ConfigAudit, Prometheus248ScrapeFieldsMissingFromTheExample_AreRefusedByName) {
+  for (const char* field :
+       {"track_timestamps_staleness", "scrape_classic_histograms", "native_histogram_bucket_limit",
+        "no_proxy", "proxy_from_environment", "proxy_connect_header", "enable_http2",
+        "follow_redirects", "bearer_token", "bearer_token_file"}) {
+    if (Lookup("scrape config", field) != nullptr) continue;
+    auto c = LoadConfigString(
+        std::string("scrape_configs:\n  - job_name: a\n    ") + field + ": true\n", "/etc/p.yml");
+    ASSERT_FALSE(c.ok()) << field << " is accepted without a verdict";
+    EXPECT_NE(c.status().message().find("field " + std::string(field) + " not found"),
+              std::string::npos)
+        << c.status().message();
+  }
+}
+
 // A readable record of the walk, for the README's migration notes.
 TEST_F(ConfigAudit, PrintsTheVerdictOfEveryExampleField) {
   ASSERT_NE(original_, nullptr);

@@ -28,6 +28,8 @@ struct GlobalConfig {
   int64_t label_name_length_limit = 0;
   int64_t label_value_length_limit = 0;
   int64_t target_limit = 0;
+  // How many dropped targets each scrape pool keeps for /api/v1/targets (2.47; 0 = all).
+  int64_t keep_dropped_targets = 0;
 };
 
 // One static_configs / file_sd / Kubernetes group: targets plus common labels.
@@ -122,11 +124,14 @@ struct ScrapeConfig {
   int64_t label_value_length_limit = 0;
   int64_t target_limit = 0;
   int64_t body_size_limit = 0;  // bytes
+  int64_t keep_dropped_targets = 0;
   std::vector<RelabelConfig> relabel_configs;
   std::vector<RelabelConfig> metric_relabel_configs;
   std::vector<TargetGroup> static_configs;
   std::vector<FileSdConfig> file_sd_configs;
   std::vector<KubernetesSdConfig> kubernetes_sd_configs;
+  // The scrape_config_files file this job came from (absolute); empty for the main file.
+  std::string source_file;
 
   bool operator==(const ScrapeConfig&) const = default;
 };
@@ -196,7 +201,11 @@ struct StorageConfig {
 
 struct Config {
   GlobalConfig global;
+  // The main file's jobs, then those of every scrape_config_files file in order.
   std::vector<ScrapeConfig> scrape_configs;
+  // scrape_config_files globs, resolved against the config's directory. The
+  // loader reads the files they match at every load (and so at every reload).
+  std::vector<std::string> scrape_config_files;
   std::vector<std::string> rule_files;  // globs, resolved against the config's directory
   AlertingConfig alerting;
   std::vector<RemoteWriteConfig> remote_write;
@@ -213,6 +222,13 @@ Result<Config> LoadConfigFile(const std::string& path);
 // Same for text already in memory; `filename` is used in error messages and
 // relative paths (file_sd files, rule files) resolve against its directory.
 Result<Config> LoadConfigString(const std::string& yaml, const std::string& filename);
+
+// The fields the loader accepts, per section as its errors name it ("scrape
+// config", "tls_config", ...): the key set of every section it has checked a
+// mapping of so far in this process, for the audit test
+// (tests/config/config_audit_test.cc). A field appears here even when the
+// loader then refuses it with a dedicated error.
+std::map<std::string, std::vector<std::string>> AcceptedConfigFields();
 
 // The effective configuration (defaults filled in) as YAML, for /api/v1/status/config.
 std::string ConfigToYaml(const Config& config);

@@ -7,10 +7,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 
 #include "base/duration.h"
+#include "base/file_glob.h"
 #include "base/quote.h"
 #include "config/config.h"
 #include "config/yaml_labels.h"
@@ -18,9 +20,11 @@
 namespace vigil::config {
 namespace {
 
-// Thrown inside the loader only; carries "line L, column C: problem".
+// Thrown inside the loader only; carries "line L, column C: problem", or a
+// whole message (`complete`) that names its own file.
 struct ConfigError {
   std::string message;
+  bool complete = false;
 };
 
 using FieldList = std::initializer_list<std::string_view>;
@@ -54,9 +58,38 @@ bool Present(const YAML::Node& map, std::string_view key) {
   return n.IsDefined() && !n.IsNull();
 }
 
+// The key sets CheckFields has been called with, for AcceptedConfigFields().
+class FieldRegistry {
+ public:
+  static FieldRegistry& Get() {
+    static FieldRegistry registry;
+    return registry;
+  }
+
+  void Record(const std::string& type, FieldList allowed,
+              const std::vector<std::string_view>& more) {
+    std::lock_guard lock(mu_);
+    auto& keys = sections_[type];
+    keys.insert(allowed.begin(), allowed.end());
+    keys.insert(more.begin(), more.end());
+  }
+
+  std::map<std::string, std::vector<std::string>> Snapshot() const {
+    std::lock_guard lock(mu_);
+    std::map<std::string, std::vector<std::string>> out;
+    for (const auto& [type, keys] : sections_) out[type].assign(keys.begin(), keys.end());
+    return out;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::set<std::string>> sections_;
+};
+
 // Rejects keys outside `allowed` and duplicated keys, as Go's strict yaml.
 void CheckFields(const YAML::Node& map, const std::string& type, FieldList allowed,
                  const std::vector<std::string_view>& more = {}) {
+  FieldRegistry::Get().Record(type, allowed, more);
   if (!map.IsMap()) Fail(map, std::string("cannot unmarshal ") + YamlTag(map) + " into " + type);
   std::set<std::string> seen;
   for (const auto& kv : map) {
@@ -203,19 +236,24 @@ class ConfigDecoder {
     CheckFields(root, "config",
                 {"global", "scrape_configs", "rule_files", "alerting", "remote_write",
                  "remote_read", "storage", "tracing", "scrape_config_files"});
-    if (Present(root, "scrape_config_files")) {
-      Fail(root["scrape_config_files"], "scrape_config_files is not supported (Prometheus 2.43+)");
-    }
     With(root, "global", [&](const YAML::Node& n) { c.global = DecodeGlobal(n); });
-    ForEach(root, "rule_files", [&](const YAML::Node& n) { c.rule_files.push_back(RuleFile(n)); });
-    std::set<std::string> jobs;
+    ForEach(root, "rule_files", [&](const YAML::Node& n) {
+      c.rule_files.push_back(FilePattern(n, "invalid rule file path "));
+    });
+    ForEach(root, "scrape_config_files", [&](const YAML::Node& n) {
+      c.scrape_config_files.push_back(FilePattern(n, "invalid scrape config file path "));
+    });
+    std::map<std::string, std::string> jobs;  // job name -> where it was first found
     ForEach(root, "scrape_configs", [&](const YAML::Node& n) {
       ScrapeConfig sc = DecodeScrape(n, c.global);
-      if (!jobs.insert(sc.job_name).second) {
+      if (!jobs.emplace(sc.job_name, "main config file").second) {
         Fail(n, "found multiple scrape configs with job name " + GoQuote(sc.job_name));
       }
       c.scrape_configs.push_back(std::move(sc));
     });
+    for (const std::string& file : ExpandGlobs(c.scrape_config_files)) {
+      DecodeScrapeConfigFile(file, c.global, jobs, c.scrape_configs);
+    }
     With(root, "alerting", [&](const YAML::Node& n) { c.alerting = DecodeAlerting(n); });
     std::set<std::string> rw_names;
     ForEach(root, "remote_write", [&](const YAML::Node& n) {
@@ -234,6 +272,11 @@ class ConfigDecoder {
       }
     });
     With(root, "storage", [&](const YAML::Node& n) { c.storage = DecodeStorage(n); });
+    // Prometheus exports its own traces over OTLP when tracing.endpoint is
+    // set; Vigil has no tracer, so any tracing setting is refused.
+    With(root, "tracing", [&](const YAML::Node& n) {
+      if (!n.IsMap() || n.size() > 0) Fail(n, "tracing is not supported by Vigil");
+    });
     return c;
   }
 
@@ -243,21 +286,68 @@ class ConfigDecoder {
     return (dir_ / path).lexically_normal().string();
   }
 
-  std::string RuleFile(const YAML::Node& n) const {
-    static const std::string kBad = "invalid rule file path ";
+  // A rule_files or scrape_config_files entry: a path whose last element
+  // alone may hold a `*` (Prometheus: ^[^*]*(\*[^/]*)?$).
+  std::string FilePattern(const YAML::Node& n, const std::string& bad) const {
     const std::string path = Str(n);
     const size_t star = path.find('*');
     if (star != std::string::npos && path.find('/', star) != std::string::npos) {
-      Fail(n, kBad + GoQuote(path));
+      Fail(n, bad + GoQuote(path));
     }
     return Resolve(path);
+  }
+
+  // One file a scrape_config_files glob matched: scrape_configs only, each job
+  // inheriting the main file's globals, its relative paths resolved against
+  // this file's directory, its job name new. Errors name the file as
+  // promtool does: `error loading scrape configs: "/abs/file.yml": ...`.
+  static void DecodeScrapeConfigFile(const std::string& file, const GlobalConfig& global,
+                                     std::map<std::string, std::string>& jobs,
+                                     std::vector<ScrapeConfig>& out) {
+    const std::filesystem::path abs = std::filesystem::absolute(file).lexically_normal();
+    const std::string quoted = GoQuote(abs.string());
+    const auto fail = [&](const std::string& problem) {
+      throw ConfigError{"error loading scrape configs: " + quoted + ": " + problem, true};
+    };
+    // A glob can match a directory or a device (`/dev/*`): only regular files
+    // are read, so that a pattern never blocks the load on an endless stream.
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) fail("read " + file + ": not a regular file");
+    std::ifstream in(file, std::ios::binary);
+    if (!in) fail("open " + file + ": no such file or directory");
+    std::ostringstream text;
+    text << in.rdbuf();
+    try {
+      const YAML::Node root = YAML::Load(text.str());
+      CheckAliasExpansion(root, text.str().size());
+      if (!root.IsDefined() || root.IsNull()) return;
+      CheckFields(root, "scrape config file", {"scrape_configs"});
+      const ConfigDecoder decoder(abs.parent_path());
+      ForEach(root, "scrape_configs", [&](const YAML::Node& n) {
+        ScrapeConfig sc = decoder.DecodeScrape(n, global);
+        const auto [first, added] = jobs.emplace(sc.job_name, quoted);
+        if (!added) {
+          Fail(n, "found multiple scrape configs with job name " + GoQuote(sc.job_name) +
+                      ", first found in " + first->second);
+        }
+        sc.source_file = abs.string();
+        out.push_back(std::move(sc));
+      });
+    } catch (const ConfigError& e) {
+      if (e.complete) throw;
+      fail(e.message);
+    } catch (const YAML::Exception& e) {
+      fail("line " + std::to_string(e.mark.line + 1) + ", column " +
+           std::to_string(e.mark.column + 1) + ": " + e.msg);
+    }
   }
 
   GlobalConfig DecodeGlobal(const YAML::Node& n) const {
     CheckFields(n, "global config",
                 {"scrape_interval", "scrape_timeout", "evaluation_interval", "external_labels",
                  "query_log_file", "body_size_limit", "sample_limit", "label_limit",
-                 "label_name_length_limit", "label_value_length_limit", "target_limit"});
+                 "label_name_length_limit", "label_value_length_limit", "target_limit",
+                 "keep_dropped_targets"});
     GlobalConfig g;
     // As Prometheus, a zero duration means "not set".
     With(n, "scrape_interval", [&](const YAML::Node& v) { g.scrape_interval_ms = Duration(v); });
@@ -283,6 +373,7 @@ class ConfigDecoder {
     With(n, "body_size_limit", [&](const YAML::Node& v) { g.body_size_limit = Size(v); });
     DecodeLimits(n, g.sample_limit, g.label_limit, g.label_name_length_limit,
                  g.label_value_length_limit, g.target_limit);
+    With(n, "keep_dropped_targets", [&](const YAML::Node& v) { g.keep_dropped_targets = Int(v); });
     return g;
   }
 
@@ -297,11 +388,26 @@ class ConfigDecoder {
 
   ScrapeConfig DecodeScrape(const YAML::Node& n, const GlobalConfig& g) const {
     CheckFields(n, "scrape config",
-                {"job_name", "scrape_interval", "scrape_timeout", "metrics_path", "scheme",
-                 "params", "honor_labels", "honor_timestamps", "sample_limit", "label_limit",
-                 "label_name_length_limit", "label_value_length_limit", "target_limit",
-                 "body_size_limit", "relabel_configs", "metric_relabel_configs",
-                 "static_configs", "file_sd_configs", "kubernetes_sd_configs"},
+                {"job_name",
+                 "scrape_interval",
+                 "scrape_timeout",
+                 "metrics_path",
+                 "scheme",
+                 "params",
+                 "honor_labels",
+                 "honor_timestamps",
+                 "sample_limit",
+                 "label_limit",
+                 "label_name_length_limit",
+                 "label_value_length_limit",
+                 "target_limit",
+                 "body_size_limit",
+                 "keep_dropped_targets",
+                 "relabel_configs",
+                 "metric_relabel_configs",
+                 "static_configs",
+                 "file_sd_configs",
+                 "kubernetes_sd_configs"},
                 kHttpFields);
     ScrapeConfig s;
     With(n, "job_name", [&](const YAML::Node& v) { s.job_name = Str(v); });
@@ -324,20 +430,30 @@ class ConfigDecoder {
     DecodeParams(n, s);
     With(n, "honor_labels", [&](const YAML::Node& v) { s.honor_labels = Bool(v); });
     With(n, "honor_timestamps", [&](const YAML::Node& v) { s.honor_timestamps = Bool(v); });
-    s.body_size_limit = g.body_size_limit;
-    s.sample_limit = g.sample_limit;
-    s.label_limit = g.label_limit;
-    s.label_name_length_limit = g.label_name_length_limit;
-    s.label_value_length_limit = g.label_value_length_limit;
-    s.target_limit = g.target_limit;
     With(n, "body_size_limit", [&](const YAML::Node& v) { s.body_size_limit = Size(v); });
     DecodeLimits(n, s.sample_limit, s.label_limit, s.label_name_length_limit,
                  s.label_value_length_limit, s.target_limit);
+    With(n, "keep_dropped_targets", [&](const YAML::Node& v) { s.keep_dropped_targets = Int(v); });
+    InheritLimits(g, s);
     s.http = DecodeHttp(n);
     s.relabel_configs = DecodeRelabels(n, "relabel_configs");
     s.metric_relabel_configs = DecodeRelabels(n, "metric_relabel_configs");
     DecodeDiscovery(n, s.static_configs, s.file_sd_configs, s.kubernetes_sd_configs);
     return s;
+  }
+
+  // As Prometheus 2.45+, a limit the job leaves at 0 (unset) takes the global one.
+  static void InheritLimits(const GlobalConfig& g, ScrapeConfig& s) {
+    const auto inherit = [](int64_t& job, int64_t global) {
+      if (job == 0) job = global;
+    };
+    inherit(s.body_size_limit, g.body_size_limit);
+    inherit(s.sample_limit, g.sample_limit);
+    inherit(s.label_limit, g.label_limit);
+    inherit(s.label_name_length_limit, g.label_name_length_limit);
+    inherit(s.label_value_length_limit, g.label_value_length_limit);
+    inherit(s.target_limit, g.target_limit);
+    inherit(s.keep_dropped_targets, g.keep_dropped_targets);
   }
 
   static void DecodeParams(const YAML::Node& n, ScrapeConfig& s) {
@@ -419,7 +535,9 @@ class ConfigDecoder {
     if (!k.api_server.empty() && !k.kubeconfig_file.empty()) {
       Fail(n, "cannot use 'kubeconfig_file' and 'api_server' simultaneously");
     }
-    if (!k.kubeconfig_file.empty()) Fail(n, "kubeconfig_file is not supported by Vigil; set api_server");
+    if (!k.kubeconfig_file.empty()) {
+      Fail(n["kubeconfig_file"], "kubeconfig_file is not supported by Vigil; set api_server");
+    }
     k.http = DecodeHttp(n);
     const bool custom_http = std::any_of(kHttpFields.begin(), kHttpFields.end(),
                                          [&](std::string_view f) { return Present(n, f); });
@@ -722,6 +840,10 @@ class ConfigDecoder {
 
 }  // namespace
 
+std::map<std::string, std::vector<std::string>> AcceptedConfigFields() {
+  return FieldRegistry::Get().Snapshot();
+}
+
 Result<Config> LoadConfigString(const std::string& yaml, const std::string& filename) {
   const std::string prefix = "parsing YAML file " + filename + ": ";
   try {
@@ -733,7 +855,7 @@ Result<Config> LoadConfigString(const std::string& yaml, const std::string& file
     config.original = yaml;
     return config;
   } catch (const ConfigError& e) {
-    return Status::InvalidArgument(prefix + e.message);
+    return Status::InvalidArgument(e.complete ? e.message : prefix + e.message);
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument(prefix + "line " + std::to_string(e.mark.line + 1) +
                                    ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);

@@ -2,8 +2,10 @@
 // Prometheus's /api/v1/status/config shows it.
 #include <yaml-cpp/yaml.h>
 
-#include "config/config.h"
+#include <algorithm>
+
 #include "base/duration.h"
+#include "config/config.h"
 
 namespace vigil::config {
 namespace {
@@ -99,6 +101,24 @@ void EmitDiscovery(YAML::Emitter& out, const std::vector<TargetGroup>& statics,
   }
 }
 
+void EmitLimit(YAML::Emitter& out, const char* key, int64_t v) {
+  if (v != 0) out << YAML::Key << key << YAML::Value << v;
+}
+
+// The limits global and scrape configs share, in Prometheus 2.48's order.
+void EmitLimits(YAML::Emitter& out, int64_t body_size, int64_t sample, int64_t target,
+                int64_t label, int64_t name_length, int64_t value_length, int64_t keep_dropped) {
+  if (body_size != 0) {
+    out << YAML::Key << "body_size_limit" << YAML::Value << FormatByteSize(body_size);
+  }
+  EmitLimit(out, "sample_limit", sample);
+  EmitLimit(out, "target_limit", target);
+  EmitLimit(out, "label_limit", label);
+  EmitLimit(out, "label_name_length_limit", name_length);
+  EmitLimit(out, "label_value_length_limit", value_length);
+  EmitLimit(out, "keep_dropped_targets", keep_dropped);
+}
+
 void EmitGlobal(YAML::Emitter& out, const GlobalConfig& g) {
   out << YAML::Key << "global" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "scrape_interval" << YAML::Value << FormatDuration(g.scrape_interval_ms);
@@ -107,11 +127,9 @@ void EmitGlobal(YAML::Emitter& out, const GlobalConfig& g) {
       << FormatDuration(g.evaluation_interval_ms);
   EmitLabels(out, "external_labels", g.external_labels);
   if (!g.query_log_file.empty()) out << YAML::Key << "query_log_file" << YAML::Value << g.query_log_file;
+  EmitLimits(out, g.body_size_limit, g.sample_limit, g.target_limit, g.label_limit,
+             g.label_name_length_limit, g.label_value_length_limit, g.keep_dropped_targets);
   out << YAML::EndMap;
-}
-
-void EmitLimit(YAML::Emitter& out, const char* key, int64_t v) {
-  if (v != 0) out << YAML::Key << key << YAML::Value << v;
 }
 
 void EmitScrape(YAML::Emitter& out, const ScrapeConfig& s) {
@@ -128,14 +146,8 @@ void EmitScrape(YAML::Emitter& out, const ScrapeConfig& s) {
   out << YAML::Key << "scrape_timeout" << YAML::Value << FormatDuration(s.scrape_timeout_ms);
   out << YAML::Key << "metrics_path" << YAML::Value << s.metrics_path;
   out << YAML::Key << "scheme" << YAML::Value << s.scheme;
-  if (s.body_size_limit != 0) {
-    out << YAML::Key << "body_size_limit" << YAML::Value << FormatByteSize(s.body_size_limit);
-  }
-  EmitLimit(out, "sample_limit", s.sample_limit);
-  EmitLimit(out, "target_limit", s.target_limit);
-  EmitLimit(out, "label_limit", s.label_limit);
-  EmitLimit(out, "label_name_length_limit", s.label_name_length_limit);
-  EmitLimit(out, "label_value_length_limit", s.label_value_length_limit);
+  EmitLimits(out, s.body_size_limit, s.sample_limit, s.target_limit, s.label_limit,
+             s.label_name_length_limit, s.label_value_length_limit, s.keep_dropped_targets);
   EmitHttp(out, s.http);
   EmitRelabels(out, "relabel_configs", s.relabel_configs);
   EmitRelabels(out, "metric_relabel_configs", s.metric_relabel_configs);
@@ -166,9 +178,17 @@ std::string ConfigToYaml(const Config& config) {
   if (!config.rule_files.empty()) {
     out << YAML::Key << "rule_files" << YAML::Value << config.rule_files;
   }
-  if (!config.scrape_configs.empty()) {
+  if (!config.scrape_config_files.empty()) {
+    out << YAML::Key << "scrape_config_files" << YAML::Value << config.scrape_config_files;
+  }
+  // As Prometheus, the jobs of scrape_config_files are not shown: only their globs.
+  const bool main_jobs = std::any_of(config.scrape_configs.begin(), config.scrape_configs.end(),
+                                     [](const ScrapeConfig& s) { return s.source_file.empty(); });
+  if (main_jobs) {
     out << YAML::Key << "scrape_configs" << YAML::Value << YAML::BeginSeq;
-    for (const ScrapeConfig& s : config.scrape_configs) EmitScrape(out, s);
+    for (const ScrapeConfig& s : config.scrape_configs) {
+      if (s.source_file.empty()) EmitScrape(out, s);
+    }
     out << YAML::EndSeq;
   }
   EmitRemoteWrite(out, config.remote_write);

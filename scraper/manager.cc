@@ -90,6 +90,13 @@ std::vector<DroppedTarget> Manager::DroppedTargets() const {
   return out;
 }
 
+std::map<std::string, size_t> Manager::DroppedTargetCounts() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  std::map<std::string, size_t> out;
+  for (const auto& [job, pool] : impl_->pools) out[job] = pool->DroppedTargetCount();
+  return out;
+}
+
 std::vector<TargetMetadata> Manager::Metadata(const std::string& metric) const {
   std::lock_guard<std::mutex> lock(impl_->mu);
   std::vector<TargetMetadata> out;

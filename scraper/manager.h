@@ -5,15 +5,16 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "config/config.h"
-#include "scraper/target.h"
 #include "base/clock.h"
 #include "base/labels.h"
 #include "base/status.h"
+#include "config/config.h"
+#include "scraper/target.h"
 #include "storage/storage.h"
 
 namespace vigil::scraper {
@@ -39,6 +40,9 @@ class Manager {
   // Sorted by scrape pool, then by target labels.
   std::vector<TargetStatus> ActiveTargets() const;
   std::vector<DroppedTarget> DroppedTargets() const;
+  // Per scrape pool, how many targets relabeling dropped (before
+  // keep_dropped_targets trims the list): /api/v1/targets' droppedTargetCounts.
+  std::map<std::string, size_t> DroppedTargetCounts() const;
   // Metadata of every target (all metrics when `metric` is empty).
   std::vector<TargetMetadata> Metadata(const std::string& metric) const;
 

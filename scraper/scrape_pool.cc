@@ -45,6 +45,9 @@ void ScrapePool::OnGroups(size_t provider, std::vector<config::TargetGroup> grou
     for (const auto& provider_groups : groups_) {
       for (const config::TargetGroup& g : provider_groups) TargetsFromGroup(g, *config_, set);
     }
+    dropped_count_ = set.dropped.size();
+    const auto keep = static_cast<size_t>(config_->keep_dropped_targets);
+    if (keep > 0 && set.dropped.size() > keep) set.dropped.resize(keep);
     dropped_ = std::move(set.dropped);
     const auto limit = config_->target_limit;
     target_limit_error_.clear();
@@ -90,6 +93,11 @@ std::vector<DroppedTarget> ScrapePool::DroppedTargets() const {
   std::vector<DroppedTarget> out;
   for (const Labels& l : dropped_) out.push_back({l});
   return out;
+}
+
+size_t ScrapePool::DroppedTargetCount() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return dropped_count_;
 }
 
 std::vector<TargetMetadata> ScrapePool::Metadata(const std::string& metric) const {

@@ -34,7 +34,10 @@ class ScrapePool {
 
   const config::ScrapeConfig& config() const { return *config_; }
   std::vector<TargetStatus> ActiveTargets() const;
+  // At most keep_dropped_targets of them (all when 0).
   std::vector<DroppedTarget> DroppedTargets() const;
+  // Every target relabeling dropped, kept or not.
+  size_t DroppedTargetCount() const;
   std::vector<TargetMetadata> Metadata(const std::string& metric) const;
 
  private:
@@ -50,7 +53,8 @@ class ScrapePool {
   bool stopped_ = false;
   std::vector<std::vector<config::TargetGroup>> groups_;  // per discoverer
   std::map<uint64_t, std::unique_ptr<ScrapeLoop>> loops_;  // by target hash
-  std::vector<Labels> dropped_;
+  std::vector<Labels> dropped_;                            // the first keep_dropped_targets of them
+  size_t dropped_count_ = 0;
   std::string target_limit_error_;
 };
 

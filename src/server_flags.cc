@@ -241,7 +241,9 @@ void DefineServerFlags(FlagSet& f) {
   f.AddString("query.max-samples", "50000000",
               "Maximum number of samples a single query can load into memory.",
               ValidatePositiveInt);
-  f.AddRepeated("enable-feature", "Comma separated feature names to enable (accepted).");
+  f.AddRepeated("enable-feature",
+                "Comma separated feature names to enable. Vigil implements otlp-write-receiver; "
+                "other names are accepted with a warning at start.");
   DefineCompatibilityFlags(f);
 
   f.AddString("log.level", "info",
@@ -301,6 +303,20 @@ Result<ServerSettings> SettingsFromFlags(const FlagSet& f) {
   s.web.enable_lifecycle = f.GetBool("web.enable-lifecycle");
   s.web.enable_admin_api = f.GetBool("web.enable-admin-api");
   s.web.enable_remote_write_receiver = f.GetBool("web.enable-remote-write-receiver");
+  // --enable-feature takes comma-separated names and may repeat.
+  for (const std::string& value : f.GetAll("enable-feature")) {
+    size_t start = 0;
+    while (start <= value.size()) {
+      const size_t comma = std::min(value.find(',', start), value.size());
+      const std::string name = value.substr(start, comma - start);
+      if (name == "otlp-write-receiver") {
+        s.web.enable_otlp_write_receiver = true;
+      } else if (!name.empty()) {
+        s.unsupported_features.push_back(name);
+      }
+      start = comma + 1;
+    }
+  }
   s.web.max_connections = static_cast<int>(IntFlag(f, "web.max-connections"));
   s.web.read_timeout_ms = DurationFlag(f, "web.read-timeout");
   // Go's http.Server closes idle connections after ReadTimeout; Vigil sooner,

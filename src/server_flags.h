@@ -3,10 +3,11 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
+#include "base/logger.h"
 #include "promql/engine.h"
 #include "src/flags.h"
-#include "base/logger.h"
 #include "storage/storage.h"
 #include "web/server.h"
 
@@ -30,6 +31,8 @@ struct ServerSettings {
   // Where alerts link back to (generatorURL): --web.external-url, else
   // http://<hostname>:<port>, as Prometheus computes it.
   std::string external_url;
+  // --enable-feature names Vigil does not implement; logged as warnings at start.
+  std::vector<std::string> unsupported_features;
 };
 
 // Converts parsed flags into settings; fails on values that each flag's own

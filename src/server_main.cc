@@ -172,6 +172,10 @@ int RunServer(const ServerSettings& settings) {
   const sigset_t signals = BlockHandledSignals();
   VLOG_INFO("Starting Vigil",
             {{"version", settings.web.build.version}, {"revision", settings.web.build.revision}});
+  for (const std::string& feature : settings.unsupported_features) {
+    VLOG_WARN("Feature flag not supported by Vigil, it has no effect",
+              {{"option", "--enable-feature=" + feature}});
+  }
 
   auto config = config::LoadConfigFile(settings.config_file);
   if (!config.ok()) {

@@ -37,6 +37,7 @@ void RegisterRulesApi(Router& router, ApiContext& ctx);
 void RegisterFederation(Router& router, ApiContext& ctx);
 // /api/v1/write and /api/v1/read.
 void RegisterRemoteApi(Router& router, ApiContext& ctx);
+void RegisterOtlpApi(Router& router, ApiContext& ctx);
 // /-/healthy, /-/ready, /-/reload, /-/quit, /metrics.
 void RegisterLifecycle(Router& router, ApiContext& ctx);
 // / and the UI pages and assets.

@@ -113,6 +113,7 @@ struct Server::Impl {
     RegisterRulesApi(router, ctx);
     RegisterFederation(router, ctx);
     RegisterRemoteApi(router, ctx);
+    RegisterOtlpApi(router, ctx);
     RegisterLifecycle(router, ctx);
     RegisterAdminApi(router, ctx);
     RegisterUi(router, ctx);

@@ -58,6 +58,8 @@ struct ServerOptions {
   bool enable_lifecycle = false;
   bool enable_admin_api = false;
   bool enable_remote_write_receiver = false;
+  // --enable-feature=otlp-write-receiver: POST /api/v1/otlp/v1/metrics.
+  bool enable_otlp_write_receiver = false;
   int max_connections = 512;                // --web.max-connections
   int64_t read_timeout_ms = 5 * 60 * 1000;  // --web.read-timeout
   int64_t max_request_bytes = 32 << 20;

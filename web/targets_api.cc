@@ -61,9 +61,13 @@ void HandleTargets(ApiContext& ctx, const HttpCall& call, httplib::Response& res
   const bool show_dropped = any || state == "dropped";
   std::vector<scraper::TargetStatus> active;
   std::vector<scraper::DroppedTarget> dropped;
+  std::map<std::string, size_t> dropped_counts;
   if (ctx.deps.scrape_manager != nullptr) {
     if (show_active) active = ctx.deps.scrape_manager->ActiveTargets();
-    if (show_dropped) dropped = ctx.deps.scrape_manager->DroppedTargets();
+    if (show_dropped) {
+      dropped = ctx.deps.scrape_manager->DroppedTargets();
+      dropped_counts = ctx.deps.scrape_manager->DroppedTargetCounts();
+    }
   }
   std::stable_sort(active.begin(), active.end(),
                    [](const auto& a, const auto& b) { return a.scrape_pool < b.scrape_pool; });
@@ -82,6 +86,19 @@ void HandleTargets(ApiContext& ctx, const HttpCall& call, httplib::Response& res
       w.EndObject();
     }
     w.EndArray();
+    // Prometheus 2.47+: every dropped target counted, also those
+    // keep_dropped_targets leaves out of the list; null unless dropped ones are shown.
+    w.Key("droppedTargetCounts");
+    if (show_dropped) {
+      w.BeginObject();
+      for (const auto& [pool, count] : dropped_counts) {
+        w.Key(pool);
+        w.Int(static_cast<int64_t>(count));
+      }
+      w.EndObject();
+    } else {
+      w.Null();
+    }
     w.EndObject();
   });
 }

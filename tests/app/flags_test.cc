@@ -32,6 +32,24 @@ TEST(ServerFlags, DefaultsMatchPrometheusExceptThirtyDayRetention) {
   EXPECT_EQ(settings->web.route_prefix, "/");
 }
 
+// --enable-feature as Prometheus: comma-separated, repeatable. Vigil acts on
+// otlp-write-receiver (2.47) and names every other feature to warn about it.
+TEST(ServerFlags, EnableFeature_TurnsOnOtlpAndCollectsTheRest) {
+  FlagSet flags = ServerFlags();
+  ASSERT_TRUE(flags
+                  .Parse({"--enable-feature=exemplar-storage,otlp-write-receiver",
+                          "--enable-feature", "native-histograms"})
+                  .ok());
+  auto settings = SettingsFromFlags(flags);
+  ASSERT_TRUE(settings.ok());
+  EXPECT_TRUE(settings->web.enable_otlp_write_receiver);
+  EXPECT_EQ(settings->unsupported_features,
+            (std::vector<std::string>{"exemplar-storage", "native-histograms"}));
+  FlagSet none = ServerFlags();
+  ASSERT_TRUE(none.Parse({}).ok());
+  EXPECT_FALSE(SettingsFromFlags(none)->web.enable_otlp_write_receiver);
+}
+
 TEST(ServerFlags, AcceptsEqualsAndSpaceSeparatedValues) {
   FlagSet flags = ServerFlags();
   ASSERT_TRUE(flags.Parse({"--config.file=a.yml", "--storage.tsdb.path", "/tmp/x",

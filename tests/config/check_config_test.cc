@@ -47,6 +47,23 @@ TEST_F(CheckConfigTest, InvalidFile_PrintsFailedAndReturnsOne) {
   EXPECT_NE(out.str().find(" SUCCESS: " + ok), std::string::npos);
 }
 
+// promtool 2.48 checks the scrape_config_files' jobs too ("error loading
+// scrape configs: ..."), and fails the config when one is broken.
+TEST_F(CheckConfigTest, ScrapeConfigFiles_AreChecked) {
+  Write("good.yml", "scrape_configs:\n  - job_name: a\n");
+  const std::string ok = Write("ok.yml", "scrape_config_files: [good.yml]\n");
+  std::ostringstream out, err;
+  EXPECT_EQ(RunCheckConfig({ok}, out, err), 0) << err.str();
+  const std::string broken = Write("broken.yml", "scrape_configs:\n  - job_name: b\n    foo: 1\n");
+  const std::string bad = Write("bad.yml", "scrape_config_files: [good.yml, broken.yml]\n");
+  std::ostringstream out2, err2;
+  EXPECT_EQ(RunCheckConfig({bad}, out2, err2), 1);
+  EXPECT_NE(err2.str().find("  FAILED: error loading scrape configs: \"" + broken +
+                            "\": line 3, column 5: field foo not found in scrape config"),
+            std::string::npos)
+      << err2.str();
+}
+
 TEST_F(CheckConfigTest, RuleFiles_AreCountedAndChecked) {
   Write("r.yml",
         "groups:\n  - name: g\n    rules:\n      - record: job:up:sum\n        expr: sum(up)\n"

@@ -4,9 +4,10 @@
 
 #include <set>
 
-#include "config/config.h"
+#include "base/duration.h"
 #include "base/file_glob.h"
 #include "base/quote.h"
+#include "config/config.h"
 
 namespace vigil::config {
 namespace {
@@ -57,6 +58,20 @@ Status CheckRule(const YAML::Node& rule, const std::string& group, size_t index,
   }
   if (!expr.IsDefined() || expr.as<std::string>("").empty()) {
     return fail(YAML::Node(YAML::NodeType::Undefined), "field 'expr' must be set in rule");
+  }
+  if (record.IsDefined()) {
+    const YAML::Node annotations = rule["annotations"];
+    if (annotations.IsDefined() && annotations.IsMap() && annotations.size() > 0) {
+      return fail(record, "invalid field 'annotations' in recording rule");
+    }
+    for (const char* field : {"for", "keep_firing_for"}) {
+      const YAML::Node d = rule[field];
+      const auto ms =
+          d.IsDefined() && d.IsScalar() ? ParseDuration(d.as<std::string>()) : Result<int64_t>(0);
+      if (ms.ok() && *ms != 0) {
+        return fail(record, std::string("invalid field '") + field + "' in recording rule");
+      }
+    }
   }
   if (record.IsDefined() && !IsValidMetricName(name)) {
     return fail(record, "invalid recording rule name: " + name);

@@ -162,10 +162,16 @@ size_t AggregationGroups::GroupOf(const Labels& metric) {
   return keys_.size() - 1;
 }
 
-Result<Vector> ApplyAggregation(const Node& n, Vector input, const Value& param, int64_t ts) {
+Result<Vector> ApplyAggregation(const Node& n, Vector input, const Value& param, int64_t ts,
+                                Annotations* annotations) {
   const Op op = n.op;
   double k_or_q = 0;
   if (op == Op::kTopk || op == Op::kBottomk || op == Op::kQuantile) k_or_q = param.scalar.v;
+  // Prometheus 2.48 warns once it has a group to take the quantile of.
+  if (op == Op::kQuantile && annotations != nullptr && !input.empty() &&
+      !(k_or_q >= 0 && k_or_q <= 1)) {
+    annotations->Add(InvalidQuantileWarning(k_or_q), n.Param()->pos.start);
+  }
   if (op == Op::kCountValues) {
     const std::string& label = param.string;
     if (!IsValidLabelName(label)) return Status::Execution("invalid label name \"" + label + "\"");

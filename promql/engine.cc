@@ -127,6 +127,7 @@ Result<QueryResult> RunQuery(Engine::Impl& impl, const EngineOptions& opts, stor
   auto value = body(ev, **root);
   if (!value.ok()) return value.status();
   result.value = std::move(*value);
+  result.warnings = ev.annotations().Format(query);
   const auto done = SteadyClock::now();
   auto seconds = [](auto d) { return std::chrono::duration<double>(d).count(); };
   result.stats.total_queryable_samples = ev.total_samples_loaded();

@@ -64,6 +64,8 @@ struct QueryStats {
 
 struct QueryResult {
   Value value;
+  // Prometheus 2.48's annotations: "PromQL warning: ... (1:10)" and
+  // "PromQL info: ...", each once (promql/annotations.h).
   std::vector<std::string> warnings;
   QueryStats stats;
 };

@@ -439,6 +439,7 @@ Result<Value> Evaluator::EvalBinary(const Node& n, int64_t ts) {
 Result<Value> Evaluator::EvalCall(const Node& n, int64_t ts) {
   std::vector<Value> args(n.children.size());
   FunctionCall call{std::span<Value>(), n, ts};
+  call.annotations = &annotations_;
   MatrixScratch* scratch = nullptr;
   size_t scratch_arg = 0;
   for (size_t i = 0; i < n.children.size(); ++i) {
@@ -488,7 +489,7 @@ Result<Value> Evaluator::EvalAggregate(const Node& n, int64_t ts) {
   }
   auto input = Eval(*n.children[0], ts);
   if (!input.ok()) return input;
-  auto out = ApplyAggregation(n, std::move(input->vector), param, ts);
+  auto out = ApplyAggregation(n, std::move(input->vector), param, ts, &annotations_);
   if (!out.ok()) return out.status();
   VIGIL_RETURN_IF_ERROR(CountSamples(static_cast<int64_t>(out->size())));
   return VectorValue(std::move(*out));

@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "promql/annotations.h"
 #include "promql/ast.h"
 #include "promql/engine.h"
 #include "promql/operators.h"
@@ -72,6 +73,8 @@ class Evaluator {
   Status CheckInterrupt() const;
 
   int64_t total_samples_loaded() const { return samples_loaded_; }
+  // The warnings and infos of the evaluation so far.
+  const Annotations& annotations() const { return annotations_; }
   int64_t peak_samples() const { return peak_samples_; }
 
  private:
@@ -184,6 +187,7 @@ class Evaluator {
   int64_t range_samples_ = 0;  // points held in range_values_
   int64_t peak_samples_ = 0;
   mutable int interrupt_counter_ = 0;
+  Annotations annotations_;
 };
 
 }  // namespace vigil::promql

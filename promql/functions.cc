@@ -469,9 +469,19 @@ std::optional<double> StdvarOverTime(std::span<const Point> pts, const RangeWind
 std::optional<double> StddevOverTime(std::span<const Point> pts, const RangeWindow&) {
   return std::sqrt(VarianceOverTime(pts));
 }
+// Warns once about the quantile `q` of a call outside [0, 1] (NaN included),
+// pointing at the call's first argument, as Prometheus 2.48 does.
+void CheckQuantileArg(const FunctionCall& call, double q) {
+  if (call.annotations != nullptr && !(q >= 0 && q <= 1)) {
+    call.annotations->Add(InvalidQuantileWarning(q), call.node.children[0]->pos.start);
+  }
+}
+
 Result<Vector> FuncQuantileOverTime(FunctionCall& call) {
   const double q = ScalarArg(call, 0);
-  return PerSeries(call, 1, false, [q](std::span<const Point> pts) -> std::optional<double> {
+  // Prometheus 2.48 warns for each series with samples in its window.
+  return PerSeries(call, 1, false, [q, &call](std::span<const Point> pts) -> std::optional<double> {
+    CheckQuantileArg(call, q);
     std::vector<double> values;
     values.reserve(pts.size());
     for (const auto& p : pts) values.push_back(p.v);
@@ -487,7 +497,11 @@ struct Bucket {
   double count;
 };
 
-double BucketQuantile(double q, std::vector<Bucket> buckets) {
+// Sets `*forced_monotonic` when counts had to be raised to make the buckets
+// monotonic (and a quantile was computed from them), as Prometheus 2.48's
+// bucketQuantile reports it.
+double BucketQuantile(double q, std::vector<Bucket> buckets, bool* forced_monotonic) {
+  *forced_monotonic = false;
   if (std::isnan(q)) return NAN;
   if (q < 0) return -INFINITY;
   if (q > 1) return INFINITY;
@@ -504,16 +518,19 @@ double BucketQuantile(double q, std::vector<Bucket> buckets) {
     }
   }
   double max = -INFINITY;
+  bool forced = false;
   for (auto& b : merged) {
     if (b.count > max) {
       max = b.count;
     } else if (b.count < max) {
       b.count = max;
+      forced = true;
     }
   }
   if (merged.size() < 2) return NAN;
   const double observations = merged.back().count;
   if (observations == 0) return NAN;
+  *forced_monotonic = forced;
   double rank = q * observations;
   size_t b = 0;
   while (b < merged.size() - 1 && !(merged[b].count >= rank)) ++b;
@@ -541,20 +558,38 @@ bool ParseGoFloat(std::string_view text, double* out) {
 // Buckets are grouped by all labels but `le`, the metric name included, and
 // the result drops the name: two histograms that differ only by name give two
 // samples with one label set, which the evaluator rejects (as Prometheus does).
+//
+// Annotations as Prometheus 2.48: an out of range quantile, a bucket whose
+// `le` does not parse (skipped), and buckets whose counts had to be made
+// monotonic. The last names the metric as 2.48 does, after it dropped the
+// name from the group's labels: always `for metric name ""`.
 Result<Vector> FuncHistogramQuantile(FunctionCall& call) {
   const double q = ScalarArg(call, 0);
+  CheckQuantileArg(call, q);
+  const size_t vector_pos = call.node.children[1]->pos.start;
   std::map<Labels, std::vector<Bucket>> groups;
   std::vector<const Labels*> order;
   for (const auto& s : call.args[1].vector) {
     double upper;
-    if (!ParseGoFloat(s.metric.Get("le"), &upper)) continue;
+    if (!ParseGoFloat(s.metric.Get("le"), &upper)) {
+      if (call.annotations != nullptr) {
+        call.annotations->Add(BadBucketLabelWarning(s.metric.MetricName(), s.metric.Get("le")),
+                              vector_pos);
+      }
+      continue;
+    }
     auto [it, inserted] = groups.try_emplace(s.metric.Filter({"le"}, false));
     if (inserted) order.push_back(&it->first);
     it->second.push_back({upper, s.point.v});
   }
   Vector out;
   for (const Labels* key : order) {
-    out.push_back(Out(DropMetricName(*key), call.ts, BucketQuantile(q, groups[*key])));
+    bool forced_monotonic = false;
+    out.push_back(
+        Out(DropMetricName(*key), call.ts, BucketQuantile(q, groups[*key], &forced_monotonic)));
+    if (forced_monotonic && call.annotations != nullptr) {
+      call.annotations->Add(HistogramQuantileForcedMonotonicityInfo(""), vector_pos);
+    }
   }
   return out;
 }

@@ -8,9 +8,10 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
+#include "promql/annotations.h"
 #include "promql/ast.h"
 #include "promql/engine.h"
-#include "base/status.h"
 
 namespace vigil::promql {
 
@@ -31,6 +32,8 @@ struct FunctionCall {
   // windows may be empty) and `dropped_names[i]` its labels without __name__.
   const std::vector<std::span<const Point>>* windows = nullptr;
   const std::vector<Labels>* dropped_names = nullptr;
+  // Where the function leaves its warnings and infos (may be null).
+  Annotations* annotations = nullptr;
 };
 
 // The window a range-vector function reads at one step: [start, end] in ms

@@ -6,9 +6,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/status.h"
+#include "promql/annotations.h"
 #include "promql/ast.h"
 #include "promql/engine.h"
-#include "base/status.h"
 
 namespace vigil::promql {
 
@@ -18,7 +19,9 @@ Result<Value> ApplyBinary(const Node& node, Value lhs, Value rhs, int64_t ts);
 
 // Evaluates a kAggregate node on its evaluated input vector and parameter
 // (the parameter is ignored for aggregations without one).
-Result<Vector> ApplyAggregation(const Node& node, Vector input, const Value& param, int64_t ts);
+// Warnings (an out of range quantile) go to `annotations` when it is set.
+Result<Vector> ApplyAggregation(const Node& node, Vector input, const Value& param, int64_t ts,
+                                Annotations* annotations = nullptr);
 
 // Whether `op` needs only an AggregateAccumulator per group: no parameter
 // and no per-member state (sum, avg, count, min, max, group, stddev, stdvar).

@@ -35,14 +35,19 @@ Result<std::vector<promql::Sample>> AlertingRule::Eval(const EvalContext& ctx, i
   if (!vec.ok()) return vec.status();
   auto current = AlertsOf(*vec, ctx, t_ms);
   if (!current.ok()) return current.status();
-  if (ctx.limit > 0 && static_cast<int64_t>(current->size()) > ctx.limit) {
-    active_.clear();
-    return Status::InvalidArgument("exceeded limit of " + std::to_string(ctx.limit) + " with " +
-                                   std::to_string(current->size()) + " alerts");
-  }
   Merge(*current);
   std::vector<promql::Sample> out;
   Advance(*current, t_ms, out);
+  // As Prometheus, the limit counts the pending and firing alerts after
+  // the evaluation, those kept firing included.
+  const auto active = std::count_if(active_.begin(), active_.end(), [](const auto& kv) {
+    return kv.second.state != AlertState::kInactive;
+  });
+  if (ctx.limit > 0 && active > ctx.limit) {
+    active_.clear();
+    return Status::InvalidArgument("exceeded limit of " + std::to_string(ctx.limit) + " with " +
+                                   std::to_string(active) + " alerts");
+  }
   return out;
 }
 
@@ -84,11 +89,19 @@ void AlertingRule::Merge(std::map<uint64_t, Alert>& current) {
   }
 }
 
+bool AlertingRule::KeepsFiring(Alert& a, int64_t t_ms) const {
+  if (a.state != AlertState::kFiring || spec().keep_firing_for_ms <= 0) return false;
+  if (a.keep_firing_since_ms == 0) a.keep_firing_since_ms = t_ms;
+  return t_ms - a.keep_firing_since_ms < spec().keep_firing_for_ms;
+}
+
 void AlertingRule::Advance(const std::map<uint64_t, Alert>& current, int64_t t_ms,
                            std::vector<promql::Sample>& out) {
   for (auto it = active_.begin(); it != active_.end();) {
     Alert& a = it->second;
-    if (!current.count(it->first)) {
+    if (current.count(it->first)) {
+      a.keep_firing_since_ms = 0;
+    } else if (!KeepsFiring(a, t_ms)) {
       const bool drop = a.state == AlertState::kPending ||
                         (a.resolved_at_ms != 0 && t_ms - a.resolved_at_ms > kResolvedRetentionMs);
       if (a.state != AlertState::kInactive) {

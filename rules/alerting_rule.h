@@ -3,7 +3,9 @@
 // (its labels plus the rule's expanded label templates and alertname). A new
 // alert is pending; it fires once it has been active for the rule's `for`.
 // An alert that leaves the result is dropped when pending, and resolved when
-// firing: a resolved alert is kept (inactive) for 15 minutes so Alertmanager
+// firing, unless the rule has a keep_firing_for: then a firing alert keeps
+// firing (and is sent as firing) until it has been out of the result that
+// long. A resolved alert is kept (inactive) for 15 minutes so Alertmanager
 // learns it ended. Each evaluation writes ALERTS{alertstate} and
 // ALERTS_FOR_STATE (value: activeAt in seconds) for the active alerts, once
 // the rule's `for` state has been restored after a restart.
@@ -68,8 +70,12 @@ class AlertingRule : public Rule {
                                              int64_t t_ms) const;
   // Adds the new alerts of `current`; active ones take its value and annotations.
   void Merge(std::map<uint64_t, Alert>& current);
+  // Whether `a`, not in the result at `t_ms`, keeps firing for the rule's
+  // keep_firing_for; starts its keep_firing_since when it just left.
+  bool KeepsFiring(Alert& a, int64_t t_ms) const;
   // Moves every alert on by one evaluation at `t_ms` (pending -> firing, or
-  // resolved / dropped when not in `current`); appends its series to `out`.
+  // resolved / dropped when not in `current` and not kept firing); appends
+  // its series to `out`.
   void Advance(const std::map<uint64_t, Alert>& current, int64_t t_ms,
                std::vector<promql::Sample>& out);
 

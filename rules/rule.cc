@@ -78,7 +78,8 @@ bool SameRule(const RuleSpec& a, const RuleSpec& b) {
     });
   };
   return a.kind == b.kind && a.name == b.name && a.expr == b.expr && a.for_ms == b.for_ms &&
-         same_labels(a.labels, b.labels) && same_labels(a.annotations, b.annotations);
+         a.keep_firing_for_ms == b.keep_firing_for_ms && same_labels(a.labels, b.labels) &&
+         same_labels(a.annotations, b.annotations);
 }
 
 }  // namespace vigil::rules

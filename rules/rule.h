@@ -34,6 +34,9 @@ struct Alert {
   int64_t resolved_at_ms = 0;  // 0 while active
   int64_t last_sent_ms = 0;    // last time it went to the notifier
   int64_t valid_until_ms = 0;  // endsAt sent while it fires
+  // Set while a firing alert no longer in the expression's result is kept
+  // firing for the rule's keep_firing_for: when it left the result.
+  int64_t keep_firing_since_ms = 0;
   double value = 0;
 };
 
@@ -95,7 +98,7 @@ class Rule {
 };
 
 // Whether two rules are the same as written (kind, name, expression, `for`,
-// labels and annotations): a reload keeps the state of such a rule.
+// `keep_firing_for`, labels and annotations): a reload keeps the state of such a rule.
 bool SameRule(const RuleSpec& a, const RuleSpec& b);
 
 }  // namespace vigil::rules

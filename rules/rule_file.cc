@@ -4,13 +4,15 @@
 
 #include <algorithm>
 #include <fstream>
+#include <initializer_list>
 #include <set>
+#include <string_view>
 
-#include "config/yaml_labels.h"
-#include "rules/alert_template.h"
+#include "base/duration.h"
 #include "base/quote.h"
 #include "base/utf8.h"
-#include "base/duration.h"
+#include "config/yaml_labels.h"
+#include "rules/alert_template.h"
 
 namespace vigil::rules {
 namespace {
@@ -43,6 +45,50 @@ Result<int64_t> DurationField(const YAML::Node& node, int64_t fallback) {
   return ParseDuration(node.as<std::string>());
 }
 
+// yaml.v3's strict decoding, as Prometheus loads rule files: a field the
+// type does not have is an error, e.g. "yaml: unmarshal errors:\n  line 7:
+// field bogus not found in type rulefmt.RuleNode".
+Status CheckKnownFields(const YAML::Node& node, std::initializer_list<std::string_view> known,
+                        std::string_view type) {
+  if (!node.IsMap()) return Status::OK();
+  for (const auto& kv : node) {
+    const std::string key = kv.first.as<std::string>("");
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      return Status::InvalidArgument("yaml: unmarshal errors:\n  line " +
+                                     std::to_string(kv.first.Mark().line + 1) + ": field " + key +
+                                     " not found in type " + std::string(type));
+    }
+  }
+  return Status::OK();
+}
+
+// Every map of the file has only the fields of its rulefmt type.
+Status CheckAllFieldsKnown(const YAML::Node& root) {
+  VIGIL_RETURN_IF_ERROR(CheckKnownFields(root, {"groups"}, "rulefmt.RuleGroups"));
+  if (!root.IsMap() || !root["groups"].IsSequence()) return Status::OK();
+  for (const auto& g : root["groups"]) {
+    VIGIL_RETURN_IF_ERROR(
+        CheckKnownFields(g, {"name", "interval", "limit", "rules"}, "rulefmt.RuleGroup"));
+    if (!g.IsMap() || !g["rules"].IsSequence()) continue;
+    for (const auto& r : g["rules"]) {
+      VIGIL_RETURN_IF_ERROR(CheckKnownFields(
+          r, {"record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations"},
+          "rulefmt.RuleNode"));
+    }
+  }
+  return Status::OK();
+}
+
+// Fields only alerting rules have, refused on recording rules as rulefmt does.
+Status CheckRecordingRuleFields(const RuleSpec& rule) {
+  const char* field = !rule.annotations.empty()      ? "annotations"
+                      : rule.for_ms != 0             ? "for"
+                      : rule.keep_firing_for_ms != 0 ? "keep_firing_for"
+                                                     : nullptr;
+  if (field == nullptr) return Status::OK();
+  return Status::InvalidArgument(std::string("invalid field '") + field + "' in recording rule");
+}
+
 Result<RuleSpec> ParseRule(const YAML::Node& node) {
   RuleSpec rule;
   if (!node.IsMap()) return Status::InvalidArgument("rule must be a map");
@@ -56,12 +102,16 @@ Result<RuleSpec> ParseRule(const YAML::Node& node) {
   auto for_ms = DurationField(node["for"], 0);
   if (!for_ms.ok()) return for_ms.status();
   rule.for_ms = *for_ms;
+  auto keep_firing_for_ms = DurationField(node["keep_firing_for"], 0);
+  if (!keep_firing_for_ms.ok()) return keep_firing_for_ms.status();
+  rule.keep_firing_for_ms = *keep_firing_for_ms;
   auto labels = LabelMap(node["labels"], "labels");
   if (!labels.ok()) return labels.status();
   rule.labels = std::move(labels).value();
   auto annotations = LabelMap(node["annotations"], "annotations");
   if (!annotations.ok()) return annotations.status();
   rule.annotations = std::move(annotations).value();
+  if (record) VIGIL_RETURN_IF_ERROR(CheckRecordingRuleFields(rule));
   if (rule.kind == RuleKind::kAlerting) VIGIL_RETURN_IF_ERROR(CheckTemplates(rule));
   return rule;
 }
@@ -146,6 +196,9 @@ Result<std::vector<GroupSpec>> ParseRuleFile(const std::string& yaml, const std:
     }
     if (root["groups"] && !root["groups"].IsSequence() && !root["groups"].IsNull()) {
       return Status::InvalidArgument(file + ": groups must be a list");
+    }
+    if (Status st = CheckAllFieldsKnown(root); !st.ok()) {
+      return Status::InvalidArgument(file + ": " + st.message());
     }
     std::set<std::string> names;
     for (const auto& g : root["groups"]) {

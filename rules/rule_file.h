@@ -22,6 +22,9 @@ struct RuleSpec {
   int64_t for_ms = 0;  // alerting only
   std::vector<Label> labels;
   std::vector<Label> annotations;  // alerting only
+  // Alerting only: how long a firing alert keeps firing after its
+  // expression stopped returning it (Prometheus 2.42's keep_firing_for).
+  int64_t keep_firing_for_ms = 0;
 };
 
 struct GroupSpec {
@@ -40,6 +43,8 @@ inline constexpr uintmax_t kMaxRuleFileBytes = 64 << 20;
 // (the global evaluation_interval). Errors name the file, and for a bad rule
 // its group, index and name as promtool does: `f.yml: group "g", rule 2, "A":
 // annotation "summary": template: __alert_A:1: function "x" not defined`.
+// Fields Prometheus does not know, and `for`, `keep_firing_for` or
+// `annotations` on a recording rule, are refused as Prometheus refuses them.
 Result<std::vector<GroupSpec>> LoadRuleFiles(const std::vector<std::string>& files,
                                              int64_t default_interval_ms);
 

@@ -1,6 +1,7 @@
 // vigil: a Prometheus-compatible monitoring server in one binary.
 //   vigil [flags]                 run the server
 //   vigil check config FILE...    validate configuration files
+//   vigil check healthy|ready     ask a running server, as promtool
 //   vigil admin COMMAND ...       retention, delete-series, snapshot, compact on a server
 //   vigil tsdb COMMAND ...        list, analyze, dump, import on a stopped data directory
 #include <cstdio>
@@ -8,11 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "config/check_config.h"
 #include "promql/engine.h"
 #include "rules/alert_template.h"
-#include "config/check_config.h"
 #include "src/admin_cli.h"
 #include "src/flags.h"
+#include "src/server_check_cli.h"
 #include "src/server_flags.h"
 #include "src/server_main.h"
 #include "src/tsdb_cli.h"
@@ -32,8 +34,14 @@ void PrintVersion() {
 }
 
 int RunCheck(const std::vector<std::string>& args) {
+  if (!args.empty() && (args[0] == "healthy" || args[0] == "ready")) {
+    return vigil::RunServerStatusCheck(args[0], {args.begin() + 1, args.end()}, std::cout,
+                                       std::cerr);
+  }
   if (args.size() < 2 || (args[0] != "config" && args[0] != "rules")) {
-    std::fprintf(stderr, "usage: vigil check config|rules FILE...\n");
+    std::fprintf(stderr,
+                 "usage: vigil check config|rules FILE...\n"
+                 "       vigil check healthy|ready [--url=http://localhost:9090]\n");
     return 1;
   }
   std::vector<std::string> files(args.begin() + 1, args.end());
@@ -64,6 +72,7 @@ int RunServerCommand(const std::vector<std::string>& args) {
         "\nCommands (each takes --help):\n"
         "  check config FILE...        validate configuration files, like promtool\n"
         "  check rules FILE...         validate rule files, like promtool\n"
+        "  check healthy|ready [--url=URL]  ask a running server, like promtool\n"
         "  admin COMMAND ...           retention, delete-series, snapshot, compact on a server\n"
         "  tsdb COMMAND ...            list, analyze, dump, create-blocks-from on a data dir\n",
         stdout);

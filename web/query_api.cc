@@ -2,6 +2,7 @@
 // and /api/v1/query_exemplars, with Prometheus 2.42's parameter checks.
 #include <httplib.h>
 
+#include "promql/annotations.h"
 #include "promql/engine.h"
 #include "web/api_context.h"
 #include "web/api_params.h"
@@ -105,7 +106,8 @@ void WriteQueryResult(httplib::Response& res, const promql::QueryResult& result,
         }
         w.EndObject();
       },
-      result.warnings);
+      // As Prometheus 2.48's respond: at most 10, then "N more annotations omitted".
+      promql::LimitAnnotations(result.warnings, 10));
 }
 
 // Parses ?timeout= into the query's options; the engine keeps the lower of

@@ -1,5 +1,5 @@
 // /api/v1/rules and /api/v1/alerts: the rule manager's groups, rules and
-// active alerts in Prometheus 2.42's JSON shape.
+// active alerts in Prometheus 2.48's JSON shape (keepFiringFor, keepFiringSince).
 #include <httplib.h>
 
 #include <algorithm>
@@ -48,6 +48,10 @@ void WriteAlert(JsonWriter& w, const rules::Alert& a) {
   w.String(rules::AlertStateName(a.state));
   w.Key("activeAt");
   w.String(FormatRfc3339(a.active_at_ms));
+  if (a.keep_firing_since_ms != 0) {
+    w.Key("keepFiringSince");
+    w.String(FormatRfc3339(a.keep_firing_since_ms));
+  }
   w.Key("value");
   w.String(GoExponent(a.value));
   w.EndObject();
@@ -74,7 +78,7 @@ void WriteRule(JsonWriter& w, const rules::RuleStatus& r) {
     w.Key("duration");
     w.Double(static_cast<double>(r.spec.for_ms) / 1000);
     w.Key("keepFiringFor");
-    w.Int(0);
+    w.Double(static_cast<double>(r.spec.keep_firing_for_ms) / 1000);
   }
   if (alerting || !r.spec.labels.empty()) {
     w.Key("labels");

@@ -5,6 +5,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <optional>
+#include <string_view>
 #include <thread>
 
 #include "web/admin_api.h"
@@ -103,9 +106,35 @@ void WriteCounts(JsonWriter& w, std::string_view key, const std::vector<storage:
   w.EndArray();
 }
 
-void HandleTsdb(ApiContext& ctx, httplib::Response& res) {
-  // Prometheus reports the top 10 of each cardinality list.
-  const storage::StorageStats s = ctx.deps.db->Stats(10);
+// Go's strconv.Atoi: an optional sign and decimal digits within int64.
+std::optional<int64_t> GoAtoi(std::string_view s) {
+  const bool negative = !s.empty() && s[0] == '-';
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) s.remove_prefix(1);
+  if (s.empty()) return std::nullopt;
+  uint64_t v = 0;
+  constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  for (const char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+    if (v > kMax + (negative ? 1 : 0)) return std::nullopt;
+  }
+  return negative ? static_cast<int64_t>(0 - v) : static_cast<int64_t>(v);
+}
+
+// The `limit` of /api/v1/status/tsdb (Prometheus 2.45): how many entries each
+// cardinality list has, 10 when not given.
+Result<size_t> TsdbLimit(const HttpCall& call) {
+  const std::string s = call.Param("limit");
+  if (s.empty()) return size_t{10};
+  const std::optional<int64_t> limit = GoAtoi(s);
+  if (!limit || *limit < 1) return Status::InvalidArgument("limit must be a positive number");
+  return static_cast<size_t>(*limit);
+}
+
+void HandleTsdb(ApiContext& ctx, const HttpCall& call, httplib::Response& res) {
+  const Result<size_t> limit = TsdbLimit(call);
+  if (!limit.ok()) return WriteApiError(res, {ApiErrorType::kBadData, limit.status().message()});
+  const storage::StorageStats s = ctx.deps.db->Stats(*limit);
   WriteApiSuccess(res, [&](JsonWriter& w) {
     w.BeginObject();
     w.Key("headStats");
@@ -175,7 +204,7 @@ void RegisterStatusApi(Router& router, ApiContext& ctx) {
   router.Handle("GET", "/api/v1/status/buildinfo",
                 [&ctx](const HttpCall&, R& r) { HandleBuildInfo(ctx, r); });
   router.Handle("GET", "/api/v1/status/tsdb",
-                [&ctx](const HttpCall&, R& r) { HandleTsdb(ctx, r); });
+                [&ctx](const HttpCall& c, R& r) { HandleTsdb(ctx, c, r); });
   router.Handle("GET", "/api/v1/status/walreplay",
                 [](const HttpCall&, R& r) { HandleWalReplay(r); });
   router.Handle("GET", "/api/v1/alertmanagers",

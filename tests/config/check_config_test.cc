@@ -105,7 +105,19 @@ TEST_F(CheckConfigTest, CheckRules_ErrorsNamePositionGroupRuleIndexAndName) {
            // Group and rule names as %q (promtool 2.42), the name in the problem as it is.
            Case{"groups:\n  - name: \"x\\ty\"\n    rules:\n      - record: \"bad\\tname\"\n"
                 "        expr: up\n",
-                "4:17: group \"x\\ty\", rule 1, \"bad\\tname\": invalid recording rule name: bad\tname"},
+                "4:17: group \"x\\ty\", rule 1, \"bad\\tname\": invalid recording rule name: "
+                "bad\tname"},
+           // promtool 2.42 on the same files (2.48 model/rulefmt/rulefmt.go says the same).
+           Case{"groups:\n  - name: x\n    rules:\n      - record: r\n        expr: up\n"
+                "        keep_firing_for: 5m\n",
+                "4:17: group \"x\", rule 1, \"r\": invalid field 'keep_firing_for' in recording "
+                "rule"},
+           Case{"groups:\n  - name: x\n    rules:\n      - record: r\n        expr: up\n"
+                "        for: 5m\n",
+                "4:17: group \"x\", rule 1, \"r\": invalid field 'for' in recording rule"},
+           Case{"groups:\n  - name: x\n    rules:\n      - record: r\n        expr: up\n"
+                "        annotations: {a: b}\n",
+                "4:17: group \"x\", rule 1, \"r\": invalid field 'annotations' in recording rule"},
            Case{"groups:\n  - name: x\n    rules: []\n  - name: x\n    rules: []\n",
                 "4:5: groupname: \"x\" is repeated in the same file"},
            Case{"groups:\n  - name: x\n    rules:\n      - record: ok\n        expr: up\n        "

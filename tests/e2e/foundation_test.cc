@@ -1,12 +1,13 @@
 // The Foundation slice end to end: the real binary scrapes a loopback target,
 // stores the samples and answers /api/v1/query; SIGTERM exits cleanly.
+#include <gtest/gtest.h>
 #include <signal.h>
 
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "tests/e2e/metrics_target.h"
 #include "tests/e2e/vigil_process.h"
+#include "tests/support/child_process.h"
 
 namespace vigil::e2e {
 namespace {
@@ -76,8 +77,18 @@ TEST(Foundation, ServesOwnMetricsAndHealthEndpoints) {
                            "prometheus_config_last_reload_successful"}) {
     EXPECT_NE(metrics.body.find(name), std::string::npos) << name;
   }
+  // `vigil check healthy|ready` (promtool 2.48's check healthy|ready) on the real server.
+  const std::string url = "--url=http://127.0.0.1:" + std::to_string(vigil.port());
+  std::string output;
+  EXPECT_EQ(test_support::RunToCompletion({VigilBinary(), "check", "healthy", url}, &output), 0);
+  EXPECT_EQ(output, "  SUCCESS:  Vigil Server is Healthy.\n\n");
+  output.clear();
+  EXPECT_EQ(test_support::RunToCompletion({VigilBinary(), "check", "ready", url}, &output), 0);
+  EXPECT_EQ(output, "  SUCCESS:  Vigil Server is Ready.\n\n");
   vigil.Signal(SIGINT);
   EXPECT_EQ(vigil.WaitExit(), 0) << vigil.Logs();
+  EXPECT_EQ(test_support::RunToCompletion({VigilBinary(), "check", "ready", url}, &output), 1)
+      << "the server is gone";
 }
 
 TEST(Foundation, UnknownFlagExitsWithCodeOne) {

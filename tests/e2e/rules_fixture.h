@@ -28,6 +28,7 @@ class RuleServer {
 
   const std::filesystem::path& rules_file() const { return rules_file_; }
   const MetricsTarget& target() const { return target_; }
+  MetricsTarget& target() { return target_; }
   VigilProcess& vigil() { return *vigil_; }
 
  private:

@@ -3,9 +3,12 @@
 // queryable, /api/v1/rules and /api/v1/alerts answer in Prometheus 2.42's shape
 // (the expected documents below are what Prometheus 2.42 returned for the same
 // rule file, minus timestamps), and a reload with a broken rule file is refused.
+// keep_firing_for: an alert whose expression stops returning stays firing
+// (ALERTS, the APIs, Alertmanager) for that long, side by side with Prometheus.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -161,6 +164,131 @@ TEST(RulesAlertmanagerTest, FiringAlertReachesARealAlertmanagerWithExternalLabel
   const json ams = json::parse(vigil.Get("/api/v1/alertmanagers").body);
   EXPECT_EQ(ams["data"]["activeAlertmanagers"][0]["url"],
             "http://127.0.0.1:" + std::to_string(am_port) + "/api/v2/alerts");
+}
+
+// keep_firing_for as Prometheus 2.48's rules/alerting.go (the same since
+// 2.42, so Debian's Prometheus runs the same rule file next to Vigil as the
+// reference): once `m` drops to 0 the alert stays firing for 6s, with
+// keepFiringSince in /api/v1/alerts and /api/v1/rules, ALERTS{alertstate=
+// "firing"} still written, and Alertmanager learns it resolved only then.
+TEST(RulesAlertmanagerTest, KeepFiringForKeepsTheAlertFiringEverywhereUntilItEnds) {
+  const char* kAlertmanager = "/usr/bin/prometheus-alertmanager";
+  const char* kPrometheus = "/usr/bin/prometheus";
+  if (!std::filesystem::exists(kAlertmanager)) {
+    GTEST_SKIP() << kAlertmanager << " missing (apt-get install prometheus-alertmanager)";
+  }
+  constexpr auto kKeepFiringFor = 6s;
+  const std::string rules =
+      "groups:\n"
+      "  - name: keep\n"
+      "    interval: 1s\n"
+      "    rules:\n"
+      "      - alert: Flapping\n"
+      "        expr: m > 0\n"
+      "        keep_firing_for: 6s\n";
+  TempDir dir;
+  WriteFileAtomically(dir.path() / "am.yml",
+                      "route:\n  receiver: 'null'\nreceivers:\n  - name: 'null'\n");
+  const int am_port = FreePort();
+  test_support::ChildProcess am(
+      {kAlertmanager, "--config.file=" + (dir.path() / "am.yml").string(),
+       "--storage.path=" + (dir.path() / "am-data").string(),
+       "--web.listen-address=127.0.0.1:" + std::to_string(am_port), "--cluster.listen-address="},
+      dir.path() / "am.log");
+  RuleServer server(rules, {.global_extra = "",
+                            .sections = "alerting:\n  alertmanagers:\n    - static_configs:\n"
+                                        "        - targets: ['127.0.0.1:" +
+                                        std::to_string(am_port) + "']\n"});
+  VigilProcess& vigil = server.vigil();
+  // The reference: Prometheus with the same rule file, scraping the same target.
+  const bool with_prometheus = std::filesystem::exists(kPrometheus);
+  const int prom_port = FreePort();
+  std::optional<test_support::ChildProcess> prometheus;
+  if (with_prometheus) {
+    WriteFileAtomically(dir.path() / "prometheus.yml",
+                        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                        "rule_files:\n  - " +
+                            server.rules_file().string() +
+                            "\n"
+                            "scrape_configs:\n  - job_name: node\n    static_configs:\n"
+                            "      - targets: ['" +
+                            server.target().address() + "']\n");
+    prometheus.emplace(
+        std::vector<std::string>{kPrometheus,
+                                 "--config.file=" + (dir.path() / "prometheus.yml").string(),
+                                 "--storage.tsdb.path=" + (dir.path() / "prom-data").string(),
+                                 "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
+        dir.path() / "prometheus.log");
+  }
+  ASSERT_TRUE(vigil.WaitReady());
+  const auto am_alerts = [&] {
+    return json::parse(HttpGet(am_port, "/api/v2/alerts").body, nullptr, false);
+  };
+  const auto alerts_of = [&](int port) {
+    const json j = json::parse(HttpGet(port, "/api/v1/alerts").body, nullptr, false);
+    return j.is_object() ? j["data"]["alerts"] : json();
+  };
+  ASSERT_TRUE(vigil.WaitFor(
+      [&] {
+        const json a = am_alerts();
+        return a.is_array() && a.size() == 1 &&
+               (!with_prometheus || alerts_of(prom_port).size() == 1);
+      },
+      20s))
+      << "never fired; Vigil log:\n"
+      << vigil.Logs();
+
+  server.target().SetBody("m 0\n");
+  const auto stopped = std::chrono::steady_clock::now();
+  // Both keep it firing and say since when.
+  json vigil_alerts, prom_alerts;
+  ASSERT_TRUE(vigil.WaitFor(
+      [&] {
+        vigil_alerts = alerts_of(vigil.port());
+        if (with_prometheus) prom_alerts = alerts_of(prom_port);
+        return vigil_alerts.size() == 1 && vigil_alerts[0].contains("keepFiringSince") &&
+               (!with_prometheus ||
+                (prom_alerts.size() == 1 && prom_alerts[0].contains("keepFiringSince")));
+      },
+      5s))
+      << vigil_alerts.dump() << prom_alerts.dump();
+  EXPECT_EQ(vigil_alerts[0]["state"], "firing");
+  const json rule = ApiData(vigil, "/api/v1/rules")["groups"][0]["rules"][0];
+  EXPECT_EQ(rule["keepFiringFor"], 6);
+  EXPECT_EQ(rule["state"], "firing");
+  ASSERT_EQ(rule["alerts"].size(), 1u);
+  EXPECT_TRUE(rule["alerts"][0].contains("keepFiringSince"));
+  if (with_prometheus) {
+    // The same document as Prometheus's, but for the times.
+    const auto shape = [](json alerts) {
+      for (auto& a : alerts) {
+        for (const char* key : {"activeAt", "keepFiringSince"}) a[key] = a.contains(key);
+      }
+      return alerts;
+    };
+    EXPECT_EQ(shape(vigil_alerts), shape(prom_alerts));
+    const json prom_rule =
+        json::parse(HttpGet(prom_port, "/api/v1/rules").body)["data"]["groups"][0]["rules"][0];
+    EXPECT_EQ(rule["keepFiringFor"], prom_rule["keepFiringFor"]);
+  }
+  const json firing =
+      ApiData(vigil, "/api/v1/query?query=ALERTS%7Balertname%3D%22Flapping%22%7D")["result"];
+  ASSERT_EQ(firing.size(), 1u) << firing.dump();
+  EXPECT_EQ(firing[0]["metric"]["alertstate"], "firing");
+
+  // Alertmanager drops the alert from its list once Vigil sends it resolved:
+  // not before keep_firing_for has passed since the expression stopped.
+  ASSERT_TRUE(vigil.WaitFor([&] { return am_alerts().empty(); }, 20s)) << am_alerts().dump();
+  EXPECT_GE(std::chrono::steady_clock::now() - stopped, kKeepFiringFor);
+  EXPECT_TRUE(alerts_of(vigil.port()).empty());
+  EXPECT_TRUE(vigil.WaitFor(
+      [&] {
+        return ApiData(vigil,
+                       "/api/v1/query?query=ALERTS%7Balertname%3D%22Flapping%22%7D")["result"]
+            .empty();
+      },
+      5s))
+      << "ALERTS goes stale once the alert resolved";
 }
 
 }  // namespace

@@ -26,13 +26,14 @@ class AlertingRuleTest : public ::testing::Test {
     };
   }
 
-  static AlertingRule Make(int64_t for_ms) {
+  static AlertingRule Make(int64_t for_ms, int64_t keep_firing_for_ms = 0) {
     return AlertingRule(RuleSpec{RuleKind::kAlerting,
                                  "Down",
                                  "up == 0",
                                  for_ms,
                                  {{"severity", "page"}},
-                                 {{"summary", "{{ $labels.instance }}"}}},
+                                 {{"summary", "{{ $labels.instance }}"}},
+                                 keep_firing_for_ms},
                         "up == 0");
   }
 
@@ -165,6 +166,109 @@ TEST_F(AlertingRuleTest, ReloadedRuleTakesOverTheAlertsAndHealthOfTheOldOne) {
   EXPECT_EQ(s.last_evaluation_ms, kT0);
   ASSERT_EQ(s.alerts.size(), 1u);
   EXPECT_EQ(s.alerts[0].state, AlertState::kFiring);
+}
+
+// Prometheus 2.48 rules/alerting_test.go TestKeepFiringFor: `for: 1m`,
+// `keep_firing_for: 1m`, evaluated every minute; the expression returns the
+// alert at 0m..3m and not from 4m on. ALERTS says pending, then firing from
+// 1m through 4m (kept firing), and nothing at 5m.
+TEST_F(AlertingRuleTest, KeepFiringForKeepsAFiringAlertFiringAfterItsExpressionStops) {
+  constexpr int64_t kMinute = 60'000;
+  AlertingRule rule = Make(kMinute, kMinute);
+  const auto alerts_state = [](const std::vector<promql::Sample>& out) {
+    std::vector<std::string> states;
+    for (const auto& s : out) {
+      if (s.metric.Get("__name__") == "ALERTS") states.emplace_back(s.metric.Get("alertstate"));
+    }
+    return states;
+  };
+  using States = std::vector<std::string>;
+  const States want[] = {{"pending"}, {"firing"}, {"firing"}, {"firing"}, {"firing"}, {}};
+  for (int i = 0; i < 6; ++i) {
+    if (i < 4)
+      Firing({"a"});
+    else
+      Firing({});
+    auto out = rule.Eval(ctx_, kT0 + i * kMinute);
+    ASSERT_TRUE(out.ok());
+    EXPECT_EQ(alerts_state(*out), want[i]) << "minute " << i;
+    if (i == 4) {
+      ASSERT_EQ(out->size(), 2u);
+      EXPECT_EQ((*out)[1].metric.Get("__name__"), "ALERTS_FOR_STATE");
+      EXPECT_EQ((*out)[1].point.v, kT0 / 1000) << "still the original activeAt";
+      const RuleStatus s = rule.Snapshot();
+      ASSERT_EQ(s.alerts.size(), 1u);
+      EXPECT_EQ(s.state, AlertState::kFiring);
+      EXPECT_EQ(s.alerts[0].keep_firing_since_ms, kT0 + 4 * kMinute);
+    }
+  }
+  ASSERT_EQ(rule.alerts().size(), 1u);
+  EXPECT_EQ(rule.alerts().begin()->second.state, AlertState::kInactive);
+  EXPECT_EQ(rule.alerts().begin()->second.resolved_at_ms, kT0 + 5 * kMinute);
+}
+
+// Prometheus 2.48 rules/alerting_test.go TestPendingAndKeepFiringFor: only a
+// firing alert is kept; a pending one goes as soon as its expression stops.
+TEST_F(AlertingRuleTest, PendingAlertIsNotKeptFiring) {
+  AlertingRule rule = Make(kStep, 10 * kStep);
+  Firing({"a"});
+  ASSERT_EQ(rule.Eval(ctx_, kT0)->size(), 2u);
+  Firing({});
+  auto out = rule.Eval(ctx_, kT0 + kStep);
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out->empty());
+  EXPECT_TRUE(rule.alerts().empty());
+}
+
+TEST_F(AlertingRuleTest, AlertReturningWhileKeptFiringStartsItsKeepFiringForAfresh) {
+  AlertingRule rule = Make(0, 2 * kStep);
+  Firing({"a"});
+  ASSERT_TRUE(rule.Eval(ctx_, kT0).ok());
+  Firing({});
+  ASSERT_TRUE(rule.Eval(ctx_, kT0 + kStep).ok());
+  EXPECT_EQ(rule.Snapshot().alerts.at(0).keep_firing_since_ms, kT0 + kStep);
+  Firing({"a"});
+  ASSERT_TRUE(rule.Eval(ctx_, kT0 + 2 * kStep).ok());
+  EXPECT_EQ(rule.Snapshot().alerts.at(0).keep_firing_since_ms, 0) << "back in the result";
+  Firing({});
+  for (int i = 3; i <= 4; ++i) {
+    ASSERT_TRUE(rule.Eval(ctx_, kT0 + i * kStep).ok());
+    EXPECT_EQ(rule.Snapshot().state, AlertState::kFiring) << "step " << i;
+  }
+  ASSERT_TRUE(rule.Eval(ctx_, kT0 + 5 * kStep).ok());
+  EXPECT_EQ(rule.Snapshot().state, AlertState::kInactive);
+  EXPECT_EQ(rule.alerts().begin()->second.resolved_at_ms, kT0 + 5 * kStep);
+}
+
+TEST_F(AlertingRuleTest, KeptFiringAlertIsSentAsFiringAndResolvedOnlyWhenKeepFiringForEnds) {
+  const int64_t resend = 60'000;
+  AlertingRule rule = Make(0, 4 * kStep);
+  Firing({"a"});
+  ASSERT_TRUE(rule.Eval(ctx_, kT0).ok());
+  ASSERT_EQ(rule.AlertsToSend(kT0, resend, kStep, "url").size(), 1u);
+  Firing({});
+  for (int i = 1; i <= 4; ++i) {
+    ASSERT_TRUE(rule.Eval(ctx_, kT0 + i * kStep).ok());
+    for (const auto& sent : rule.AlertsToSend(kT0 + i * kStep, resend, kStep, "url")) {
+      EXPECT_EQ(sent.ends_at_ms, kT0 + i * kStep + 4 * resend) << "step " << i << ": firing";
+    }
+  }
+  ASSERT_TRUE(rule.Eval(ctx_, kT0 + 5 * kStep).ok());
+  const auto sent = rule.AlertsToSend(kT0 + 5 * kStep, resend, kStep, "url");
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].starts_at_ms, kT0);
+  EXPECT_EQ(sent[0].ends_at_ms, kT0 + 5 * kStep) << "resolved when keep_firing_for ended";
+}
+
+// Prometheus 2.48 counts the alerts kept firing against the group's limit.
+TEST_F(AlertingRuleTest, AlertsKeptFiringCountTowardsTheLimit) {
+  AlertingRule rule = Make(0, 10 * kStep);
+  ctx_.limit = 1;
+  Firing({"a"});
+  ASSERT_TRUE(rule.Eval(ctx_, kT0).ok());
+  Firing({"b"});
+  EXPECT_EQ(rule.Eval(ctx_, kT0 + kStep).status().message(), "exceeded limit of 1 with 2 alerts");
+  EXPECT_TRUE(rule.alerts().empty());
 }
 
 TEST(RuleTest, HealthFollowsTheLastEvaluationAndIsNamedAsPrometheusDoes) {

@@ -72,6 +72,54 @@ TEST(RuleFile, TemplateThatPrometheusWouldRefuseIsAnErrorWithGroupRuleAndName) {
             "undefined variable \"$nope\"");
 }
 
+TEST(RuleFile, KeepFiringForIsReadForAlertingRules) {
+  auto groups = ParseRuleFile(
+      "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n"
+      "        for: 1m\n        keep_firing_for: 5m\n",
+      "r.yml", 15'000);
+  ASSERT_TRUE(groups.ok()) << groups.status().message();
+  EXPECT_EQ(groups->at(0).rules.at(0).for_ms, 60'000);
+  EXPECT_EQ(groups->at(0).rules.at(0).keep_firing_for_ms, 300'000);
+}
+
+// The messages are Prometheus 2.42's (promtool check rules printed them for
+// the same files) and 2.48's model/rulefmt/rulefmt.go.
+TEST(RuleFile, AlertingOnlyFieldsAndUnknownFieldsAreRefusedAsPrometheusDoes) {
+  struct Case {
+    std::string rule;
+    std::string error;
+  };
+  for (const Case& c : {
+           Case{"      - record: r\n        expr: up\n        keep_firing_for: 5m\n",
+                "r.yml: group \"g\", rule 1, \"r\": invalid field 'keep_firing_for' in recording "
+                "rule"},
+           Case{"      - record: r\n        expr: up\n        for: 5m\n",
+                "r.yml: group \"g\", rule 1, \"r\": invalid field 'for' in recording rule"},
+           Case{"      - record: r\n        expr: up\n        annotations: {a: b}\n",
+                "r.yml: group \"g\", rule 1, \"r\": invalid field 'annotations' in recording "
+                "rule"},
+           Case{"      - alert: A\n        expr: up\n        bogus: 1\n",
+                "r.yml: yaml: unmarshal errors:\n  line 6: field bogus not found in type "
+                "rulefmt.RuleNode"},
+           Case{"      - alert: A\n        expr: up\n        keep_firing_for: soon\n",
+                "r.yml: group \"g\", rule 1, \"A\": "},
+       }) {
+    auto groups = ParseRuleFile("groups:\n  - name: g\n    rules:\n" + c.rule, "r.yml", 15'000);
+    ASSERT_FALSE(groups.ok()) << c.rule;
+    EXPECT_EQ(groups.status().message().substr(0, c.error.size()), c.error);
+  }
+  auto groups = ParseRuleFile("groups:\n  - name: g\n    query_offset: 1m\n", "r.yml", 15'000);
+  ASSERT_FALSE(groups.ok());
+  EXPECT_EQ(groups.status().message(),
+            "r.yml: yaml: unmarshal errors:\n  line 3: field query_offset not found in type "
+            "rulefmt.RuleGroup");
+  EXPECT_TRUE(ParseRuleFile("groups:\n  - name: g\n    rules:\n      - record: r\n"
+                            "        expr: up\n        for: 0s\n        keep_firing_for: 0m\n",
+                            "r.yml", 15'000)
+                  .ok())
+      << "zero durations are as good as none";
+}
+
 TEST(RuleFile, HostileYamlIsRefusedQuickly) {
   const auto start = std::chrono::steady_clock::now();
   std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n";
@@ -88,11 +136,14 @@ TEST(RuleFile, HostileYamlIsRefusedQuickly) {
            Case{std::string(2'000'000, '[') + std::string(2'000'000, ']'),
                 "nested deeper than 500"},
            Case{"groups: [" + std::string(100'000, '{') + "]", "nested deeper than 500"},
-           Case{bomb + "groups: *a29\n", "group must be a map"},
-           Case{bomb + "groups:\n  - name: g\n    rules: *a29\n", "rule must be a map"},
+           // The anchors are fields a rule file does not have, refused before
+           // anything expands them.
+           Case{bomb + "groups: *a29\n", "field a0 not found in type rulefmt.RuleGroups"},
+           Case{bomb + "groups:\n  - name: g\n    rules: *a29\n",
+                "field a0 not found in type rulefmt.RuleGroups"},
            Case{bomb + "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n"
                        "        labels: {x: *a29}\n",
-                "labels: cannot unmarshal !!seq into string"},
+                "field a0 not found in type rulefmt.RuleGroups"},
            Case{"groups: {a: 1}\n", "groups must be a list"},
            Case{"[1, 2]\n", "a rule file is a map"},
            Case{"groups:\n  - name: g\n    rules: 5\n", "rules must be a list"},

@@ -153,6 +153,34 @@ TEST(HttpTest, StatusEndpoints_HavePrometheusKeys) {
             R"({"status":"success","data":{"min":0,"max":0,"current":0}})");
 }
 
+// The `limit` parameter (Prometheus 2.45; 2.48 web/api/v1/api.go serveTSDBStatus
+// and api_test.go TestTSDBStatus): 10 entries per list by default, `limit`
+// of them when given, and a bad_data error unless it is a positive integer.
+TEST(HttpTest, TsdbStatus_LimitBoundsEachCardinalityListAndMustBePositive) {
+  ApiServer api;
+  for (int i = 0; i < 12; ++i) api.Add({{"__name__", "m" + std::to_string(i)}}, kNowMs, 1);
+  EXPECT_EQ(api.Get("/api/v1/status/tsdb").Json()["data"]["seriesCountByMetricName"].size(), 10u);
+  EXPECT_EQ(api.Get("/api/v1/status/tsdb?limit=").Json()["data"]["seriesCountByMetricName"].size(),
+            10u);
+  // (MemoryStorage fills only this list; the store cuts all four with the same limit.)
+  EXPECT_EQ(api.Get("/api/v1/status/tsdb?limit=2").Json()["data"]["seriesCountByMetricName"].size(),
+            2u);
+  EXPECT_EQ(
+      api.Get("/api/v1/status/tsdb?limit=%2B20").Json()["data"]["seriesCountByMetricName"].size(),
+      12u);
+  EXPECT_EQ(api.Get("/api/v1/status/tsdb?limit=9223372036854775807")
+                .Json()["data"]["headStats"]["numSeries"],
+            12);
+  for (const char* bad : {"0", "-1", "abc", "1.5", "1e3", "9223372036854775808", "%205"}) {
+    const auto r = api.Get(std::string("/api/v1/status/tsdb?limit=") + bad);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(
+        r.body,
+        R"({"status":"error","errorType":"bad_data","error":"limit must be a positive number"})")
+        << bad;
+  }
+}
+
 TEST(HttpTest, RuleEndpoints_EmptyAsPrometheusWithoutRules) {
   ApiServer api;
   EXPECT_EQ(api.Get("/api/v1/rules").body, R"({"status":"success","data":{"groups":[]}})");

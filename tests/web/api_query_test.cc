@@ -27,6 +27,32 @@ TEST_F(QueryApiTest, InstantVector_ExactJsonWithMillisecondTimestamp) {
             R"({"__name__":"up","instance":"a:1","job":"api"},"value":[1700000000.123,"1"]}]}})");
 }
 
+// Annotations in the answer as Prometheus 2.48's web/api/v1/api.go respond
+// writes them: one "warnings" list after "data" (2.48 has no separate
+// "infos"; infos are in it too, prefixed "PromQL info:"), at most 10 of them
+// and then "<n> more annotations omitted". (Go lists them in map order,
+// i.e. any; Vigil sorts them by message.)
+TEST_F(QueryApiTest, Annotations_AreWarningsAfterTheDataAtMostTen) {
+  const auto r = api_.Get(Url("/api/v1/query", {{"query", "histogram_quantile(2, up)"}}));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body,
+            R"J({"status":"success","data":{"resultType":"vector","result":[]},"warnings":[)J"
+            R"J("PromQL warning: bucket label \"le\" is missing or has a malformed value of \"\")J"
+            R"J( for metric name \"up\" (1:23)",)J"
+            R"J("PromQL warning: quantile value should be between 0 and 1, got 2 (1:20)"]})J");
+  for (int i = 0; i < 13; ++i) {
+    api_.Add({{"__name__", "b" + std::to_string(i)}, {"le", "x"}}, kNowMs, 1);
+  }
+  const auto many =
+      api_.Get(Url("/api/v1/query_range", {{"query", "histogram_quantile(0.5, {le=\"x\"})"},
+                                           {"start", "1699999990"},
+                                           {"end", "1700000000"},
+                                           {"step", "5"}}))
+          .Json();
+  ASSERT_EQ(many["warnings"].size(), 11u) << many.dump();
+  EXPECT_EQ(many["warnings"][10], "3 more annotations omitted");
+}
+
 TEST_F(QueryApiTest, InstantQuery_DefaultsTimeToNow) {
   const auto r = api_.Get(Url("/api/v1/query", {{"query", "42"}}));
   EXPECT_EQ(r.body,

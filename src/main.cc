@@ -1,6 +1,7 @@
 // vigil: a Prometheus-compatible monitoring server in one binary.
 //   vigil [flags]                 run the server
 //   vigil check config FILE...    validate configuration files
+//   vigil check web-config FILE... validate --web.config.file files
 //   vigil admin COMMAND ...       retention, delete-series, snapshot, compact on a server
 //   vigil tsdb COMMAND ...        list, analyze, dump, import on a stopped data directory
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include "src/server_main.h"
 #include "src/tsdb_cli.h"
 #include "src/version.h"
+#include "web/web_config.h"
 
 namespace {
 
@@ -32,9 +34,12 @@ void PrintVersion() {
 }
 
 int RunCheck(const std::vector<std::string>& args) {
-  if (args.size() < 2 || (args[0] != "config" && args[0] != "rules")) {
-    std::fprintf(stderr, "usage: vigil check config|rules FILE...\n");
+  if (args.size() < 2 || (args[0] != "config" && args[0] != "rules" && args[0] != "web-config")) {
+    std::fprintf(stderr, "usage: vigil check config|rules|web-config FILE...\n");
     return 1;
+  }
+  if (args[0] == "web-config") {
+    return vigil::web::RunCheckWebConfig({args.begin() + 1, args.end()}, std::cerr);
   }
   std::vector<std::string> files(args.begin() + 1, args.end());
   // Rule expressions are parsed by the PromQL parser, as promtool does.
@@ -64,6 +69,7 @@ int RunServerCommand(const std::vector<std::string>& args) {
         "\nCommands (each takes --help):\n"
         "  check config FILE...        validate configuration files, like promtool\n"
         "  check rules FILE...         validate rule files, like promtool\n"
+        "  check web-config FILE...    validate web configuration files, like promtool\n"
         "  admin COMMAND ...           retention, delete-series, snapshot, compact on a server\n"
         "  tsdb COMMAND ...            list, analyze, dump, create-blocks-from on a data dir\n",
         stdout);

@@ -230,7 +230,8 @@ std::string PeerOf(int sock) {
   socklen_t len = sizeof(addr);
   int port = 0;
   if (getpeername(sock, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "unknown";
-  return PeerAddress(addr, &port) + ":" + std::to_string(port);
+  const std::string host = PeerAddress(addr, &port);
+  return host + ":" + std::to_string(port);
 }
 
 std::string TlsErrorText() {

@@ -349,5 +349,44 @@ TEST_F(WebTlsTest, PromtoolQueriesVigilOverTlsWithBasicAuth) {
   EXPECT_NE(output.find("401"), std::string::npos) << output;
 }
 
+TEST_F(WebTlsTest, AlertsReachAlertmanagerOverTlsWithBasicAuth) {
+  const char* kAlertmanager = "/usr/bin/prometheus-alertmanager";
+  if (!Installed(kAlertmanager)) {
+    GTEST_SKIP() << kAlertmanager << " missing (apt-get install prometheus-alertmanager)";
+  }
+  WriteFileAtomically(pki_.Path("am-web.yml"), TlsSection() + BasicAuthSection());
+  WriteFileAtomically(pki_.Path("am.yml"), "route:\n  receiver: 'null'\nreceivers:\n  - name: 'null'\n");
+  const int am_port = FreePort();
+  test_support::ChildProcess am(
+      {kAlertmanager, "--config.file=" + pki_.Path("am.yml").string(),
+       "--storage.path=" + pki_.Path("am-data").string(),
+       "--web.config.file=" + pki_.Path("am-web.yml").string(),
+       "--web.listen-address=127.0.0.1:" + std::to_string(am_port), "--cluster.listen-address="},
+      pki_.Path("am.log"));
+  WriteFileAtomically(pki_.Path("rules.yml"),
+                      "groups:\n  - name: g\n    interval: 1s\n    rules:\n"
+                      "      - alert: AlwaysOn\n        expr: vector(1)\n");
+  VigilProcess vigil(MinimalConfig() + "  evaluation_interval: 1s\n"
+                     "rule_files: ['" + pki_.Path("rules.yml").string() + "']\n"
+                     "alerting:\n  alertmanagers:\n"
+                     "    - scheme: https\n"
+                     "      tls_config: {ca_file: " + pki_.Path("ca.pem").string() + "}\n"
+                     "      basic_auth: {username: alice, password: " + kAlicePassword + "}\n"
+                     "      static_configs: [{targets: ['127.0.0.1:" + std::to_string(am_port) +
+                     "']}]\n");
+  ASSERT_TRUE(vigil.WaitReady()) << vigil.Logs();
+  const bool delivered = vigil.WaitFor(
+      [&] {
+        const Reply alerts = HttpsGet(am_port, "/api/v2/alerts", AsAlice());
+        return alerts.status == 200 && alerts.body.find("AlwaysOn") != std::string::npos;
+      },
+      30s);
+  std::ifstream log(pki_.Path("am.log"));
+  std::stringstream am_log;
+  am_log << log.rdbuf();
+  EXPECT_TRUE(delivered) << "Alertmanager log:\n" << am_log.str() << "\nVigil log:\n" << vigil.Logs();
+  EXPECT_EQ(HttpsGet(am_port, "/api/v2/alerts", Trusting()).status, 401);
+}
+
 }  // namespace
 }  // namespace vigil::e2e

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config/config.h"
+#include "config/http_client.h"
 #include "base/duration.h"
 
 namespace vigil::config {
@@ -12,6 +13,32 @@ void EmitLabels(YAML::Emitter& out, const char* key, const Labels& labels) {
   if (labels.empty()) return;
   out << YAML::Key << key << YAML::Value << YAML::BeginMap;
   for (const Label& l : labels) out << YAML::Key << l.name << YAML::Value << l.value;
+  out << YAML::EndMap;
+}
+
+void EmitTls(YAML::Emitter& out, const TlsConfig& t) {
+  out << YAML::Key << "tls_config" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "insecure_skip_verify" << YAML::Value << t.insecure_skip_verify;
+  out << YAML::EndMap;
+}
+
+// Secrets show as <secret>, as Prometheus's config.Secret.
+void EmitOAuth2(YAML::Emitter& out, const OAuth2& o) {
+  out << YAML::Key << "oauth2" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "client_id" << YAML::Value << o.client_id;
+  if (!o.client_secret.empty()) out << YAML::Key << "client_secret" << YAML::Value << "<secret>";
+  if (!o.client_secret_file.empty()) {
+    out << YAML::Key << "client_secret_file" << YAML::Value << o.client_secret_file;
+  }
+  if (!o.scopes.empty()) out << YAML::Key << "scopes" << YAML::Value << o.scopes;
+  out << YAML::Key << "token_url" << YAML::Value << o.token_url;
+  if (!o.endpoint_params.empty()) {
+    out << YAML::Key << "endpoint_params" << YAML::Value << YAML::BeginMap;
+    for (const auto& [k, v] : o.endpoint_params) out << YAML::Key << k << YAML::Value << v;
+    out << YAML::EndMap;
+  }
+  EmitTls(out, o.tls_config);
+  if (!o.proxy_url.empty()) out << YAML::Key << "proxy_url" << YAML::Value << RedactUrl(o.proxy_url);
   out << YAML::EndMap;
 }
 
@@ -36,9 +63,9 @@ void EmitHttp(YAML::Emitter& out, const HttpClientConfig& h) {
     }
     out << YAML::EndMap;
   }
-  out << YAML::Key << "tls_config" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "insecure_skip_verify" << YAML::Value << h.tls_config.insecure_skip_verify;
-  out << YAML::EndMap;
+  if (h.oauth2) EmitOAuth2(out, *h.oauth2);
+  EmitTls(out, h.tls_config);
+  if (!h.proxy_url.empty()) out << YAML::Key << "proxy_url" << YAML::Value << RedactUrl(h.proxy_url);
   out << YAML::Key << "follow_redirects" << YAML::Value << h.follow_redirects;
   out << YAML::Key << "enable_http2" << YAML::Value << h.enable_http2;
 }

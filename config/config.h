@@ -235,4 +235,9 @@ Result<Config> LoadConfigString(const std::string& yaml, const std::string& file
 // The effective configuration (defaults filled in) as YAML, for /api/v1/status/config.
 std::string ConfigToYaml(const Config& config);
 
+// A config file's text with its secrets (password, credentials, bearer_token,
+// client_secret) shown as <secret> and proxy passwords as xxxxx, as
+// Prometheus shows them; the text unchanged when it holds none.
+std::string RedactConfigText(const std::string& yaml);
+
 }  // namespace vigil::config

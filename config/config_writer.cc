@@ -184,7 +184,45 @@ void EmitRemoteWrite(YAML::Emitter& out, const std::vector<RemoteWriteConfig>& r
   out << YAML::EndSeq;
 }
 
+// Replaces secret values under `node` in place; true when it replaced any.
+bool RedactNode(YAML::Node node) {
+  bool changed = false;
+  if (node.IsSequence()) {
+    for (auto item : node) changed = RedactNode(item) || changed;
+  } else if (node.IsMap()) {
+    for (auto kv : node) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
+      YAML::Node value = kv.second;
+      const bool secret = key == "password" || key == "credentials" || key == "bearer_token" ||
+                          key == "client_secret";
+      if (secret && value.IsScalar() && !value.Scalar().empty() && value.Scalar() != "<secret>") {
+        node[kv.first] = "<secret>";
+        changed = true;
+      } else if (key == "proxy_url" && value.IsScalar() &&
+                 RedactUrl(value.Scalar()) != value.Scalar()) {
+        node[kv.first] = RedactUrl(value.Scalar());
+        changed = true;
+      } else {
+        changed = RedactNode(value) || changed;
+      }
+    }
+  }
+  return changed;
+}
+
 }  // namespace
+
+std::string RedactConfigText(const std::string& yaml) {
+  try {
+    YAML::Node root = YAML::Load(yaml);
+    if (!RedactNode(root)) return yaml;
+    YAML::Emitter out;
+    out << root;
+    return std::string(out.c_str()) + "\n";
+  } catch (const YAML::Exception&) {
+    return yaml;  // loaded configs parse; nothing to hide in text that does not
+  }
+}
 
 std::string ConfigToYaml(const Config& config) {
   YAML::Emitter out;

@@ -223,6 +223,22 @@ TEST(ConfigLoader, ConfigToYaml_HidesOAuth2SecretAndProxyPassword) {
   EXPECT_NE(yaml.find("proxy_url: http://pu:xxxxx@127.0.0.1:3128"), std::string::npos) << yaml;
 }
 
+TEST(ConfigLoader, RedactConfigText_HidesSecretsAndKeepsTheRest) {
+  const std::string text =
+      "scrape_configs:\n  - job_name: a\n    basic_auth: {username: u, password: pw1}\n"
+      "    proxy_url: http://pu:pw2@127.0.0.1:3128\n"
+      "    oauth2: {client_id: i, client_secret: pw3, token_url: 'http://t/'}\n"
+      "  - job_name: b\n    bearer_token: pw4\n    authorization: {credentials: pw5}\n";
+  const std::string redacted = RedactConfigText(text);
+  for (const char* secret : {"pw1", "pw2", "pw3", "pw4", "pw5"}) {
+    EXPECT_EQ(redacted.find(secret), std::string::npos) << secret << " in\n" << redacted;
+  }
+  EXPECT_NE(redacted.find("username: u"), std::string::npos) << redacted;
+  EXPECT_NE(redacted.find("http://pu:xxxxx@127.0.0.1:3128"), std::string::npos) << redacted;
+  const std::string plain = "global:\n  scrape_interval: 15s  # a comment stays\n";
+  EXPECT_EQ(RedactConfigText(plain), plain);
+}
+
 struct InvalidCase {
   const char* name;
   const char* yaml;

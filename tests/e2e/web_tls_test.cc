@@ -12,6 +12,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/e2e/http_proxy.h"
+#include "tests/e2e/metrics_target.h"
 #include "tests/e2e/vigil_process.h"
 #include "tests/support/child_process.h"
 
@@ -386,6 +388,124 @@ TEST_F(WebTlsTest, AlertsReachAlertmanagerOverTlsWithBasicAuth) {
   am_log << log.rdbuf();
   EXPECT_TRUE(delivered) << "Alertmanager log:\n" << am_log.str() << "\nVigil log:\n" << vigil.Logs();
   EXPECT_EQ(HttpsGet(am_port, "/api/v2/alerts", Trusting()).status, 401);
+}
+
+// ---- Outgoing: oauth2 and proxy_url -------------------------------------
+
+// A loopback OAuth2 token endpoint (client credentials flow: client "vigil",
+// secret "hunter2") and a /metrics that wants the token it issued last.
+class OAuth2Peer {
+ public:
+  OAuth2Peer() {
+    server_.Post("/token", [this](const httplib::Request& req, httplib::Response& res) {
+      const bool client_ok = req.get_header_value("Authorization") ==
+                             httplib::make_basic_authentication_header("vigil", "hunter2").second;
+      if (req.get_param_value("grant_type") != "client_credentials" ||
+          req.get_param_value("scope") != "read write" ||
+          req.get_param_value("audience") != "metrics") {
+        res.status = 400;
+        return res.set_content(R"({"error":"invalid_request"})", "application/json");
+      }
+      if (!client_ok) {
+        res.status = 401;
+        return res.set_content(R"({"error":"invalid_client"})", "application/json");
+      }
+      const int n = ++tokens_;
+      res.set_content(R"({"access_token":"tok-)" + std::to_string(n) +
+                          R"(","token_type":"bearer","expires_in":3600})",
+                      "application/json");
+    });
+    server_.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+      if (req.get_header_value("Authorization") != "Bearer tok-" + std::to_string(tokens_.load())) {
+        res.status = 401;
+        return;
+      }
+      ++scrapes_;
+      res.set_content("secured 1\n", "text/plain");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~OAuth2Peer() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  int tokens() const { return tokens_.load(); }
+  int scrapes() const { return scrapes_.load(); }
+
+ private:
+  httplib::Server server_;
+  std::atomic<int> tokens_{0};
+  std::atomic<int> scrapes_{0};
+  int port_ = 0;
+  std::thread thread_;
+};
+
+std::string UpOf(const VigilProcess& vigil, const std::string& job) {
+  json j = json::parse(vigil.Get("/api/v1/query?query=up%7Bjob%3D%22" + job + "%22%7D").body,
+                       nullptr, false);
+  if (j.is_discarded() || j["data"]["result"].size() != 1) return "";
+  return j["data"]["result"][0]["value"][1].get<std::string>();
+}
+
+TEST(OutgoingAuthTest, OAuth2ClientCredentialsTokenIsFetchedOnceAndSecretsStayHidden) {
+  OAuth2Peer peer;
+  const auto job = [&](const std::string& name, const std::string& secret) {
+    return "  - job_name: " + name + "\n"
+           "    oauth2:\n"
+           "      client_id: vigil\n"
+           "      client_secret: " + secret + "\n"
+           "      scopes: [read, write]\n"
+           "      token_url: http://" + peer.address() + "/token\n"
+           "      endpoint_params: {audience: metrics}\n"
+           "    static_configs: [{targets: ['" + peer.address() + "']}]\n";
+  };
+  VigilProcess vigil(MinimalConfig() + "scrape_configs:\n" + job("oauth", "hunter2") +
+                     job("oauth_wrong", "wrong-secret-xyz"));
+  ASSERT_TRUE(vigil.WaitReady()) << vigil.Logs();
+  EXPECT_TRUE(vigil.WaitFor([&] { return UpOf(vigil, "oauth") == "1"; }, 20s)) << vigil.Logs();
+  EXPECT_TRUE(vigil.WaitFor([&] { return peer.scrapes() >= 3; }, 20s));
+  EXPECT_EQ(peer.tokens(), 1) << "the token (valid 1 h) was not cached";
+  EXPECT_TRUE(vigil.WaitFor([&] { return UpOf(vigil, "oauth_wrong") == "0"; }, 20s));
+  const std::string config = vigil.Get("/api/v1/status/config").body;
+  EXPECT_EQ(config.find("hunter2"), std::string::npos) << config;
+  EXPECT_NE(config.find("client_secret: <secret>"), std::string::npos) << config;
+  const std::string targets = vigil.Get("/api/v1/targets").body;
+  EXPECT_NE(targets.find("oauth2: cannot fetch token"), std::string::npos) << targets;
+  for (const std::string& text : {targets, vigil.Logs()}) {
+    EXPECT_EQ(text.find("wrong-secret-xyz"), std::string::npos) << text;
+    EXPECT_EQ(text.find("hunter2"), std::string::npos) << text;
+  }
+}
+
+TEST_F(WebTlsTest, ProxyUrlCarriesHttpAndHttpsScrapes) {
+  HttpProxy proxy;
+  MetricsTarget plain("via_proxy 1\n");
+  auto tls_target = StartVigil(pki_, TlsSection());
+  ASSERT_TRUE(WaitHttpsReady(*tls_target, Trusting())) << tls_target->Logs();
+  const std::string proxy_url = "http://127.0.0.1:" + std::to_string(proxy.port());
+  const std::string tls_address = "127.0.0.1:" + std::to_string(tls_target->port());
+  VigilProcess vigil(MinimalConfig() + "scrape_configs:\n"
+                     "  - job_name: http_via_proxy\n"
+                     "    proxy_url: " + proxy_url + "\n"
+                     "    static_configs: [{targets: ['" + plain.address() + "']}]\n"
+                     "  - job_name: https_via_proxy\n"
+                     "    scheme: https\n"
+                     "    proxy_url: " + proxy_url + "\n"
+                     "    tls_config: {ca_file: " + pki_.Path("ca.pem").string() + "}\n"
+                     "    static_configs: [{targets: ['" + tls_address + "']}]\n");
+  ASSERT_TRUE(vigil.WaitReady()) << vigil.Logs();
+  EXPECT_TRUE(vigil.WaitFor([&] { return UpOf(vigil, "http_via_proxy") == "1"; }, 20s))
+      << vigil.Logs();
+  EXPECT_TRUE(vigil.WaitFor([&] { return UpOf(vigil, "https_via_proxy") == "1"; }, 20s))
+      << vigil.Logs();
+  const auto lines = proxy.request_lines();
+  const auto saw = [&](const std::string& line) {
+    return std::find(lines.begin(), lines.end(), line) != lines.end();
+  };
+  EXPECT_TRUE(saw("GET http://" + plain.address() + "/metrics HTTP/1.1"));
+  EXPECT_TRUE(saw("CONNECT " + tls_address + " HTTP/1.1"));
 }
 
 }  // namespace

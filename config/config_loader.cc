@@ -8,11 +8,11 @@
 #include <set>
 #include <sstream>
 
+#include "base/duration.h"
+#include "base/quote.h"
 #include "config/config.h"
 #include "config/http_client.h"
 #include "config/yaml_labels.h"
-#include "base/duration.h"
-#include "base/quote.h"
 
 namespace vigil::config {
 namespace {
@@ -476,7 +476,9 @@ class ConfigDecoder {
     DecodeBearer(n, h);
     With(n, "oauth2", [&](const YAML::Node& v) { h.oauth2 = DecodeOAuth2(v); });
     if (h.oauth2 && h.basic_auth) {
-      Fail(n, "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured");
+      Fail(
+          n,
+          "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured");
     }
     if (h.oauth2 && h.authorization) {
       Fail(n, Present(n, "authorization")
@@ -519,8 +521,10 @@ class ConfigDecoder {
     const std::string url = Str(v);
     if (url.empty()) return url;
     if (!url.starts_with("http://")) {
-      Fail(v, "unsupported proxy_url scheme (Vigil speaks to HTTP proxies only, "
-              "http://host:port): " + RedactUrl(url));
+      Fail(v,
+           "unsupported proxy_url scheme (Vigil speaks to HTTP proxies only, "
+           "http://host:port): " +
+               RedactUrl(url));
     }
     const auto [base, rest] = SplitUrl(url);
     if (rest != "/" && !rest.empty()) Fail(v, "proxy_url must not have a path: " + RedactUrl(url));

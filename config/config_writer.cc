@@ -2,9 +2,9 @@
 // Prometheus's /api/v1/status/config shows it.
 #include <yaml-cpp/yaml.h>
 
+#include "base/duration.h"
 #include "config/config.h"
 #include "config/http_client.h"
-#include "base/duration.h"
 
 namespace vigil::config {
 namespace {
@@ -38,7 +38,8 @@ void EmitOAuth2(YAML::Emitter& out, const OAuth2& o) {
     out << YAML::EndMap;
   }
   EmitTls(out, o.tls_config);
-  if (!o.proxy_url.empty()) out << YAML::Key << "proxy_url" << YAML::Value << RedactUrl(o.proxy_url);
+  if (!o.proxy_url.empty())
+    out << YAML::Key << "proxy_url" << YAML::Value << RedactUrl(o.proxy_url);
   out << YAML::EndMap;
 }
 
@@ -65,7 +66,8 @@ void EmitHttp(YAML::Emitter& out, const HttpClientConfig& h) {
   }
   if (h.oauth2) EmitOAuth2(out, *h.oauth2);
   EmitTls(out, h.tls_config);
-  if (!h.proxy_url.empty()) out << YAML::Key << "proxy_url" << YAML::Value << RedactUrl(h.proxy_url);
+  if (!h.proxy_url.empty())
+    out << YAML::Key << "proxy_url" << YAML::Value << RedactUrl(h.proxy_url);
   out << YAML::Key << "follow_redirects" << YAML::Value << h.follow_redirects;
   out << YAML::Key << "enable_http2" << YAML::Value << h.enable_http2;
 }

@@ -2,8 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -87,8 +87,8 @@ Result<CachedToken> FetchToken(const OAuth2& o, const std::string& secret) {
   for (const auto& [k, v] : o.endpoint_params) form.emplace(k, v);
   // As Go's oauth2 with AuthStyleAutoDetect: credentials in a Basic header
   // first, in the form if the server refuses that.
-  httplib::Headers headers = {httplib::make_basic_authentication_header(
-      QueryEscape(o.client_id), QueryEscape(secret))};
+  httplib::Headers headers = {
+      httplib::make_basic_authentication_header(QueryEscape(o.client_id), QueryEscape(secret))};
   auto res = client->Post(path, headers, form);
   if (res && (res->status == 400 || res->status == 401)) {
     form.emplace("client_id", o.client_id);
@@ -125,8 +125,8 @@ Result<std::string> OAuth2Authorization(const OAuth2& o) {
   std::string secret = o.client_secret;
   if (!o.client_secret_file.empty()) {
     auto s = ReadSecretFile(o.client_secret_file);
-    if (!s.ok()) return Status::IOError("unable to read oauth2 client secret file " +
-                                        o.client_secret_file);
+    if (!s.ok())
+      return Status::IOError("unable to read oauth2 client secret file " + o.client_secret_file);
     secret = *s;
   }
   static std::mutex mu;  // one fetch at a time; others wait for its token

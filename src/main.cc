@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "config/check_config.h"
 #include "promql/engine.h"
 #include "rules/alert_template.h"
-#include "config/check_config.h"
 #include "src/admin_cli.h"
 #include "src/flags.h"
 #include "src/server_flags.h"

@@ -78,9 +78,7 @@ class DeadlineStream final : public httplib::Stream {
   // Starts the next request's read deadline.
   void RestartDeadline() { deadline_ = Clock::now() + ReadTimeout(); }
   Clock::time_point deadline() const { return deadline_; }
-  bool has_buffered() const {
-    return buffered_ > 0 || (ssl_ != nullptr && SSL_pending(ssl_) > 0);
-  }
+  bool has_buffered() const { return buffered_ > 0 || (ssl_ != nullptr && SSL_pending(ssl_) > 0); }
 
   // Waits up to the idle timeout for the first byte of another request.
   bool WaitForNextRequest() const {
@@ -365,9 +363,9 @@ bool HttpConnectionServer::process_and_close_socket(socket_t sock) {
     if (accepted.ok()) {
       ssl = std::move(*accepted);
     } else {
-      VLOG_ERROR("http: TLS handshake error from " + PeerOf(sock) + ": " +
-                     accepted.status().message(),
-                 {{"component", "web"}});
+      VLOG_ERROR(
+          "http: TLS handshake error from " + PeerOf(sock) + ": " + accepted.status().message(),
+          {{"component", "web"}});
     }
     if (web_config == nullptr || (tls_ && !ssl)) {
       ::shutdown(sock, SHUT_RDWR);

@@ -161,7 +161,8 @@ Result<std::shared_ptr<SSL_CTX>> NewServerTlsContext(const TlsServerConfig& c) {
   if (Status st = LoadKeyPair(ctx.get(), c); !st.ok()) return st;
   SSL_CTX_set_min_proto_version(ctx.get(), c.min_version);
   SSL_CTX_set_max_proto_version(ctx.get(), c.max_version);
-  if (c.prefer_server_cipher_suites) SSL_CTX_set_options(ctx.get(), SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (c.prefer_server_cipher_suites)
+    SSL_CTX_set_options(ctx.get(), SSL_OP_CIPHER_SERVER_PREFERENCE);
   // Each connection gets a fresh context (rotated files apply), so resumption
   // could not work anyway: no session tickets.
   SSL_CTX_set_options(ctx.get(), SSL_OP_NO_TICKET);
@@ -181,8 +182,8 @@ Status CheckClientAllowedSans(SSL* ssl, const TlsServerConfig& c) {
   X509* cert = SSL_get1_peer_certificate(ssl);
   std::vector<std::string> sans;
   if (cert != nullptr) {
-    auto* names = static_cast<GENERAL_NAMES*>(
-        X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+    auto* names =
+        static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
     for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names); ++i) {
       const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
       if (name->type == GEN_DNS || name->type == GEN_EMAIL || name->type == GEN_URI) {
@@ -209,8 +210,8 @@ Status CheckClientAllowedSans(SSL* ssl, const TlsServerConfig& c) {
   }
   std::string allowed;
   for (const auto& s : c.client_allowed_sans) allowed += (allowed.empty() ? "" : " ") + s;
-  return Status::InvalidArgument("could not find allowed SANs in client cert, found: [" +
-                                  allowed + "]");
+  return Status::InvalidArgument("could not find allowed SANs in client cert, found: [" + allowed +
+                                 "]");
 }
 
 }  // namespace vigil::web

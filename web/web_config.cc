@@ -3,9 +3,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
-#include <array>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -68,8 +68,8 @@ const std::set<std::string>& KnownCurves() {
 int LineOf(const YAML::Node& node) { return node.Mark().line + 1; }
 
 Status UnmarshalError(const YAML::Node& node, const std::string& what) {
-  return Status::InvalidArgument("yaml: unmarshal errors:\n  line " +
-                                 std::to_string(LineOf(node)) + ": " + what);
+  return Status::InvalidArgument("yaml: unmarshal errors:\n  line " + std::to_string(LineOf(node)) +
+                                 ": " + what);
 }
 
 std::string Tag(const YAML::Node& node) {
@@ -281,7 +281,8 @@ Status CheckBcryptHash(const std::string& hash) {
   if (hash[0] != '$') {
     return Status::InvalidArgument(
         std::string("crypto/bcrypt: bcrypt hashes must start with '$', but hashedSecret "
-                    "started with '") + hash[0] + "'");
+                    "started with '") +
+        hash[0] + "'");
   }
   if (hash[1] > '2') {
     return Status::InvalidArgument(std::string("crypto/bcrypt: bcrypt algorithm version '") +
@@ -292,8 +293,7 @@ Status CheckBcryptHash(const std::string& hash) {
   int cost = 0;
   for (char c : cost_text) {
     if (c < '0' || c > '9') {
-      return Status::InvalidArgument("strconv.Atoi: parsing \"" + cost_text +
-                                     "\": invalid syntax");
+      return Status::InvalidArgument("strconv.Atoi: parsing \"" + cost_text + "\": invalid syntax");
     }
     cost = cost * 10 + (c - '0');
   }

@@ -290,12 +290,6 @@ const InvalidCase kInvalid[] = {
     {"BasicAuthAndBearer", "scrape_configs:\n  - job_name: a\n    basic_auth: {username: u}\n    bearer_token: x\n", 2, "at most one of basic_auth, oauth2, bearer_token"},
     {"PasswordAndFile", "scrape_configs:\n  - job_name: a\n    basic_auth:\n      username: u\n      password: p\n      password_file: f\n", 4, "at most one of basic_auth password & password_file"},
     {"AuthorizationBasic", "scrape_configs:\n  - job_name: a\n    authorization:\n      type: basic\n", 4, "use \"basic_auth\" instead"},
-    {"ProxyUrlNotHttp", "scrape_configs:\n  - job_name: a\n    proxy_url: socks5://u:pw@proxy:1080\n", 3, "unsupported proxy_url scheme (Vigil speaks to HTTP proxies only, http://host:port): socks5://u:xxxxx@proxy:1080"},
-    {"ProxyUrlWithoutPort", "scrape_configs:\n  - job_name: a\n    proxy_url: http://proxy\n", 3, "proxy_url needs a port"},
-    {"OAuth2AndBasicAuth", "scrape_configs:\n  - job_name: a\n    basic_auth: {username: u}\n    oauth2: {client_id: i, token_url: 'http://t/'}\n", 2, "at most one of basic_auth, oauth2, bearer_token"},
-    {"OAuth2AndAuthorization", "scrape_configs:\n  - job_name: a\n    authorization: {credentials: c}\n    oauth2: {client_id: i, token_url: 'http://t/'}\n", 2, "at most one of oauth2 & authorization"},
-    {"OAuth2SecretAndFile", "scrape_configs:\n  - job_name: a\n    oauth2:\n      client_id: i\n      client_secret: s\n      client_secret_file: f\n      token_url: http://t/\n", 4, "at most one of oauth2 client_secret & client_secret_file"},
-    {"OAuth2UnknownField", "scrape_configs:\n  - job_name: a\n    oauth2:\n      client_id: i\n      grant: x\n      token_url: http://t/\n", 5, "grant"},
     {"TlsCertWithoutKey", "scrape_configs:\n  - job_name: a\n    tls_config:\n      cert_file: c.pem\n", 4, "exactly one of key and key_file"},
     {"TlsBadVersion", "scrape_configs:\n  - job_name: a\n    tls_config:\n      min_version: SSL3\n", 4, "unknown TLS version"},
     {"FileSdNoFiles", "scrape_configs:\n  - job_name: a\n    file_sd_configs:\n      - refresh_interval: 1m\n", 4, "must contain at least one path name"},
@@ -326,6 +320,34 @@ const InvalidCase kInvalid[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Table, InvalidConfig, ::testing::ValuesIn(kInvalid),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// proxy_url and oauth2.
+const InvalidCase kInvalidAuth[] = {
+    {"ProxyUrlNotHttp",
+     "scrape_configs:\n  - job_name: a\n    proxy_url: socks5://u:pw@proxy:1080\n", 3,
+     "unsupported proxy_url scheme (Vigil speaks to HTTP proxies only, http://host:port): "
+     "socks5://u:xxxxx@proxy:1080"},
+    {"ProxyUrlWithoutPort", "scrape_configs:\n  - job_name: a\n    proxy_url: http://proxy\n", 3,
+     "proxy_url needs a port"},
+    {"OAuth2AndBasicAuth",
+     "scrape_configs:\n  - job_name: a\n    basic_auth: {username: u}\n    oauth2: {client_id: i, "
+     "token_url: 'http://t/'}\n",
+     2, "at most one of basic_auth, oauth2, bearer_token"},
+    {"OAuth2AndAuthorization",
+     "scrape_configs:\n  - job_name: a\n    authorization: {credentials: c}\n    oauth2: "
+     "{client_id: i, token_url: 'http://t/'}\n",
+     2, "at most one of oauth2 & authorization"},
+    {"OAuth2SecretAndFile",
+     "scrape_configs:\n  - job_name: a\n    oauth2:\n      client_id: i\n      client_secret: s\n  "
+     "    client_secret_file: f\n      token_url: http://t/\n",
+     4, "at most one of oauth2 client_secret & client_secret_file"},
+    {"OAuth2UnknownField",
+     "scrape_configs:\n  - job_name: a\n    oauth2:\n      client_id: i\n      grant: x\n      "
+     "token_url: http://t/\n",
+     5, "grant"},
+};
+INSTANTIATE_TEST_SUITE_P(Auth, InvalidConfig, ::testing::ValuesIn(kInvalidAuth),
                          [](const auto& info) { return std::string(info.param.name); });
 
 TEST(ConfigLoader, NullLabelValue_IsEmptyAsInPrometheus) {

@@ -2,15 +2,14 @@
 // certificate rotation on the real binary, with certificates made by the
 // `openssl` tool in each test; then real peers (Prometheus, node-exporter,
 // promtool) talking TLS + basic auth to and from Vigil.
-#include <filesystem>
-#include <signal.h>
-
-#include <fstream>
-#include <sstream>
-
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "tests/e2e/http_proxy.h"
 #include "tests/e2e/metrics_target.h"
@@ -68,8 +67,8 @@ class Pki {
 };
 
 struct ClientOptions {
-  fs::path ca;                     // trusted CA (server certificate verified against it)
-  fs::path cert = {}, key = {};    // client certificate (optional)
+  fs::path ca;                           // trusted CA (server certificate verified against it)
+  fs::path cert = {}, key = {};          // client certificate (optional)
   std::string user = {}, password = {};  // basic auth (optional)
 };
 
@@ -171,12 +170,11 @@ TEST_F(WebTlsTest, BasicAuthAnswers401WithoutTheRightPassword) {
   const Reply right = HttpsGet(vigil->port(), "/api/v1/query?query=1", AsAlice());
   EXPECT_EQ(right.status, 200);
   EXPECT_EQ(right.frame_options, "deny");
-  for (const auto& [name, options] :
-       std::vector<std::pair<std::string, ClientOptions>>{{"wrong password", AsAlice("nope")},
-                                                          {"missing", Trusting()}}) {
+  for (const auto& [name, options] : std::vector<std::pair<std::string, ClientOptions>>{
+           {"wrong password", AsAlice("nope")}, {"missing", Trusting()}}) {
     SCOPED_TRACE(name);
-    for (const char* path : {"/api/v1/query?query=1", "/metrics", "/federate?match[]=up",
-                             "/-/healthy", "/graph"}) {
+    for (const char* path :
+         {"/api/v1/query?query=1", "/metrics", "/federate?match[]=up", "/-/healthy", "/graph"}) {
       const Reply denied = HttpsGet(vigil->port(), path, options);
       EXPECT_EQ(denied.status, 401) << path;
       EXPECT_EQ(denied.www_authenticate, "Basic") << path;
@@ -233,15 +231,20 @@ bool Installed(const char* path) { return fs::exists(path); }
 
 TEST_F(WebTlsTest, PrometheusScrapesFederateOverTlsWithBasicAuth) {
   const char* kPrometheus = "/usr/bin/prometheus";
-  if (!Installed(kPrometheus)) GTEST_SKIP() << kPrometheus << " missing (apt-get install prometheus)";
+  if (!Installed(kPrometheus))
+    GTEST_SKIP() << kPrometheus << " missing (apt-get install prometheus)";
   // Vigil scrapes itself over TLS + basic auth (the outgoing side), and
   // Prometheus federates those series over TLS + basic auth (the incoming side).
   const std::string self_job =
       "scrape_configs:\n"
       "  - job_name: vigil\n"
       "    scheme: https\n"
-      "    tls_config: {ca_file: " + pki_.Path("ca.pem").string() + "}\n"
-      "    basic_auth: {username: alice, password: " + kAlicePassword + "}\n"
+      "    tls_config: {ca_file: " +
+      pki_.Path("ca.pem").string() +
+      "}\n"
+      "    basic_auth: {username: alice, password: " +
+      kAlicePassword +
+      "}\n"
       "    static_configs: [{targets: ['127.0.0.1:PORT']}]\n";
   // The port is only known once Vigil runs: scrape by a file_sd-free trick —
   // start Vigil first, then reload with the right target.
@@ -260,18 +263,22 @@ TEST_F(WebTlsTest, PrometheusScrapesFederateOverTlsWithBasicAuth) {
       << vigil->Logs();
 
   const int prom_port = FreePort();
-  WriteFileAtomically(
-      pki_.Path("prometheus.yml"),
-      "global:\n  scrape_interval: 1s\n"
-      "scrape_configs:\n"
-      "  - job_name: federate\n"
-      "    scheme: https\n"
-      "    metrics_path: /federate\n"
-      "    params: {'match[]': ['{job=\"vigil\"}']}\n"
-      "    honor_labels: true\n"
-      "    tls_config: {ca_file: " + pki_.Path("ca.pem").string() + "}\n"
-      "    basic_auth: {username: alice, password: " + kAlicePassword + "}\n"
-      "    static_configs: [{targets: ['127.0.0.1:" + std::to_string(vigil->port()) + "']}]\n");
+  WriteFileAtomically(pki_.Path("prometheus.yml"),
+                      "global:\n  scrape_interval: 1s\n"
+                      "scrape_configs:\n"
+                      "  - job_name: federate\n"
+                      "    scheme: https\n"
+                      "    metrics_path: /federate\n"
+                      "    params: {'match[]': ['{job=\"vigil\"}']}\n"
+                      "    honor_labels: true\n"
+                      "    tls_config: {ca_file: " +
+                          pki_.Path("ca.pem").string() +
+                          "}\n"
+                          "    basic_auth: {username: alice, password: " +
+                          kAlicePassword +
+                          "}\n"
+                          "    static_configs: [{targets: ['127.0.0.1:" +
+                          std::to_string(vigil->port()) + "']}]\n");
   test_support::ChildProcess prometheus(
       {kPrometheus, "--config.file=" + pki_.Path("prometheus.yml").string(),
        "--storage.tsdb.path=" + pki_.Path("prom-data").string(),
@@ -279,16 +286,17 @@ TEST_F(WebTlsTest, PrometheusScrapesFederateOverTlsWithBasicAuth) {
       pki_.Path("prometheus.log"));
   const bool federated = vigil->WaitFor(
       [&] {
-        const auto reply =
-            HttpGet(prom_port, "/api/v1/query?query=up%7Bjob%3D%22vigil%22%7D%20%2B%20on()%20"
-                               "up%7Bjob%3D%22federate%22%7D");
+        const auto reply = HttpGet(prom_port,
+                                   "/api/v1/query?query=up%7Bjob%3D%22vigil%22%7D%20%2B%20on()%20"
+                                   "up%7Bjob%3D%22federate%22%7D");
         return reply.body.find("\"2\"]") != std::string::npos;
       },
       30s);
   std::ifstream log(pki_.Path("prometheus.log"));
   std::stringstream prometheus_log;
   prometheus_log << log.rdbuf();
-  EXPECT_TRUE(federated) << "Prometheus log:\n" << prometheus_log.str() << "\nVigil log:\n"
+  EXPECT_TRUE(federated) << "Prometheus log:\n"
+                         << prometheus_log.str() << "\nVigil log:\n"
                          << vigil->Logs();
 }
 
@@ -301,15 +309,21 @@ TEST_F(WebTlsTest, VigilScrapesNodeExporterOverTlsWithBasicAuth) {
   const int node_port = FreePort();
   test_support::ChildProcess node(
       {kNodeExporter, "--web.config.file=" + pki_.Path("node-web.yml").string(),
-       "--web.listen-address=127.0.0.1:" + std::to_string(node_port), "--collector.disable-defaults",
-       "--collector.cpu"},
+       "--web.listen-address=127.0.0.1:" + std::to_string(node_port),
+       "--collector.disable-defaults", "--collector.cpu"},
       pki_.Path("node.log"));
   auto make_job = [&](const std::string& name, const std::string& password) {
-    return "  - job_name: " + name + "\n"
+    return "  - job_name: " + name +
+           "\n"
            "    scheme: https\n"
-           "    tls_config: {ca_file: " + pki_.Path("ca.pem").string() + "}\n"
-           "    basic_auth: {username: alice, password: " + password + "}\n"
-           "    static_configs: [{targets: ['127.0.0.1:" + std::to_string(node_port) + "']}]\n";
+           "    tls_config: {ca_file: " +
+           pki_.Path("ca.pem").string() +
+           "}\n"
+           "    basic_auth: {username: alice, password: " +
+           password +
+           "}\n"
+           "    static_configs: [{targets: ['127.0.0.1:" +
+           std::to_string(node_port) + "']}]\n";
   };
   VigilProcess vigil(MinimalConfig() + "scrape_configs:\n" + make_job("node", kAlicePassword) +
                      make_job("node_wrong_password", "nope"));
@@ -324,17 +338,19 @@ TEST_F(WebTlsTest, VigilScrapesNodeExporterOverTlsWithBasicAuth) {
   EXPECT_TRUE(vigil.WaitFor([&] { return value_of("up{job=\"node\"}") == "1"; }, 20s))
       << vigil.Logs();
   EXPECT_EQ(value_of("count(node_cpu_seconds_total{job=\"node\"}) > 0").empty(), false);
-  EXPECT_TRUE(vigil.WaitFor([&] { return value_of("up{job=\"node_wrong_password\"}") == "0"; }, 20s));
+  EXPECT_TRUE(
+      vigil.WaitFor([&] { return value_of("up{job=\"node_wrong_password\"}") == "0"; }, 20s));
 }
 
 TEST_F(WebTlsTest, PromtoolQueriesVigilOverTlsWithBasicAuth) {
-  if (!Installed("/usr/bin/promtool")) GTEST_SKIP() << "promtool missing (apt-get install prometheus)";
+  if (!Installed("/usr/bin/promtool"))
+    GTEST_SKIP() << "promtool missing (apt-get install prometheus)";
   auto vigil = StartVigil(pki_, TlsSection() + BasicAuthSection());
   ASSERT_TRUE(WaitHttpsReady(*vigil, AsAlice())) << vigil->Logs();
   // promtool 2.42 has no --http.config.file: it trusts SSL_CERT_FILE and takes
   // basic auth from the URL, as Go's HTTP client does.
-  const std::string base = "https://alice:" + std::string(kAlicePassword) + "@127.0.0.1:" +
-                           std::to_string(vigil->port());
+  const std::string base = "https://alice:" + std::string(kAlicePassword) +
+                           "@127.0.0.1:" + std::to_string(vigil->port());
   std::string output;
   const int rc = test_support::RunToCompletion(
       {"/usr/bin/env", "SSL_CERT_FILE=" + pki_.Path("ca.pem").string(), "/usr/bin/promtool",
@@ -357,7 +373,8 @@ TEST_F(WebTlsTest, AlertsReachAlertmanagerOverTlsWithBasicAuth) {
     GTEST_SKIP() << kAlertmanager << " missing (apt-get install prometheus-alertmanager)";
   }
   WriteFileAtomically(pki_.Path("am-web.yml"), TlsSection() + BasicAuthSection());
-  WriteFileAtomically(pki_.Path("am.yml"), "route:\n  receiver: 'null'\nreceivers:\n  - name: 'null'\n");
+  WriteFileAtomically(pki_.Path("am.yml"),
+                      "route:\n  receiver: 'null'\nreceivers:\n  - name: 'null'\n");
   const int am_port = FreePort();
   test_support::ChildProcess am(
       {kAlertmanager, "--config.file=" + pki_.Path("am.yml").string(),
@@ -368,14 +385,21 @@ TEST_F(WebTlsTest, AlertsReachAlertmanagerOverTlsWithBasicAuth) {
   WriteFileAtomically(pki_.Path("rules.yml"),
                       "groups:\n  - name: g\n    interval: 1s\n    rules:\n"
                       "      - alert: AlwaysOn\n        expr: vector(1)\n");
-  VigilProcess vigil(MinimalConfig() + "  evaluation_interval: 1s\n"
-                     "rule_files: ['" + pki_.Path("rules.yml").string() + "']\n"
+  VigilProcess vigil(MinimalConfig() +
+                     "  evaluation_interval: 1s\n"
+                     "rule_files: ['" +
+                     pki_.Path("rules.yml").string() +
+                     "']\n"
                      "alerting:\n  alertmanagers:\n"
                      "    - scheme: https\n"
-                     "      tls_config: {ca_file: " + pki_.Path("ca.pem").string() + "}\n"
-                     "      basic_auth: {username: alice, password: " + kAlicePassword + "}\n"
-                     "      static_configs: [{targets: ['127.0.0.1:" + std::to_string(am_port) +
-                     "']}]\n");
+                     "      tls_config: {ca_file: " +
+                     pki_.Path("ca.pem").string() +
+                     "}\n"
+                     "      basic_auth: {username: alice, password: " +
+                     kAlicePassword +
+                     "}\n"
+                     "      static_configs: [{targets: ['127.0.0.1:" +
+                     std::to_string(am_port) + "']}]\n");
   ASSERT_TRUE(vigil.WaitReady()) << vigil.Logs();
   const bool delivered = vigil.WaitFor(
       [&] {
@@ -386,7 +410,9 @@ TEST_F(WebTlsTest, AlertsReachAlertmanagerOverTlsWithBasicAuth) {
   std::ifstream log(pki_.Path("am.log"));
   std::stringstream am_log;
   am_log << log.rdbuf();
-  EXPECT_TRUE(delivered) << "Alertmanager log:\n" << am_log.str() << "\nVigil log:\n" << vigil.Logs();
+  EXPECT_TRUE(delivered) << "Alertmanager log:\n"
+                         << am_log.str() << "\nVigil log:\n"
+                         << vigil.Logs();
   EXPECT_EQ(HttpsGet(am_port, "/api/v2/alerts", Trusting()).status, 401);
 }
 
@@ -452,14 +478,20 @@ std::string UpOf(const VigilProcess& vigil, const std::string& job) {
 TEST(OutgoingAuthTest, OAuth2ClientCredentialsTokenIsFetchedOnceAndSecretsStayHidden) {
   OAuth2Peer peer;
   const auto job = [&](const std::string& name, const std::string& secret) {
-    return "  - job_name: " + name + "\n"
+    return "  - job_name: " + name +
+           "\n"
            "    oauth2:\n"
            "      client_id: vigil\n"
-           "      client_secret: " + secret + "\n"
+           "      client_secret: " +
+           secret +
+           "\n"
            "      scopes: [read, write]\n"
-           "      token_url: http://" + peer.address() + "/token\n"
+           "      token_url: http://" +
+           peer.address() +
+           "/token\n"
            "      endpoint_params: {audience: metrics}\n"
-           "    static_configs: [{targets: ['" + peer.address() + "']}]\n";
+           "    static_configs: [{targets: ['" +
+           peer.address() + "']}]\n";
   };
   VigilProcess vigil(MinimalConfig() + "scrape_configs:\n" + job("oauth", "hunter2") +
                      job("oauth_wrong", "wrong-secret-xyz"));
@@ -486,15 +518,25 @@ TEST_F(WebTlsTest, ProxyUrlCarriesHttpAndHttpsScrapes) {
   ASSERT_TRUE(WaitHttpsReady(*tls_target, Trusting())) << tls_target->Logs();
   const std::string proxy_url = "http://127.0.0.1:" + std::to_string(proxy.port());
   const std::string tls_address = "127.0.0.1:" + std::to_string(tls_target->port());
-  VigilProcess vigil(MinimalConfig() + "scrape_configs:\n"
+  VigilProcess vigil(MinimalConfig() +
+                     "scrape_configs:\n"
                      "  - job_name: http_via_proxy\n"
-                     "    proxy_url: " + proxy_url + "\n"
-                     "    static_configs: [{targets: ['" + plain.address() + "']}]\n"
+                     "    proxy_url: " +
+                     proxy_url +
+                     "\n"
+                     "    static_configs: [{targets: ['" +
+                     plain.address() +
+                     "']}]\n"
                      "  - job_name: https_via_proxy\n"
                      "    scheme: https\n"
-                     "    proxy_url: " + proxy_url + "\n"
-                     "    tls_config: {ca_file: " + pki_.Path("ca.pem").string() + "}\n"
-                     "    static_configs: [{targets: ['" + tls_address + "']}]\n");
+                     "    proxy_url: " +
+                     proxy_url +
+                     "\n"
+                     "    tls_config: {ca_file: " +
+                     pki_.Path("ca.pem").string() +
+                     "}\n"
+                     "    static_configs: [{targets: ['" +
+                     tls_address + "']}]\n");
   ASSERT_TRUE(vigil.WaitReady()) << vigil.Logs();
   EXPECT_TRUE(vigil.WaitFor([&] { return UpOf(vigil, "http_via_proxy") == "1"; }, 20s))
       << vigil.Logs();

@@ -3,12 +3,12 @@
 // basic auth checker (web/basic_auth.h).
 #include "web/web_config.h"
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "tests/support/child_process.h"
 #include "tests/support/test_dirs_and_ports.h"
@@ -87,13 +87,14 @@ std::vector<std::pair<std::string, std::string>> SharedCases() {
 }
 
 TEST_F(WebConfigFiles, VerdictsMatchPromtool) {
-  if (!fs::exists("/usr/bin/promtool")) GTEST_SKIP() << "promtool missing (apt-get install prometheus)";
+  if (!fs::exists("/usr/bin/promtool"))
+    GTEST_SKIP() << "promtool missing (apt-get install prometheus)";
   for (const auto& [name, text] : SharedCases()) {
     SCOPED_TRACE(name);
     const std::string file = Write(name, text);
     std::string promtool;
-    const int promtool_rc =
-        test_support::RunToCompletion({"/usr/bin/promtool", "check", "web-config", file}, &promtool);
+    const int promtool_rc = test_support::RunToCompletion(
+        {"/usr/bin/promtool", "check", "web-config", file}, &promtool);
     const auto [rc, vigil] = Check(file);
     EXPECT_EQ(rc, promtool_rc);
     EXPECT_EQ(vigil, promtool);
@@ -102,9 +103,8 @@ TEST_F(WebConfigFiles, VerdictsMatchPromtool) {
 
 TEST_F(WebConfigFiles, ClientAllowedSansIsAcceptedAsInPrometheus248) {
   // exporter-toolkit 0.10 (Prometheus 2.48) added client_allowed_sans; 2.42 refuses it.
-  const auto [rc, out] = Check(Write("sans.yml", kTls +
-                                                     "  client_auth_type: RequireAnyClientCert\n"
-                                                     "  client_allowed_sans: [a.example]\n"));
+  const auto [rc, out] = Check(Write("sans.yml", kTls + "  client_auth_type: RequireAnyClientCert\n"
+                                                        "  client_allowed_sans: [a.example]\n"));
   EXPECT_EQ(rc, 0) << out;
 }
 
@@ -152,9 +152,9 @@ TEST(BasicAuth, VerifiesBcryptHashesThroughLibcrypt) {
 TEST(BasicAuth, AcceptsOnlyAKnownUserWithTheRightPassword) {
   const std::map<std::string, std::string> users = {{"alice", kHash}};
   BasicAuthenticator auth;
-  EXPECT_TRUE(auth.Check(users, "Basic YWxpY2U6czNjcmV0"));    // alice:s3cret
-  EXPECT_FALSE(auth.Check(users, "Basic YWxpY2U6d3Jvbmc="));   // alice:wrong
-  EXPECT_FALSE(auth.Check(users, "Basic Ym9iOnMzY3JldA=="));   // bob:s3cret
+  EXPECT_TRUE(auth.Check(users, "Basic YWxpY2U6czNjcmV0"));   // alice:s3cret
+  EXPECT_FALSE(auth.Check(users, "Basic YWxpY2U6d3Jvbmc="));  // alice:wrong
+  EXPECT_FALSE(auth.Check(users, "Basic Ym9iOnMzY3JldA=="));  // bob:s3cret
   EXPECT_FALSE(auth.Check(users, ""));
   // Outcomes are cached, but a changed hash (a rotated password) is a new key.
   const std::map<std::string, std::string> rotated = {{"alice", "$2b$04$" + std::string(53, 'A')}};

@@ -240,6 +240,18 @@ std::string TlsErrorText() {
   return reason != nullptr ? reason : "unknown error";
 }
 
+// A client speaking plain HTTP to the TLS port gets Go's answer (a TLS
+// handshake starts with a record of type 22; a request with a method's letter).
+Status RefusePlainHttp(const HttpConnectionServer& server, int sock, Clock::time_point deadline) {
+  if (!WaitFor(server, sock, POLLIN, deadline)) return Status::OK();  // the handshake times out
+  char first = 0;
+  if (::recv(sock, &first, 1, MSG_PEEK) != 1 || first < 'A' || first > 'Z') return Status::OK();
+  static constexpr char kAnswer[] =
+      "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+  (void)::send(sock, kAnswer, sizeof kAnswer - 1, MSG_NOSIGNAL);
+  return Status::InvalidArgument("client sent an HTTP request to an HTTPS server");
+}
+
 // The server side of a TLS handshake on `sock`, within the read timeout, as
 // Go's http.Server; the socket becomes non-blocking (all waits are poll()s).
 Result<SslPtr> AcceptTls(const HttpConnectionServer& server, int sock, const LoadedWebConfig& web) {
@@ -255,6 +267,7 @@ Result<SslPtr> AcceptTls(const HttpConnectionServer& server, int sock, const Loa
   ::fcntl(sock, F_SETFL, ::fcntl(sock, F_GETFL) | O_NONBLOCK);
   SSL_set_fd(ssl.get(), sock);
   const auto deadline = Clock::now() + std::chrono::milliseconds(server.limits().read_timeout_ms);
+  if (Status st = RefusePlainHttp(server, sock, deadline); !st.ok()) return st;
   while (true) {
     const int ret = SSL_accept(ssl.get());
     if (ret == 1) break;

@@ -1,5 +1,8 @@
 #include "config/http_client.h"
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
@@ -9,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <sstream>
+#include <vector>
 
 namespace vigil::config {
 namespace {
@@ -144,6 +148,49 @@ Result<std::string> OAuth2Authorization(const OAuth2& o) {
   return token->header;
 }
 
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+// The X509 certificates of a PEM text.
+std::vector<X509*> ReadPemCertificates(const std::string& pem) {
+  std::vector<X509*> certs;
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) certs.push_back(cert);
+  ERR_clear_error();  // the end of the text reads as an error
+  BIO_free(bio);
+  return certs;
+}
+
+// tls_config's inline `ca`, `cert`/`key` and min_version, on an https client's context.
+void ApplyTlsExtras(SSL_CTX* ctx, const TlsConfig& tls, httplib::Client& client) {
+  static const std::map<std::string, int> kVersions = {
+      {"TLS10", TLS1_VERSION}, {"TLS11", TLS1_1_VERSION}, {"TLS12", TLS1_2_VERSION},
+      {"TLS13", TLS1_3_VERSION}};
+  if (const auto it = kVersions.find(tls.min_version); it != kVersions.end()) {
+    SSL_CTX_set_min_proto_version(ctx, it->second);
+  }
+  if (!tls.ca.empty()) {
+    X509_STORE* store = X509_STORE_new();
+    for (X509* cert : ReadPemCertificates(tls.ca)) {
+      X509_STORE_add_cert(store, cert);
+      X509_free(cert);
+    }
+    client.set_ca_cert_store(store);  // the client owns it now
+  }
+  if (!tls.cert.empty() && !tls.key.empty()) {
+    const auto certs = ReadPemCertificates(tls.cert);
+    BIO* bio = BIO_new_mem_buf(tls.key.data(), static_cast<int>(tls.key.size()));
+    EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+    BIO_free(bio);
+    if (!certs.empty() && key != nullptr) {
+      SSL_CTX_use_certificate(ctx, certs[0]);
+      SSL_CTX_use_PrivateKey(ctx, key);
+    }
+    for (X509* cert : certs) X509_free(cert);
+    EVP_PKEY_free(key);
+    ERR_clear_error();
+  }
+}
+#endif
+
 }  // namespace
 
 std::string RedactUrl(const std::string& url) {
@@ -176,6 +223,7 @@ std::unique_ptr<httplib::Client> NewHttpClient(const std::string& base,
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
   if (!tls.ca_file.empty()) client->set_ca_cert_path(tls.ca_file.c_str());
   client->enable_server_certificate_verification(!tls.insecure_skip_verify);
+  if (SSL_CTX* ctx = client->ssl_context(); ctx != nullptr) ApplyTlsExtras(ctx, tls, *client);
 #endif
   client->set_follow_location(http.follow_redirects);
   if (!http.proxy_url.empty()) {

@@ -513,6 +513,37 @@ TEST(OutgoingAuthTest, OAuth2ClientCredentialsTokenIsFetchedOnceAndSecretsStayHi
   }
 }
 
+// The lines of `text`, each indented by `indent` spaces (a YAML block scalar).
+std::string Indented(const std::string& text, int indent) {
+  std::string out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out += std::string(indent, ' ') + line + "\n";
+  return out;
+}
+
+TEST_F(WebTlsTest, ScrapeTlsConfigTakesAnInlineCaAndHonoursMinVersion) {
+  auto target = StartVigil(pki_, TlsSection() + "  max_version: TLS12\n");
+  ASSERT_TRUE(WaitHttpsReady(*target, Trusting())) << target->Logs();
+  std::stringstream ca;
+  ca << std::ifstream(pki_.Path("ca.pem")).rdbuf();
+  const std::string address = "127.0.0.1:" + std::to_string(target->port());
+  VigilProcess vigil(MinimalConfig() + "scrape_configs:\n"
+                     "  - job_name: inline_ca\n"
+                     "    scheme: https\n"
+                     "    tls_config:\n"
+                     "      ca: |\n" + Indented(ca.str(), 8) +
+                     "    static_configs: [{targets: ['" + address + "']}]\n"
+                     "  - job_name: wants_tls13\n"
+                     "    scheme: https\n"
+                     "    tls_config: {ca_file: " + pki_.Path("ca.pem").string() +
+                     ", min_version: TLS13}\n"
+                     "    static_configs: [{targets: ['" + address + "']}]\n");
+  ASSERT_TRUE(vigil.WaitReady()) << vigil.Logs();
+  EXPECT_TRUE(vigil.WaitFor([&] { return UpOf(vigil, "inline_ca") == "1"; }, 20s)) << vigil.Logs();
+  EXPECT_TRUE(vigil.WaitFor([&] { return UpOf(vigil, "wants_tls13") == "0"; }, 20s));
+  EXPECT_NE(UpOf(vigil, "wants_tls13"), "1");
+}
+
 TEST_F(WebTlsTest, ProxyUrlCarriesHttpAndHttpsScrapes) {
   HttpProxy proxy;
   MetricsTarget plain("via_proxy 1\n");

@@ -161,9 +161,10 @@ std::vector<X509*> ReadPemCertificates(const std::string& pem) {
 
 // tls_config's inline `ca`, `cert`/`key` and min_version, on an https client's context.
 void ApplyTlsExtras(SSL_CTX* ctx, const TlsConfig& tls, httplib::Client& client) {
-  static const std::map<std::string, int> kVersions = {
-      {"TLS10", TLS1_VERSION}, {"TLS11", TLS1_1_VERSION}, {"TLS12", TLS1_2_VERSION},
-      {"TLS13", TLS1_3_VERSION}};
+  static const std::map<std::string, int> kVersions = {{"TLS10", TLS1_VERSION},
+                                                       {"TLS11", TLS1_1_VERSION},
+                                                       {"TLS12", TLS1_2_VERSION},
+                                                       {"TLS13", TLS1_3_VERSION}};
   if (const auto it = kVersions.find(tls.min_version); it != kVersions.end()) {
     SSL_CTX_set_min_proto_version(ctx, it->second);
   }

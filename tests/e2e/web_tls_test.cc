@@ -527,17 +527,21 @@ TEST_F(WebTlsTest, ScrapeTlsConfigTakesAnInlineCaAndHonoursMinVersion) {
   std::stringstream ca;
   ca << std::ifstream(pki_.Path("ca.pem")).rdbuf();
   const std::string address = "127.0.0.1:" + std::to_string(target->port());
-  VigilProcess vigil(MinimalConfig() + "scrape_configs:\n"
+  VigilProcess vigil(MinimalConfig() +
+                     "scrape_configs:\n"
                      "  - job_name: inline_ca\n"
                      "    scheme: https\n"
                      "    tls_config:\n"
-                     "      ca: |\n" + Indented(ca.str(), 8) +
-                     "    static_configs: [{targets: ['" + address + "']}]\n"
+                     "      ca: |\n" +
+                     Indented(ca.str(), 8) + "    static_configs: [{targets: ['" + address +
+                     "']}]\n"
                      "  - job_name: wants_tls13\n"
                      "    scheme: https\n"
-                     "    tls_config: {ca_file: " + pki_.Path("ca.pem").string() +
+                     "    tls_config: {ca_file: " +
+                     pki_.Path("ca.pem").string() +
                      ", min_version: TLS13}\n"
-                     "    static_configs: [{targets: ['" + address + "']}]\n");
+                     "    static_configs: [{targets: ['" +
+                     address + "']}]\n");
   ASSERT_TRUE(vigil.WaitReady()) << vigil.Logs();
   EXPECT_TRUE(vigil.WaitFor([&] { return UpOf(vigil, "inline_ca") == "1"; }, 20s)) << vigil.Logs();
   EXPECT_TRUE(vigil.WaitFor([&] { return UpOf(vigil, "wants_tls13") == "0"; }, 20s));

@@ -50,11 +50,12 @@ class Pki {
              "/CN=" + name});
   }
 
-  // <name>.pem and <name>.key signed by CA `ca`, valid for 127.0.0.1 and localhost.
-  void MakeLeaf(const std::string& name, const std::string& ca) {
-    WriteFileAtomically(Path(name + ".ext"),
-                        "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-                        "extendedKeyUsage=serverAuth,clientAuth\n");
+  // <name>.pem and <name>.key signed by CA `ca`, valid for `names` (127.0.0.1 and localhost).
+  void MakeLeaf(const std::string& name, const std::string& ca,
+                const std::string& names = "IP:127.0.0.1,DNS:localhost") {
+    WriteFileAtomically(Path(name + ".ext"), "subjectAltName=" + names +
+                                                 "\n"
+                                                 "extendedKeyUsage=serverAuth,clientAuth\n");
     Openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
              "-keyout", Path(name + ".key"), "-out", Path(name + ".csr"), "-subj", "/CN=" + name});
     Openssl({"x509", "-req", "-in", Path(name + ".csr"), "-CA", Path(ca + ".pem"), "-CAkey",
@@ -546,6 +547,30 @@ TEST_F(WebTlsTest, ScrapeTlsConfigTakesAnInlineCaAndHonoursMinVersion) {
   EXPECT_TRUE(vigil.WaitFor([&] { return UpOf(vigil, "inline_ca") == "1"; }, 20s)) << vigil.Logs();
   EXPECT_TRUE(vigil.WaitFor([&] { return UpOf(vigil, "wants_tls13") == "0"; }, 20s));
   EXPECT_NE(UpOf(vigil, "wants_tls13"), "1");
+}
+
+TEST_F(WebTlsTest, ScrapeTlsConfigServerNameIsTheNameVerified) {
+  pki_.MakeLeaf("internal", "ca", "DNS:vigil.internal");
+  auto target = StartVigil(pki_, TlsSection("internal"));
+  ASSERT_TRUE(target->WaitFor(
+      [&] { return target->Logs().find("TLS is enabled.") != std::string::npos; }, 20s));
+  const std::string address = "127.0.0.1:" + std::to_string(target->port());
+  const auto job = [&](const std::string& name, const std::string& server_name) {
+    return "  - job_name: " + name +
+           "\n    scheme: https\n"
+           "    tls_config: {ca_file: " +
+           pki_.Path("ca.pem").string() +
+           (server_name.empty() ? "" : ", server_name: " + server_name) +
+           "}\n"
+           "    static_configs: [{targets: ['" +
+           address + "']}]\n";
+  };
+  VigilProcess vigil(MinimalConfig() + "scrape_configs:\n" + job("named", "vigil.internal") +
+                     job("unnamed", "") + job("misnamed", "other.internal"));
+  ASSERT_TRUE(vigil.WaitReady()) << vigil.Logs();
+  EXPECT_TRUE(vigil.WaitFor([&] { return UpOf(vigil, "named") == "1"; }, 20s)) << vigil.Logs();
+  EXPECT_TRUE(vigil.WaitFor([&] { return UpOf(vigil, "unnamed") == "0"; }, 20s));
+  EXPECT_TRUE(vigil.WaitFor([&] { return UpOf(vigil, "misnamed") == "0"; }, 20s));
 }
 
 TEST_F(WebTlsTest, ProxyUrlCarriesHttpAndHttpsScrapes) {

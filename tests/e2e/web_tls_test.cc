@@ -6,6 +6,7 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -26,6 +27,11 @@ namespace fs = std::filesystem;
 // bcrypt (cost 4, so tests stay fast) of "s3cret", as `htpasswd -nbB -C 4 alice s3cret` makes.
 constexpr char kAliceHash[] = "$2b$04$cLIss7aIJ8zWbroRUZ7vhOJPG/Kat9KNPZ99f5yy0dDm04pko5B8S";
 constexpr char kAlicePassword[] = "s3cret";
+
+// A TLS client whose handshake the server refuses may write to a closed
+// socket (OpenSSL's write() raises SIGPIPE): that must fail the request, not
+// kill the test binary and orphan its Vigil.
+const bool kSigpipeIgnored = [] { return std::signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
 
 bool Openssl(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"/usr/bin/openssl"};

@@ -284,6 +284,29 @@ Result<SslPtr> AcceptTls(const HttpConnectionServer& server, int sock, const Loa
   return ssl;
 }
 
+// A new connection's web config, read now, and its TLS session when `tls`;
+// false (logged) when the connection cannot be served.
+bool Secure(const HttpConnectionServer& server, const WebConfigLoader& loader, bool tls, int sock,
+            std::shared_ptr<const LoadedWebConfig>* web_config, SslPtr* ssl) {
+  auto loaded = loader();
+  if (!loaded.ok()) {
+    VLOG_ERROR("Unable to load the web configuration file",
+               {{"component", "web"}, {"err", loaded.status().message()}});
+    return false;
+  }
+  *web_config = std::move(*loaded);
+  if (!tls) return true;
+  auto accepted = AcceptTls(server, sock, **web_config);
+  if (!accepted.ok()) {
+    VLOG_ERROR(
+        "http: TLS handshake error from " + PeerOf(sock) + ": " + accepted.status().message(),
+        {{"component", "web"}});
+    return false;
+  }
+  *ssl = std::move(*accepted);
+  return true;
+}
+
 }  // namespace
 
 ConnectionPool::ConnectionPool(int max_connections)
@@ -363,28 +386,10 @@ void HttpConnectionServer::RaiseBacklog() {
 bool HttpConnectionServer::process_and_close_socket(socket_t sock) {
   std::shared_ptr<const LoadedWebConfig> web_config;
   SslPtr ssl;
-  if (web_config_loader_) {
-    auto loaded = web_config_loader_();
-    if (loaded.ok()) {
-      web_config = std::move(*loaded);
-    } else {
-      VLOG_ERROR("Unable to load the web configuration file",
-                 {{"component", "web"}, {"err", loaded.status().message()}});
-    }
-    auto accepted = web_config == nullptr || !tls_ ? Result<SslPtr>(SslPtr())
-                                                   : AcceptTls(*this, sock, *web_config);
-    if (accepted.ok()) {
-      ssl = std::move(*accepted);
-    } else {
-      VLOG_ERROR(
-          "http: TLS handshake error from " + PeerOf(sock) + ": " + accepted.status().message(),
-          {{"component", "web"}});
-    }
-    if (web_config == nullptr || (tls_ && !ssl)) {
-      ::shutdown(sock, SHUT_RDWR);
-      ::close(sock);
-      return false;
-    }
+  if (web_config_loader_ && !Secure(*this, web_config_loader_, tls_, sock, &web_config, &ssl)) {
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return false;
   }
   ConnectionState state;
   state.web_config = web_config.get();

@@ -71,11 +71,29 @@ struct Authorization {
   bool operator==(const Authorization&) const = default;
 };
 
+// `oauth2:` (client credentials flow): a token fetched from token_url with
+// client_id and the secret, cached until it expires, sent as Authorization.
+struct OAuth2 {
+  std::string client_id;
+  std::string client_secret;
+  std::string client_secret_file;
+  std::vector<std::string> scopes;
+  std::string token_url;
+  std::map<std::string, std::string> endpoint_params;
+  TlsConfig tls_config;   // for the token endpoint
+  std::string proxy_url;  // for the token endpoint
+
+  bool operator==(const OAuth2&) const = default;
+};
+
 // The HTTP client settings shared by scrape configs, SD configs and remote endpoints.
 struct HttpClientConfig {
   std::optional<BasicAuth> basic_auth;
   std::optional<Authorization> authorization;
+  std::optional<OAuth2> oauth2;
   TlsConfig tls_config;
+  // http://[user:password@]host:port: requests go through this HTTP proxy
+  // (absolute-URI requests for http targets, CONNECT tunnels for https).
   std::string proxy_url;
   bool follow_redirects = true;
   bool enable_http2 = true;
@@ -232,5 +250,10 @@ std::map<std::string, std::vector<std::string>> AcceptedConfigFields();
 
 // The effective configuration (defaults filled in) as YAML, for /api/v1/status/config.
 std::string ConfigToYaml(const Config& config);
+
+// A config file's text with its secrets (password, credentials, bearer_token,
+// client_secret) shown as <secret> and proxy passwords as xxxxx, as
+// Prometheus shows them; the text unchanged when it holds none.
+std::string RedactConfigText(const std::string& yaml);
 
 }  // namespace vigil::config

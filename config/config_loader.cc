@@ -15,6 +15,7 @@
 #include "base/file_glob.h"
 #include "base/quote.h"
 #include "config/config.h"
+#include "config/http_client.h"
 #include "config/yaml_labels.h"
 
 namespace vigil::config {
@@ -592,7 +593,6 @@ class ConfigDecoder {
 
   HttpClientConfig DecodeHttp(const YAML::Node& n) const {
     HttpClientConfig h;
-    if (Present(n, "oauth2")) Fail(n["oauth2"], "oauth2 is not supported by Vigil");
     With(n, "basic_auth", [&](const YAML::Node& v) {
       CheckFields(v, "basic_auth", {"username", "password", "password_file"});
       BasicAuth b;
@@ -619,14 +619,62 @@ class ConfigDecoder {
       h.authorization = a;
     });
     DecodeBearer(n, h);
+    With(n, "oauth2", [&](const YAML::Node& v) { h.oauth2 = DecodeOAuth2(v); });
+    if (h.oauth2 && h.basic_auth) {
+      Fail(
+          n,
+          "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured");
+    }
+    if (h.oauth2 && h.authorization) {
+      Fail(n, Present(n, "authorization")
+                  ? "at most one of oauth2 & authorization must be configured"
+                  : "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be "
+                    "configured");
+    }
     With(n, "tls_config", [&](const YAML::Node& v) { h.tls_config = DecodeTls(v); });
-    With(n, "proxy_url", [&](const YAML::Node& v) {
-      h.proxy_url = Str(v);
-      if (!h.proxy_url.empty()) Fail(v, "proxy_url is not supported by Vigil");
-    });
+    With(n, "proxy_url", [&](const YAML::Node& v) { h.proxy_url = ProxyUrl(v); });
     With(n, "follow_redirects", [&](const YAML::Node& v) { h.follow_redirects = Bool(v); });
     With(n, "enable_http2", [&](const YAML::Node& v) { h.enable_http2 = Bool(v); });
     return h;
+  }
+
+  OAuth2 DecodeOAuth2(const YAML::Node& n) const {
+    CheckFields(n, "oauth2",
+                {"client_id", "client_secret", "client_secret_file", "scopes", "token_url",
+                 "endpoint_params", "tls_config", "proxy_url"});
+    OAuth2 o;
+    With(n, "client_id", [&](const YAML::Node& v) { o.client_id = Str(v); });
+    With(n, "client_secret", [&](const YAML::Node& v) { o.client_secret = Str(v); });
+    With(n, "client_secret_file",
+         [&](const YAML::Node& v) { o.client_secret_file = Resolve(Str(v)); });
+    With(n, "scopes", [&](const YAML::Node& v) { o.scopes = StrList(v); });
+    With(n, "token_url", [&](const YAML::Node& v) { o.token_url = Str(v); });
+    With(n, "endpoint_params", [&](const YAML::Node& v) { o.endpoint_params = StrMap(v); });
+    With(n, "tls_config", [&](const YAML::Node& v) { o.tls_config = DecodeTls(v); });
+    With(n, "proxy_url", [&](const YAML::Node& v) { o.proxy_url = ProxyUrl(v); });
+    if (!o.client_secret.empty() && !o.client_secret_file.empty()) {
+      Fail(n, "at most one of oauth2 client_secret & client_secret_file must be configured");
+    }
+    if (!o.token_url.starts_with("http://") && !o.token_url.starts_with("https://")) {
+      Fail(n, "oauth2 token_url must be an http:// or https:// URL, got \"" + o.token_url + "\"");
+    }
+    return o;
+  }
+
+  // proxy_url: an HTTP proxy, http://[user:password@]host:port.
+  static std::string ProxyUrl(const YAML::Node& v) {
+    const std::string url = Str(v);
+    if (url.empty()) return url;
+    if (!url.starts_with("http://")) {
+      Fail(v,
+           "unsupported proxy_url scheme (Vigil speaks to HTTP proxies only, "
+           "http://host:port): " +
+               RedactUrl(url));
+    }
+    const auto [base, rest] = SplitUrl(url);
+    if (rest != "/" && !rest.empty()) Fail(v, "proxy_url must not have a path: " + RedactUrl(url));
+    if (base.rfind(':') <= 6) Fail(v, "proxy_url needs a port: " + RedactUrl(url));
+    return url;
   }
 
   void DecodeBearer(const YAML::Node& n, HttpClientConfig& h) const {

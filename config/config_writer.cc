@@ -6,6 +6,7 @@
 
 #include "base/duration.h"
 #include "config/config.h"
+#include "config/http_client.h"
 
 namespace vigil::config {
 namespace {
@@ -14,6 +15,33 @@ void EmitLabels(YAML::Emitter& out, const char* key, const Labels& labels) {
   if (labels.empty()) return;
   out << YAML::Key << key << YAML::Value << YAML::BeginMap;
   for (const Label& l : labels) out << YAML::Key << l.name << YAML::Value << l.value;
+  out << YAML::EndMap;
+}
+
+void EmitTls(YAML::Emitter& out, const TlsConfig& t) {
+  out << YAML::Key << "tls_config" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "insecure_skip_verify" << YAML::Value << t.insecure_skip_verify;
+  out << YAML::EndMap;
+}
+
+// Secrets show as <secret>, as Prometheus's config.Secret.
+void EmitOAuth2(YAML::Emitter& out, const OAuth2& o) {
+  out << YAML::Key << "oauth2" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "client_id" << YAML::Value << o.client_id;
+  if (!o.client_secret.empty()) out << YAML::Key << "client_secret" << YAML::Value << "<secret>";
+  if (!o.client_secret_file.empty()) {
+    out << YAML::Key << "client_secret_file" << YAML::Value << o.client_secret_file;
+  }
+  if (!o.scopes.empty()) out << YAML::Key << "scopes" << YAML::Value << o.scopes;
+  out << YAML::Key << "token_url" << YAML::Value << o.token_url;
+  if (!o.endpoint_params.empty()) {
+    out << YAML::Key << "endpoint_params" << YAML::Value << YAML::BeginMap;
+    for (const auto& [k, v] : o.endpoint_params) out << YAML::Key << k << YAML::Value << v;
+    out << YAML::EndMap;
+  }
+  EmitTls(out, o.tls_config);
+  if (!o.proxy_url.empty())
+    out << YAML::Key << "proxy_url" << YAML::Value << RedactUrl(o.proxy_url);
   out << YAML::EndMap;
 }
 
@@ -38,9 +66,10 @@ void EmitHttp(YAML::Emitter& out, const HttpClientConfig& h) {
     }
     out << YAML::EndMap;
   }
-  out << YAML::Key << "tls_config" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "insecure_skip_verify" << YAML::Value << h.tls_config.insecure_skip_verify;
-  out << YAML::EndMap;
+  if (h.oauth2) EmitOAuth2(out, *h.oauth2);
+  EmitTls(out, h.tls_config);
+  if (!h.proxy_url.empty())
+    out << YAML::Key << "proxy_url" << YAML::Value << RedactUrl(h.proxy_url);
   out << YAML::Key << "follow_redirects" << YAML::Value << h.follow_redirects;
   out << YAML::Key << "enable_http2" << YAML::Value << h.enable_http2;
 }
@@ -169,7 +198,45 @@ void EmitRemoteWrite(YAML::Emitter& out, const std::vector<RemoteWriteConfig>& r
   out << YAML::EndSeq;
 }
 
+// Replaces secret values under `node` in place; true when it replaced any.
+bool RedactNode(YAML::Node node) {
+  bool changed = false;
+  if (node.IsSequence()) {
+    for (auto item : node) changed = RedactNode(item) || changed;
+  } else if (node.IsMap()) {
+    for (auto kv : node) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
+      YAML::Node value = kv.second;
+      const bool secret = key == "password" || key == "credentials" || key == "bearer_token" ||
+                          key == "client_secret";
+      if (secret && value.IsScalar() && !value.Scalar().empty() && value.Scalar() != "<secret>") {
+        node[kv.first] = "<secret>";
+        changed = true;
+      } else if (key == "proxy_url" && value.IsScalar() &&
+                 RedactUrl(value.Scalar()) != value.Scalar()) {
+        node[kv.first] = RedactUrl(value.Scalar());
+        changed = true;
+      } else {
+        changed = RedactNode(value) || changed;
+      }
+    }
+  }
+  return changed;
+}
+
 }  // namespace
+
+std::string RedactConfigText(const std::string& yaml) {
+  try {
+    YAML::Node root = YAML::Load(yaml);
+    if (!RedactNode(root)) return yaml;
+    YAML::Emitter out;
+    out << root;
+    return std::string(out.c_str()) + "\n";
+  } catch (const YAML::Exception&) {
+    return yaml;  // loaded configs parse; nothing to hide in text that does not
+  }
+}
 
 std::string ConfigToYaml(const Config& config) {
   YAML::Emitter out;

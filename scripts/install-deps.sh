@@ -10,12 +10,12 @@ PACKAGES=(
   clang-format  # scripts/check_format.sh
   # libraries (see README "Dependencies")
   librocksdb-dev libcpp-httplib-dev libyaml-cpp-dev libsnappy-dev libfmt-dev libre2-dev
-  nlohmann-json3-dev zlib1g-dev libssl-dev libbrotli-dev
+  nlohmann-json3-dev zlib1g-dev libssl-dev libbrotli-dev libcrypt-dev  # TLS, bcrypt (web/)
   libgtest-dev libgmock-dev libbenchmark-dev
   # reference oracle and peers for differential and end-to-end tests
   prometheus prometheus-node-exporter prometheus-alertmanager
   # test and benchmark drivers
-  curl python3 procps chromium linux-perf
+  curl python3 procps chromium linux-perf openssl apache2-utils  # certs, htpasswd (README "Securing Vigil")
   # deploy/: container images (buildah, from scratch), their health-check tool and CA
   # bundle, the compose file's check, YAML for the deploy tests (tests/deploy)
   buildah busybox-static ca-certificates docker-compose python3-yaml

@@ -2,6 +2,7 @@
 //   vigil [flags]                 run the server
 //   vigil check config FILE...    validate configuration files
 //   vigil check healthy|ready     ask a running server, as promtool
+//   vigil check web-config FILE... validate --web.config.file files
 //   vigil admin COMMAND ...       retention, delete-series, snapshot, compact on a server
 //   vigil tsdb COMMAND ...        list, analyze, dump, import on a stopped data directory
 #include <cstdio>
@@ -19,6 +20,7 @@
 #include "src/server_main.h"
 #include "src/tsdb_cli.h"
 #include "src/version.h"
+#include "web/web_config.h"
 
 namespace {
 
@@ -38,11 +40,14 @@ int RunCheck(const std::vector<std::string>& args) {
     return vigil::RunServerStatusCheck(args[0], {args.begin() + 1, args.end()}, std::cout,
                                        std::cerr);
   }
-  if (args.size() < 2 || (args[0] != "config" && args[0] != "rules")) {
+  if (args.size() < 2 || (args[0] != "config" && args[0] != "rules" && args[0] != "web-config")) {
     std::fprintf(stderr,
-                 "usage: vigil check config|rules FILE...\n"
+                 "usage: vigil check config|rules|web-config FILE...\n"
                  "       vigil check healthy|ready [--url=http://localhost:9090]\n");
     return 1;
+  }
+  if (args[0] == "web-config") {
+    return vigil::web::RunCheckWebConfig({args.begin() + 1, args.end()}, std::cerr);
   }
   std::vector<std::string> files(args.begin() + 1, args.end());
   // Rule expressions are parsed by the PromQL parser, as promtool does.
@@ -73,6 +78,7 @@ int RunServerCommand(const std::vector<std::string>& args) {
         "  check config FILE...        validate configuration files, like promtool\n"
         "  check rules FILE...         validate rule files, like promtool\n"
         "  check healthy|ready [--url=URL]  ask a running server, like promtool\n"
+        "  check web-config FILE...    validate web configuration files, like promtool\n"
         "  admin COMMAND ...           retention, delete-series, snapshot, compact on a server\n"
         "  tsdb COMMAND ...            list, analyze, dump, create-blocks-from on a data dir\n",
         stdout);

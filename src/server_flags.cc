@@ -117,15 +117,7 @@ void DefineCompatibilityFlags(FlagSet& f) {
               "Interval used by scrape manager to throttle target groups updates (accepted).",
               duration);
   f.AddString("web.config.file", "",
-              "[EXPERIMENTAL] Path to configuration file that can enable TLS or authentication. "
-              "Not supported by Vigil: a non-empty value is refused rather than silently serving "
-              "without TLS/authentication.",
-              [](const std::string& v) {
-                return v.empty() ? Status::OK()
-                                 : Status::InvalidArgument(
-                                       "--web.config.file is not supported (no TLS or basic auth "
-                                       "in Vigil's web server yet); put a TLS proxy in front");
-              });
+              "[EXPERIMENTAL] Path to configuration file that can enable TLS or authentication.");
 }
 
 // --web.external-url without a trailing slash, or http://<hostname>:<port>.
@@ -317,6 +309,7 @@ Result<ServerSettings> SettingsFromFlags(const FlagSet& f) {
       start = comma + 1;
     }
   }
+  s.web.web_config_file = f.Get("web.config.file");
   s.web.max_connections = static_cast<int>(IntFlag(f, "web.max-connections"));
   s.web.read_timeout_ms = DurationFlag(f, "web.read-timeout");
   // Go's http.Server closes idle connections after ReadTimeout; Vigil sooner,

@@ -59,7 +59,7 @@ class ConfigReloader {
     }
     notifier_->ApplyConfig(config.alerting, config.global.external_labels);
     if (Status st = manager_->ApplyConfig(config); !st.ok()) return FailedLocked(st);
-    yaml_ = config.original;
+    yaml_ = config::RedactConfigText(config.original);
     last_success_ = true;
     last_success_time_ = static_cast<double>(SystemClock::Get()->NowMillis()) / 1000.0;
     VLOG_INFO("Completed loading of configuration file", {{"filename", path_}});

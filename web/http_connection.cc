@@ -1,8 +1,12 @@
 #include "web/http_connection.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,6 +15,9 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+
+#include "base/logger.h"
+#include "web/tls_context.h"
 
 namespace vigil::web {
 namespace {
@@ -26,6 +33,7 @@ constexpr auto kMaxDrain = std::chrono::seconds(10);
 
 struct ConnectionState {
   bool close_after_response = false;
+  const LoadedWebConfig* web_config = nullptr;
 };
 thread_local ConnectionState* current_connection = nullptr;
 
@@ -63,13 +71,14 @@ std::string PeerAddress(const sockaddr_storage& addr, int* port) {
 // client spaces its bytes (httplib's own stream times out each wait only).
 class DeadlineStream final : public httplib::Stream {
  public:
-  DeadlineStream(const HttpConnectionServer& server, int sock)
-      : server_(server), sock_(sock), deadline_(Clock::now() + ReadTimeout()) {}
+  // `ssl` (optional): the connection's TLS session, after its handshake.
+  DeadlineStream(const HttpConnectionServer& server, int sock, SSL* ssl)
+      : server_(server), sock_(sock), ssl_(ssl), deadline_(Clock::now() + ReadTimeout()) {}
 
   // Starts the next request's read deadline.
   void RestartDeadline() { deadline_ = Clock::now() + ReadTimeout(); }
   Clock::time_point deadline() const { return deadline_; }
-  bool has_buffered() const { return buffered_ > 0; }
+  bool has_buffered() const { return buffered_ > 0 || (ssl_ != nullptr && SSL_pending(ssl_) > 0); }
 
   // Waits up to the idle timeout for the first byte of another request.
   bool WaitForNextRequest() const {
@@ -106,6 +115,7 @@ class DeadlineStream final : public httplib::Stream {
 
   ssize_t write(const char* ptr, size_t size) override {
     if (!is_writable()) return -1;
+    if (ssl_ != nullptr) return WriteTls(ptr, size);
     ssize_t n;
     do {
       n = ::send(sock_, ptr, size, MSG_NOSIGNAL);
@@ -138,16 +148,53 @@ class DeadlineStream final : public httplib::Stream {
 
   ssize_t Receive() {
     ssize_t n;
-    do {
-      n = ::recv(sock_, buffer_.data(), buffer_.size(), 0);
-    } while (n < 0 && errno == EINTR);
+    if (ssl_ != nullptr) {
+      n = ReadTls();
+    } else {
+      do {
+        n = ::recv(sock_, buffer_.data(), buffer_.size(), 0);
+      } while (n < 0 && errno == EINTR);
+    }
     offset_ = 0;
     buffered_ = n > 0 ? static_cast<size_t>(n) : 0;
     return n;
   }
 
+  // Waits as OpenSSL asks after `ret`; false when the call failed for good.
+  bool WaitForTls(int ret, Clock::time_point deadline) const {
+    const int error = SSL_get_error(ssl_, ret);
+    if (error == SSL_ERROR_WANT_READ) return WaitFor(server_, sock_, POLLIN, deadline);
+    if (error == SSL_ERROR_WANT_WRITE) return WaitFor(server_, sock_, POLLOUT, deadline);
+    return false;
+  }
+
+  ssize_t ReadTls() {
+    while (true) {
+      const int n = SSL_read(ssl_, buffer_.data(), static_cast<int>(buffer_.size()));
+      if (n > 0) return n;
+      if (SSL_get_error(ssl_, n) == SSL_ERROR_ZERO_RETURN) return 0;
+      if (!WaitForTls(n, deadline_)) {
+        ERR_clear_error();
+        return -1;
+      }
+    }
+  }
+
+  ssize_t WriteTls(const char* ptr, size_t size) {
+    const auto limit = Clock::now() + std::chrono::milliseconds(server_.limits().write_timeout_ms);
+    while (true) {
+      const int n = SSL_write(ssl_, ptr, static_cast<int>(std::min<size_t>(size, 1 << 30)));
+      if (n > 0) return n;
+      if (!WaitForTls(n, limit)) {
+        ERR_clear_error();
+        return -1;
+      }
+    }
+  }
+
   const HttpConnectionServer& server_;
   const int sock_;
+  SSL* const ssl_;
   Clock::time_point deadline_;
   mutable bool timed_out_ = false;
   std::array<char, 16 * 1024> buffer_{};
@@ -169,6 +216,95 @@ void DrainUnreadInput(const HttpConnectionServer& server, int sock,
     const ssize_t n = ::recv(sock, sink.data(), sink.size(), 0);
     if (n == 0 || (n < 0 && errno != EINTR)) return;
   }
+}
+
+struct FreeSsl {
+  void operator()(SSL* ssl) const { SSL_free(ssl); }
+};
+using SslPtr = std::unique_ptr<SSL, FreeSsl>;
+
+std::string PeerOf(int sock) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (getpeername(sock, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "unknown";
+  const std::string host = PeerAddress(addr, &port);
+  return host + ":" + std::to_string(port);
+}
+
+std::string TlsErrorText() {
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "connection closed";
+  const char* reason = ERR_reason_error_string(code);
+  return reason != nullptr ? reason : "unknown error";
+}
+
+// A client speaking plain HTTP to the TLS port gets Go's answer (a TLS
+// handshake starts with a record of type 22; a request with a method's letter).
+Status RefusePlainHttp(const HttpConnectionServer& server, int sock, Clock::time_point deadline) {
+  if (!WaitFor(server, sock, POLLIN, deadline)) return Status::OK();  // the handshake times out
+  char first = 0;
+  if (::recv(sock, &first, 1, MSG_PEEK) != 1 || first < 'A' || first > 'Z') return Status::OK();
+  static constexpr char kAnswer[] =
+      "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+  (void)::send(sock, kAnswer, sizeof kAnswer - 1, MSG_NOSIGNAL);
+  return Status::InvalidArgument("client sent an HTTP request to an HTTPS server");
+}
+
+// The server side of a TLS handshake on `sock`, within the read timeout, as
+// Go's http.Server; the socket becomes non-blocking (all waits are poll()s).
+Result<SslPtr> AcceptTls(const HttpConnectionServer& server, int sock, const LoadedWebConfig& web) {
+  if (!web.tls) return Status::InvalidArgument("TLS config is not present");
+  // OpenSSL writes with write(), which raises SIGPIPE when the peer has gone:
+  // keep it off this (connection) thread, as MSG_NOSIGNAL does for plain HTTP.
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+  SslPtr ssl(SSL_new(web.tls.get()));
+  if (!ssl) return Status::Internal("SSL_new failed");
+  ::fcntl(sock, F_SETFL, ::fcntl(sock, F_GETFL) | O_NONBLOCK);
+  SSL_set_fd(ssl.get(), sock);
+  const auto deadline = Clock::now() + std::chrono::milliseconds(server.limits().read_timeout_ms);
+  if (Status st = RefusePlainHttp(server, sock, deadline); !st.ok()) return st;
+  while (true) {
+    const int ret = SSL_accept(ssl.get());
+    if (ret == 1) break;
+    const int error = SSL_get_error(ssl.get(), ret);
+    const bool waited = (error == SSL_ERROR_WANT_READ && WaitFor(server, sock, POLLIN, deadline)) ||
+                        (error == SSL_ERROR_WANT_WRITE && WaitFor(server, sock, POLLOUT, deadline));
+    if (!waited) {
+      return Status::InvalidArgument(error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE
+                                         ? std::string("i/o timeout")
+                                         : TlsErrorText());
+    }
+  }
+  if (Status st = CheckClientAllowedSans(ssl.get(), web.config.tls); !st.ok()) return st;
+  return ssl;
+}
+
+// A new connection's web config, read now, and its TLS session when `tls`;
+// false (logged) when the connection cannot be served.
+bool Secure(const HttpConnectionServer& server, const WebConfigLoader& loader, bool tls, int sock,
+            std::shared_ptr<const LoadedWebConfig>* web_config, SslPtr* ssl) {
+  auto loaded = loader();
+  if (!loaded.ok()) {
+    VLOG_ERROR("Unable to load the web configuration file",
+               {{"component", "web"}, {"err", loaded.status().message()}});
+    return false;
+  }
+  *web_config = std::move(*loaded);
+  if (!tls) return true;
+  auto accepted = AcceptTls(server, sock, **web_config);
+  if (!accepted.ok()) {
+    VLOG_ERROR(
+        "http: TLS handshake error from " + PeerOf(sock) + ": " + accepted.status().message(),
+        {{"component", "web"}});
+    return false;
+  }
+  *ssl = std::move(*accepted);
+  return true;
 }
 
 }  // namespace
@@ -237,15 +373,28 @@ void ConnectionPool::shutdown() {
 
 HttpConnectionServer::HttpConnectionServer(ConnectionLimits limits) : limits_(limits) {}
 
+void HttpConnectionServer::SetWebConfigLoader(WebConfigLoader loader, bool tls) {
+  web_config_loader_ = std::move(loader);
+  tls_ = tls;
+}
+
 void HttpConnectionServer::RaiseBacklog() {
   const socket_t sock = svr_sock_;
   if (sock != INVALID_SOCKET) ::listen(sock, std::max(limits_.max_connections, 128));
 }
 
 bool HttpConnectionServer::process_and_close_socket(socket_t sock) {
+  std::shared_ptr<const LoadedWebConfig> web_config;
+  SslPtr ssl;
+  if (web_config_loader_ && !Secure(*this, web_config_loader_, tls_, sock, &web_config, &ssl)) {
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return false;
+  }
   ConnectionState state;
+  state.web_config = web_config.get();
   current_connection = &state;
-  DeadlineStream stream(*this, sock);
+  DeadlineStream stream(*this, sock, ssl.get());
   bool ok = true;
   for (int served = 0; served < limits_.keep_alive_max_requests && !stopping(); ++served) {
     if (served > 0) {
@@ -258,6 +407,10 @@ bool HttpConnectionServer::process_and_close_socket(socket_t sock) {
     if (!ok || closed || state.close_after_response || stream.timed_out()) break;
   }
   current_connection = nullptr;
+  if (ssl != nullptr) {
+    SSL_shutdown(ssl.get());  // close_notify; the client's is not awaited
+    ERR_clear_error();
+  }
   if (state.close_after_response && !stream.timed_out())
     DrainUnreadInput(*this, sock, stream.deadline());
   ::shutdown(sock, SHUT_RDWR);
@@ -267,6 +420,10 @@ bool HttpConnectionServer::process_and_close_socket(socket_t sock) {
 
 void CloseConnectionAfterResponse() {
   if (current_connection != nullptr) current_connection->close_after_response = true;
+}
+
+const LoadedWebConfig* CurrentWebConfig() {
+  return current_connection != nullptr ? current_connection->web_config : nullptr;
 }
 
 }  // namespace vigil::web

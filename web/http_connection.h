@@ -10,9 +10,13 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "base/status.h"
+#include "web/web_config.h"
 
 namespace vigil::web {
 
@@ -57,9 +61,17 @@ class ConnectionPool final : public httplib::TaskQueue {
   std::vector<std::thread::id> finished_;
 };
 
+// Gives each new connection the web config (--web.config.file) it is served
+// with, read again from disk; an error closes the connection unserved.
+using WebConfigLoader = std::function<Result<std::shared_ptr<const LoadedWebConfig>>()>;
+
 class HttpConnectionServer final : public httplib::Server {
  public:
   explicit HttpConnectionServer(ConnectionLimits limits);
+
+  // Before listening: every connection loads its web config with `loader`
+  // and, when `tls`, does a TLS handshake with that config's context first.
+  void SetWebConfigLoader(WebConfigLoader loader, bool tls);
 
   // After bind: a listen backlog as deep as the connection cap (httplib's is 5).
   void RaiseBacklog();
@@ -71,6 +83,8 @@ class HttpConnectionServer final : public httplib::Server {
   bool process_and_close_socket(socket_t sock) override;
 
   ConnectionLimits limits_;
+  WebConfigLoader web_config_loader_;
+  bool tls_ = false;
 };
 
 // Called from a handler: the connection closes after this response (its
@@ -78,5 +92,9 @@ class HttpConnectionServer final : public httplib::Server {
 // response reaches the client first: the unread body is drained, within the
 // request's read deadline, before the socket closes.
 void CloseConnectionAfterResponse();
+
+// Called from a handler: the web config the current connection was accepted
+// with, or null when there is none.
+const LoadedWebConfig* CurrentWebConfig();
 
 }  // namespace vigil::web

@@ -15,6 +15,7 @@
 #include "web/admin_api.h"
 #include "web/api_context.h"
 #include "web/api_response.h"
+#include "web/basic_auth.h"
 #include "web/http_connection.h"
 #include "web/process_metrics.h"
 #include "web/request_metrics.h"
@@ -93,6 +94,21 @@ void WriteBodyTooLarge(httplib::Response& res, int64_t limit) {
   CloseConnectionAfterResponse();
 }
 
+// The connection's web config at work on a request: its extra headers, then
+// basic auth. False when the request was answered (401).
+bool Authorize(BasicAuthenticator& auth, const httplib::Request& req, httplib::Response& res) {
+  const LoadedWebConfig* web = CurrentWebConfig();
+  if (web == nullptr) return true;
+  for (const auto& [name, value] : web->config.headers) res.set_header(name, value);
+  const auto& users = web->config.basic_auth_users;
+  if (users.empty() || auth.Check(users, req.get_header_value("Authorization"))) return true;
+  res.status = 401;
+  res.set_header("WWW-Authenticate", "Basic");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_content("Unauthorized\n", "text/plain; charset=utf-8");
+  return false;
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -120,6 +136,7 @@ struct Server::Impl {
   }
 
   void Configure();
+  Status SetUpWebConfig();
   void Serve(const httplib::Request& req, httplib::Response& res, std::string body);
   void ServeWithBody(const httplib::Request& req, httplib::Response& res,
                      const httplib::ContentReader& reader);
@@ -131,6 +148,7 @@ struct Server::Impl {
   std::string prefix;
   ProcessMetrics process_metrics;
   RequestMetrics request_metrics{&ctx.ready};
+  BasicAuthenticator basic_auth;
   HttpConnectionServer http;
   std::thread listener;
   int bound_port = 0;
@@ -170,11 +188,12 @@ void Server::Impl::Configure() {
   }));
 
   const auto plain = [this](const httplib::Request& req, httplib::Response& res) {
-    Serve(req, res, std::string());
+    if (Authorize(basic_auth, req, res)) Serve(req, res, std::string());
   };
   const auto with_body = [this](const httplib::Request& req, httplib::Response& res,
                                 const httplib::ContentReader& reader) {
-    ServeWithBody(req, res, reader);
+    if (Authorize(basic_auth, req, res)) return ServeWithBody(req, res, reader);
+    CloseConnectionAfterResponse();  // the body was not read
   };
   http.Get(".*", plain);
   http.Options(".*", plain);
@@ -182,6 +201,21 @@ void Server::Impl::Configure() {
   http.Put(".*", with_body);
   http.Patch(".*", with_body);
   http.Delete(".*", with_body);
+}
+
+Status Server::Impl::SetUpWebConfig() {
+  const std::string path = ctx.options.web_config_file;
+  if (path.empty()) {
+    VLOG_INFO("TLS is disabled.", {{"component", "web"}, {"http2", "false"}});
+    return Status::OK();
+  }
+  auto loaded = LoadWebConfig(path);
+  if (!loaded.ok()) return loaded.status();
+  const bool tls = (*loaded)->tls != nullptr;
+  http.SetWebConfigLoader([path] { return LoadWebConfig(path); }, tls);
+  VLOG_INFO(tls ? "TLS is enabled." : "TLS is disabled.",
+            {{"component", "web"}, {"http2", "false"}});
+  return Status::OK();
 }
 
 void Server::Impl::ServeWithBody(const httplib::Request& req, httplib::Response& res,
@@ -270,6 +304,7 @@ Status Server::Start() {
                                    impl_->ctx.options.cors_origin +
                                    "\": " + impl_->origin_re.error());
   }
+  if (Status st = impl_->SetUpWebConfig(); !st.ok()) return st;
   auto hp = SplitHostPort(impl_->ctx.options.listen_address);
   if (!hp.ok()) return hp.status();
   const auto& [host, port] = *hp;

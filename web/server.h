@@ -60,6 +60,9 @@ struct ServerOptions {
   bool enable_remote_write_receiver = false;
   // --enable-feature=otlp-write-receiver: POST /api/v1/otlp/v1/metrics.
   bool enable_otlp_write_receiver = false;
+  // --web.config.file: TLS, security headers and basic auth (exporter-toolkit's
+  // format, web/web_config.h); read again for every new connection.
+  std::string web_config_file;
   int max_connections = 512;                // --web.max-connections
   int64_t read_timeout_ms = 5 * 60 * 1000;  // --web.read-timeout
   int64_t max_request_bytes = 32 << 20;

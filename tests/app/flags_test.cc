@@ -132,11 +132,10 @@ TEST(ServerFlags, DeprecatedRetentionFlagAppliesOnlyWithoutTheNewOne) {
   EXPECT_EQ(SettingsFromFlags(both)->storage.retention_ms, 2LL * 24 * 3600 * 1000);
 }
 
-TEST(ServerFlags, WebConfigFileIsRefusedRatherThanServingWithoutTls) {
+TEST(ServerFlags, WebConfigFileReachesTheWebServer) {
   FlagSet flags = ServerFlags();
-  const Status st = flags.Parse({"--web.config.file=web.yml"});
-  ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("web.config.file"), std::string::npos) << st.message();
+  ASSERT_TRUE(flags.Parse({"--web.config.file=web.yml"}).ok());
+  EXPECT_EQ(SettingsFromFlags(flags)->web.web_config_file, "web.yml");
 }
 
 TEST(ServerFlags, HelpAndVersionAreRecognised) {

@@ -206,6 +206,39 @@ TEST(ConfigLoader, ConfigToYaml_RoundTrips) {
   EXPECT_NE(yaml.find("scrape_interval: 15s"), std::string::npos);
 }
 
+TEST(ConfigLoader, ConfigToYaml_HidesOAuth2SecretAndProxyPassword) {
+  const Config c = MustLoad(
+      "scrape_configs:\n  - job_name: a\n    proxy_url: http://pu:proxy-pw@127.0.0.1:3128\n"
+      "    oauth2:\n      client_id: vigil\n      client_secret: hunter2\n"
+      "      scopes: [read]\n      token_url: http://127.0.0.1:1/token\n"
+      "      endpoint_params: {audience: metrics}\n");
+  const auto& oauth2 = c.scrape_configs[0].http.oauth2;
+  ASSERT_TRUE(oauth2.has_value());
+  EXPECT_EQ(oauth2->client_secret, "hunter2");
+  EXPECT_EQ(oauth2->endpoint_params.at("audience"), "metrics");
+  const std::string yaml = ConfigToYaml(c);
+  EXPECT_EQ(yaml.find("hunter2"), std::string::npos) << yaml;
+  EXPECT_EQ(yaml.find("proxy-pw"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("client_secret: <secret>"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("proxy_url: http://pu:xxxxx@127.0.0.1:3128"), std::string::npos) << yaml;
+}
+
+TEST(ConfigLoader, RedactConfigText_HidesSecretsAndKeepsTheRest) {
+  const std::string text =
+      "scrape_configs:\n  - job_name: a\n    basic_auth: {username: u, password: pw1}\n"
+      "    proxy_url: http://pu:pw2@127.0.0.1:3128\n"
+      "    oauth2: {client_id: i, client_secret: pw3, token_url: 'http://t/'}\n"
+      "  - job_name: b\n    bearer_token: pw4\n    authorization: {credentials: pw5}\n";
+  const std::string redacted = RedactConfigText(text);
+  for (const char* secret : {"pw1", "pw2", "pw3", "pw4", "pw5"}) {
+    EXPECT_EQ(redacted.find(secret), std::string::npos) << secret << " in\n" << redacted;
+  }
+  EXPECT_NE(redacted.find("username: u"), std::string::npos) << redacted;
+  EXPECT_NE(redacted.find("http://pu:xxxxx@127.0.0.1:3128"), std::string::npos) << redacted;
+  const std::string plain = "global:\n  scrape_interval: 15s  # a comment stays\n";
+  EXPECT_EQ(RedactConfigText(plain), plain);
+}
+
 struct InvalidCase {
   const char* name;
   const char* yaml;
@@ -257,7 +290,6 @@ const InvalidCase kInvalid[] = {
     {"BasicAuthAndBearer", "scrape_configs:\n  - job_name: a\n    basic_auth: {username: u}\n    bearer_token: x\n", 2, "at most one of basic_auth, oauth2, bearer_token"},
     {"PasswordAndFile", "scrape_configs:\n  - job_name: a\n    basic_auth:\n      username: u\n      password: p\n      password_file: f\n", 4, "at most one of basic_auth password & password_file"},
     {"AuthorizationBasic", "scrape_configs:\n  - job_name: a\n    authorization:\n      type: basic\n", 4, "use \"basic_auth\" instead"},
-    {"ProxyUrlUnsupported", "scrape_configs:\n  - job_name: a\n    proxy_url: http://proxy:3128\n", 3, "proxy_url is not supported"},
     {"TlsCertWithoutKey", "scrape_configs:\n  - job_name: a\n    tls_config:\n      cert_file: c.pem\n", 4, "exactly one of key and key_file"},
     {"TlsBadVersion", "scrape_configs:\n  - job_name: a\n    tls_config:\n      min_version: SSL3\n", 4, "unknown TLS version"},
     {"FileSdNoFiles", "scrape_configs:\n  - job_name: a\n    file_sd_configs:\n      - refresh_interval: 1m\n", 4, "must contain at least one path name"},
@@ -288,6 +320,34 @@ const InvalidCase kInvalid[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Table, InvalidConfig, ::testing::ValuesIn(kInvalid),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// proxy_url and oauth2.
+const InvalidCase kInvalidAuth[] = {
+    {"ProxyUrlNotHttp",
+     "scrape_configs:\n  - job_name: a\n    proxy_url: socks5://u:pw@proxy:1080\n", 3,
+     "unsupported proxy_url scheme (Vigil speaks to HTTP proxies only, http://host:port): "
+     "socks5://u:xxxxx@proxy:1080"},
+    {"ProxyUrlWithoutPort", "scrape_configs:\n  - job_name: a\n    proxy_url: http://proxy\n", 3,
+     "proxy_url needs a port"},
+    {"OAuth2AndBasicAuth",
+     "scrape_configs:\n  - job_name: a\n    basic_auth: {username: u}\n    oauth2: {client_id: i, "
+     "token_url: 'http://t/'}\n",
+     2, "at most one of basic_auth, oauth2, bearer_token"},
+    {"OAuth2AndAuthorization",
+     "scrape_configs:\n  - job_name: a\n    authorization: {credentials: c}\n    oauth2: "
+     "{client_id: i, token_url: 'http://t/'}\n",
+     2, "at most one of oauth2 & authorization"},
+    {"OAuth2SecretAndFile",
+     "scrape_configs:\n  - job_name: a\n    oauth2:\n      client_id: i\n      client_secret: s\n  "
+     "    client_secret_file: f\n      token_url: http://t/\n",
+     4, "at most one of oauth2 client_secret & client_secret_file"},
+    {"OAuth2UnknownField",
+     "scrape_configs:\n  - job_name: a\n    oauth2:\n      client_id: i\n      grant: x\n      "
+     "token_url: http://t/\n",
+     5, "grant"},
+};
+INSTANTIATE_TEST_SUITE_P(Auth, InvalidConfig, ::testing::ValuesIn(kInvalidAuth),
                          [](const auto& info) { return std::string(info.param.name); });
 
 TEST(ConfigLoader, NullLabelValue_IsEmptyAsInPrometheus) {

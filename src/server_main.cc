@@ -12,14 +12,15 @@
 #include <string>
 #include <thread>
 
-#include "rules/rule_file.h"
-#include "rules/manager.h"
-#include "config/config.h"
-#include "base/file_glob.h"
-#include "scraper/manager.h"
 #include "base/duration.h"
+#include "base/file_glob.h"
 #include "base/logger.h"
 #include "base/metrics_registry.h"
+#include "config/config.h"
+#include "remote/write_manager.h"
+#include "rules/manager.h"
+#include "rules/rule_file.h"
+#include "scraper/manager.h"
 #include "web/server.h"
 
 namespace vigil {
@@ -31,11 +32,13 @@ namespace {
 class ConfigReloader {
  public:
   ConfigReloader(std::string path, scraper::Manager* manager, rules::Manager* rules,
-                 rules::Notifier* notifier, std::string external_url)
+                 rules::Notifier* notifier, remote::WriteManager* remote_write,
+                 std::string external_url)
       : path_(std::move(path)),
         manager_(manager),
         rules_(rules),
         notifier_(notifier),
+        remote_write_(remote_write),
         external_url_(std::move(external_url)),
         metrics_([this](MetricsWriter& w) { Collect(w); }) {}
 
@@ -58,6 +61,7 @@ class ConfigReloader {
       return FailedLocked(st);
     }
     notifier_->ApplyConfig(config.alerting, config.global.external_labels);
+    if (Status st = remote_write_->ApplyConfig(config); !st.ok()) return FailedLocked(st);
     if (Status st = manager_->ApplyConfig(config); !st.ok()) return FailedLocked(st);
     yaml_ = config.original;
     last_success_ = true;
@@ -97,6 +101,7 @@ class ConfigReloader {
   scraper::Manager* manager_;
   rules::Manager* rules_;
   rules::Notifier* notifier_;
+  remote::WriteManager* remote_write_;
   const std::string external_url_;
   mutable std::mutex mu_;
   std::string yaml_;
@@ -180,7 +185,13 @@ int RunServer(const ServerSettings& settings) {
     return 1;
   }
 
-  auto db = storage::Storage::Open(settings.storage);
+  // Before the store opens: its first checkpoint must already keep the WAL
+  // segments the remote write queues of the last run have not sent.
+  remote::WriteManager remote_write({settings.storage.path, settings.remote_write_backlog_ms,
+                                     "Vigil/" + settings.web.build.version});
+  storage::StorageOptions storage_options = settings.storage;
+  storage_options.wal_keep_from = [&remote_write] { return remote_write.KeepWalFrom(); };
+  auto db = storage::Storage::Open(storage_options);
   if (!db.ok()) {
     VLOG_ERROR("Opening storage failed",
                {{"path", settings.storage.path}, {"err", db.status().message()}});
@@ -188,6 +199,7 @@ int RunServer(const ServerSettings& settings) {
   }
   VLOG_INFO("TSDB started", {{"path", settings.storage.path}});
   LogEffectiveRetention(settings.storage, **db);
+  remote_write.SetStorage((*db).get());
 
   promql::EngineOptions engine_options = settings.engine;
   // Subqueries without a step use the evaluation interval, as in Prometheus.
@@ -199,7 +211,7 @@ int RunServer(const ServerSettings& settings) {
       (*db).get(), &engine, SystemClock::Get(),
       {&notifier, settings.alert_resend_delay_ms, settings.alert_for_outage_tolerance_ms,
        settings.alert_for_grace_period_ms});
-  ConfigReloader reloader(settings.config_file, &manager, &rule_manager, &notifier,
+  ConfigReloader reloader(settings.config_file, &manager, &rule_manager, &notifier, &remote_write,
                           settings.external_url);
 
   web::ServerDeps deps;
@@ -238,6 +250,8 @@ int RunServer(const ServerSettings& settings) {
   notifier.Stop();
   VLOG_INFO("Notifier manager stopped");
   server.Stop();
+  remote_write.Stop();
+  VLOG_INFO("Remote storage stopped");
   if (Status st = (*db)->Close(); !st.ok()) {
     VLOG_ERROR("Error closing storage", {{"err", st.message()}});
     exit_code = 1;

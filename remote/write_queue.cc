@@ -326,7 +326,7 @@ bool WriteQueue::ReadAvailable() {
     }
     if (end.ok()) position_.offset = *end;
     if (!end.ok() && end.status().code() != StatusCode::kCorruption) return true;
-    if (!more_segments) return true;
+    if (!more_segments || aborted_) return true;
     // The writer moved on before we listed: this segment is complete.
     auto next = std::upper_bound(segments->begin(), segments->end(), segment);
     position_ = {*next, 0};
@@ -336,6 +336,7 @@ bool WriteQueue::ReadAvailable() {
 }
 
 void WriteQueue::HandleCommit(std::string_view payload, WalPosition end) {
+  if (aborted_) return;
   auto commit = storage::DecodeWalCommit(payload);
   if (!commit.ok()) {
     VLOG_ERROR("undecodable WAL commit skipped by remote write",
@@ -357,7 +358,10 @@ void WriteQueue::HandleCommit(std::string_view payload, WalPosition end) {
       ++metrics_.samples_dropped;
       continue;
     }
-    Enqueue(s.ref, {std::move(labels), s.t, s.v, next_seq_++});
+    if (!Enqueue(s.ref, {std::move(labels), s.t, s.v, next_seq_++})) {
+      aborted_ = true;  // stopping: nothing from here on may count as read
+      return;
+    }
   }
   commits_.emplace_back(next_seq_, end);
   position_ = end;
@@ -376,12 +380,13 @@ std::shared_ptr<const Labels> WriteQueue::SeriesToSend(SeriesRef ref) {
   return out;
 }
 
-void WriteQueue::Enqueue(SeriesRef ref, Pending p) {
+bool WriteQueue::Enqueue(SeriesRef ref, Pending p) {
   const size_t shard = std::hash<SeriesRef>{}(ref) % shards_.size();
-  (void)shards_[shard]->Push(std::move(p));
+  return shards_[shard]->Push(std::move(p));
 }
 
 void WriteQueue::SaveAcknowledgedPosition() {
+  if (aborted_) return;
   last_save_ms_ = options_.clock->NowMillis();
   uint64_t oldest = kNoPending;
   for (const auto& s : shards_) oldest = std::min(oldest, s->OldestUnacknowledged());

@@ -78,7 +78,8 @@ class WriteQueue {
   void HandleCommit(std::string_view payload, WalPosition end);
   // The labels to send for `ref` (nullptr: dropped by write relabeling).
   std::shared_ptr<const Labels> SeriesToSend(SeriesRef ref);
-  void Enqueue(SeriesRef ref, Pending p);
+  // False when the queue is stopping (the sample was not taken).
+  bool Enqueue(SeriesRef ref, Pending p);
   // Saves the position after the last commit whose samples are all acknowledged.
   void SaveAcknowledgedPosition();
   void NoteBacklogDrop(int64_t t);
@@ -96,6 +97,7 @@ class WriteQueue {
   std::deque<std::pair<uint64_t, WalPosition>> commits_;  // (seq after commit, its end)
   int64_t last_save_ms_ = 0;
   uint64_t backlog_dropped_unlogged_ = 0;
+  bool aborted_ = false;  // a sample could not be queued (stopping): read no further
   int64_t last_backlog_log_ms_ = 0;
 
   mutable std::mutex mu_;

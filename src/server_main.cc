@@ -17,6 +17,7 @@
 #include "base/logger.h"
 #include "base/metrics_registry.h"
 #include "config/config.h"
+#include "remote/fanout_storage.h"
 #include "remote/write_manager.h"
 #include "rules/manager.h"
 #include "rules/rule_file.h"
@@ -33,12 +34,13 @@ class ConfigReloader {
  public:
   ConfigReloader(std::string path, scraper::Manager* manager, rules::Manager* rules,
                  rules::Notifier* notifier, remote::WriteManager* remote_write,
-                 std::string external_url)
+                 remote::FanoutStorage* remote_read, std::string external_url)
       : path_(std::move(path)),
         manager_(manager),
         rules_(rules),
         notifier_(notifier),
         remote_write_(remote_write),
+        remote_read_(remote_read),
         external_url_(std::move(external_url)),
         metrics_([this](MetricsWriter& w) { Collect(w); }) {}
 
@@ -62,6 +64,7 @@ class ConfigReloader {
     }
     notifier_->ApplyConfig(config.alerting, config.global.external_labels);
     if (Status st = remote_write_->ApplyConfig(config); !st.ok()) return FailedLocked(st);
+    remote_read_->ApplyConfig(config);
     if (Status st = manager_->ApplyConfig(config); !st.ok()) return FailedLocked(st);
     yaml_ = config.original;
     last_success_ = true;
@@ -102,6 +105,7 @@ class ConfigReloader {
   rules::Manager* rules_;
   rules::Notifier* notifier_;
   remote::WriteManager* remote_write_;
+  remote::FanoutStorage* remote_read_;
   const std::string external_url_;
   mutable std::mutex mu_;
   std::string yaml_;
@@ -200,6 +204,8 @@ int RunServer(const ServerSettings& settings) {
   VLOG_INFO("TSDB started", {{"path", settings.storage.path}});
   LogEffectiveRetention(settings.storage, **db);
   remote_write.SetStorage((*db).get());
+  // PromQL, rules and the API read through remote_read endpoints as well.
+  remote::FanoutStorage fanout((*db).get());
 
   promql::EngineOptions engine_options = settings.engine;
   // Subqueries without a step use the evaluation interval, as in Prometheus.
@@ -208,14 +214,14 @@ int RunServer(const ServerSettings& settings) {
   scraper::Manager manager((*db).get(), scraper::ManagerOptions{});
   rules::Notifier notifier(static_cast<size_t>(settings.notification_queue_capacity));
   rules::Manager rule_manager(
-      (*db).get(), &engine, SystemClock::Get(),
+      &fanout, &engine, SystemClock::Get(),
       {&notifier, settings.alert_resend_delay_ms, settings.alert_for_outage_tolerance_ms,
        settings.alert_for_grace_period_ms});
   ConfigReloader reloader(settings.config_file, &manager, &rule_manager, &notifier, &remote_write,
-                          settings.external_url);
+                          &fanout, settings.external_url);
 
   web::ServerDeps deps;
-  deps.db = (*db).get();
+  deps.db = &fanout;
   deps.engine = &engine;
   deps.scrape_manager = &manager;
   deps.rule_manager = &rule_manager;

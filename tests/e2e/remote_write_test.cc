@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -223,32 +224,90 @@ TEST_F(RemoteWriteTest, ReceiverOutageWithVigilKilled_LosesNothing) {
   ExpectReceiverHasEverything(vigil, vm_.port(), before_recovery, 30s);
 }
 
+// SIGHUP: an unchanged queue keeps running (its counters go on), a changed
+// one restarts, a removed one stops and its saved position is deleted.
+TEST_F(RemoteWriteTest, Reload_KeepsUnchangedQueuesAndRestartsChangedOnes) {
+  const std::string second = "  - url: " + vm_.write_url() + "\n    name: vm2\n" +
+                             "    queue_config: {batch_send_deadline: 200ms}\n";
+  VigilProcess vigil(Config(target_.port(), VmQueue(vm_) + second));
+  ASSERT_TRUE(vigil.WaitReady());
+  const auto sent = [&](const std::string& name) {
+    return MetricValue(vigil, "prometheus_remote_storage_samples_total{remote_name=\"" + name +
+                                  "\",url=\"" + vm_.write_url() + "\"}");
+  };
+  ASSERT_TRUE(vigil.WaitFor([&] { return sent("vm") > 20 && sent("vm2") > 20; }, 10s));
+  const auto positions = [&] {
+    int n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(vigil.data_dir() / "remote_write")) {
+      n += e.path().extension() == ".position" ? 1 : 0;
+    }
+    return n;
+  };
+  EXPECT_EQ(positions(), 2);
+
+  const double vm_before = sent("vm");
+  const double vm2_before = sent("vm2");
+  WriteFileAtomically(vigil.config_path(),
+                      Config(target_.port(), VmQueue(vm_) + second + "    remote_timeout: 10s\n"));
+  vigil.Signal(SIGHUP);
+  ASSERT_TRUE(vigil.WaitFor([&] { return sent("vm2") >= 0 && sent("vm2") < vm2_before; }, 10s))
+      << "changed queue vm2 was not restarted";
+  EXPECT_GE(sent("vm"), vm_before) << "unchanged queue vm was restarted";
+
+  WriteFileAtomically(vigil.config_path(), Config(target_.port(), VmQueue(vm_)));
+  vigil.Signal(SIGHUP);
+  ASSERT_TRUE(vigil.WaitFor([&] { return sent("vm2") < 0; }, 10s));
+  EXPECT_GE(sent("vm"), vm_before);
+  EXPECT_EQ(positions(), 1);
+}
+
+// Debian's Prometheus 2.42 on loopback with the remote write receiver on.
+class Prometheus {
+ public:
+  Prometheus() : port_(FreePort()) {
+    const std::filesystem::path config = dir_.path() / "prometheus.yml";
+    WriteFileAtomically(config, "global: {}\n");
+    process_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{kPrometheus, "--config.file=" + config.string(),
+                                 "--storage.tsdb.path=" + (dir_.path() / "data").string(),
+                                 "--web.listen-address=127.0.0.1:" + std::to_string(port_),
+                                 "--web.enable-remote-write-receiver"},
+        dir_.path() / "prometheus.log");
+    for (int i = 0; i < 100 && HttpGet(port_, "/-/ready").status != 200; ++i) {
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  int port() const { return port_; }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  // Remote-writes `series` to it; returns the HTTP status.
+  int Push(const std::vector<remote::RemoteTimeSeries>& series) const {
+    const std::string body =
+        remote::SnappyEncode(remote::EncodeWriteRequest(remote::WriteRequest{series}));
+    return HttpPost(port_, "/api/v1/write", body, "application/x-protobuf").status;
+  }
+
+ private:
+  TempDir dir_;
+  int port_;
+  std::unique_ptr<ChildProcess> process_;
+};
+
 // Prometheus 2.42 as a second receiver: it gets the same samples, and a 400
 // (an out-of-order sample) drops that batch, counted as failed.
 TEST_F(RemoteWriteTest, PrometheusReceiver_GetsTheSameData_And400DropsTheBatch) {
   if (!std::filesystem::exists(kPrometheus)) GTEST_SKIP() << kPrometheus << " missing";
-  TempDir prom_dir;
-  const int prom_port = FreePort();
-  std::filesystem::path prom_config = prom_dir.path() / "prometheus.yml";
-  WriteFileAtomically(prom_config, "global: {}\n");
-  ChildProcess prom({kPrometheus, "--config.file=" + prom_config.string(),
-                     "--storage.tsdb.path=" + (prom_dir.path() / "data").string(),
-                     "--web.listen-address=127.0.0.1:" + std::to_string(prom_port),
-                     "--web.enable-remote-write-receiver"},
-                    prom_dir.path() / "prometheus.log");
-  for (int i = 0; i < 100 && HttpGet(prom_port, "/-/ready").status != 200; ++i) {
-    std::this_thread::sleep_for(100ms);
-  }
+  const Prometheus prom;
+  const int prom_port = prom.port();
   // A newer sample of the series Vigil will send makes Prometheus refuse it.
   const std::string instance = "127.0.0.1:" + std::to_string(target_.port());
   remote::RemoteTimeSeries conflict{
       {{"__name__", "rw_secret"}, {"instance", instance}, {"job", "t"}, {"replica", "a"}},
       {{1, static_cast<int64_t>((NowSeconds() + 4) * 1000)}}};
-  const std::string body =
-      remote::SnappyEncode(remote::EncodeWriteRequest(remote::WriteRequest{{conflict}}));
-  ASSERT_EQ(HttpPost(prom_port, "/api/v1/write", body, "application/x-protobuf").status, 204);
+  ASSERT_EQ(prom.Push({conflict}), 204);
 
-  const std::string prom_url = "http://127.0.0.1:" + std::to_string(prom_port) + "/api/v1/write";
+  const std::string prom_url = prom.url("/api/v1/write");
   VigilProcess vigil(Config(target_.port(), VmQueue(vm_) + "  - url: " + prom_url +
                                                 "\n    name: prom\n"
                                                 "    queue_config: {batch_send_deadline: 200ms}\n"
@@ -268,6 +327,82 @@ TEST_F(RemoteWriteTest, PrometheusReceiver_GetsTheSameData_And400DropsTheBatch) 
   const double now = NowSeconds() - 0.5;
   ExpectReceiverHasEverything(vigil, prom_port, now, 15s, "2s", 2);
   ExpectReceiverHasEverything(vigil, vm_.port(), now, 15s);
+}
+
+// The answer of a range query (resultType matrix) as SampleSets.
+std::optional<SampleSets> RangeQuery(int port, const std::string& query, double start, double end) {
+  const HttpReply r = HttpGet(
+      port,
+      "/api/v1/query_range?nocache=1&step=15&query=" + httplib::detail::encode_query_param(query) +
+          "&start=" + std::to_string(start) + "&end=" + std::to_string(end));
+  if (r.status != 200) return std::nullopt;
+  const Json body = Json::parse(r.body, nullptr, false);
+  if (body.is_discarded()) return std::nullopt;
+  SampleSets out;
+  for (const auto& series : body["data"]["result"]) {
+    std::string key;
+    for (const auto& [name, value] : series["metric"].items()) {
+      key += name + "=" + value.get<std::string>() + ",";
+    }
+    for (const auto& s : series["values"]) {
+      out[key].push_back(std::to_string(s[0].get<int64_t>()) + "=" + s[1].get<std::string>());
+    }
+  }
+  return out;
+}
+
+// remote_read from a Prometheus holding older data: a range query over both
+// stores answers what each side answers for its part, merged.
+TEST(RemoteReadTest, RangeQuerySpanningBothStores_IsTheUnionOfEachSide) {
+  if (!std::filesystem::exists(kPrometheus)) GTEST_SKIP() << kPrometheus << " missing";
+  const Prometheus prom;
+  MetricsTarget target(kTargetBody);
+  const std::string instance = "127.0.0.1:" + std::to_string(target.port());
+  const auto now_ms = static_cast<int64_t>(NowSeconds() * 1000);
+  remote::RemoteTimeSeries old{{{"__name__", "rw_gauge"},
+                                {"instance", instance},
+                                {"job", "t"},
+                                {"n", "1"},
+                                {"replica", "a"}},
+                               {}};
+  for (int i = 0; i < 40; ++i) {  // 50 to 40 minutes ago
+    old.samples.push_back({100.0 + i, now_ms - 50 * 60'000 + i * 15'000});
+  }
+  ASSERT_EQ(prom.Push({old}), 204);
+
+  const std::string config_text = Config(target.port(), "  []\n");
+  const std::string with_read =
+      config_text + "remote_read:\n  - url: " + prom.url("/api/v1/read") + "\n    name: old\n";
+  VigilProcess vigil(with_read);
+  ASSERT_TRUE(vigil.WaitReady());
+  std::this_thread::sleep_for(4s);
+  const double end = std::floor(NowSeconds()) - 1, start = end - 55 * 60;
+  const std::string query = "rw_gauge{n=\"1\"}";
+  const auto both = RangeQuery(vigil.port(), query, start, end);
+  const auto remote_side = RangeQuery(prom.port(), query + "", start, end);
+  ASSERT_TRUE(both && remote_side);
+  ASSERT_EQ(remote_side->size(), 1u);
+
+  // The same query with remote_read removed (SIGHUP): Vigil's own part.
+  WriteFileAtomically(vigil.config_path(), config_text);
+  vigil.Signal(SIGHUP);
+  std::optional<SampleSets> local_side;
+  ASSERT_TRUE(vigil.WaitFor(
+      [&] {
+        local_side = RangeQuery(vigil.port(), query, start, end);
+        return local_side && *local_side != *both;
+      },
+      10s));
+  ASSERT_EQ(local_side->size(), 1u);
+  // Prometheus's answer carries the external label Vigil filters out.
+  std::vector<std::string> expected = remote_side->begin()->second;
+  const auto& mine = local_side->begin()->second;
+  EXPECT_GE(mine.size(), 1u);
+  EXPECT_GE(expected.size(), 40u);
+  expected.insert(expected.end(), mine.begin(), mine.end());
+  ASSERT_EQ(both->size(), 1u);
+  EXPECT_EQ(both->begin()->first, local_side->begin()->first);
+  EXPECT_EQ(both->begin()->second, expected);
 }
 
 }  // namespace

@@ -154,7 +154,7 @@ void ExpectReceiverHasEverything(const VigilProcess& vigil, int port, double tim
   EXPECT_EQ(*remote, *local) << vigil.Logs();
 }
 
-class RemoteWriteTest : public ::testing::Test {
+class RemoteWriteE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!std::filesystem::exists(kVictoriaMetrics)) {
@@ -167,7 +167,7 @@ class RemoteWriteTest : public ::testing::Test {
   VictoriaMetrics vm_;
 };
 
-TEST_F(RemoteWriteTest, EveryStoredSample_ReachesVictoriaMetricsWithSameValueAndTimestamp) {
+TEST_F(RemoteWriteE2eTest, EveryStoredSample_ReachesVictoriaMetricsWithSameValueAndTimestamp) {
   VigilProcess vigil(Config(target_.port(), VmQueue(vm_)));
   ASSERT_TRUE(vigil.WaitReady());
   std::this_thread::sleep_for(5s);
@@ -181,7 +181,7 @@ TEST_F(RemoteWriteTest, EveryStoredSample_ReachesVictoriaMetricsWithSameValueAnd
             0);
 }
 
-TEST_F(RemoteWriteTest, WriteRelabelDrop_KeepsTheSeriesOutOfTheReceiver) {
+TEST_F(RemoteWriteE2eTest, WriteRelabelDrop_KeepsTheSeriesOutOfTheReceiver) {
   VigilProcess vigil(Config(target_.port(), VmQueue(vm_)));
   ASSERT_TRUE(vigil.WaitReady());
   std::this_thread::sleep_for(4s);
@@ -199,7 +199,7 @@ TEST_F(RemoteWriteTest, WriteRelabelDrop_KeepsTheSeriesOutOfTheReceiver) {
             0);
 }
 
-TEST_F(RemoteWriteTest, ReceiverOutageWithVigilKilled_LosesNothing) {
+TEST_F(RemoteWriteE2eTest, ReceiverOutageWithVigilKilled_LosesNothing) {
   const std::string config = Config(target_.port(), VmQueue(vm_));
   TempDir data;
   {
@@ -226,7 +226,7 @@ TEST_F(RemoteWriteTest, ReceiverOutageWithVigilKilled_LosesNothing) {
 
 // SIGHUP: an unchanged queue keeps running (its counters go on), a changed
 // one restarts, a removed one stops and its saved position is deleted.
-TEST_F(RemoteWriteTest, Reload_KeepsUnchangedQueuesAndRestartsChangedOnes) {
+TEST_F(RemoteWriteE2eTest, Reload_KeepsUnchangedQueuesAndRestartsChangedOnes) {
   const std::string second = "  - url: " + vm_.write_url() + "\n    name: vm2\n" +
                              "    queue_config: {batch_send_deadline: 200ms}\n";
   VigilProcess vigil(Config(target_.port(), VmQueue(vm_) + second));
@@ -296,7 +296,7 @@ class Prometheus {
 
 // Prometheus 2.42 as a second receiver: it gets the same samples, and a 400
 // (an out-of-order sample) drops that batch, counted as failed.
-TEST_F(RemoteWriteTest, PrometheusReceiver_GetsTheSameData_And400DropsTheBatch) {
+TEST_F(RemoteWriteE2eTest, PrometheusReceiver_GetsTheSameData_And400DropsTheBatch) {
   if (!std::filesystem::exists(kPrometheus)) GTEST_SKIP() << kPrometheus << " missing";
   const Prometheus prom;
   const int prom_port = prom.port();
@@ -353,7 +353,7 @@ std::optional<SampleSets> RangeQuery(int port, const std::string& query, double 
 
 // remote_read from a Prometheus holding older data: a range query over both
 // stores answers what each side answers for its part, merged.
-TEST(RemoteReadTest, RangeQuerySpanningBothStores_IsTheUnionOfEachSide) {
+TEST(RemoteReadE2eTest, RangeQuerySpanningBothStores_IsTheUnionOfEachSide) {
   if (!std::filesystem::exists(kPrometheus)) GTEST_SKIP() << kPrometheus << " missing";
   const Prometheus prom;
   MetricsTarget target(kTargetBody);

@@ -325,8 +325,11 @@ bool WriteQueue::ReadAvailable() {
       if (stopping_) return false;
     }
     if (end.ok()) position_.offset = *end;
-    if (!end.ok() && end.status().code() != StatusCode::kCorruption) return true;
     if (!more_segments || aborted_) return true;
+    if (!end.ok()) {  // unreadable, and the WAL has moved on: skip it, loudly
+      VLOG_ERROR("remote write skips a WAL segment it cannot read",
+                 {{"remote_name", remote_name_}, {"err", end.status().message()}});
+    }
     // The writer moved on before we listed: this segment is complete.
     auto next = std::upper_bound(segments->begin(), segments->end(), segment);
     position_ = {*next, 0};

@@ -42,6 +42,7 @@ struct QueueMetrics {
   std::atomic<int64_t> highest_sent_ms{0};
   std::atomic<int64_t> shards{0};
   std::atomic<int64_t> shards_desired{0};
+  std::atomic<int64_t> send_micros{0};  // time spent in send attempts, all shards
   DurationHistogram sent_batch_duration;
 };
 

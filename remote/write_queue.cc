@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <limits>
 
 #include "base/logger.h"
@@ -183,8 +184,9 @@ class WriteQueue::Shard {
     for (;;) {
       const auto start = std::chrono::steady_clock::now();
       const httplib::Result r = Post(body);
-      m.sent_batch_duration.Observe(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      const auto took = std::chrono::steady_clock::now() - start;
+      m.sent_batch_duration.Observe(std::chrono::duration<double>(took).count());
+      m.send_micros += std::chrono::duration_cast<std::chrono::microseconds>(took).count();
       switch (Classify(r, q.retry_on_http_429)) {
         case SendOutcome::kSent:
           m.samples_sent += batch.size();
@@ -297,6 +299,7 @@ void WriteQueue::ReadLoop() {
   }
   while (ReadAvailable()) {
     SaveAcknowledgedPosition();
+    UpdateDesiredShards();
     if (!Sleep(options_.poll_interval_ms)) break;
   }
 }
@@ -405,6 +408,29 @@ void WriteQueue::SaveAcknowledgedPosition() {
   }
   std::lock_guard lock(mu_);
   saved_ = *done;
+}
+
+void WriteQueue::UpdateDesiredShards() {
+  constexpr int64_t kWindowMs = 10'000;
+  const int64_t now = options_.clock->NowMillis();
+  const RateWindow current{now, metrics_.samples_in.load() - metrics_.samples_dropped.load(),
+                           metrics_.samples_sent.load() + metrics_.samples_failed.load(),
+                           metrics_.send_micros.load()};
+  if (window_.at_ms == 0) window_ = current;
+  if (now - window_.at_ms < kWindowMs) return;
+  const double seconds = static_cast<double>(now - window_.at_ms) / 1000.0;
+  const double in_rate = static_cast<double>(current.in - window_.in) / seconds;
+  const uint64_t out = current.out - window_.out;
+  const double busy_s = static_cast<double>(current.send_micros - window_.send_micros) / 1e6;
+  window_ = current;
+  if (out == 0) return;  // nothing got through: no figure to judge by
+  // Prometheus: time per sample x (samples in per second + 5 % of the backlog).
+  const double per_sample_s = busy_s / static_cast<double>(out);
+  const double backlog = static_cast<double>(std::max<int64_t>(0, metrics_.samples_pending.load()));
+  const auto& q = options_.config.queue_config;
+  const auto desired = static_cast<int64_t>(std::ceil(per_sample_s * (in_rate + 0.05 * backlog)));
+  metrics_.shards_desired = std::clamp(desired, std::max<int64_t>(1, q.min_shards),
+                                       std::max<int64_t>(1, q.max_shards));
 }
 
 void WriteQueue::NoteBacklogDrop(int64_t t) {

@@ -83,6 +83,9 @@ class WriteQueue {
   // Saves the position after the last commit whose samples are all acknowledged.
   void SaveAcknowledgedPosition();
   void NoteBacklogDrop(int64_t t);
+  // Every 10 s: the shard count Prometheus's formula asks for (exported as
+  // _shards_desired; Vigil does not reshard by itself).
+  void UpdateDesiredShards();
   bool Sleep(int64_t ms);
 
   const WriteQueueOptions options_;
@@ -97,6 +100,12 @@ class WriteQueue {
   std::deque<std::pair<uint64_t, WalPosition>> commits_;  // (seq after commit, its end)
   int64_t last_save_ms_ = 0;
   uint64_t backlog_dropped_unlogged_ = 0;
+  struct RateWindow {
+    int64_t at_ms = 0;
+    uint64_t in = 0, out = 0;
+    int64_t send_micros = 0;
+  };
+  RateWindow window_;
   bool aborted_ = false;  // a sample could not be queued (stopping): read no further
   int64_t last_backlog_log_ms_ = 0;
 

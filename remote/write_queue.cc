@@ -429,8 +429,8 @@ void WriteQueue::UpdateDesiredShards() {
   const double backlog = static_cast<double>(std::max<int64_t>(0, metrics_.samples_pending.load()));
   const auto& q = options_.config.queue_config;
   const auto desired = static_cast<int64_t>(std::ceil(per_sample_s * (in_rate + 0.05 * backlog)));
-  metrics_.shards_desired = std::clamp(desired, std::max<int64_t>(1, q.min_shards),
-                                       std::max<int64_t>(1, q.max_shards));
+  metrics_.shards_desired =
+      std::clamp(desired, std::max<int64_t>(1, q.min_shards), std::max<int64_t>(1, q.max_shards));
 }
 
 void WriteQueue::NoteBacklogDrop(int64_t t) {

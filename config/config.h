@@ -181,12 +181,16 @@ struct QueueConfig {
   int64_t min_backoff_ms = 30;
   int64_t max_backoff_ms = 5'000;
   bool retry_on_http_429 = false;
+
+  bool operator==(const QueueConfig&) const = default;
 };
 
 struct MetadataConfig {
   bool send = true;
   int64_t send_interval_ms = 60'000;
   int64_t max_samples_per_send = 500;
+
+  bool operator==(const MetadataConfig&) const = default;
 };
 
 struct RemoteWriteConfig {
@@ -199,6 +203,8 @@ struct RemoteWriteConfig {
   HttpClientConfig http;
   QueueConfig queue_config;
   MetadataConfig metadata_config;
+
+  bool operator==(const RemoteWriteConfig&) const = default;
 };
 
 struct RemoteReadConfig {
@@ -210,6 +216,8 @@ struct RemoteReadConfig {
   bool read_recent = false;
   bool filter_external_labels = true;
   HttpClientConfig http;
+
+  bool operator==(const RemoteReadConfig&) const = default;
 };
 
 struct StorageConfig {

@@ -14,6 +14,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # reference oracle and peers for differential and end-to-end tests
   prometheus prometheus-node-exporter prometheus-alertmanager
+  victoria-metrics  # remote_write receiver (tests/e2e/remote_write_test.cc)
   # test and benchmark drivers
   curl python3 procps chromium linux-perf openssl apache2-utils  # certs, htpasswd (README "Securing Vigil")
   # deploy/: container images (buildah, from scratch), their health-check tool and CA
@@ -47,5 +48,8 @@ fi
 # their own instances on loopback ports, so make sure none holds :9090.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
   $SUDO systemctl stop prometheus prometheus-node-exporter prometheus-alertmanager || true
+fi
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet victoria-metrics 2>/dev/null; then
+  $SUDO systemctl stop victoria-metrics || true
 fi
 echo "install-deps: all dependencies present"

@@ -204,6 +204,11 @@ void DefineServerFlags(FlagSet& f) {
               duration);
   f.AddString("storage.remote.flush-deadline", "1m",
               "How long to wait flushing sample on shutdown or config reload.", duration);
+  f.AddString("storage.remote.max-backlog", "2h",
+              "Vigil only: a remote write queue that falls further behind than this (receiver "
+              "down) gives up the older samples, counted in "
+              "vigil_remote_storage_samples_backlog_dropped_total and logged. 0: never.",
+              duration);
   f.AddString("storage.remote.read-sample-limit", "50000000",
               "Maximum overall number of samples to return via the remote read interface, in "
               "a single query. 0 means no limit.",
@@ -321,6 +326,7 @@ Result<ServerSettings> SettingsFromFlags(const FlagSet& f) {
   s.web.remote_read_concurrent_limit =
       static_cast<int>(IntFlag(f, "storage.remote.read-concurrent-limit"));
   s.web.remote_read_timeout_ms = s.engine.timeout_ms;
+  s.remote_write_backlog_ms = DurationFlag(f, "storage.remote.max-backlog");
   s.web.flags = f.Values();
   s.web.storage_retention = f.Get("storage.tsdb.retention.time");
   s.web.storage_path = s.storage.path;

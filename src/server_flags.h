@@ -28,6 +28,7 @@ struct ServerSettings {
   int64_t alert_for_outage_tolerance_ms = 3600'000;  // --rules.alert.for-outage-tolerance
   int64_t alert_for_grace_period_ms = 600'000;       // --rules.alert.for-grace-period
   int64_t notification_queue_capacity = 10'000;      // --alertmanager.notification-queue-capacity
+  int64_t remote_write_backlog_ms = 2 * 3600'000;    // --storage.remote.max-backlog
   // Where alerts link back to (generatorURL): --web.external-url, else
   // http://<hostname>:<port>, as Prometheus computes it.
   std::string external_url;

@@ -12,14 +12,16 @@
 #include <string>
 #include <thread>
 
-#include "rules/rule_file.h"
-#include "rules/manager.h"
-#include "config/config.h"
-#include "base/file_glob.h"
-#include "scraper/manager.h"
 #include "base/duration.h"
+#include "base/file_glob.h"
 #include "base/logger.h"
 #include "base/metrics_registry.h"
+#include "config/config.h"
+#include "remote/fanout_storage.h"
+#include "remote/write_manager.h"
+#include "rules/manager.h"
+#include "rules/rule_file.h"
+#include "scraper/manager.h"
 #include "web/server.h"
 
 namespace vigil {
@@ -31,11 +33,14 @@ namespace {
 class ConfigReloader {
  public:
   ConfigReloader(std::string path, scraper::Manager* manager, rules::Manager* rules,
-                 rules::Notifier* notifier, std::string external_url)
+                 rules::Notifier* notifier, remote::WriteManager* remote_write,
+                 remote::FanoutStorage* remote_read, std::string external_url)
       : path_(std::move(path)),
         manager_(manager),
         rules_(rules),
         notifier_(notifier),
+        remote_write_(remote_write),
+        remote_read_(remote_read),
         external_url_(std::move(external_url)),
         metrics_([this](MetricsWriter& w) { Collect(w); }) {}
 
@@ -58,6 +63,8 @@ class ConfigReloader {
       return FailedLocked(st);
     }
     notifier_->ApplyConfig(config.alerting, config.global.external_labels);
+    if (Status st = remote_write_->ApplyConfig(config); !st.ok()) return FailedLocked(st);
+    remote_read_->ApplyConfig(config);
     if (Status st = manager_->ApplyConfig(config); !st.ok()) return FailedLocked(st);
     yaml_ = config::RedactConfigText(config.original);
     last_success_ = true;
@@ -97,6 +104,8 @@ class ConfigReloader {
   scraper::Manager* manager_;
   rules::Manager* rules_;
   rules::Notifier* notifier_;
+  remote::WriteManager* remote_write_;
+  remote::FanoutStorage* remote_read_;
   const std::string external_url_;
   mutable std::mutex mu_;
   std::string yaml_;
@@ -184,7 +193,13 @@ int RunServer(const ServerSettings& settings) {
     return 1;
   }
 
-  auto db = storage::Storage::Open(settings.storage);
+  // Before the store opens: its first checkpoint must already keep the WAL
+  // segments the remote write queues of the last run have not sent.
+  remote::WriteManager remote_write({settings.storage.path, settings.remote_write_backlog_ms,
+                                     "Vigil/" + settings.web.build.version});
+  storage::StorageOptions storage_options = settings.storage;
+  storage_options.wal_keep_from = [&remote_write] { return remote_write.KeepWalFrom(); };
+  auto db = storage::Storage::Open(storage_options);
   if (!db.ok()) {
     VLOG_ERROR("Opening storage failed",
                {{"path", settings.storage.path}, {"err", db.status().message()}});
@@ -192,6 +207,9 @@ int RunServer(const ServerSettings& settings) {
   }
   VLOG_INFO("TSDB started", {{"path", settings.storage.path}});
   LogEffectiveRetention(settings.storage, **db);
+  remote_write.SetStorage((*db).get());
+  // PromQL, rules and the API read through remote_read endpoints as well.
+  remote::FanoutStorage fanout((*db).get());
 
   promql::EngineOptions engine_options = settings.engine;
   // Subqueries without a step use the evaluation interval, as in Prometheus.
@@ -200,14 +218,14 @@ int RunServer(const ServerSettings& settings) {
   scraper::Manager manager((*db).get(), scraper::ManagerOptions{});
   rules::Notifier notifier(static_cast<size_t>(settings.notification_queue_capacity));
   rules::Manager rule_manager(
-      (*db).get(), &engine, SystemClock::Get(),
+      &fanout, &engine, SystemClock::Get(),
       {&notifier, settings.alert_resend_delay_ms, settings.alert_for_outage_tolerance_ms,
        settings.alert_for_grace_period_ms});
-  ConfigReloader reloader(settings.config_file, &manager, &rule_manager, &notifier,
-                          settings.external_url);
+  ConfigReloader reloader(settings.config_file, &manager, &rule_manager, &notifier, &remote_write,
+                          &fanout, settings.external_url);
 
   web::ServerDeps deps;
-  deps.db = (*db).get();
+  deps.db = &fanout;
   deps.engine = &engine;
   deps.scrape_manager = &manager;
   deps.rule_manager = &rule_manager;
@@ -242,6 +260,8 @@ int RunServer(const ServerSettings& settings) {
   notifier.Stop();
   VLOG_INFO("Notifier manager stopped");
   server.Stop();
+  remote_write.Stop();
+  VLOG_INFO("Remote storage stopped");
   if (Status st = (*db)->Close(); !st.ok()) {
     VLOG_ERROR("Error closing storage", {{"err", st.message()}});
     exit_code = 1;

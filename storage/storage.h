@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -14,8 +15,8 @@
 #include "base/labels.h"
 #include "base/matcher.h"
 #include "base/sample.h"
-#include "storage/retention_rules.h"
 #include "base/status.h"
+#include "storage/retention_rules.h"
 
 namespace vigil::storage {
 
@@ -120,6 +121,10 @@ struct StorageOptions {
   // No LOCK file (--storage.tsdb.no-lockfile): another process may open the
   // same directory; the operator guarantees it does not write to it.
   bool no_lockfile = false;
+  // WAL segments numbered >= what this returns are kept by checkpoints, so
+  // that readers tailing the WAL (remote write queues) lose nothing they
+  // have not read yet. Empty: checkpoints delete every replayed segment.
+  std::function<uint32_t()> wal_keep_from;
 };
 
 // One name/count pair of the cardinality statistics.
@@ -203,6 +208,16 @@ class Storage {
     (void)labels;
     (void)samples;
     return Status::Unavailable("this store does not support historical appends");
+  }
+
+  // The directory of the write-ahead log (storage/wal/wal.h) that remote
+  // write tails; empty for a store without one.
+  virtual std::string WalDir() const { return {}; }
+  // The labels of series `ref` as WAL records name it; kNotFound when the
+  // store no longer knows it.
+  virtual Result<Labels> SeriesLabels(SeriesRef ref) const {
+    (void)ref;
+    return Status::NotFound("this store does not resolve series refs");
   }
 };
 

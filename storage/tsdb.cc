@@ -239,6 +239,18 @@ void Tsdb::SetHeadMinTime(int64_t oldest, int64_t newest) {
   head_min_time_.store(std::min(oldest, committed_meanwhile));
 }
 
+Result<Labels> Tsdb::SeriesLabels(SeriesRef ref) const {
+  if (const auto s = head_.ByRef(ref)) return s->labels;
+  std::string v;
+  if (!db_ || !db_->Get(rocksdb::ReadOptions(), cf(kCfSeries), SeriesKey(ref), &v).ok()) {
+    return Status::NotFound("unknown series ref " + std::to_string(ref));
+  }
+  Decoder d(v);
+  Labels labels;
+  if (!d.LabelSet(&labels)) return Status::Corruption("bad series entry " + std::to_string(ref));
+  return labels;
+}
+
 Status Tsdb::Checkpoint() {
   std::lock_guard admin(admin_mu_);
   return CheckpointLocked();
@@ -278,7 +290,8 @@ Status Tsdb::CheckpointLocked() {
   // Every RocksDB write so far reaches the disk before the WAL segments
   // that could replay it go.
   VIGIL_RETURN_IF_ERROR(FlushMemtables());
-  VIGIL_RETURN_IF_ERROR(DeleteWalSegmentsBefore(wal_dir(), segment));
+  const uint32_t keep_from = options_.wal_keep_from ? options_.wal_keep_from() : segment;
+  VIGIL_RETURN_IF_ERROR(DeleteWalSegmentsBefore(wal_dir(), std::min(segment, keep_from)));
   checkpoint_bytes_mark_ = wal_->bytes_written();
   VLOG_DEBUG("WAL checkpoint written", {{"first_segment", std::to_string(segment)}});
   return Status::OK();

@@ -83,6 +83,8 @@ class Tsdb final : public Storage, private RetentionStore {
   RetentionSettings GetRetention() const override;
   Status Writable() const override;
   Status AppendHistorical(const Labels& labels, std::span<const Sample> samples) override;
+  std::string WalDir() const override { return wal_dir(); }
+  Result<Labels> SeriesLabels(SeriesRef ref) const override;
 
   // One retention pass (the maintenance thread calls it; tests call it directly).
   [[nodiscard]] Status ApplyRetention();

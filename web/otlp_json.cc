@@ -9,11 +9,15 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "remote/protobuf_wire.h"
 #include "web/otlp_translate.h"
-#include "web/protobuf_wire.h"
 
 namespace vigil::web {
 namespace {
+
+using remote::ProtoReader;
+using remote::ProtoWriter;
+using remote::WireType;
 
 using nlohmann::json;
 

@@ -13,10 +13,14 @@
 
 #include "base/quote.h"
 #include "base/sample.h"
-#include "web/protobuf_wire.h"
+#include "remote/protobuf_wire.h"
 
 namespace vigil::web {
 namespace {
+
+using remote::ProtoReader;
+using remote::ProtoWriter;
+using remote::WireType;
 
 // ---- Names -----------------------------------------------------------------
 

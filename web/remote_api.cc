@@ -8,16 +8,27 @@
 #include <memory>
 #include <mutex>
 
+#include "base/logger.h"
 #include "base/quote.h"
 #include "base/utf8.h"
+#include "remote/remote_protocol.h"
 #include "storage/storage.h"
-#include "base/logger.h"
 #include "web/api_context.h"
 #include "web/api_response.h"
-#include "web/remote_protocol.h"
 
 namespace vigil::web {
 namespace {
+
+using remote::DecodeReadRequest;
+using remote::EncodeReadResponse;
+using remote::ForEachWriteSeries;
+using remote::kResponseTypeSamples;
+using remote::ReadRequest;
+using remote::ReadResponse;
+using remote::RemoteQuery;
+using remote::RemoteTimeSeries;
+using remote::SnappyDecode;
+using remote::SnappyEncode;
 
 // Prometheus's remote read refuses requests that decode to more than this.
 constexpr size_t kMaxReadRequestBytes = 32 << 20;

@@ -138,6 +138,15 @@ struct WalReplayStats {
                                const std::function<void(std::string_view)>& fn,
                                WalReplayStats* stats = nullptr);
 
+// Reads the intact commits of segment `path` that start at or after byte
+// `offset` (0, or an offset this function returned before) without changing
+// the file, so it is safe on the segment being written: a commit still being
+// written is left for the next call. Calls `fn` with each commit's payload
+// and the offset just after it; returns the offset after the last whole
+// commit. Fails with kCorruption for a segment not in format 2.
+Result<int64_t> TailWalSegment(const std::string& path, int64_t offset,
+                               const std::function<void(std::string_view, int64_t)>& fn);
+
 // Deletes segments numbered below `n`.
 [[nodiscard]] Status DeleteWalSegmentsBefore(const std::string& dir, uint32_t n);
 

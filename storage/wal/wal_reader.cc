@@ -2,9 +2,11 @@
 // fragment records into commits. Layout: docs/format/wal.md.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <optional>
 
 #include "base/coding.h"
@@ -15,7 +17,8 @@
 namespace vigil::storage {
 namespace {
 
-using CommitFn = std::function<void(std::string_view)>;
+// Receives a commit's payload and the segment offset just after it.
+using CommitFn = std::function<void(std::string_view, size_t end)>;
 
 Result<std::string> ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
@@ -44,8 +47,8 @@ ScanResult ScanV1(std::string_view data, const CommitFn& fn) {
     if (len > kWalMaxRecordSize || data.size() - pos - kWalV1RecordHeaderSize < len) break;
     const std::string_view payload = data.substr(pos + kWalV1RecordHeaderSize, len);
     if (Crc32c(payload) != crc) break;
-    fn(payload);
     pos += kWalV1RecordHeaderSize + len;
+    fn(payload, pos);
   }
   return {pos, 0, 0};
 }
@@ -133,7 +136,7 @@ class CommitAssembler {
 
  private:
   void Deliver(std::string_view commit, size_t end) {
-    fn_(commit);
+    fn_(commit, end);
     result_->keep = end;
   }
 
@@ -145,15 +148,16 @@ class CommitAssembler {
   uint32_t last_seq_ = 0;
 };
 
-// Format 2: every valid record in order; after damage, scans for the next
-// record magic whose record checks out and has a higher seq than the last
-// one read (a stale or misplaced copy never replays out of order).
-ScanResult ScanV2(std::string_view data, const CommitFn& fn) {
-  ScanResult result{kWalSegmentHeaderSize, 0, 0};
+// Format 2: every valid record from `start` on, in order; after damage,
+// scans for the next record magic whose record checks out and has a higher
+// seq than the last one read (a stale or misplaced copy never replays out of
+// order).
+ScanResult ScanV2(std::string_view data, const CommitFn& fn, size_t start = kWalSegmentHeaderSize) {
+  ScanResult result{start, 0, 0};
   CommitAssembler commits(fn, &result);
   std::optional<uint32_t> last_seq;
   uint64_t skipped = 0;
-  size_t pos = kWalSegmentHeaderSize;
+  size_t pos = start;
   while (pos < data.size()) {
     const auto r = ParseRecord(data, pos);
     if (r && (!last_seq || r->seq > *last_seq)) {
@@ -216,8 +220,9 @@ void ReplaySegment(const std::string& path, std::string_view data, const CommitF
 
 }  // namespace
 
-Status ReplayWal(const std::string& dir, uint32_t first, const CommitFn& fn,
-                 WalReplayStats* stats) {
+Status ReplayWal(const std::string& dir, uint32_t first,
+                 const std::function<void(std::string_view)>& on_commit, WalReplayStats* stats) {
+  const CommitFn fn = [&on_commit](std::string_view payload, size_t) { on_commit(payload); };
   WalReplayStats ignored;
   if (stats == nullptr) stats = &ignored;
   auto segments = ListWalSegments(dir);
@@ -230,6 +235,26 @@ Status ReplayWal(const std::string& dir, uint32_t first, const CommitFn& fn,
     ReplaySegment(path, *data, fn, stats);
   }
   return Status::OK();
+}
+
+Result<int64_t> TailWalSegment(const std::string& path, int64_t offset,
+                               const std::function<void(std::string_view, int64_t)>& fn) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError("cannot read WAL segment " + path);
+  std::string header(kWalSegmentHeaderSize, '\0');
+  if (!in.read(header.data(), static_cast<std::streamsize>(header.size()))) return offset;
+  if (!header.starts_with(kWalSegmentMagic) || DecodeFixed32LE(std::string_view(header).substr(
+                                                   kWalSegmentMagic.size())) != kWalFormatVersion) {
+    return Status::Corruption("WAL segment " + path + " is not in format 2");
+  }
+  // Only the bytes after `base` are read: a tail of a large segment is cheap.
+  const int64_t base = std::max<int64_t>(offset, kWalSegmentHeaderSize);
+  in.seekg(base);
+  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const CommitFn deliver = [&fn, base](std::string_view payload, size_t end) {
+    fn(payload, base + static_cast<int64_t>(end));
+  };
+  return base + static_cast<int64_t>(ScanV2(data, deliver, 0).keep);
 }
 
 }  // namespace vigil::storage

@@ -3,16 +3,16 @@
 // --storage.tsdb.no-lockfile. Nothing acknowledged may be lost.
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <nlohmann/json.hpp>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
+#include "remote/remote_protocol.h"
 #include "storage/data_dir_lock.h"
 #include "tests/e2e/metrics_target.h"
 #include "tests/e2e/vigil_process.h"
 #include "tests/support/tmpfs_mount.h"
-#include "web/remote_protocol.h"
 
 namespace vigil::e2e {
 namespace {
@@ -42,10 +42,11 @@ std::string ManySeries(int n, int v) {
   return body;
 }
 
-HttpReply RemoteWrite(int port, const std::vector<web::RemoteTimeSeries>& series) {
+HttpReply RemoteWrite(int port, const std::vector<remote::RemoteTimeSeries>& series) {
   httplib::Client c("127.0.0.1", port);
   c.set_read_timeout(10, 0);
-  const std::string body = web::SnappyEncode(web::EncodeWriteRequest(web::WriteRequest{series}));
+  const std::string body =
+      remote::SnappyEncode(remote::EncodeWriteRequest(remote::WriteRequest{series}));
   auto r = c.Post("/api/v1/write",
                   {{"Content-Encoding", "snappy"}, {"X-Prometheus-Remote-Write-Version", "0.1.0"}},
                   body, "application/x-protobuf");
@@ -93,9 +94,9 @@ TEST(FaultsE2E, DiskFull_RefusesWritesKeepsQueriesAndResumesWithoutLoss) {
   int64_t ts = NowMs() - 20 * 60'000;
   HttpReply refused;
   for (int i = 0; i < 20000 && refused.status == 0; ++i) {
-    web::RemoteTimeSeries ts_rw{{{"__name__", "rw_acked"}, {"job", "sender"}}, {}};
+    remote::RemoteTimeSeries ts_rw{{{"__name__", "rw_acked"}, {"job", "sender"}}, {}};
     for (int k = 0; k < 50; ++k) ts_rw.samples.push_back({double(i), ++ts});
-    std::vector<web::RemoteTimeSeries> batch = {ts_rw};
+    std::vector<remote::RemoteTimeSeries> batch = {ts_rw};
     for (int k = 0; k < 20; ++k) {  // padding series fill the WAL faster
       batch.push_back({{{"__name__", "rw_pad"}, {"k", std::to_string(k)}, {"i", std::to_string(i)}},
                        {{1, ts}}});
@@ -153,8 +154,9 @@ TEST(FaultsE2E, FarFutureRemoteWriteSample_Is400NamingTheSeriesAndHarmsNothing) 
   VigilProcess vigil("global:\n  scrape_interval: 1m\n", {"--web.enable-remote-write-receiver"});
   ASSERT_TRUE(vigil.WaitReady()) << vigil.Logs();
   const int64_t now = NowMs();
-  const web::RemoteTimeSeries history{{{"__name__", "history"}, {"job", "s"}},
-                                      {{1, now - 30 * 60'000}, {2, now - 20 * 60'000}, {3, now - 60'000}}};
+  const remote::RemoteTimeSeries history{
+      {{"__name__", "history"}, {"job", "s"}},
+      {{1, now - 30 * 60'000}, {2, now - 20 * 60'000}, {3, now - 60'000}}};
   ASSERT_EQ(RemoteWrite(vigil.port(), {history}).status, 204);
   constexpr int64_t kYear2100 = 4'102'444'800'000;
   const HttpReply r = RemoteWrite(vigil.port(), {{{{"__name__", "from_the_future"}, {"job", "s"}}, {{1, kYear2100}}}});

@@ -23,9 +23,9 @@
 #include <thread>
 #include <vector>
 
+#include "remote/remote_protocol.h"
 #include "tests/e2e/metrics_target.h"
 #include "tests/e2e/vigil_process.h"
-#include "web/remote_protocol.h"
 
 namespace vigil::e2e {
 namespace {
@@ -158,11 +158,11 @@ int64_t NowMs() {
       .count();
 }
 
-Request RemoteWrite(const web::WriteRequest& write) {
+Request RemoteWrite(const remote::WriteRequest& write) {
   Request r;
   r.method = "POST";
   r.path = "/api/v1/write";
-  r.body = web::SnappyEncode(web::EncodeWriteRequest(write));
+  r.body = remote::SnappyEncode(remote::EncodeWriteRequest(write));
   r.content_type = "application/x-protobuf";
   r.headers = {{"Content-Encoding", "snappy"}, {"X-Prometheus-Remote-Write-Version", "0.1.0"}};
   return r;
@@ -331,15 +331,15 @@ class HostileInput : public ::testing::Test {
 
   void WriteSentinelAndFiller() {
     sentinel_end_ms_ = NowMs() / 1000 * 1000;
-    web::WriteRequest write;
-    web::RemoteTimeSeries sentinel;
+    remote::WriteRequest write;
+    remote::RemoteTimeSeries sentinel;
     sentinel.labels = {{"__name__", "vigil_hostile_sentinel"}, {"probe", "sentinel"}};
     for (int i = kSentinelSamples - 1; i >= 0; --i) {
       sentinel.samples.push_back({42, sentinel_end_ms_ - i * 1000});
     }
     write.timeseries.push_back(sentinel);
     for (int s = 0; s < kFillerSeries; ++s) {
-      web::RemoteTimeSeries filler;
+      remote::RemoteTimeSeries filler;
       filler.labels = {{"__name__", "vigil_hostile_filler"}, {"i", std::to_string(s)}};
       for (int i = kFillerSamples - 1; i >= 0; --i) {
         filler.samples.push_back({static_cast<double>(i), sentinel_end_ms_ - i * 1000});
@@ -513,7 +513,7 @@ TEST_F(HostileInput, InvalidRemoteWriteLabels_AreRefused400) {
       {"empty label name", {{"__name__", "bad"}, {"", "1"}}},
   };
   for (const auto& [what, labels] : cases) {
-    web::WriteRequest write;
+    remote::WriteRequest write;
     write.timeseries.push_back({labels, {{1, sentinel_end_ms()}}});
     const auto r = SendHostile("remote write with " + what, RemoteWrite(write));
     EXPECT_EQ(r.reply.status, 400) << what << ": " << Excerpt(r.reply.body);

@@ -349,3 +349,46 @@ TEST(Tsdb, Stats_ReportCardinalityAndTimes) {
 
 }  // namespace
 }  // namespace vigil::storage
+
+namespace vigil::storage::testing {
+namespace {
+
+// Remote write queues tail the WAL: a checkpoint keeps the segments they
+// still need (StorageOptions::wal_keep_from), and the store resolves refs
+// whose series record went with a deleted segment.
+TEST(Tsdb, Checkpoint_KeepsWalSegmentsFromWalKeepFromAndResolvesRefs) {
+  TempDir dir;
+  std::atomic<uint32_t> keep_from{0};
+  StorageOptions o;
+  o.path = dir.path();
+  o.wal_keep_from = [&] { return keep_from.load(); };
+  auto opened = Tsdb::Open(o, SmallTuning());
+  ASSERT_TRUE(opened.ok());
+  Tsdb& db = **opened;
+  const Labels labels{{"__name__", "m"}, {"job", "a"}};
+  auto app = db.NewAppender();
+  auto ref = app->Append(0, labels, 1000, 1);
+  ASSERT_TRUE(ref.ok());
+  ASSERT_TRUE(app->Commit().ok());
+  auto before = ListWalSegments(db.WalDir());
+  ASSERT_TRUE(before.ok() && !before->empty());
+
+  ASSERT_TRUE(db.Checkpoint().ok());
+  auto kept = ListWalSegments(db.WalDir());
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->front(), before->front());  // still needed: kept
+
+  keep_from = 1u << 30;
+  ASSERT_TRUE(db.Checkpoint().ok());
+  auto after = ListWalSegments(db.WalDir());
+  ASSERT_TRUE(after.ok());
+  EXPECT_GT(after->front(), before->front());  // no longer needed: deleted
+
+  auto resolved = db.SeriesLabels(*ref);
+  ASSERT_TRUE(resolved.ok());
+  EXPECT_EQ(*resolved, labels);
+  EXPECT_EQ(db.SeriesLabels(*ref + 1000).status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace vigil::storage::testing

@@ -241,5 +241,42 @@ TEST(WalRecord, Decode_TruncatedPayloadIsCorruption) {
   EXPECT_EQ(DecodeWalCommit(p.substr(0, p.size() - 2)).status().code(), StatusCode::kCorruption);
 }
 
+// Remote write tails the segment being written: a commit whose bytes are
+// only partly there is left alone (not truncated) and read on the next call.
+TEST(Wal, TailSegment_ReadsFromAnOffsetAndLeavesATornCommitForLater) {
+  testing::TempDir dir;
+  WriteRecords(dir.path(), 2);
+  const auto segments = ListWalSegments(dir.path());
+  ASSERT_TRUE(segments.ok() && segments->size() == 1);
+  const std::string path = WalSegmentPath(dir.path(), segments->front());
+  std::vector<std::string> seen;
+  const auto collect = [&](std::string_view p, int64_t) { seen.emplace_back(p); };
+  auto end = TailWalSegment(path, 0, collect);
+  ASSERT_TRUE(end.ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"record-0", "record-1"}));
+  EXPECT_EQ(*end, static_cast<int64_t>(std::filesystem::file_size(path)));
+
+  std::string commit;
+  uint32_t seq = 2;
+  AppendWalCommitRecords("record-2", kWalMaxRecordSize, &seq, &commit);
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::app);
+    out << commit.substr(0, commit.size() - 3);  // torn: the writer is mid-write()
+  }
+  seen.clear();
+  auto again = TailWalSegment(path, *end, collect);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(seen.empty());
+  EXPECT_EQ(*again, *end);
+  EXPECT_EQ(std::filesystem::file_size(path), static_cast<size_t>(*end) + commit.size() - 3);
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::app);
+    out << commit.substr(commit.size() - 3);
+  }
+  again = TailWalSegment(path, *end, collect);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"record-2"}));
+}
+
 }  // namespace
 }  // namespace vigil::storage

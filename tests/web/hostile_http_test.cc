@@ -14,8 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "remote/remote_protocol.h"
 #include "tests/web/api_server.h"
-#include "web/remote_protocol.h"
 
 namespace vigil::web::testing {
 namespace {

@@ -11,12 +11,16 @@
 #include <cstring>
 
 #include "base/sample.h"
+#include "remote/protobuf_wire.h"
 #include "tests/web/api_server.h"
 #include "web/otlp_translate.h"
-#include "web/protobuf_wire.h"
 
 namespace vigil::web::testing {
 namespace {
+
+using remote::ProtoReader;
+using remote::ProtoWriter;
+using remote::WireType;
 
 struct NameCase {
   const char* name;

@@ -7,11 +7,22 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "remote/remote_protocol.h"
 #include "tests/web/api_server.h"
-#include "web/remote_protocol.h"
 
 namespace vigil::web::testing {
 namespace {
+
+using remote::DecodeReadResponse;
+using remote::EncodeReadRequest;
+using remote::EncodeWriteRequest;
+using remote::kResponseTypeStreamedXorChunks;
+using remote::ReadRequest;
+using remote::RemoteSample;
+using remote::RemoteTimeSeries;
+using remote::SnappyDecode;
+using remote::SnappyEncode;
+using remote::WriteRequest;
 
 ServerOptions WithReceiver() {
   ServerOptions options;

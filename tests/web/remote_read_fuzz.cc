@@ -6,18 +6,18 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "web/remote_protocol.h"
+#include "remote/remote_protocol.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  auto raw = vigil::web::SnappyDecode(input, 1 << 20);
-  if (raw.ok()) (void)vigil::web::DecodeReadRequest(*raw);
-  auto req = vigil::web::DecodeReadRequest(input);
+  auto raw = vigil::remote::SnappyDecode(input, 1 << 20);
+  if (raw.ok()) (void)vigil::remote::DecodeReadRequest(*raw);
+  auto req = vigil::remote::DecodeReadRequest(input);
   if (req.ok()) {
     // What it decodes re-encodes to a request that decodes to as many queries.
-    auto again = vigil::web::DecodeReadRequest(vigil::web::EncodeReadRequest(*req));
+    auto again = vigil::remote::DecodeReadRequest(vigil::remote::EncodeReadRequest(*req));
     if (!again.ok() || again->queries.size() != req->queries.size()) std::abort();
   }
-  (void)vigil::web::DecodeReadResponse(input);
+  (void)vigil::remote::DecodeReadResponse(input);
   return 0;
 }

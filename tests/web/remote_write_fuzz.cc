@@ -7,11 +7,12 @@
 #include <cstring>
 #include <string_view>
 
-#include "web/remote_protocol.h"
+#include "remote/remote_protocol.h"
 
 namespace {
 
-bool SameSeries(const vigil::web::RemoteTimeSeries& a, const vigil::web::RemoteTimeSeries& b) {
+bool SameSeries(const vigil::remote::RemoteTimeSeries& a,
+                const vigil::remote::RemoteTimeSeries& b) {
   if (a.labels.size() != b.labels.size() || a.samples.size() != b.samples.size()) return false;
   for (size_t i = 0; i < a.labels.size(); ++i) {
     if (a.labels[i].name != b.labels[i].name || a.labels[i].value != b.labels[i].value) {
@@ -28,9 +29,9 @@ bool SameSeries(const vigil::web::RemoteTimeSeries& a, const vigil::web::RemoteT
 }
 
 void DecodeAndRoundTrip(std::string_view proto) {
-  auto req = vigil::web::DecodeWriteRequest(proto);
+  auto req = vigil::remote::DecodeWriteRequest(proto);
   if (!req.ok()) return;
-  auto again = vigil::web::DecodeWriteRequest(vigil::web::EncodeWriteRequest(*req));
+  auto again = vigil::remote::DecodeWriteRequest(vigil::remote::EncodeWriteRequest(*req));
   if (!again.ok() || again->timeseries.size() != req->timeseries.size()) std::abort();
   for (size_t i = 0; i < req->timeseries.size(); ++i) {
     if (!SameSeries(req->timeseries[i], again->timeseries[i])) std::abort();
@@ -42,7 +43,7 @@ void DecodeAndRoundTrip(std::string_view proto) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   // As the receiver gets it: snappy first, with a small decoded-size cap.
-  auto raw = vigil::web::SnappyDecode(input, 1 << 20);
+  auto raw = vigil::remote::SnappyDecode(input, 1 << 20);
   if (raw.ok()) DecodeAndRoundTrip(*raw);
   // And the protobuf decoder on its own.
   DecodeAndRoundTrip(input);

@@ -1,8 +1,8 @@
-#include "web/protobuf_wire.h"
+#include "remote/protobuf_wire.h"
 
 #include <cstring>
 
-namespace vigil::web {
+namespace vigil::remote {
 namespace {
 
 // A varint has at most 10 bytes (64 bits, 7 per byte).
@@ -118,4 +118,4 @@ void ProtoWriter::Bytes(uint32_t field, std::string_view value) {
   out_ += value;
 }
 
-}  // namespace vigil::web
+}  // namespace vigil::remote

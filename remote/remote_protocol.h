@@ -13,7 +13,7 @@
 #include "base/matcher.h"
 #include "base/status.h"
 
-namespace vigil::web {
+namespace vigil::remote {
 
 struct RemoteSample {
   double value = 0;
@@ -75,4 +75,4 @@ std::string EncodeReadResponse(const ReadResponse& response);
 Result<std::string> SnappyDecode(std::string_view compressed, size_t max_bytes);
 std::string SnappyEncode(std::string_view raw);
 
-}  // namespace vigil::web
+}  // namespace vigil::remote

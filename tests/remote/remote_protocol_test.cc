@@ -1,15 +1,15 @@
 // The hand-written protobuf codec against bytes assembled from the wire
 // format spec (docs/format/remote_write.md), so the codec is not only checked
 // against itself.
-#include "web/remote_protocol.h"
+#include "remote/remote_protocol.h"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
 
-#include "web/protobuf_wire.h"
+#include "remote/protobuf_wire.h"
 
-namespace vigil::web {
+namespace vigil::remote {
 namespace {
 
 std::string DoubleBytes(double v) {
@@ -101,4 +101,4 @@ TEST(RemoteProtocolTest, SnappyRefusesOversizedOutput) {
 }
 
 }  // namespace
-}  // namespace vigil::web
+}  // namespace vigil::remote

@@ -1,10 +1,10 @@
-#include "web/remote_protocol.h"
+#include "remote/remote_protocol.h"
 
 #include <snappy.h>
 
-#include "web/protobuf_wire.h"
+#include "remote/protobuf_wire.h"
 
-namespace vigil::web {
+namespace vigil::remote {
 namespace {
 
 // Field numbers from prompb/types.proto and prompb/remote.proto.
@@ -292,4 +292,4 @@ std::string SnappyEncode(std::string_view raw) {
   return out;
 }
 
-}  // namespace vigil::web
+}  // namespace vigil::remote

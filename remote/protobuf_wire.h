@@ -9,7 +9,7 @@
 
 #include "base/status.h"
 
-namespace vigil::web {
+namespace vigil::remote {
 
 // A field's wire type: the low three bits of its key.
 enum class WireType : uint8_t {
@@ -60,4 +60,4 @@ class ProtoWriter {
   std::string out_;
 };
 
-}  // namespace vigil::web
+}  // namespace vigil::remote

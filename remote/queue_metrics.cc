@@ -1,0 +1,31 @@
+#include "remote/queue_metrics.h"
+
+#include <string>
+
+namespace vigil::remote {
+
+void DurationHistogram::Observe(double seconds) {
+  std::lock_guard lock(mu_);
+  for (size_t i = 0; i < kBuckets.size(); ++i) {
+    if (seconds <= kBuckets[i]) ++counts_[i];
+  }
+  ++count_;
+  sum_ += seconds;
+}
+
+void DurationHistogram::Write(MetricsWriter& w, std::string_view name, const Labels& labels) const {
+  std::lock_guard lock(mu_);
+  const std::string base(name);
+  for (size_t i = 0; i < kBuckets.size(); ++i) {
+    LabelsBuilder b(labels);
+    b.Set("le", FormatFloat(kBuckets[i]));
+    w.Sample(base + "_bucket", b.Build(), static_cast<double>(counts_[i]));
+  }
+  LabelsBuilder inf(labels);
+  inf.Set("le", "+Inf");
+  w.Sample(base + "_bucket", inf.Build(), static_cast<double>(count_));
+  w.Sample(base + "_sum", labels, sum_);
+  w.Sample(base + "_count", labels, static_cast<double>(count_));
+}
+
+}  // namespace vigil::remote

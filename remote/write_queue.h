@@ -1,0 +1,119 @@
+// WriteQueue: one `remote_write` endpoint. A reader thread tails Vigil's WAL
+// from a persisted position (no copy on the scrape path), relabels each
+// series once, and hands its samples to shards chosen by series; each shard
+// batches (max_samples_per_send / batch_send_deadline) and sends a snappy
+// protobuf WriteRequest, retrying 5xx, network errors and (when enabled)
+// 429 with exponential backoff, so a series' samples reach the receiver in
+// order. The read position is saved once everything before it is
+// acknowledged: a restart, even kill -9, resumes there (at least once).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "base/labels.h"
+#include "base/metrics_registry.h"
+#include "base/status.h"
+#include "config/config.h"
+#include "remote/queue_metrics.h"
+#include "remote/wal_position.h"
+#include "storage/storage.h"
+
+namespace vigil::remote {
+
+struct WriteQueueOptions {
+  config::RemoteWriteConfig config;
+  Labels external_labels;
+  std::string wal_dir;
+  PositionFile position;  // where the read position is kept
+  // Samples older than now - backlog_ms when read are given up (counted, logged).
+  int64_t backlog_ms = 2 * 3600 * 1000;
+  std::string user_agent = "Vigil";
+  const storage::Storage* store = nullptr;  // resolves refs whose series record is gone
+  const Clock* clock = SystemClock::Get();
+  int64_t poll_interval_ms = 100;  // how often the WAL tail is read when idle
+};
+
+class WriteQueue {
+ public:
+  // Starts the reader and the shards.
+  explicit WriteQueue(WriteQueueOptions options);
+  ~WriteQueue();  // Stop()
+  WriteQueue(const WriteQueue&) = delete;
+  WriteQueue& operator=(const WriteQueue&) = delete;
+
+  // Stops reading and sending (an in-flight request is cut off); the saved
+  // position covers only what was acknowledged.
+  void Stop();
+
+  const config::RemoteWriteConfig& config() const { return options_.config; }
+  const Labels& external_labels() const { return options_.external_labels; }
+  // The remote_name label: the configured name, else a hash of the URL.
+  const std::string& remote_name() const { return remote_name_; }
+  // The persisted position (what the WAL must keep).
+  WalPosition saved_position() const;
+  // Writes this queue's metric samples (families are written by the caller).
+  const QueueMetrics& metrics() const { return metrics_; }
+
+ private:
+  struct Pending {
+    std::shared_ptr<const Labels> labels;
+    int64_t t;
+    double v;
+    uint64_t seq;  // order of reading, for the saved position
+  };
+  class Shard;
+
+  void ReadLoop();
+  // Reads the WAL from position_ as far as it goes; false when stopping.
+  bool ReadAvailable();
+  void HandleCommit(std::string_view payload, WalPosition end);
+  // The labels to send for `ref` (nullptr: dropped by write relabeling).
+  std::shared_ptr<const Labels> SeriesToSend(SeriesRef ref);
+  // False when the queue is stopping (the sample was not taken).
+  bool Enqueue(SeriesRef ref, Pending p);
+  // Saves the position after the last commit whose samples are all acknowledged.
+  void SaveAcknowledgedPosition();
+  void NoteBacklogDrop(int64_t t);
+  // Every 10 s: the shard count Prometheus's formula asks for (exported as
+  // _shards_desired; Vigil does not reshard by itself).
+  void UpdateDesiredShards();
+  bool Sleep(int64_t ms);
+
+  const WriteQueueOptions options_;
+  const std::string remote_name_;
+  QueueMetrics metrics_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+
+  // Reader state (reader thread only).
+  WalPosition position_;  // next byte to read
+  uint64_t next_seq_ = 0;
+  std::unordered_map<SeriesRef, std::shared_ptr<const Labels>> series_;
+  std::deque<std::pair<uint64_t, WalPosition>> commits_;  // (seq after commit, its end)
+  int64_t last_save_ms_ = 0;
+  uint64_t backlog_dropped_unlogged_ = 0;
+  struct RateWindow {
+    int64_t at_ms = 0;
+    uint64_t in = 0, out = 0;
+    int64_t send_micros = 0;
+  };
+  RateWindow window_;
+  bool aborted_ = false;  // a sample could not be queued (stopping): read no further
+  int64_t last_backlog_log_ms_ = 0;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  WalPosition saved_;
+  std::thread reader_;
+};
+
+}  // namespace vigil::remote

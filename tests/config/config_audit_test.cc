@@ -40,12 +40,8 @@ struct Verdict {
   const char* note;
 };
 
-constexpr const char* kRemoteWritePending =
-    "parsed; the remote write client is built by the remote write/read issue";
-constexpr const char* kRemoteReadPending =
-    "parsed; the remote read client is built by the remote write/read issue";
-constexpr const char* kOauth2 = "oauth2 is not supported by Vigil";
-constexpr const char* kProxy = "proxy_url is not supported by Vigil";
+constexpr const char* kRemoteWrite = "remote/write_queue.h";
+constexpr const char* kRemoteRead = "remote/read_client.h";
 
 // The sections that embed Prometheus's HTTP client settings.
 const std::vector<std::string> kHttpSections = {"scrape config", "alertmanager config",
@@ -61,8 +57,8 @@ std::vector<Verdict> HttpVerdicts(const char* section) {
       {section, "tls_config", Kind::kWorks, ""},
       {section, "follow_redirects", Kind::kWorks, ""},
       {section, "enable_http2", Kind::kWorks, "accepted; Vigil's client speaks HTTP/1.1"},
-      {section, "oauth2", Kind::kRefused, kOauth2},
-      {section, "proxy_url", Kind::kRefused, kProxy},
+      {section, "oauth2", Kind::kWorks, "client credentials flow"},
+      {section, "proxy_url", Kind::kWorks, "HTTP proxy: absolute URIs, CONNECT for https"},
   };
 }
 
@@ -73,8 +69,8 @@ std::vector<Verdict> Audit() {
       {"config", "scrape_config_files", Kind::kWorks, "2.43"},
       {"config", "scrape_configs", Kind::kWorks, ""},
       {"config", "alerting", Kind::kWorks, ""},
-      {"config", "remote_write", Kind::kPending, kRemoteWritePending},
-      {"config", "remote_read", Kind::kPending, kRemoteReadPending},
+      {"config", "remote_write", Kind::kWorks, kRemoteWrite},
+      {"config", "remote_read", Kind::kWorks, kRemoteRead},
       {"config", "storage", Kind::kWorks, ""},
       {"config", "tracing", Kind::kRefused, "tracing is not supported by Vigil"},
 
@@ -168,35 +164,48 @@ std::vector<Verdict> Audit() {
       {"alertmanager config", "file_sd_configs", Kind::kWorks, ""},
       {"alertmanager config", "kubernetes_sd_configs", Kind::kWorks, ""},
 
-      {"remote write config", "url", Kind::kPending, kRemoteWritePending},
-      {"remote write config", "name", Kind::kPending, kRemoteWritePending},
-      {"remote write config", "remote_timeout", Kind::kPending, kRemoteWritePending},
-      {"remote write config", "headers", Kind::kPending, kRemoteWritePending},
-      {"remote write config", "write_relabel_configs", Kind::kPending, kRemoteWritePending},
-      {"remote write config", "send_exemplars", Kind::kPending, kRemoteWritePending},
-      {"remote write config", "queue_config", Kind::kPending, kRemoteWritePending},
-      {"remote write config", "metadata_config", Kind::kPending, kRemoteWritePending},
+      {"remote write config", "url", Kind::kWorks, kRemoteWrite},
+      {"remote write config", "name", Kind::kWorks, kRemoteWrite},
+      {"remote write config", "remote_timeout", Kind::kWorks, kRemoteWrite},
+      {"remote write config", "headers", Kind::kWorks, kRemoteWrite},
+      {"remote write config", "write_relabel_configs", Kind::kWorks, kRemoteWrite},
+      {"remote write config", "send_exemplars", Kind::kPending,
+       "accepted; exemplars are not sent yet (README)"},
+      {"remote write config", "queue_config", Kind::kWorks, kRemoteWrite},
+      {"remote write config", "metadata_config", Kind::kPending,
+       "accepted; metadata is not sent yet (README)"},
       {"remote write config", "sigv4", Kind::kRefused, "sigv4 is not supported by Vigil"},
       {"remote write config", "azuread", Kind::kRefused, "azuread is not supported by Vigil"},
-      {"queue config", "capacity", Kind::kPending, kRemoteWritePending},
-      {"queue config", "max_shards", Kind::kPending, kRemoteWritePending},
-      {"queue config", "min_shards", Kind::kPending, kRemoteWritePending},
-      {"queue config", "max_samples_per_send", Kind::kPending, kRemoteWritePending},
-      {"queue config", "batch_send_deadline", Kind::kPending, kRemoteWritePending},
-      {"queue config", "min_backoff", Kind::kPending, kRemoteWritePending},
-      {"queue config", "max_backoff", Kind::kPending, kRemoteWritePending},
-      {"queue config", "retry_on_http_429", Kind::kPending, kRemoteWritePending},
-      {"metadata config", "send", Kind::kPending, kRemoteWritePending},
-      {"metadata config", "send_interval", Kind::kPending, kRemoteWritePending},
-      {"metadata config", "max_samples_per_send", Kind::kPending, kRemoteWritePending},
+      {"queue config", "capacity", Kind::kWorks, kRemoteWrite},
+      {"queue config", "max_shards", Kind::kPending,
+       "caps _shards_desired; no automatic resharding yet (README)"},
+      {"queue config", "min_shards", Kind::kWorks, kRemoteWrite},
+      {"queue config", "max_samples_per_send", Kind::kWorks, kRemoteWrite},
+      {"queue config", "batch_send_deadline", Kind::kWorks, kRemoteWrite},
+      {"queue config", "min_backoff", Kind::kWorks, kRemoteWrite},
+      {"queue config", "max_backoff", Kind::kWorks, kRemoteWrite},
+      {"queue config", "retry_on_http_429", Kind::kWorks, kRemoteWrite},
+      {"metadata config", "send", Kind::kPending, "metadata is not sent yet (README)"},
+      {"metadata config", "send_interval", Kind::kPending, "metadata is not sent yet (README)"},
+      {"metadata config", "max_samples_per_send", Kind::kPending,
+       "metadata is not sent yet (README)"},
 
-      {"remote read config", "url", Kind::kPending, kRemoteReadPending},
-      {"remote read config", "name", Kind::kPending, kRemoteReadPending},
-      {"remote read config", "remote_timeout", Kind::kPending, kRemoteReadPending},
-      {"remote read config", "headers", Kind::kPending, kRemoteReadPending},
-      {"remote read config", "read_recent", Kind::kPending, kRemoteReadPending},
-      {"remote read config", "required_matchers", Kind::kPending, kRemoteReadPending},
-      {"remote read config", "filter_external_labels", Kind::kPending, kRemoteReadPending},
+      {"remote read config", "url", Kind::kWorks, kRemoteRead},
+      {"remote read config", "name", Kind::kWorks, kRemoteRead},
+      {"remote read config", "remote_timeout", Kind::kWorks, kRemoteRead},
+      {"remote read config", "headers", Kind::kWorks, kRemoteRead},
+      {"remote read config", "read_recent", Kind::kWorks, kRemoteRead},
+      {"remote read config", "required_matchers", Kind::kWorks, kRemoteRead},
+      {"remote read config", "filter_external_labels", Kind::kWorks, kRemoteRead},
+
+      {"oauth2", "client_id", Kind::kWorks, ""},
+      {"oauth2", "client_secret", Kind::kWorks, ""},
+      {"oauth2", "client_secret_file", Kind::kWorks, ""},
+      {"oauth2", "scopes", Kind::kWorks, ""},
+      {"oauth2", "token_url", Kind::kWorks, ""},
+      {"oauth2", "endpoint_params", Kind::kWorks, ""},
+      {"oauth2", "tls_config", Kind::kWorks, ""},
+      {"oauth2", "proxy_url", Kind::kWorks, ""},
 
       {"storage config", "tsdb", Kind::kWorks, ""},
       {"storage config", "exemplars", Kind::kWorks, ""},
@@ -233,6 +242,7 @@ std::string SectionOf(const std::string& path) {
       {std::regex(R"(\.tls_config$)"), "tls_config"},
       {std::regex(R"(\.basic_auth$)"), "basic_auth"},
       {std::regex(R"(\.authorization$)"), "authorization"},
+      {std::regex(R"(\.oauth2$)"), "oauth2"},
       {std::regex(R"(relabel_configs\[\]$)"), "relabel config"},
       {std::regex(R"(^alerting$)"), "alerting config"},
       {std::regex(R"(^alerting\.alertmanagers\[\]$)"), "alertmanager config"},

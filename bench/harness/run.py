@@ -779,6 +779,13 @@ class Bench:
                            ("fair (within ±10%)" if abs(r["ratio"] - 1) <= 0.10
                             else "OUTSIDE ±10%"))
                 target = "1.0 ± 0.1"
+            elif self.args.baseline_vigil:
+                # Two Vigil builds: the targets are against Prometheus, so none
+                # applies; a ratio within ±10% of 1.0 is "the same" on this machine.
+                target = ""
+                verdict = ("(info)" if r["ratio"] is None else
+                           "same (within ±10%)" if abs(r["ratio"] - 1) <= 0.10 else
+                           "faster/smaller" if r["ratio"] < 1 else "SLOWER/LARGER")
             elif r.get("why"):
                 verdict = r["why"]
             elif r["ratio"] is None or r["target"] is None:

@@ -23,9 +23,10 @@ ReadClient::ReadClient(config::RemoteReadConfig config, Labels external_labels)
     : config_(std::move(config)), external_labels_(std::move(external_labels)) {}
 
 bool ReadClient::Wants(int64_t mint, int64_t local_start_ms, const LabelMatchers& matchers) const {
-  for (const auto& [name, value] : config_.required_matchers) {
+  for (const auto& required : config_.required_matchers) {
     const bool present = std::any_of(matchers.begin(), matchers.end(), [&](const LabelMatcher& m) {
-      return m.type() == MatchType::kEqual && m.name() == name && m.value() == value;
+      return m.type() == MatchType::kEqual && m.name() == required.first &&
+             m.value() == required.second;
     });
     if (!present) return false;
   }

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <fstream>
-#include <initializer_list>
 #include <set>
 #include <string_view>
 
@@ -48,7 +47,7 @@ Result<int64_t> DurationField(const YAML::Node& node, int64_t fallback) {
 // yaml.v3's strict decoding, as Prometheus loads rule files: a field the
 // type does not have is an error, e.g. "yaml: unmarshal errors:\n  line 7:
 // field bogus not found in type rulefmt.RuleNode".
-Status CheckKnownFields(const YAML::Node& node, std::initializer_list<std::string_view> known,
+Status CheckKnownFields(const YAML::Node& node, std::span<const std::string_view> known,
                         std::string_view type) {
   if (!node.IsMap()) return Status::OK();
   for (const auto& kv : node) {
@@ -64,16 +63,14 @@ Status CheckKnownFields(const YAML::Node& node, std::initializer_list<std::strin
 
 // Every map of the file has only the fields of its rulefmt type.
 Status CheckAllFieldsKnown(const YAML::Node& root) {
-  VIGIL_RETURN_IF_ERROR(CheckKnownFields(root, {"groups"}, "rulefmt.RuleGroups"));
+  constexpr std::string_view kFileFields[] = {"groups"};
+  VIGIL_RETURN_IF_ERROR(CheckKnownFields(root, kFileFields, "rulefmt.RuleGroups"));
   if (!root.IsMap() || !root["groups"].IsSequence()) return Status::OK();
   for (const auto& g : root["groups"]) {
-    VIGIL_RETURN_IF_ERROR(
-        CheckKnownFields(g, {"name", "interval", "limit", "rules"}, "rulefmt.RuleGroup"));
+    VIGIL_RETURN_IF_ERROR(CheckKnownFields(g, RuleGroupFields(), "rulefmt.RuleGroup"));
     if (!g.IsMap() || !g["rules"].IsSequence()) continue;
     for (const auto& r : g["rules"]) {
-      VIGIL_RETURN_IF_ERROR(CheckKnownFields(
-          r, {"record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations"},
-          "rulefmt.RuleNode"));
+      VIGIL_RETURN_IF_ERROR(CheckKnownFields(r, RuleNodeFields(), "rulefmt.RuleNode"));
     }
   }
   return Status::OK();
@@ -179,6 +176,17 @@ bool FlowNestingTooDeep(std::string_view yaml) {
 }
 
 }  // namespace
+
+std::span<const std::string_view> RuleGroupFields() {
+  static constexpr std::string_view kFields[] = {"name", "interval", "limit", "rules"};
+  return kFields;
+}
+
+std::span<const std::string_view> RuleNodeFields() {
+  static constexpr std::string_view kFields[] = {"record",          "alert",  "expr",       "for",
+                                                 "keep_firing_for", "labels", "annotations"};
+  return kFields;
+}
 
 Result<std::vector<GroupSpec>> ParseRuleFile(const std::string& yaml, const std::string& file,
                                              int64_t default_interval_ms) {

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/labels.h"
@@ -34,6 +36,11 @@ struct GroupSpec {
   int64_t limit = 0;  // 0: no limit on series/alerts per rule
   std::vector<RuleSpec> rules;
 };
+
+// The fields a rule group and a rule may have (Prometheus 2.48's
+// rulefmt.RuleGroup and rulefmt.RuleNode); any other field is refused.
+std::span<const std::string_view> RuleGroupFields();
+std::span<const std::string_view> RuleNodeFields();
 
 // Rule files larger than this are refused (Prometheus has no limit; a real
 // rule file is a few hundred KiB).

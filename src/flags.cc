@@ -55,7 +55,7 @@ Status FlagSet::SetValue(const std::string& name, Flag& flag, const std::string&
 Status FlagSet::Parse(const std::vector<std::string>& args) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    if (arg == "--help" || arg == "-h") {
+    if (arg == "--help" || arg == "-h" || arg == "--help-long") {
       help_ = true;
       continue;
     }
@@ -131,6 +131,12 @@ std::string FlagSet::Usage() const {
     }
     out += "\n";
   }
+  return out;
+}
+
+std::vector<std::string> FlagSet::Names() const {
+  std::vector<std::string> out;
+  for (const auto& entry : flags_) out.push_back(entry.first);
   return out;
 }
 

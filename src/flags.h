@@ -30,7 +30,7 @@ class FlagSet {
   void AddRepeated(std::string name, std::string help);
 
   // Parses argv; non-flag arguments are collected in positional().
-  // "--help"/"-h" and "--version" set help()/version().
+  // "--help"/"-h"/"--help-long" and "--version" set help()/version().
   Status Parse(const std::vector<std::string>& args);
 
   const std::string& Get(std::string_view name) const;
@@ -45,6 +45,8 @@ class FlagSet {
 
   // The --help text.
   std::string Usage() const;
+  // The names of all declared flags, sorted.
+  std::vector<std::string> Names() const;
   // Every flag and its effective value, sorted by name (for /status/flags).
   std::vector<std::pair<std::string, std::string>> Values() const;
 

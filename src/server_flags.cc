@@ -67,10 +67,11 @@ std::string RoutePrefix(const FlagSet& flags) {
   return prefix;
 }
 
-// Prometheus 2.42 flags Vigil accepts so an existing command line keeps working,
-// and shows in /api/v1/status/flags as Prometheus does, but that configure
-// nothing here: block layout (Vigil stores chunks in RocksDB, not blocks), agent
-// mode, the m-mapped head chunk queue and scrape timestamp alignment.
+// Prometheus 2.42/2.48 flags Vigil accepts so an existing command line keeps
+// working, and shows in /api/v1/status/flags as Prometheus does, but that
+// configure nothing here (block layout: Vigil stores chunks in RocksDB, not
+// blocks; the m-mapped head chunk queue; scrape timestamp alignment), plus the
+// agent-mode flags, refused when given. ServerFlagAudit() says which is which.
 void DefineCompatibilityFlags(FlagSet& f) {
   auto duration = ValidateDuration;
   auto size = ValidateByteSize;
@@ -96,16 +97,21 @@ void DefineCompatibilityFlags(FlagSet& f) {
               "Maximum size of a chunk segment file (accepted, unused).", size);
   f.AddString("storage.tsdb.head-chunks-write-queue-size", "0",
               "Size of the head chunk write queue (accepted, unused).");
-  f.AddString("storage.agent.path", "data-agent/",
-              "Agent mode storage path (agent mode is not "
-              "supported; accepted, unused).");
-  f.AddBool("storage.agent.wal-compression", true, "Agent mode WAL compression (accepted).");
-  f.AddString("storage.agent.retention.min-time", "0s", "Agent mode (accepted, unused).", duration);
-  f.AddString("storage.agent.retention.max-time", "0s", "Agent mode (accepted, unused).", duration);
-  f.AddBool("storage.agent.use-lockfile", false, "Agent mode (accepted, unused).");
-  f.AddString("storage.agent.wal-segment-size", "0B", "Agent mode (accepted, unused).", size);
-  f.AddString("storage.agent.wal-truncate-frequency", "0s", "Agent mode (accepted, unused).",
-              duration);
+  f.AddString("storage.tsdb.samples-per-chunk", "120",
+              "Target number of samples per chunk (accepted, unused).", ValidatePositiveInt);
+  f.AddString("storage.tsdb.wal-compression-type", "snappy",
+              "Compression algorithm for the tsdb WAL (accepted, unused).",
+              ValidateOneOf({"snappy", "zstd"}));
+  // Agent mode only: refused when given, as Prometheus refuses them in server mode.
+  f.AddString("storage.agent.path", "data-agent/", "Agent mode only (refused: no agent mode).");
+  f.AddBool("storage.agent.wal-compression", true, "Agent mode only (refused).");
+  f.AddString("storage.agent.wal-compression-type", "snappy", "Agent mode only (refused).");
+  f.AddString("storage.agent.retention.min-time", "0s", "Agent mode only (refused).");
+  f.AddString("storage.agent.retention.max-time", "0s", "Agent mode only (refused).");
+  f.AddBool("storage.agent.use-lockfile", false, "Agent mode only (refused).");
+  f.AddBool("storage.agent.no-lockfile", false, "Agent mode only (refused).");
+  f.AddString("storage.agent.wal-segment-size", "0B", "Agent mode only (refused).");
+  f.AddString("storage.agent.wal-truncate-frequency", "0s", "Agent mode only (refused).");
   f.AddString("storage.remote.read-max-bytes-in-frame", "1048576",
               "Maximum bytes in a frame of a streamed remote read response (accepted: Vigil "
               "answers remote read with sampled responses only).");
@@ -118,6 +124,106 @@ void DefineCompatibilityFlags(FlagSet& f) {
               duration);
   f.AddString("web.config.file", "",
               "[EXPERIMENTAL] Path to configuration file that can enable TLS or authentication.");
+}
+
+constexpr auto kWorks = FlagVerdict::kWorks;
+constexpr auto kVigilOnly = FlagVerdict::kVigilOnly;
+constexpr auto kWarned = FlagVerdict::kWarnedNoEffect;
+constexpr auto kAgentOnly = FlagVerdict::kRefusedAgentOnly;
+constexpr std::string_view kNoBlocks = "Vigil stores chunks in RocksDB, not in TSDB blocks";
+constexpr std::string_view kNoAgent = "Vigil has no agent mode";
+
+}  // namespace
+
+const std::vector<FlagAudit>& ServerFlagAudit() {
+  static const std::vector<FlagAudit> audit = {
+      {"config.file", kWorks, ""},
+      {"web.listen-address", kWorks, ""},
+      {"web.read-timeout", kWorks, ""},
+      {"web.max-connections", kWorks, ""},
+      {"web.external-url", kWorks, ""},
+      {"web.route-prefix", kWorks, ""},
+      {"web.enable-lifecycle", kWorks, ""},
+      {"web.enable-admin-api", kWorks, ""},
+      {"web.enable-remote-write-receiver", kWorks, ""},
+      {"web.cors.origin", kWorks, ""},
+      {"web.config.file", kWorks, ""},
+      {"web.user-assets", kWarned, "Vigil does not serve /user/ assets"},
+      {"web.console.templates", kWarned, "Vigil does not serve console templates"},
+      {"web.console.libraries", kWarned, "Vigil does not serve console templates"},
+      {"web.page-title", kWarned, "the embedded UI has a fixed title"},
+      {"web.local-assets", kWarned, "the UI is embedded in the binary"},
+      {"storage.tsdb.path", kWorks, ""},
+      {"storage.tsdb.retention", kWorks, "deprecated, as in Prometheus"},
+      {"storage.tsdb.retention.time", kWorks, ""},
+      {"storage.tsdb.retention.size", kWorks, ""},
+      {"storage.tsdb.no-lockfile", kWorks, ""},
+      {"storage.tsdb.use-lockfile", kWorks, "Debian's name: --no-storage.tsdb.use-lockfile"},
+      {"storage.tsdb.retention.rules-file", kVigilOnly, ""},
+      {"storage.tsdb.max-time-ahead", kVigilOnly, ""},
+      {"storage.tsdb.wal-fsync", kVigilOnly, ""},
+      {"storage.tsdb.wal-fsync-interval", kVigilOnly, ""},
+      {"storage.tsdb.out-of-order-time-window", kVigilOnly,
+       "Prometheus sets it in the config file's storage section"},
+      {"storage.tsdb.wal-compression", kWarned, "Vigil's WAL has its own format"},
+      {"storage.tsdb.wal-compression-type", kWarned, "Vigil's WAL has its own format"},
+      {"storage.tsdb.samples-per-chunk", kWarned, kNoBlocks},
+      {"storage.tsdb.allow-overlapping-blocks", kWarned, kNoBlocks},
+      {"storage.tsdb.min-block-duration", kWarned, kNoBlocks},
+      {"storage.tsdb.max-block-duration", kWarned, kNoBlocks},
+      {"storage.tsdb.wal-segment-size", kWarned, "Vigil's WAL has its own format"},
+      {"storage.tsdb.max-block-chunk-segment-size", kWarned, kNoBlocks},
+      {"storage.tsdb.head-chunks-write-queue-size", kWarned, kNoBlocks},
+      {"storage.agent.path", kAgentOnly, kNoAgent},
+      {"storage.agent.wal-compression", kAgentOnly, kNoAgent},
+      {"storage.agent.wal-compression-type", kAgentOnly, kNoAgent},
+      {"storage.agent.retention.min-time", kAgentOnly, kNoAgent},
+      {"storage.agent.retention.max-time", kAgentOnly, kNoAgent},
+      {"storage.agent.use-lockfile", kAgentOnly, kNoAgent},
+      {"storage.agent.no-lockfile", kAgentOnly, kNoAgent},
+      {"storage.agent.wal-segment-size", kAgentOnly, kNoAgent},
+      {"storage.agent.wal-truncate-frequency", kAgentOnly, kNoAgent},
+      {"storage.remote.flush-deadline", kWarned,
+       "remote write queues resume from the WAL after a restart"},
+      {"storage.remote.max-backlog", kVigilOnly, ""},
+      {"storage.remote.read-sample-limit", kWorks, ""},
+      {"storage.remote.read-concurrent-limit", kWorks, ""},
+      {"storage.remote.read-max-bytes-in-frame", kWarned,
+       "Vigil answers remote read with sampled responses only"},
+      {"rules.alert.for-outage-tolerance", kWorks, ""},
+      {"rules.alert.for-grace-period", kWorks, ""},
+      {"rules.alert.resend-delay", kWorks, ""},
+      {"alertmanager.notification-queue-capacity", kWorks, ""},
+      {"alertmanager.timeout", kWarned, "deprecated, no effect in Prometheus either"},
+      {"query.lookback-delta", kWorks, ""},
+      {"query.timeout", kWorks, ""},
+      {"query.max-concurrency", kWorks, ""},
+      {"query.max-samples", kWorks, ""},
+      {"enable-feature", kWorks,
+       "otlp-write-receiver works; agent is refused; other names are warned at start"},
+      {"scrape.adjust-timestamps", kWarned, "Vigil does not align scrape timestamps"},
+      {"scrape.timestamp-tolerance", kWarned, "Vigil does not align scrape timestamps"},
+      {"scrape.discovery-reload-interval", kWarned, "target updates are applied as they come"},
+      {"log.level", kWorks, ""},
+      {"log.format", kWorks, ""},
+  };
+  return audit;
+}
+
+namespace {
+
+// Flags whose verdict is kWarnedNoEffect or kRefusedAgentOnly, when given.
+Status CheckAuditedFlags(const FlagSet& f, std::vector<FlagAudit>& warned) {
+  for (const FlagAudit& entry : ServerFlagAudit()) {
+    if (!f.IsSet(entry.name)) continue;
+    if (entry.verdict == FlagVerdict::kRefusedAgentOnly) {
+      return Status::InvalidArgument("flag --" + std::string(entry.name) +
+                                     " can only be used in agent mode, and " +
+                                     std::string(kNoAgent));
+    }
+    if (entry.verdict == FlagVerdict::kWarnedNoEffect) warned.push_back(entry);
+  }
+  return Status::OK();
 }
 
 // --web.external-url without a trailing slash, or http://<hostname>:<port>.
@@ -253,6 +359,7 @@ void DefineServerFlags(FlagSet& f) {
 
 Result<ServerSettings> SettingsFromFlags(const FlagSet& f) {
   ServerSettings s;
+  VIGIL_RETURN_IF_ERROR(CheckAuditedFlags(f, s.no_effect_flags));
   s.config_file = f.Get("config.file");
   const std::string& level = f.Get("log.level");
   s.log_level = level == "debug"   ? LogLevel::kDebug
@@ -280,7 +387,8 @@ Result<ServerSettings> SettingsFromFlags(const FlagSet& f) {
   s.storage.wal_sync_interval_ms = DurationFlag(f, "storage.tsdb.wal-fsync-interval");
   s.storage.out_of_order_window_ms = DurationFlag(f, "storage.tsdb.out-of-order-time-window");
   s.storage.max_time_ahead_ms = DurationFlag(f, "storage.tsdb.max-time-ahead");
-  s.storage.no_lockfile = f.GetBool("storage.tsdb.no-lockfile");
+  s.storage.no_lockfile =
+      f.GetBool("storage.tsdb.no-lockfile") || !f.GetBool("storage.tsdb.use-lockfile");
 
   s.engine.lookback_delta_ms = DurationFlag(f, "query.lookback-delta");
   s.engine.timeout_ms = DurationFlag(f, "query.timeout");
@@ -308,6 +416,8 @@ Result<ServerSettings> SettingsFromFlags(const FlagSet& f) {
       const std::string name = value.substr(start, comma - start);
       if (name == "otlp-write-receiver") {
         s.web.enable_otlp_write_receiver = true;
+      } else if (name == "agent") {
+        return Status::InvalidArgument("--enable-feature=agent: " + std::string(kNoAgent));
       } else if (!name.empty()) {
         s.unsupported_features.push_back(name);
       }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/logger.h"
@@ -15,6 +16,28 @@ namespace vigil {
 
 // Declares every server flag on `flags`.
 void DefineServerFlags(FlagSet& flags);
+
+// What a server flag does in Vigil, compared with Prometheus 2.48.
+enum class FlagVerdict {
+  kWorks,      // behaves as the Prometheus flag of the same name
+  kVigilOnly,  // Vigil's own flag, no Prometheus counterpart
+  // Accepted so existing command lines start; it only tunes Prometheus
+  // internals (blocks, WAL segments, UI assets...) or a feature Vigil lacks,
+  // so giving it logs a warning at start naming it.
+  kWarnedNoEffect,
+  // Agent-mode flags: Prometheus in server mode refuses them, and so does
+  // Vigil (it has no agent mode) with an error naming the flag.
+  kRefusedAgentOnly,
+};
+
+struct FlagAudit {
+  std::string_view name;
+  FlagVerdict verdict;
+  std::string_view note;  // why, for the warning/error and the README
+};
+
+// One entry per flag DefineServerFlags declares (a test keeps them equal).
+const std::vector<FlagAudit>& ServerFlagAudit();
 
 // Component options derived from parsed flags.
 struct ServerSettings {
@@ -34,6 +57,8 @@ struct ServerSettings {
   std::string external_url;
   // --enable-feature names Vigil does not implement; logged as warnings at start.
   std::vector<std::string> unsupported_features;
+  // Flags given on the command line whose verdict is kWarnedNoEffect.
+  std::vector<FlagAudit> no_effect_flags;
 };
 
 // Converts parsed flags into settings; fails on values that each flag's own

@@ -185,6 +185,10 @@ int RunServer(const ServerSettings& settings) {
     VLOG_WARN("Feature flag not supported by Vigil, it has no effect",
               {{"option", "--enable-feature=" + feature}});
   }
+  for (const FlagAudit& flag : settings.no_effect_flags) {
+    VLOG_WARN("Flag accepted for compatibility with Prometheus, it has no effect in Vigil",
+              {{"flag", "--" + std::string(flag.name)}, {"reason", std::string(flag.note)}});
+  }
 
   auto config = config::LoadConfigFile(settings.config_file);
   if (!config.ok()) {

@@ -98,6 +98,24 @@ TEST(Foundation, UnknownFlagExitsWithCodeOne) {
       << vigil.Logs();
 }
 
+// Flags audit (src/server_flags.cc ServerFlagAudit()): a Prometheus flag that
+// only tunes Prometheus internals starts, named in a warning; an agent-mode
+// flag is refused naming it, as Prometheus in server mode refuses it.
+TEST(Foundation, NoEffectFlagIsWarnedAtStartAndAgentFlagIsRefused) {
+  VigilProcess warned(ScrapeConfig("127.0.0.1:1"), {"--storage.tsdb.min-block-duration=2h"});
+  ASSERT_TRUE(warned.WaitReady()) << warned.Logs();
+  EXPECT_NE(warned.Logs().find("level=warn msg=\"Flag accepted for compatibility with "
+                               "Prometheus, it has no effect in Vigil\" "
+                               "flag=--storage.tsdb.min-block-duration"),
+            std::string::npos)
+      << warned.Logs();
+  VigilProcess agent(ScrapeConfig("127.0.0.1:1"), {"--storage.agent.path=data-agent/"});
+  EXPECT_EQ(agent.WaitExit(), 1);
+  EXPECT_NE(agent.Logs().find("flag --storage.agent.path can only be used in agent mode"),
+            std::string::npos)
+      << agent.Logs();
+}
+
 TEST(Foundation, BadConfigExitsWithCodeOneAndNamesTheFile) {
   VigilProcess vigil("scrape_configs: [\n");
   EXPECT_EQ(vigil.WaitExit(), 1);

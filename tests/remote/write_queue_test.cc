@@ -205,6 +205,20 @@ TEST_F(WriteQueueTest, AcknowledgedPosition_IsSavedAndResumedFrom) {
   EXPECT_EQ(receiver.accepted(), 7u);  // nothing sent twice
 }
 
+TEST(EwmaRateTest, FirstTickWithEventsSetsTheRate_LaterTicksMoveAFifthOfTheWay) {
+  EwmaRate r(0.2);
+  r.Tick(0, 10);
+  EXPECT_EQ(r.rate(), 0);  // no events yet: nothing to average
+  r.Tick(100, 10);
+  EXPECT_DOUBLE_EQ(r.rate(), 10);
+  r.Tick(200, 10);
+  EXPECT_DOUBLE_EQ(r.rate(), 12);  // 10 + 0.2 x (20 - 10)
+  r.Tick(0, 10);
+  EXPECT_DOUBLE_EQ(r.rate(), 9.6);  // decays once started
+  r.Tick(5, 0);
+  EXPECT_DOUBLE_EQ(r.rate(), 9.6);  // an empty interval is ignored
+}
+
 TEST_F(WriteQueueTest, SlowRemote_GrowsShardsUpToMax_EverySampleOnceAndInOrderPerSeries) {
   constexpr int kSeries = 20, kPerSeries = 100;
   Receiver receiver({}, 20ms);  // one shard: 10 samples per 20 ms, far behind the backlog

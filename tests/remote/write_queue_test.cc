@@ -257,5 +257,39 @@ TEST_F(WriteQueueTest, SlowRemote_GrowsShardsUpToMax_EverySampleOnceAndInOrderPe
   EXPECT_EQ(receiver.accepted(), static_cast<size_t>(kSeries * kPerSeries));
 }
 
+TEST_F(WriteQueueTest, LoadFallsOff_ShardsShrinkToMin_OrderKeptAcrossBothReshards) {
+  constexpr int kSeries = 20, kPerSeries = 50;
+  Receiver receiver({}, 20ms);
+  ASSERT_TRUE(PositionFile((dir_.path() / "q.position").string()).Save({0, 0}).ok());
+  WriteInterleaved(kSeries, kPerSeries);
+  WriteQueueOptions o = Options(receiver);
+  o.config.queue_config.min_shards = 1;
+  o.config.queue_config.max_shards = 4;
+  o.config.queue_config.capacity = 10;
+  o.config.queue_config.max_samples_per_send = 10;
+  o.shard_update_interval_ms = 100;
+  WriteQueue queue(o);
+  ASSERT_TRUE(Eventually([&] { return queue.metrics().shards.load() == 4; }));
+  // A trickle: a few samples every 50 ms keeps sends going, far below what
+  // one shard carries.
+  auto wal = storage::WalWriter::Open(dir_.path().string());
+  ASSERT_TRUE(wal.ok());
+  int64_t t = SystemClock::Get()->NowMillis();
+  size_t written = kSeries * kPerSeries;
+  for (int i = 0; i < 200 && queue.metrics().shards.load() != 1; ++i) {
+    std::vector<storage::WalSample> samples;
+    for (SeriesRef s = 1; s <= 3; ++s) samples.push_back({s, ++t, 1.0});
+    ASSERT_TRUE((*wal)->Append(storage::EncodeWalCommit({}, samples), false).ok());
+    written += samples.size();
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(queue.metrics().shards.load(), 1);
+  ASSERT_TRUE(Eventually([&] { return receiver.accepted() == written; }));
+  for (const auto& [series, ts] : receiver.timestamps()) {
+    EXPECT_TRUE(std::is_sorted(ts.begin(), ts.end())) << series;
+    EXPECT_EQ(std::adjacent_find(ts.begin(), ts.end()), ts.end()) << series;
+  }
+}
+
 }  // namespace
 }  // namespace vigil::remote

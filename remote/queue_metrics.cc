@@ -4,6 +4,17 @@
 
 namespace vigil::remote {
 
+void EwmaRate::Tick(double events, double seconds) {
+  if (seconds <= 0) return;
+  const double instant = events / seconds;
+  if (init_) {
+    rate_ += alpha_ * (instant - rate_);
+  } else if (events > 0) {
+    init_ = true;
+    rate_ = instant;
+  }
+}
+
 void DurationHistogram::Observe(double seconds) {
   std::lock_guard lock(mu_);
   for (size_t i = 0; i < kBuckets.size(); ++i) {

@@ -29,6 +29,21 @@ class DurationHistogram {
   double sum_ = 0;
 };
 
+// An exponentially weighted per-second rate, as Prometheus's remote write
+// uses to size its shards: Tick() once per update interval with the events
+// counted since the previous tick.
+class EwmaRate {
+ public:
+  explicit EwmaRate(double alpha) : alpha_(alpha) {}
+  void Tick(double events, double seconds);
+  double rate() const { return rate_; }
+
+ private:
+  const double alpha_;
+  double rate_ = 0;
+  bool init_ = false;  // false until the first tick with events
+};
+
 struct QueueMetrics {
   std::atomic<uint64_t> samples_in{0};               // read from the WAL
   std::atomic<uint64_t> samples_sent{0};             // acknowledged by the receiver
@@ -41,8 +56,9 @@ struct QueueMetrics {
   std::atomic<int64_t> highest_read_ms{0};
   std::atomic<int64_t> highest_sent_ms{0};
   std::atomic<int64_t> shards{0};
-  std::atomic<int64_t> shards_desired{0};
-  std::atomic<int64_t> send_micros{0};  // time spent in send attempts, all shards
+  std::atomic<double> shards_desired{0};  // unrounded, unclamped, as Prometheus
+  std::atomic<int64_t> send_micros{0};    // time spent sending batches (retries included)
+  std::atomic<int64_t> last_send_ms{0};   // when a send last ended (sent or dropped)
   DurationHistogram sent_batch_duration;
 };
 

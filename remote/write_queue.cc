@@ -20,6 +20,8 @@ namespace {
 constexpr uint64_t kNoPending = std::numeric_limits<uint64_t>::max();
 constexpr int64_t kSaveIntervalMs = 1000;
 constexpr int64_t kBacklogLogIntervalMs = 10'000;
+constexpr auto kPushWait = std::chrono::milliseconds(100);  // then look for a reshard request
+constexpr double kShardToleranceFraction = 0.3;
 
 std::string RemoteName(const config::RemoteWriteConfig& c) {
   if (!c.name.empty()) return c.name;
@@ -65,21 +67,37 @@ std::shared_ptr<const Labels> OutgoingLabels(const Labels& labels, const WriteQu
 // the order they were read.
 class WriteQueue::Shard {
  public:
-  Shard(WriteQueue* queue) : queue_(queue), thread_([this] { Run(); }) {}
+  enum class PushResult { kPushed, kFull, kStopping };
+
+  explicit Shard(WriteQueue* queue) : queue_(queue), thread_([this] { Run(); }) {}
   ~Shard() { Stop(); }
 
-  // Blocks while the shard holds `capacity` samples; false when stopping.
-  bool Push(Pending p) {
+  // Takes `p` unless the shard still holds `capacity` samples after `wait`.
+  PushResult Push(Pending& p, std::chrono::milliseconds wait) {
     std::unique_lock lock(mu_);
     const auto capacity =
         static_cast<size_t>(std::max(queue_->options_.config.queue_config.capacity,
                                      queue_->options_.config.queue_config.max_samples_per_send));
-    space_.wait(lock, [&] { return stopping_ || pending_.size() < capacity; });
-    if (stopping_) return false;
+    if (!space_.wait_for(lock, wait, [&] { return stopping_ || pending_.size() < capacity; })) {
+      return PushResult::kFull;
+    }
+    if (stopping_) return PushResult::kStopping;
     pending_.push_back(std::move(p));
     ++queue_->metrics_.samples_pending;
     if (pending_.size() >= BatchSize()) ready_.notify_one();
-    return true;
+    return PushResult::kPushed;
+  }
+
+  // Sends what the shard holds without waiting for full batches, and returns
+  // once all of it is acknowledged (true) or the shard stops (false). No
+  // Push() may come after.
+  bool Drain() {
+    std::unique_lock lock(mu_);
+    flushing_ = true;
+    ready_.notify_all();
+    space_.wait(lock,
+                [&] { return stopping_ || (pending_.empty() && inflight_seq_ == kNoPending); });
+    return !stopping_;
   }
 
   // The read order of the oldest sample not yet acknowledged; kNoPending if none.
@@ -113,8 +131,9 @@ class WriteQueue::Shard {
       std::vector<Pending> batch;
       {
         std::unique_lock lock(mu_);
-        ready_.wait_for(lock, deadline,
-                        [&] { return stopping_ || pending_.size() >= BatchSize(); });
+        ready_.wait_for(lock, deadline, [&] {
+          return stopping_ || pending_.size() >= BatchSize() || (flushing_ && !pending_.empty());
+        });
         if (stopping_) return;
         if (pending_.empty()) continue;
         const size_t n = std::min(pending_.size(), BatchSize());
@@ -124,11 +143,18 @@ class WriteQueue::Shard {
         inflight_seq_ = batch.front().seq;
       }
       space_.notify_all();
+      const auto start = std::chrono::steady_clock::now();
       const bool done = SendWithRetries(batch);
+      QueueMetrics& m = queue_->metrics_;
+      m.send_micros += std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::steady_clock::now() - start)
+                           .count();
       std::lock_guard lock(mu_);
       if (!done) return;  // stopping: the batch stays unacknowledged
+      m.last_send_ms = queue_->options_.clock->NowMillis();
       inflight_seq_ = kNoPending;
-      queue_->metrics_.samples_pending -= static_cast<int64_t>(batch.size());
+      m.samples_pending -= static_cast<int64_t>(batch.size());
+      space_.notify_all();  // Drain() waits for this
     }
   }
 
@@ -186,7 +212,6 @@ class WriteQueue::Shard {
       const httplib::Result r = Post(body);
       const auto took = std::chrono::steady_clock::now() - start;
       m.sent_batch_duration.Observe(std::chrono::duration<double>(took).count());
-      m.send_micros += std::chrono::duration_cast<std::chrono::microseconds>(took).count();
       switch (Classify(r, q.retry_on_http_429)) {
         case SendOutcome::kSent:
           m.samples_sent += batch.size();
@@ -242,6 +267,7 @@ class WriteQueue::Shard {
   std::condition_variable space_;  // room in pending_, or stopping
   std::deque<Pending> pending_;
   uint64_t inflight_seq_ = kNoPending;
+  bool flushing_ = false;  // Drain(): send partial batches at once
   bool stopping_ = false;
   std::unique_ptr<httplib::Client> client_;
   std::thread thread_;  // last: starts after the members it uses
@@ -251,9 +277,11 @@ WriteQueue::WriteQueue(WriteQueueOptions options)
     : options_(std::move(options)), remote_name_(RemoteName(options_.config)) {
   const int64_t n = std::max<int64_t>(1, options_.config.queue_config.min_shards);
   for (int64_t i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>(this));
+  num_shards_ = n;
   metrics_.shards = n;
-  metrics_.shards_desired = n;
+  metrics_.shards_desired = static_cast<double>(n);
   reader_ = std::thread([this] { ReadLoop(); });
+  updater_ = std::thread([this] { UpdateShardsLoop(); });
 }
 
 WriteQueue::~WriteQueue() { Stop(); }
@@ -264,8 +292,12 @@ void WriteQueue::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  for (auto& s : shards_) s->Stop();
+  {
+    std::lock_guard lock(mu_);  // the reader replaces shards_ under mu_
+    for (auto& s : shards_) s->Stop();
+  }
   if (reader_.joinable()) reader_.join();
+  if (updater_.joinable()) updater_.join();
 }
 
 WalPosition WriteQueue::saved_position() const {
@@ -298,8 +330,9 @@ void WriteQueue::ReadLoop() {
     saved_ = position_;
   }
   while (ReadAvailable()) {
+    if (!aborted_) reader_behind_ = false;  // at the end of the WAL
+    if (!ApplyRequestedReshard()) break;
     SaveAcknowledgedPosition();
-    UpdateDesiredShards();
     if (!Sleep(options_.poll_interval_ms)) break;
   }
 }
@@ -387,8 +420,43 @@ std::shared_ptr<const Labels> WriteQueue::SeriesToSend(SeriesRef ref) {
 }
 
 bool WriteQueue::Enqueue(SeriesRef ref, Pending p) {
-  const size_t shard = std::hash<SeriesRef>{}(ref) % shards_.size();
-  return shards_[shard]->Push(std::move(p));
+  std::chrono::milliseconds wait{0};
+  for (;;) {
+    if (!ApplyRequestedReshard()) return false;
+    const size_t shard = std::hash<SeriesRef>{}(ref) % shards_.size();
+    switch (shards_[shard]->Push(p, wait)) {
+      case Shard::PushResult::kPushed:
+        return true;
+      case Shard::PushResult::kStopping:
+        return false;
+      case Shard::PushResult::kFull:  // the shards hold back the reader
+        reader_behind_ = true;
+        wait = kPushWait;
+        break;
+    }
+  }
+}
+
+bool WriteQueue::ApplyRequestedReshard() {
+  const int64_t n = reshard_to_.load();
+  if (n == 0) return true;
+  // Everything read so far leaves before the new shards start: a series
+  // never has samples in two shards at once, so its order holds.
+  for (auto& s : shards_) {
+    if (!s->Drain()) return false;
+  }
+  std::vector<std::unique_ptr<Shard>> old;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return false;
+    old.swap(shards_);
+    for (int64_t i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>(this));
+  }
+  old.clear();  // idle: stopped and joined
+  metrics_.shards = n;
+  reshard_to_ = 0;
+  SaveAcknowledgedPosition();  // all of it is acknowledged now
+  return true;
 }
 
 void WriteQueue::SaveAcknowledgedPosition() {
@@ -410,27 +478,76 @@ void WriteQueue::SaveAcknowledgedPosition() {
   saved_ = *done;
 }
 
-void WriteQueue::UpdateDesiredShards() {
-  constexpr int64_t kWindowMs = 10'000;
+void WriteQueue::UpdateShardsLoop() {
+  while (Sleep(options_.shard_update_interval_ms)) {
+    const int64_t desired = DesiredShards();
+    if (desired == num_shards_) continue;
+    // Prometheus: no reshard unless a send ended within 2 x batch_send_deadline
+    // (a failing remote would only make the new shards fail too).
+    const int64_t now = options_.clock->NowMillis();
+    const int64_t last_send = metrics_.last_send_ms.load();
+    if (last_send < now - 2 * options_.config.queue_config.batch_send_deadline_ms) {
+      VLOG_WARN("Skipping resharding, last successful send was beyond threshold",
+                {{"remote_name", remote_name_}, {"last_send_ms", std::to_string(last_send)}});
+      continue;
+    }
+    int64_t none = 0;
+    if (!reshard_to_.compare_exchange_strong(none, desired)) {
+      VLOG_INFO("Currently resharding, skipping.", {{"remote_name", remote_name_}});
+      continue;
+    }
+    VLOG_INFO("Remote storage resharding", {{"remote_name", remote_name_},
+                                            {"from", std::to_string(num_shards_)},
+                                            {"to", std::to_string(desired)}});
+    num_shards_ = desired;
+  }
+}
+
+int64_t WriteQueue::DesiredShards() {
   const int64_t now = options_.clock->NowMillis();
-  const RateWindow current{now, metrics_.samples_in.load() - metrics_.samples_dropped.load(),
-                           metrics_.samples_sent.load() + metrics_.samples_failed.load(),
-                           metrics_.send_micros.load()};
-  if (window_.at_ms == 0) window_ = current;
-  if (now - window_.at_ms < kWindowMs) return;
-  const double seconds = static_cast<double>(now - window_.at_ms) / 1000.0;
-  const double in_rate = static_cast<double>(current.in - window_.in) / seconds;
-  const uint64_t out = current.out - window_.out;
-  const double busy_s = static_cast<double>(current.send_micros - window_.send_micros) / 1e6;
-  window_ = current;
-  if (out == 0) return;  // nothing got through: no figure to judge by
-  // Prometheus: time per sample x (samples in per second + 5 % of the backlog).
-  const double per_sample_s = busy_s / static_cast<double>(out);
-  const double backlog = static_cast<double>(std::max<int64_t>(0, metrics_.samples_pending.load()));
+  const Counts counts{metrics_.samples_in.load(),
+                      metrics_.samples_sent.load() + metrics_.samples_failed.load(),
+                      metrics_.samples_dropped.load() + metrics_.samples_backlog_dropped.load(),
+                      metrics_.send_micros.load()};
+  const double seconds =
+      static_cast<double>(now - (last_tick_ms_ == 0 ? now : last_tick_ms_)) / 1000.0;
+  if (last_tick_ms_ != 0) {
+    in_rate_.Tick(static_cast<double>(counts.in - last_counts_.in), seconds);
+    out_rate_.Tick(static_cast<double>(counts.out - last_counts_.out), seconds);
+    dropped_rate_.Tick(static_cast<double>(counts.dropped - last_counts_.dropped), seconds);
+    send_rate_.Tick(static_cast<double>(counts.send_micros - last_counts_.send_micros) / 1e6,
+                    seconds);
+  }
+  last_tick_ms_ = now;
+  last_counts_ = counts;
+
+  const double out = out_rate_.rate();
+  if (out <= 0) return num_shards_;
+  const double in = in_rate_.rate();
+  const double kept = out / (dropped_rate_.rate() + out);
+  // Prometheus compares the newest sample received with the newest sent. The
+  // newest sample Vigil received is in the WAL; while the reader waits for
+  // room in a shard it lags behind, and the WAL head is taken to be now.
+  int64_t newest = metrics_.highest_read_ms.load();
+  if (reader_behind_) newest = std::max(newest, now);
+  const double delay =
+      std::max(0.0, static_cast<double>(newest - metrics_.highest_sent_ms.load()) / 1000.0);
+  // Time per sample x (samples in per second + 5 % of the backlog per second).
+  const double time_per_sample = send_rate_.rate() / out;
+  const double desired = time_per_sample * (in * kept + 0.05 * delay * in * kept);
+  metrics_.shards_desired = desired;
+
+  const double current = static_cast<double>(num_shards_);
+  const double rounded = std::ceil(desired);
+  if (rounded >= current * (1 - kShardToleranceFraction) &&
+      rounded <= current * (1 + kShardToleranceFraction)) {
+    return num_shards_;
+  }
+  const auto n = static_cast<int64_t>(rounded);
+  if (n < num_shards_ && delay > 10.0) return num_shards_;  // too far behind to shrink
   const auto& q = options_.config.queue_config;
-  const auto desired = static_cast<int64_t>(std::ceil(per_sample_s * (in_rate + 0.05 * backlog)));
-  metrics_.shards_desired =
-      std::clamp(desired, std::max<int64_t>(1, q.min_shards), std::max<int64_t>(1, q.max_shards));
+  const int64_t lo = std::max<int64_t>(1, q.min_shards);
+  return std::clamp(n, lo, std::max(lo, q.max_shards));
 }
 
 void WriteQueue::NoteBacklogDrop(int64_t t) {

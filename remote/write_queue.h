@@ -6,6 +6,10 @@
 // 429 with exponential backoff, so a series' samples reach the receiver in
 // order. The read position is saved once everything before it is
 // acknowledged: a restart, even kill -9, resumes there (at least once).
+// Every shard_update_interval_ms the shard count is recomputed as Prometheus
+// does (EWMA of samples in and out and of send time, a 30 % tolerance band,
+// min_shards..max_shards); a reshard drains the running shards before the
+// new ones start, so a series' order survives it.
 #pragma once
 
 #include <atomic>
@@ -39,7 +43,8 @@ struct WriteQueueOptions {
   std::string user_agent = "Vigil";
   const storage::Storage* store = nullptr;  // resolves refs whose series record is gone
   const Clock* clock = SystemClock::Get();
-  int64_t poll_interval_ms = 100;  // how often the WAL tail is read when idle
+  int64_t poll_interval_ms = 100;             // how often the WAL tail is read when idle
+  int64_t shard_update_interval_ms = 10'000;  // Prometheus's shardUpdateDuration
 };
 
 class WriteQueue {
@@ -80,18 +85,22 @@ class WriteQueue {
   std::shared_ptr<const Labels> SeriesToSend(SeriesRef ref);
   // False when the queue is stopping (the sample was not taken).
   bool Enqueue(SeriesRef ref, Pending p);
+  // Reader thread: performs a reshard the updater asked for; false when stopping.
+  bool ApplyRequestedReshard();
   // Saves the position after the last commit whose samples are all acknowledged.
   void SaveAcknowledgedPosition();
   void NoteBacklogDrop(int64_t t);
-  // Every 10 s: the shard count Prometheus's formula asks for (exported as
-  // _shards_desired; Vigil does not reshard by itself).
-  void UpdateDesiredShards();
+  // Updater thread: every shard_update_interval_ms, asks for a reshard when
+  // DesiredShards() differs from the current count and sends succeed.
+  void UpdateShardsLoop();
+  // Prometheus's calculateDesiredShards (sets _shards_desired).
+  int64_t DesiredShards();
   bool Sleep(int64_t ms);
 
   const WriteQueueOptions options_;
   const std::string remote_name_;
   QueueMetrics metrics_;
-  std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<std::unique_ptr<Shard>> shards_;  // replaced by the reader under mu_
 
   // Reader state (reader thread only).
   WalPosition position_;  // next byte to read
@@ -100,12 +109,17 @@ class WriteQueue {
   std::deque<std::pair<uint64_t, WalPosition>> commits_;  // (seq after commit, its end)
   int64_t last_save_ms_ = 0;
   uint64_t backlog_dropped_unlogged_ = 0;
-  struct RateWindow {
-    int64_t at_ms = 0;
-    uint64_t in = 0, out = 0;
+  // Updater state (updater thread only).
+  struct Counts {
+    uint64_t in = 0, out = 0, dropped = 0;
     int64_t send_micros = 0;
   };
-  RateWindow window_;
+  Counts last_counts_;
+  int64_t last_tick_ms_ = 0;
+  EwmaRate in_rate_{0.2}, out_rate_{0.2}, dropped_rate_{0.2}, send_rate_{0.2};
+  int64_t num_shards_ = 1;                  // what the updater last asked for
+  std::atomic<int64_t> reshard_to_{0};      // a reshard not yet done by the reader; 0: none
+  std::atomic<bool> reader_behind_{false};  // the reader waits for room in a shard
   bool aborted_ = false;  // a sample could not be queued (stopping): read no further
   int64_t last_backlog_log_ms_ = 0;
 
@@ -114,6 +128,7 @@ class WriteQueue {
   bool stopping_ = false;
   WalPosition saved_;
   std::thread reader_;
+  std::thread updater_;
 };
 
 }  // namespace vigil::remote

@@ -10,6 +10,7 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -24,11 +25,13 @@ namespace {
 using namespace std::chrono_literals;
 
 // Answers each POST with the next scripted status (204 once the script is
-// used up) and keeps what it accepted.
+// used up), after `delay` (a slow remote), and keeps what it accepted.
 class Receiver {
  public:
-  explicit Receiver(std::deque<int> statuses) : statuses_(std::move(statuses)) {
-    server_.Post("/write", [this](const httplib::Request& req, httplib::Response& res) {
+  explicit Receiver(std::deque<int> statuses, std::chrono::milliseconds delay = 0ms)
+      : statuses_(std::move(statuses)) {
+    server_.Post("/write", [this, delay](const httplib::Request& req, httplib::Response& res) {
+      std::this_thread::sleep_for(delay);
       std::lock_guard lock(mu_);
       last_headers_ = req.headers;
       ++requests_;
@@ -40,7 +43,11 @@ class Receiver {
       if (!raw.ok()) return;
       auto request = DecodeWriteRequest(*raw);
       if (!request.ok()) return;
-      for (const auto& ts : request->timeseries) accepted_ += ts.samples.size();
+      for (const auto& ts : request->timeseries) {
+        accepted_ += ts.samples.size();
+        auto& seen = timestamps_[Labels(ts.labels).ToString()];
+        for (const auto& s : ts.samples) seen.push_back(s.timestamp_ms);
+      }
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -58,6 +65,11 @@ class Receiver {
     std::lock_guard lock(mu_);
     return requests_;
   }
+  // Timestamps accepted per series, in order of arrival.
+  std::map<std::string, std::vector<int64_t>> timestamps() const {
+    std::lock_guard lock(mu_);
+    return timestamps_;
+  }
   std::string header(const std::string& name) const {
     std::lock_guard lock(mu_);
     auto it = last_headers_.find(name);
@@ -71,6 +83,7 @@ class Receiver {
   mutable std::mutex mu_;
   std::deque<int> statuses_;
   size_t accepted_ = 0;
+  std::map<std::string, std::vector<int64_t>> timestamps_;
   int requests_ = 0;
   httplib::Headers last_headers_;
 };
@@ -88,7 +101,31 @@ class WriteQueueTest : public ::testing::Test {
     ASSERT_TRUE((*wal)->Append(storage::EncodeWalCommit(series, samples), false).ok());
   }
 
+  // `series` series, each with `per_series` samples 1 s apart ending now,
+  // one commit per step so the series interleave in the WAL.
+  void WriteInterleaved(int series, int per_series) {
+    auto wal = storage::WalWriter::Open(dir_.path().string());
+    ASSERT_TRUE(wal.ok());
+    const int64_t now = SystemClock::Get()->NowMillis();
+    for (int i = 0; i < per_series; ++i) {
+      std::vector<storage::WalSeries> new_series;
+      std::vector<storage::WalSample> samples;
+      for (int s = 1; s <= series; ++s) {
+        if (i == 0)
+          new_series.push_back(
+              {static_cast<SeriesRef>(s), Labels{{"__name__", "m"}, {"s", std::to_string(s)}}});
+        samples.push_back(
+            {static_cast<SeriesRef>(s), now - (per_series - i) * 1000, static_cast<double>(i)});
+      }
+      ASSERT_TRUE((*wal)->Append(storage::EncodeWalCommit(new_series, samples), false).ok());
+    }
+  }
+
   std::unique_ptr<WriteQueue> Start(const Receiver& receiver, bool retry_on_429 = false) {
+    return std::make_unique<WriteQueue>(Options(receiver, retry_on_429));
+  }
+
+  WriteQueueOptions Options(const Receiver& receiver, bool retry_on_429 = false) {
     WriteQueueOptions o;
     o.config.url = receiver.url();
     o.config.name = "q";
@@ -102,7 +139,7 @@ class WriteQueueTest : public ::testing::Test {
     o.position = PositionFile((dir_.path() / "q.position").string());
     o.user_agent = "Vigil/test";
     o.poll_interval_ms = 10;
-    return std::make_unique<WriteQueue>(std::move(o));
+    return o;
   }
 
   static bool Eventually(const std::function<bool()>& done) {
@@ -166,6 +203,92 @@ TEST_F(WriteQueueTest, AcknowledgedPosition_IsSavedAndResumedFrom) {
   ASSERT_TRUE(Eventually([&] { return receiver.accepted() == 7; }));
   std::this_thread::sleep_for(100ms);
   EXPECT_EQ(receiver.accepted(), 7u);  // nothing sent twice
+}
+
+TEST(EwmaRateTest, FirstTickWithEventsSetsTheRate_LaterTicksMoveAFifthOfTheWay) {
+  EwmaRate r(0.2);
+  r.Tick(0, 10);
+  EXPECT_EQ(r.rate(), 0);  // no events yet: nothing to average
+  r.Tick(100, 10);
+  EXPECT_DOUBLE_EQ(r.rate(), 10);
+  r.Tick(200, 10);
+  EXPECT_DOUBLE_EQ(r.rate(), 12);  // 10 + 0.2 x (20 - 10)
+  r.Tick(0, 10);
+  EXPECT_DOUBLE_EQ(r.rate(), 9.6);  // decays once started
+  r.Tick(5, 0);
+  EXPECT_DOUBLE_EQ(r.rate(), 9.6);  // an empty interval is ignored
+}
+
+TEST_F(WriteQueueTest, SlowRemote_GrowsShardsUpToMax_EverySampleOnceAndInOrderPerSeries) {
+  constexpr int kSeries = 20, kPerSeries = 100;
+  Receiver receiver({}, 20ms);  // one shard: 10 samples per 20 ms, far behind the backlog
+  ASSERT_TRUE(PositionFile((dir_.path() / "q.position").string()).Save({0, 0}).ok());
+  WriteInterleaved(kSeries, kPerSeries);
+  WriteQueueOptions o = Options(receiver);
+  o.config.queue_config.min_shards = 1;
+  o.config.queue_config.max_shards = 4;
+  o.config.queue_config.capacity = 10;
+  o.config.queue_config.max_samples_per_send = 10;
+  o.shard_update_interval_ms = 100;
+  {
+    WriteQueue queue(o);
+    int64_t most_shards = 0;
+    for (int i = 0; i < 2000 && receiver.accepted() < kSeries * kPerSeries; ++i) {
+      most_shards = std::max(most_shards, queue.metrics().shards.load());
+      std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_EQ(receiver.accepted(), static_cast<size_t>(kSeries * kPerSeries));
+    EXPECT_EQ(most_shards, 4);
+    EXPECT_GT(queue.metrics().shards_desired.load(), 1.0);
+    EXPECT_TRUE(Eventually([&] { return queue.metrics().samples_pending.load() == 0; }));
+    const auto timestamps = receiver.timestamps();
+    ASSERT_EQ(timestamps.size(), static_cast<size_t>(kSeries));
+    for (const auto& [series, ts] : timestamps) {
+      ASSERT_EQ(ts.size(), static_cast<size_t>(kPerSeries)) << series;
+      EXPECT_TRUE(std::is_sorted(ts.begin(), ts.end())) << series;
+      EXPECT_EQ(std::adjacent_find(ts.begin(), ts.end()), ts.end()) << series;
+    }
+    // The saved position covers everything once all of it is acknowledged.
+    ASSERT_TRUE(Eventually([&] { return queue.saved_position().offset > 0; }));
+    std::this_thread::sleep_for(1100ms);  // the next periodic save
+  }
+  WriteQueue again(o);  // resumes from the saved position: nothing is sent twice
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(receiver.accepted(), static_cast<size_t>(kSeries * kPerSeries));
+}
+
+TEST_F(WriteQueueTest, LoadFallsOff_ShardsShrinkToMin_OrderKeptAcrossBothReshards) {
+  constexpr int kSeries = 20, kPerSeries = 50;
+  Receiver receiver({}, 20ms);
+  ASSERT_TRUE(PositionFile((dir_.path() / "q.position").string()).Save({0, 0}).ok());
+  WriteInterleaved(kSeries, kPerSeries);
+  WriteQueueOptions o = Options(receiver);
+  o.config.queue_config.min_shards = 1;
+  o.config.queue_config.max_shards = 4;
+  o.config.queue_config.capacity = 10;
+  o.config.queue_config.max_samples_per_send = 10;
+  o.shard_update_interval_ms = 100;
+  WriteQueue queue(o);
+  ASSERT_TRUE(Eventually([&] { return queue.metrics().shards.load() == 4; }));
+  // A trickle: a few samples every 50 ms keeps sends going, far below what
+  // one shard carries.
+  auto wal = storage::WalWriter::Open(dir_.path().string());
+  ASSERT_TRUE(wal.ok());
+  int64_t t = SystemClock::Get()->NowMillis();
+  size_t written = kSeries * kPerSeries;
+  for (int i = 0; i < 200 && queue.metrics().shards.load() != 1; ++i) {
+    std::vector<storage::WalSample> samples;
+    for (SeriesRef s = 1; s <= 3; ++s) samples.push_back({s, ++t, 1.0});
+    ASSERT_TRUE((*wal)->Append(storage::EncodeWalCommit({}, samples), false).ok());
+    written += samples.size();
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(queue.metrics().shards.load(), 1);
+  ASSERT_TRUE(Eventually([&] { return receiver.accepted() == written; }));
+  for (const auto& [series, ts] : receiver.timestamps()) {
+    EXPECT_TRUE(std::is_sorted(ts.begin(), ts.end())) << series;
+    EXPECT_EQ(std::adjacent_find(ts.begin(), ts.end()), ts.end()) << series;
+  }
 }
 
 }  // namespace

@@ -75,6 +75,20 @@ Labels QueueLabels(const WriteQueue& q) {
   return Labels{{"remote_name", q.remote_name()}, {"url", q.config().url}};
 }
 
+// Metadata and exemplars are not sent (Vigil keeps no metric metadata and
+// sends samples only): a queue that asks for them says so at start instead of
+// dropping them silently. metadata_config.send is true by default, as in
+// Prometheus, so every queue warns unless it sets send: false.
+void WarnUnsent(const config::RemoteWriteConfig& rw) {
+  std::string what;
+  if (rw.metadata_config.send) what = "metadata (metadata_config.send)";
+  if (rw.send_exemplars)
+    what += std::string(what.empty() ? "" : " and ") + "exemplars (send_exemplars)";
+  if (what.empty()) return;
+  VLOG_WARN("Vigil's remote write does not send " + what + "; only samples are sent",
+            {{"remote_name", rw.name}, {"url", rw.url}});
+}
+
 }  // namespace
 
 WriteManager::WriteManager(WriteManagerOptions options)
@@ -125,6 +139,7 @@ Status WriteManager::ApplyConfig(const config::Config& config) {
       old->second->Stop();  // changed: restarts from its saved position
       queues_.erase(old);
     }
+    WarnUnsent(rw);
     WriteQueueOptions o;
     o.config = rw;
     o.external_labels = config.global.external_labels;

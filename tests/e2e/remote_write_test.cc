@@ -179,6 +179,9 @@ TEST_F(RemoteWriteE2eTest, EveryStoredSample_ReachesVictoriaMetricsWithSameValue
   EXPECT_GT(MetricValue(vigil, "prometheus_remote_storage_samples_total{remote_name=\"vm\",url=\"" +
                                    vm_.write_url() + "\"}"),
             0);
+  // metadata_config.send defaults to true; Vigil sends no metadata and says so.
+  EXPECT_NE(vigil.Logs().find("remote write does not send metadata"), std::string::npos)
+      << vigil.Logs();
 }
 
 TEST_F(RemoteWriteE2eTest, WriteRelabelDrop_KeepsTheSeriesOutOfTheReceiver) {

@@ -296,11 +296,11 @@ bool Secure(const HttpConnectionServer& server, const WebConfigLoader& loader, b
   }
   *web_config = std::move(*loaded);
   if (!tls) return true;
+  const std::string peer = PeerOf(sock);  // before the handshake: a peer that hung up has none
   auto accepted = AcceptTls(server, sock, **web_config);
   if (!accepted.ok()) {
-    VLOG_ERROR(
-        "http: TLS handshake error from " + PeerOf(sock) + ": " + accepted.status().message(),
-        {{"component", "web"}});
+    VLOG_ERROR("http: TLS handshake error from " + peer + ": " + accepted.status().message(),
+               {{"component", "web"}});
     return false;
   }
   *ssl = std::move(*accepted);

@@ -212,6 +212,14 @@ Status Varint(ProtoReader& r, WireType type, uint32_t field, uint64_t* out) {
   return r.ReadVarint(out);
 }
 
+// A uint32 field (the points' flags): a varint cut to 32 bits, as protobuf does.
+Status Uint32(ProtoReader& r, WireType type, uint32_t field, uint32_t* out) {
+  uint64_t u = 0;
+  VIGIL_RETURN_IF_ERROR(Varint(r, type, field, &u));
+  *out = static_cast<uint32_t>(u);
+  return Status::OK();
+}
+
 Status Fixed64(ProtoReader& r, WireType type, uint32_t field, uint64_t* out) {
   if (type != WireType::kFixed64) return WrongType(field);
   return r.ReadFixed64(out);
@@ -417,9 +425,7 @@ Status DecodeNumberPoint(std::string_view message, NumberPoint* p) {
         p->value = static_cast<double>(static_cast<int64_t>(u));
         return Status::OK();
       case 8:
-        VIGIL_RETURN_IF_ERROR(Varint(r, type, field, &u));
-        p->flags = static_cast<uint32_t>(u);
-        return Status::OK();
+        return Uint32(r, type, field, &p->flags);
       default:
         return r.Skip(type);
     }
@@ -428,7 +434,6 @@ Status DecodeNumberPoint(std::string_view message, NumberPoint* p) {
 
 Status DecodeHistogramPoint(std::string_view message, HistogramPoint* p) {
   return ForFields(message, [&](uint32_t field, WireType type, ProtoReader& r) -> Status {
-    uint64_t u = 0;
     double d = 0;
     switch (field) {
       case 9:
@@ -448,9 +453,7 @@ Status DecodeHistogramPoint(std::string_view message, HistogramPoint* p) {
         return Repeated64(r, type, field, p->explicit_bounds,
                           [](ProtoReader& pr, double* v) { return pr.ReadDouble(v); });
       case 10:
-        VIGIL_RETURN_IF_ERROR(Varint(r, type, field, &u));
-        p->flags = static_cast<uint32_t>(u);
-        return Status::OK();
+        return Uint32(r, type, field, &p->flags);
       default:
         return r.Skip(type);
     }
@@ -459,7 +462,6 @@ Status DecodeHistogramPoint(std::string_view message, HistogramPoint* p) {
 
 Status DecodeSummaryPoint(std::string_view message, SummaryPoint* p) {
   return ForFields(message, [&](uint32_t field, WireType type, ProtoReader& r) -> Status {
-    uint64_t u = 0;
     std::string_view bytes;
     switch (field) {
       case 7:
@@ -482,9 +484,7 @@ Status DecodeSummaryPoint(std::string_view message, SummaryPoint* p) {
         return Status::OK();
       }
       case 8:
-        VIGIL_RETURN_IF_ERROR(Varint(r, type, field, &u));
-        p->flags = static_cast<uint32_t>(u);
-        return Status::OK();
+        return Uint32(r, type, field, &p->flags);
       default:
         return r.Skip(type);
     }

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "tests/e2e/alertmanager_process.h"
 #include "tests/e2e/rules_fixture.h"
 #include "tests/support/child_process.h"
 
@@ -119,19 +120,13 @@ TEST_F(RulesTest, ReloadWithABrokenRuleFileKeepsTheOldRules) {
 }
 
 TEST(RulesAlertmanagerTest, FiringAlertReachesARealAlertmanagerWithExternalLabels) {
-  const char* kAlertmanager = "/usr/bin/prometheus-alertmanager";
-  if (!std::filesystem::exists(kAlertmanager)) {
-    GTEST_SKIP() << kAlertmanager << " missing (apt-get install prometheus-alertmanager)";
+  if (!std::filesystem::exists(AlertmanagerProcess::kBinary)) {
+    GTEST_SKIP() << AlertmanagerProcess::kBinary
+                 << " missing (apt-get install prometheus-alertmanager)";
   }
   TempDir dir;
-  WriteFileAtomically(dir.path() / "am.yml",
-                      "route:\n  receiver: 'null'\nreceivers:\n  - name: 'null'\n");
-  const int am_port = FreePort();
-  test_support::ChildProcess am(
-      {kAlertmanager, "--config.file=" + (dir.path() / "am.yml").string(),
-       "--storage.path=" + (dir.path() / "am-data").string(),
-       "--web.listen-address=127.0.0.1:" + std::to_string(am_port), "--cluster.listen-address="},
-      dir.path() / "am.log");
+  const AlertmanagerProcess am(dir.path());
+  const int am_port = am.port();
   RuleServer server(kRules, {.global_extra = "  external_labels: {cluster: eu}\n",
                              .sections = "alerting:\n  alertmanagers:\n    - static_configs:\n"
                                          "        - targets: ['127.0.0.1:" +
@@ -172,10 +167,10 @@ TEST(RulesAlertmanagerTest, FiringAlertReachesARealAlertmanagerWithExternalLabel
 // keepFiringSince in /api/v1/alerts and /api/v1/rules, ALERTS{alertstate=
 // "firing"} still written, and Alertmanager learns it resolved only then.
 TEST(RulesAlertmanagerTest, KeepFiringForKeepsTheAlertFiringEverywhereUntilItEnds) {
-  const char* kAlertmanager = "/usr/bin/prometheus-alertmanager";
   const char* kPrometheus = "/usr/bin/prometheus";
-  if (!std::filesystem::exists(kAlertmanager)) {
-    GTEST_SKIP() << kAlertmanager << " missing (apt-get install prometheus-alertmanager)";
+  if (!std::filesystem::exists(AlertmanagerProcess::kBinary)) {
+    GTEST_SKIP() << AlertmanagerProcess::kBinary
+                 << " missing (apt-get install prometheus-alertmanager)";
   }
   constexpr auto kKeepFiringFor = 6s;
   const std::string rules =
@@ -187,14 +182,8 @@ TEST(RulesAlertmanagerTest, KeepFiringForKeepsTheAlertFiringEverywhereUntilItEnd
       "        expr: m > 0\n"
       "        keep_firing_for: 6s\n";
   TempDir dir;
-  WriteFileAtomically(dir.path() / "am.yml",
-                      "route:\n  receiver: 'null'\nreceivers:\n  - name: 'null'\n");
-  const int am_port = FreePort();
-  test_support::ChildProcess am(
-      {kAlertmanager, "--config.file=" + (dir.path() / "am.yml").string(),
-       "--storage.path=" + (dir.path() / "am-data").string(),
-       "--web.listen-address=127.0.0.1:" + std::to_string(am_port), "--cluster.listen-address="},
-      dir.path() / "am.log");
+  const AlertmanagerProcess am(dir.path());
+  const int am_port = am.port();
   RuleServer server(rules, {.global_extra = "",
                             .sections = "alerting:\n  alertmanagers:\n    - static_configs:\n"
                                         "        - targets: ['127.0.0.1:" +

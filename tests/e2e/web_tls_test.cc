@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tests/e2e/alertmanager_process.h"
 #include "tests/e2e/http_proxy.h"
 #include "tests/e2e/metrics_target.h"
 #include "tests/e2e/vigil_process.h"
@@ -377,20 +378,14 @@ TEST_F(WebTlsTest, PromtoolQueriesVigilOverTlsWithBasicAuth) {
 }
 
 TEST_F(WebTlsTest, AlertsReachAlertmanagerOverTlsWithBasicAuth) {
-  const char* kAlertmanager = "/usr/bin/prometheus-alertmanager";
-  if (!Installed(kAlertmanager)) {
-    GTEST_SKIP() << kAlertmanager << " missing (apt-get install prometheus-alertmanager)";
+  if (!Installed(AlertmanagerProcess::kBinary)) {
+    GTEST_SKIP() << AlertmanagerProcess::kBinary
+                 << " missing (apt-get install prometheus-alertmanager)";
   }
   WriteFileAtomically(pki_.Path("am-web.yml"), TlsSection() + BasicAuthSection());
-  WriteFileAtomically(pki_.Path("am.yml"),
-                      "route:\n  receiver: 'null'\nreceivers:\n  - name: 'null'\n");
-  const int am_port = FreePort();
-  test_support::ChildProcess am(
-      {kAlertmanager, "--config.file=" + pki_.Path("am.yml").string(),
-       "--storage.path=" + pki_.Path("am-data").string(),
-       "--web.config.file=" + pki_.Path("am-web.yml").string(),
-       "--web.listen-address=127.0.0.1:" + std::to_string(am_port), "--cluster.listen-address="},
-      pki_.Path("am.log"));
+  const AlertmanagerProcess am(pki_.Path(""),
+                               {"--web.config.file=" + pki_.Path("am-web.yml").string()});
+  const int am_port = am.port();
   WriteFileAtomically(pki_.Path("rules.yml"),
                       "groups:\n  - name: g\n    interval: 1s\n    rules:\n"
                       "      - alert: AlwaysOn\n        expr: vector(1)\n");

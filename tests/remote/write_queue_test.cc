@@ -142,6 +142,18 @@ class WriteQueueTest : public ::testing::Test {
     return o;
   }
 
+  // Small batches and shards between 1 and 4, recomputed every 100 ms: a slow
+  // receiver makes the queue reshard within the test's time.
+  WriteQueueOptions ReshardingOptions(const Receiver& receiver) {
+    WriteQueueOptions o = Options(receiver);
+    o.config.queue_config.min_shards = 1;
+    o.config.queue_config.max_shards = 4;
+    o.config.queue_config.capacity = 10;
+    o.config.queue_config.max_samples_per_send = 10;
+    o.shard_update_interval_ms = 100;
+    return o;
+  }
+
   static bool Eventually(const std::function<bool()>& done) {
     for (int i = 0; i < 300 && !done(); ++i) std::this_thread::sleep_for(10ms);
     return done();
@@ -224,12 +236,7 @@ TEST_F(WriteQueueTest, SlowRemote_GrowsShardsUpToMax_EverySampleOnceAndInOrderPe
   Receiver receiver({}, 20ms);  // one shard: 10 samples per 20 ms, far behind the backlog
   ASSERT_TRUE(PositionFile((dir_.path() / "q.position").string()).Save({0, 0}).ok());
   WriteInterleaved(kSeries, kPerSeries);
-  WriteQueueOptions o = Options(receiver);
-  o.config.queue_config.min_shards = 1;
-  o.config.queue_config.max_shards = 4;
-  o.config.queue_config.capacity = 10;
-  o.config.queue_config.max_samples_per_send = 10;
-  o.shard_update_interval_ms = 100;
+  const WriteQueueOptions o = ReshardingOptions(receiver);
   {
     WriteQueue queue(o);
     int64_t most_shards = 0;
@@ -262,12 +269,7 @@ TEST_F(WriteQueueTest, LoadFallsOff_ShardsShrinkToMin_OrderKeptAcrossBothReshard
   Receiver receiver({}, 20ms);
   ASSERT_TRUE(PositionFile((dir_.path() / "q.position").string()).Save({0, 0}).ok());
   WriteInterleaved(kSeries, kPerSeries);
-  WriteQueueOptions o = Options(receiver);
-  o.config.queue_config.min_shards = 1;
-  o.config.queue_config.max_shards = 4;
-  o.config.queue_config.capacity = 10;
-  o.config.queue_config.max_samples_per_send = 10;
-  o.shard_update_interval_ms = 100;
+  const WriteQueueOptions o = ReshardingOptions(receiver);
   WriteQueue queue(o);
   ASSERT_TRUE(Eventually([&] { return queue.metrics().shards.load() == 4; }));
   // A trickle: a few samples every 50 ms keeps sends going, far below what

@@ -4,6 +4,7 @@
 // `dir`; extra flags (e.g. --web.config.file) are appended.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -20,9 +21,15 @@ class AlertmanagerProcess {
 
   explicit AlertmanagerProcess(const std::filesystem::path& dir,
                                const std::vector<std::string>& extra_flags = {})
-      : port_(test_support::FreePort()), process_(Argv(dir, port_, extra_flags), dir / "am.log") {}
+      : port_(test_support::FreePort()),
+        process_(Argv(dir, port_, extra_flags), dir / "am.log"),
+        listening_(test_support::WaitListening(port_, std::chrono::seconds(20))) {}
 
   int port() const { return port_; }
+  // Whether its port accepted a connection within 20 s of the start: Vigil
+  // sends a firing alert once and again only after resend_delay (1 m), so a
+  // test must not start Vigil before Alertmanager listens.
+  bool listening() const { return listening_; }
 
  private:
   static std::vector<std::string> Argv(const std::filesystem::path& dir, int port,
@@ -39,6 +46,7 @@ class AlertmanagerProcess {
 
   int port_;
   test_support::ChildProcess process_;
+  bool listening_;
 };
 
 }  // namespace vigil::e2e

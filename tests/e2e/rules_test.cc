@@ -127,6 +127,7 @@ TEST(RulesAlertmanagerTest, FiringAlertReachesARealAlertmanagerWithExternalLabel
   TempDir dir;
   const AlertmanagerProcess am(dir.path());
   const int am_port = am.port();
+  ASSERT_TRUE(am.listening()) << "Alertmanager did not listen within 20 s";
   RuleServer server(kRules, {.global_extra = "  external_labels: {cluster: eu}\n",
                              .sections = "alerting:\n  alertmanagers:\n    - static_configs:\n"
                                          "        - targets: ['127.0.0.1:" +
@@ -184,6 +185,7 @@ TEST(RulesAlertmanagerTest, KeepFiringForKeepsTheAlertFiringEverywhereUntilItEnd
   TempDir dir;
   const AlertmanagerProcess am(dir.path());
   const int am_port = am.port();
+  ASSERT_TRUE(am.listening()) << "Alertmanager did not listen within 20 s";
   RuleServer server(rules, {.global_extra = "",
                             .sections = "alerting:\n  alertmanagers:\n    - static_configs:\n"
                                         "        - targets: ['127.0.0.1:" +

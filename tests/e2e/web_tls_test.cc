@@ -386,6 +386,7 @@ TEST_F(WebTlsTest, AlertsReachAlertmanagerOverTlsWithBasicAuth) {
   const AlertmanagerProcess am(pki_.Path(""),
                                {"--web.config.file=" + pki_.Path("am-web.yml").string()});
   const int am_port = am.port();
+  ASSERT_TRUE(am.listening()) << "Alertmanager did not listen within 20 s";
   WriteFileAtomically(pki_.Path("rules.yml"),
                       "groups:\n  - name: g\n    interval: 1s\n    rules:\n"
                       "      - alert: AlwaysOn\n        expr: vector(1)\n");

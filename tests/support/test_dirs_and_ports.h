@@ -2,6 +2,7 @@
 // free loopback port.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 
 namespace vigil::test_support {
@@ -22,5 +23,10 @@ class TempDir {
 
 // A loopback TCP port that was free a moment ago.
 int FreePort();
+
+// Waits until something accepts TCP connections on 127.0.0.1:`port`, polling
+// every 50 ms; false after `timeout`. A peer process started just before a
+// test must be listening before Vigil sends to it once and waits a minute.
+bool WaitListening(int port, std::chrono::milliseconds timeout);
 
 }  // namespace vigil::test_support

@@ -107,6 +107,23 @@ std::optional<int64_t> ParseInt(std::string_view s) {
   return v;
 }
 
+// The offset of the '}' closing the label set whose '{' is before `i`: the
+// first '}' outside a quoted value, a backslash escaping the byte after it
+// inside one. npos when there is none.
+size_t FindLabelsEnd(std::string_view s, size_t i) {
+  while (i < s.size()) {
+    const char c = s[i];
+    if (c == '}') return i;
+    if (c == '"') {
+      ++i;
+      while (i < s.size() && s[i] != '"') i += s[i] == '\\' ? 2 : 1;
+      if (i >= s.size()) return std::string_view::npos;
+    }
+    ++i;
+  }
+  return std::string_view::npos;
+}
+
 // Resolves \\, \" and \n; other escapes keep the escaped character, as Prometheus.
 std::string Unescape(std::string_view raw) {
   std::string out;
@@ -147,6 +164,18 @@ Status ExpositionParser::Error(std::string problem) const {
 }
 
 Result<bool> ExpositionParser::Next() {
+  check_labels_ = true;
+  known_ = {};
+  return Advance();
+}
+
+Result<bool> ExpositionParser::NextSeries(std::string_view known) {
+  check_labels_ = false;
+  known_ = known;
+  return Advance();
+}
+
+Result<bool> ExpositionParser::Advance() {
   while (pos_ < body_.size()) {
     const size_t nl = body_.find('\n', pos_);
     const size_t end = nl == std::string_view::npos ? body_.size() : nl;
@@ -228,7 +257,18 @@ Status ExpositionParser::SetMetadata(std::string_view kind, std::string_view nam
 }
 
 Status ExpositionParser::ParseSample(std::string_view line) {
+  line_ = line;
   std::string_view rest = line;
+  if (!check_labels_) {
+    labels_checked_ = false;
+    if ((CutKnownSeries(rest) || ScanSeries(rest)) && !rest.empty() && IsBlank(rest[0]) &&
+        ParseValueAndTimestamp(rest).ok()) {
+      return Status::OK();
+    }
+    rest = line;
+  }
+  // Next(), or a malformed line parsed again in full, so that the error names
+  // its first problem in the order Next() checks them (labels first).
   VIGIL_RETURN_IF_ERROR(ParseSeries(rest));
   if (rest.empty() || !IsBlank(rest[0])) {
     return Error("expected value after metric, got " + Quoted(rest));
@@ -238,10 +278,11 @@ Status ExpositionParser::ParseSample(std::string_view line) {
 
 Status ExpositionParser::ParseSeries(std::string_view& rest) {
   const std::string_view line = rest;
-  name_ = CutName(rest, true);
-  if (name_.empty()) return Error("expected metric name, got " + Quoted(line));
+  const std::string_view name = CutName(rest, true);
+  if (name.empty()) return Error("expected metric name, got " + Quoted(line));
   label_spans_.clear();
-  size_t series_len = name_.size();
+  labels_checked_ = false;
+  size_t series_len = name.size();
   std::string_view after_name = rest;
   SkipBlanks(after_name);
   if (!after_name.empty() && after_name[0] == '{') {
@@ -249,7 +290,58 @@ Status ExpositionParser::ParseSeries(std::string_view& rest) {
     VIGIL_RETURN_IF_ERROR(ParseLabels(rest));
     series_len = static_cast<size_t>(rest.data() - line.data());
   }
+  labels_checked_ = true;
   series_ = line.substr(0, series_len);
+  return Status::OK();
+}
+
+bool ExpositionParser::CutKnownSeries(std::string_view& rest) {
+  const std::string_view line = rest;
+  const std::string_view k = known_;
+  if (k.empty() || line.size() <= k.size() || !IsBlank(line[k.size()]) ||
+      line.compare(0, k.size(), k) != 0) {
+    return false;
+  }
+  if (k.back() != '}') {
+    // A name alone: followed by blanks and a '{', the line's series is longer.
+    size_t i = k.size();
+    while (i < line.size() && IsBlank(line[i])) ++i;
+    if (i < line.size() && line[i] == '{') return false;
+  }
+  series_ = line.substr(0, k.size());
+  rest = line.substr(k.size());
+  return true;
+}
+
+bool ExpositionParser::ScanSeries(std::string_view& rest) {
+  const std::string_view line = rest;
+  const std::string_view name = CutName(rest, true);
+  if (name.empty()) return false;
+  size_t end = name.size();
+  while (end < line.size() && IsBlank(line[end])) ++end;
+  if (end < line.size() && line[end] == '{') {
+    end = FindLabelsEnd(line, end + 1);
+    if (end == std::string_view::npos) return false;
+    ++end;  // the '}'
+  } else {
+    end = name.size();
+  }
+  series_ = line.substr(0, end);
+  rest = line.substr(end);
+  return true;
+}
+
+Status ExpositionParser::CheckLabels() const {
+  if (labels_checked_) return Status::OK();
+  label_spans_.clear();
+  // The label set starts at the series' first '{' (none in a metric name).
+  // Parsed on the whole line as ParseSeries does, so with the same error.
+  const size_t at = series_.find('{');
+  if (at != std::string_view::npos) {
+    std::string_view rest = line_.substr(at);
+    VIGIL_RETURN_IF_ERROR(ParseLabels(rest));
+  }
+  labels_checked_ = true;
   return Status::OK();
 }
 
@@ -262,7 +354,7 @@ Result<std::vector<Label>> ExpositionParser::SeriesLabels(std::string_view serie
   return parser.exposed_labels();
 }
 
-Status ExpositionParser::ParseLabels(std::string_view& rest) {
+Status ExpositionParser::ParseLabels(std::string_view& rest) const {
   rest.remove_prefix(1);  // '{'
   while (true) {
     SkipBlanks(rest);
@@ -321,9 +413,11 @@ Status ExpositionParser::ParseValueAndTimestamp(std::string_view rest) {
 }
 
 Result<std::vector<Label>> ExpositionParser::exposed_labels() const {
+  VIGIL_RETURN_IF_ERROR(CheckLabels());
   std::vector<Label> out;
   out.reserve(label_spans_.size() + 1);
-  out.push_back({std::string(kMetricNameLabel), std::string(name_)});
+  std::string_view series = series_;
+  out.push_back({std::string(kMetricNameLabel), std::string(CutName(series, true))});
   for (const LabelSpan& span : label_spans_) {
     if (!IsValidUtf8(span.value)) {
       return Error("invalid UTF-8 label value for " + Quoted(span.name));

@@ -3,6 +3,15 @@
 // exposes its raw series text (the scrape cache key) and builds Labels only
 // when asked. Errors carry the line number; hostile input (huge lines,
 // invalid UTF-8, garbage) yields an error, never a crash.
+//
+// A sample line is read in two steps: NextSeries() finds the series text (the
+// metric name and the braces up to the first '}' outside a quoted value) and
+// parses the value and timestamp; CheckLabels() parses the label syntax. Next()
+// does both. A caller that already holds a series text that passed
+// CheckLabels (the scrape cache) may skip it for a byte-identical text: the
+// check reads nothing past the series text, so it would pass again. For the
+// same reason a line that starts with such a text and a blank has that text
+// as its series, which NextSeries(known) uses to skip even the scan.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +46,16 @@ class ExpositionParser {
   // Advances to the next sample. Returns true when one is available, false at
   // the end of a valid body, or the first syntax error ("line 3: ...").
   Result<bool> Next();
+  // Next() without CheckLabels(): a line whose labels are malformed may yield
+  // a sample here, and fails at CheckLabels() with the error Next() gives.
+  // `known`, when not empty, must be a series text that passed CheckLabels()
+  // (e.g. the scrape cache's guess for the line): a line starting with it and
+  // a blank has it as its series without a scan.
+  Result<bool> NextSeries(std::string_view known = {});
+  // The label syntax of the current sample (after NextSeries()): the error
+  // Next() would have returned for its line, or OK. exposed_labels() and
+  // labels() check it first.
+  Status CheckLabels() const;
 
   // The current sample's series exactly as written ("name{a=\"b\"}").
   std::string_view series() const { return series_; }
@@ -68,13 +87,21 @@ class ExpositionParser {
   };
 
   Status Error(std::string problem) const;
+  Result<bool> Advance();  // Next() and NextSeries() as check_labels_ says
   Result<bool> ParseLine(std::string_view line);  // true when it held a sample
   Status ParseComment(std::string_view line);
   Status ParseSample(std::string_view line);
   // Cuts the metric name and label set from the front of `rest` (a sample
-  // line) and sets series_ to what was cut.
+  // line), checking the labels, and sets series_ to what was cut.
   Status ParseSeries(std::string_view& rest);
-  Status ParseLabels(std::string_view& rest);
+  // ParseSeries without the label check: false when the line has no series
+  // text (no name, or a '{' without its '}'), the error left to ParseSeries.
+  bool ScanSeries(std::string_view& rest);
+  // Cuts known_ from the front of `rest` when the line's series is known_;
+  // false when it is not (or may not be).
+  bool CutKnownSeries(std::string_view& rest);
+  // Parses the label set at the front of `rest` ('{' first) into label_spans_.
+  Status ParseLabels(std::string_view& rest) const;
   Status ParseValueAndTimestamp(std::string_view rest);
   Status SetMetadata(std::string_view kind, std::string_view name, std::string_view text);
 
@@ -84,9 +111,13 @@ class ExpositionParser {
   int line_no_ = 0;
   bool saw_eof_ = false;
 
-  std::string_view series_;
-  std::string_view name_;
-  std::vector<LabelSpan> label_spans_;
+  bool check_labels_ = true;  // Next() rather than NextSeries()
+  std::string_view known_;    // NextSeries()'s known series text
+  std::string_view line_;     // the current sample's line
+  std::string_view series_;   // a prefix of line_
+  // Filled by CheckLabels() on demand, hence mutable.
+  mutable bool labels_checked_ = false;
+  mutable std::vector<LabelSpan> label_spans_;
   double value_ = 0;
   std::optional<int64_t> timestamp_ms_;
   std::map<std::string, FamilyMetadata> metadata_;

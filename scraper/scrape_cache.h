@@ -89,6 +89,13 @@ class ScrapeCache {
     return guess ? &guess->second : nullptr;
   }
 
+  // The series text Find() tries first for the scrape's next line (empty when
+  // none): a text some earlier line had, for ExpositionParser::NextSeries.
+  std::string_view Guess() const {
+    const Node* guess = prev_ ? prev_->second.next_ : first_;
+    return guess ? std::string_view(guess->first) : std::string_view();
+  }
+
   // Adds `series` after Find missed it: its stored labels hash to
   // `labels_hash`, or nullopt when metric relabeling dropped it. A second
   // spelling of cached labels (e.g. labels in another order) becomes an alias:

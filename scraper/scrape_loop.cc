@@ -144,11 +144,17 @@ vigil::Status ScrapeLoop::AppendBody(storage::Appender& app, const ScrapeRespons
   ExpositionParser parser(response.body.view(), FormatFromContentType(response.content_type));
   bool over_limit = false;
   while (true) {
-    auto more = parser.Next();
+    // The cache's guess is a checked series text: a line starting with it
+    // needs no scan.
+    auto more = parser.NextSeries(cache_.Guess());
     if (!more.ok()) return more.status();
     if (!*more) break;
-    ++stats.total;
     ScrapeCache::Entry* entry = cache_.Find(parser.series());
+    // Only a series text new to the cache has its label syntax checked: a
+    // cached one passed the check before. Checked before the line counts, as
+    // a syntax error fails Next() at the line.
+    if (!entry) VIGIL_RETURN_IF_ERROR(parser.CheckLabels());
+    ++stats.total;
     Labels fresh_labels;  // resolved now when the series is new to the cache
     if (!entry) {
       auto added = AddToCache(parser);

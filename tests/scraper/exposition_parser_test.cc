@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <limits>
+#include <set>
 
 #include "scraper/exposition_parser.h"
 #include "storage/storage.h"
@@ -128,6 +129,146 @@ const BadCase kBadText[] = {
 
 INSTANTIATE_TEST_SUITE_P(Table, MalformedText, ::testing::ValuesIn(kBadText),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// Reads `body` as the scrape loop does: NextSeries() given the previous
+// line's series as the guess, and CheckLabels() only for a series text not
+// seen (and checked) before in `known`.
+Status ParseSkippingKnownLabels(std::string_view body, ExpositionFormat format,
+                                std::set<std::string, std::less<>>& known) {
+  ExpositionParser p(body, format);
+  std::string guess;
+  while (true) {
+    auto more = p.NextSeries(guess);
+    if (!more.ok()) return more.status();
+    if (!*more) return Status::OK();
+    if (!known.count(p.series())) {
+      VIGIL_RETURN_IF_ERROR(p.CheckLabels());
+      known.emplace(p.series());
+    }
+    guess = p.series();
+  }
+}
+
+TEST_P(MalformedText, FailsWithTheSameErrorWhenLabelsAreCheckedLazily) {
+  const auto full = ParseAll(GetParam().body, kText);
+  std::set<std::string, std::less<>> known;
+  Status lazy = ParseSkippingKnownLabels(GetParam().body, kText, known);
+  if (lazy.ok()) {  // a label-set error of exposed_labels(), not of the syntax
+    ExpositionParser p(GetParam().body, kText);
+    while (lazy.ok() && *p.NextSeries()) lazy = p.exposed_labels().status();
+  }
+  EXPECT_EQ(lazy.ToString(), full.status().ToString());
+}
+
+struct SeriesCase {
+  const char* name;
+  ExpositionFormat format;
+  const char* line;  // one sample line, without "\n"
+  const char* series;
+  double value;
+  std::optional<int64_t> timestamp_ms;
+};
+
+class SeriesText : public ::testing::TestWithParam<SeriesCase> {};
+
+// The cheap scan of NextSeries() cuts the same series text, value and
+// timestamp as the full parse, and the labels checked later are the same.
+TEST_P(SeriesText, NextSeriesCutsWhatNextCuts) {
+  const SeriesCase& c = GetParam();
+  const std::string body =
+      std::string(c.line) + "\n" + (c.format == kOm ? "# EOF\n" : "");
+  ExpositionParser full(body, c.format), lazy(body, c.format);
+  ASSERT_TRUE(*full.Next());
+  auto more = lazy.NextSeries();
+  ASSERT_TRUE(more.ok()) << more.status().ToString();
+  ASSERT_TRUE(*more);
+  EXPECT_EQ(lazy.series(), c.series);
+  EXPECT_EQ(full.series(), c.series);
+  EXPECT_EQ(lazy.value(), c.value);
+  EXPECT_EQ(lazy.timestamp_ms(), c.timestamp_ms);
+  EXPECT_EQ(full.timestamp_ms(), c.timestamp_ms);
+  ASSERT_TRUE(lazy.CheckLabels().ok());
+  EXPECT_EQ(lazy.labels()->ToString(), full.labels()->ToString());
+  EXPECT_EQ(ExpositionParser::SeriesLabels(lazy.series())->size(), full.exposed_labels()->size());
+}
+
+const SeriesCase kSeriesCases[] = {
+    {"BraceAndCommaInValues", kText, "m{a=\"x}y\",b=\"1,2\"} 3", "m{a=\"x}y\",b=\"1,2\"}", 3, {}},
+    {"EscapedQuotes", kText, "m{a=\"say \\\"}\\\" ok\"} 4 1000", "m{a=\"say \\\"}\\\" ok\"}", 4,
+     1000},
+    {"EscapedBackslashBeforeQuote", kText, "m{a=\"b\\\\\"} 7", "m{a=\"b\\\\\"}", 7, {}},
+    {"SpacesBeforeBrace", kText, "m \t{a=\"b\"} 5", "m \t{a=\"b\"}", 5, {}},
+    {"SpacesInsideBraces", kText, "m{ a = \"b\" , } 5", "m{ a = \"b\" , }", 5, {}},
+    {"HashInValue", kText, "m{a=\"#\"} 6", "m{a=\"#\"}", 6, {}},
+    {"NoLabels", kText, "m_total 1.5e3 -7", "m_total", 1500, -7},
+    {"EmptyBraces", kText, "m{} -Inf", "m{}", -std::numeric_limits<double>::infinity(), {}},
+    {"TabBeforeValue", kText, "m{a=\"b\"}\t8", "m{a=\"b\"}", 8, {}},
+    {"OmExemplar", kOm, "m_bucket{le=\"0.1\"} 9 # {trace_id=\"x}\"} 1 1.5",
+     "m_bucket{le=\"0.1\"}", 9, {}},
+    {"OmTimestampAndExemplar", kOm, "m_count{a=\"}\"} 2 1.5 # {t=\"1\"} 1",
+     "m_count{a=\"}\"}", 2, 1500},
+};
+
+INSTANTIATE_TEST_SUITE_P(Table, SeriesText, ::testing::ValuesIn(kSeriesCases),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// A line that starts with a cached (checked) series text but is malformed
+// after it fails the scrape on first sight, with Next()'s error.
+TEST(TextParser, MalformedLineWithACachedPrefix_FailsOnFirstSight) {
+  const char* const kBodies[] = {
+      "m{a=\"b\"} 1\nm{a=\"b\"}x 2\n",         "m{a=\"b\"} 1\nm{a=\"b\"} 2 3 4\n",
+      "m{a=\"b\"} 1\nm{a=\"b\"} abc\n",         "m{a=\"b\"} 1\nm{a=\"b\",c} 2\n",
+      "m{a=\"b\"} 1\nm{a=\"b\"}\n",             "m 1\nm{a=\"b} 2\n",
+      "m{a=\"b\"} 1\nm{a=\"b\"}{c=\"d\"} 2\n", "m 1\nm{a=b} x\n",
+      "m 1\nm {a=b} 2\n",                     "m 1\nm\t{a=\"b\",,} 2\n",
+      "m{a=\"b\"} 1\nm{a=\"b\"}\t\n",
+  };
+  for (const char* body : kBodies) {
+    const auto full = ParseAll(body, kText);
+    ASSERT_FALSE(full.ok()) << body;
+    EXPECT_NE(full.status().message().find("line 2:"), std::string::npos) << body;
+    std::set<std::string, std::less<>> known;
+    EXPECT_EQ(ParseSkippingKnownLabels(body, kText, known).ToString(), full.status().ToString())
+        << body;
+  }
+}
+
+TEST(TextParser, KnownSeries_IsTheSeriesOnlyWhereTheFullParseAgrees) {
+  struct Case {
+    const char* known;
+    const char* line;
+    const char* series;
+  };
+  const Case kCases[] = {
+      {"m{a=\"b\"}", "m{a=\"b\"} 1", "m{a=\"b\"}"},
+      {"m{a=\"b\"}", "m{a=\"b\",c=\"d\"} 1", "m{a=\"b\",c=\"d\"}"},
+      {"m", "m 1", "m"},
+      {"m", "m {a=\"b\"} 1", "m {a=\"b\"}"},  // not the name alone
+      {"m", "m_total 1", "m_total"},
+      {"m{a=\"b\"}", "m{a=\"b\"}\t1", "m{a=\"b\"}"},
+  };
+  for (const Case& c : kCases) {
+    const std::string body = std::string(c.line) + "\n";
+    ExpositionParser p(body, kText);
+    auto more = p.NextSeries(c.known);
+    ASSERT_TRUE(more.ok() && *more) << c.line;
+    EXPECT_EQ(p.series(), c.series) << c.line;
+    EXPECT_EQ(p.value(), 1) << c.line;
+    ASSERT_TRUE(p.exposed_labels().ok()) << c.line;
+    ExpositionParser full(body, kText);
+    ASSERT_TRUE(*full.Next());
+    EXPECT_EQ(p.labels()->ToString(), full.labels()->ToString()) << c.line;
+  }
+}
+
+TEST(TextParser, NextSeries_LeavesMalformedLabelsToCheckLabels) {
+  ExpositionParser p("m{a=b} 1\n", kText);
+  auto more = p.NextSeries();
+  ASSERT_TRUE(more.ok() && *more);
+  EXPECT_EQ(p.series(), "m{a=b}");
+  EXPECT_EQ(p.CheckLabels().ToString(), ParseAll("m{a=b} 1\n", kText).status().ToString());
+  EXPECT_FALSE(p.exposed_labels().ok());
+}
 
 TEST(TextParser, HugeLine_ParsesWithoutCrashing) {
   const std::string value(4 << 20, 'x');

@@ -220,6 +220,22 @@ TEST_F(ScrapeLoopTest, ParseError_AppendsNothingAndMarksStale) {
   EXPECT_EQ(SamplesOf(db_, "up").back().v, 0);
 }
 
+TEST_F(ScrapeLoopTest, MalformedLineWithACachedSeriesPrefix_FailsTheScrape) {
+  auto loop = MakeLoop();
+  loop->ScrapeOnce(1'000'000);
+  SetBody("a 1\nb{x=\"y\"}z 2\n");
+  loop->ScrapeOnce(1'001'000);
+  EXPECT_EQ(loop->Status().health, "down");
+  EXPECT_NE(loop->Status().last_error.find("line 2: expected value after metric"),
+            std::string::npos)
+      << loop->Status().last_error;
+  SetBody("a 1\nb{x=\"y\",w} 2\n");  // a new text: its labels are checked
+  loop->ScrapeOnce(1'002'000);
+  EXPECT_NE(loop->Status().last_error.find("line 2: expected equal"), std::string::npos)
+      << loop->Status().last_error;
+  EXPECT_EQ(ValuesOf(db_, "scrape_samples_scraped"), (std::vector<double>{2, 1, 1}));
+}
+
 TEST_F(ScrapeLoopTest, BodySizeLimit_FailsTheScrape) {
   auto loop = MakeLoop("    body_size_limit: 10B\n");
   loop->ScrapeOnce(1'000'000);

@@ -60,6 +60,36 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+// The value of `s` when it is plain decimal digits, with or without a
+// fraction ("1027", "0.25"), small enough to be exact the quick way: a
+// mantissa up to 2^53 and up to 22 fraction digits, so that mantissa and
+// 10^digits are exact doubles and their quotient, one correctly rounded
+// division, is the double from_chars returns. Nullopt for every other form.
+std::optional<double> ParsePlainDecimal(std::string_view s) {
+  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  constexpr uint64_t kMaxExact = uint64_t{1} << 53;
+  uint64_t mantissa = 0;
+  size_t dot = std::string_view::npos;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '.' && dot == std::string_view::npos) {
+      dot = i;
+      continue;
+    }
+    if (c < '0' || c > '9') return std::nullopt;
+    mantissa = mantissa * 10 + static_cast<uint64_t>(c - '0');
+    if (mantissa > kMaxExact) return std::nullopt;
+  }
+  if (dot == std::string_view::npos) {
+    return s.empty() ? std::nullopt : std::optional<double>(static_cast<double>(mantissa));
+  }
+  const size_t fraction = s.size() - dot - 1;
+  if (dot == 0 || fraction == 0 || fraction > 22) return std::nullopt;
+  return static_cast<double>(mantissa) / kPow10[fraction];
+}
+
 // Go's strconv.ParseFloat for the forms exporters write.
 std::optional<double> ParseFloat(std::string_view s) {
   bool negative = false;
@@ -67,6 +97,7 @@ std::optional<double> ParseFloat(std::string_view s) {
     negative = s[0] == '-';
     s.remove_prefix(1);
   }
+  if (const auto plain = ParsePlainDecimal(s)) return negative ? -*plain : *plain;
   double v = 0;
   if (EqualsIgnoreCase(s, "inf") || EqualsIgnoreCase(s, "infinity")) {
     v = std::numeric_limits<double>::infinity();
@@ -308,7 +339,7 @@ bool ExpositionParser::CutKnownSeries(std::string_view& rest) {
     while (i < line.size() && IsBlank(line[i])) ++i;
     if (i < line.size() && line[i] == '{') return false;
   }
-  series_ = line.substr(0, k.size());
+  series_ = k;  // the same bytes; ScrapeCache::Find then needs no compare
   rest = line.substr(k.size());
   return true;
 }

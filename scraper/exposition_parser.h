@@ -57,7 +57,9 @@ class ExpositionParser {
   // labels() check it first.
   Status CheckLabels() const;
 
-  // The current sample's series exactly as written ("name{a=\"b\"}").
+  // The current sample's series exactly as written ("name{a=\"b\"}"). Valid
+  // until the next call, and while NextSeries()'s `known` lives: when the
+  // line's series is `known`, this is `known` itself.
   std::string_view series() const { return series_; }
   double value() const { return value_; }
   // The sample's own timestamp in milliseconds, when it has one.
@@ -114,7 +116,7 @@ class ExpositionParser {
   bool check_labels_ = true;  // Next() rather than NextSeries()
   std::string_view known_;    // NextSeries()'s known series text
   std::string_view line_;     // the current sample's line
-  std::string_view series_;   // a prefix of line_
+  std::string_view series_;   // a prefix of line_, or known_
   // Filled by CheckLabels() on demand, hence mutable.
   mutable bool labels_checked_ = false;
   mutable std::vector<LabelSpan> label_spans_;

@@ -81,7 +81,9 @@ class ScrapeCache {
   // scrapes, a plain lookup.
   Entry* Find(std::string_view series) {
     Node* guess = prev_ ? prev_->second.next_ : first_;
-    if (!guess || guess->first != series) {
+    // `series` may be the guess's own text (ExpositionParser::NextSeries).
+    if (!guess || (series.data() != guess->first.data() && guess->first != series) ||
+        series.size() != guess->first.size()) {
       const auto it = map_.find(series);
       guess = it == map_.end() ? nullptr : &*it;
     }

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <set>
 
@@ -268,6 +270,34 @@ TEST(TextParser, NextSeries_LeavesMalformedLabelsToCheckLabels) {
   EXPECT_EQ(p.series(), "m{a=b}");
   EXPECT_EQ(p.CheckLabels().ToString(), ParseAll("m{a=b} 1\n", kText).status().ToString());
   EXPECT_FALSE(p.exposed_labels().ok());
+}
+
+// Plain decimals take a quicker path than other spellings; every value must
+// still be the double strtod gives, bit for bit.
+TEST(TextParser, DecimalValues_AreExactlyWhatStrtodGives) {
+  std::vector<std::string> values = {"0", "-0", "1027", "0.1", "0.3", "1.458255915", "+7.25",
+                                     "9007199254740992", "9007199254740993", "123456789.123456789",
+                                     "0.0000000000000000000001", "0.00000000000000000000001",
+                                     "1e3", "00012.500", "4503599627370497.5", ".5"};
+  uint64_t x = 88172645463325252u;  // xorshift: a fixed spread of mantissas and scales
+  for (int i = 0; i < 2000; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    std::string digits = std::to_string(x >> (x % 50));
+    const size_t point = x % (digits.size() + 1);
+    if (point > 0 && point < digits.size()) digits.insert(digits.size() - point, ".");
+    values.push_back((i % 3 == 0 ? "-" : "") + digits);
+  }
+  for (const std::string& v : values) {
+    const std::string body = "m " + v + "\n";
+    ExpositionParser p(body, kText);
+    auto more = p.NextSeries();
+    ASSERT_TRUE(more.ok() && *more) << v << " " << more.status().ToString();
+    const double want = std::strtod(v.c_str(), nullptr);
+    const double got = p.value();
+    EXPECT_EQ(std::memcmp(&want, &got, sizeof want), 0) << v << " " << got;
+  }
 }
 
 TEST(TextParser, HugeLine_ParsesWithoutCrashing) {

@@ -73,6 +73,27 @@ TEST_F(ScrapeCacheTest, UnknownSeries_MissesThenHitsAfterItsScrape) {
   EXPECT_EQ(cache_.size(), 2u);
 }
 
+TEST_F(ScrapeCacheTest, Guess_IsTheNextLineOfTheLastSuccessfulScrape) {
+  cache_.BeginScrape();
+  EXPECT_EQ(cache_.Guess(), "");  // nothing cached yet
+  cache_.EndScrape(true, [](std::string_view, ScrapeCache::Entry&) {});
+  Scrape({"a", "b{x=\"1\"}", "c"});
+  cache_.BeginScrape();
+  EXPECT_EQ(cache_.Guess(), "a");
+  cache_.Hold(*cache_.Find("a"));
+  EXPECT_EQ(cache_.Guess(), "b{x=\"1\"}");
+  // The guess's own text (as ExpositionParser::NextSeries hands it back) is a
+  // hit; so is an equal text elsewhere, and another text is looked up.
+  ScrapeCache::Entry* b = cache_.Find(cache_.Guess());
+  ASSERT_NE(b, nullptr);
+  cache_.Hold(*b);
+  EXPECT_EQ(cache_.Guess(), "c");
+  const std::string a = "a";
+  EXPECT_EQ(cache_.Find(a), Lookup("a"));
+  EXPECT_EQ(cache_.Find(std::string_view(cache_.Guess().data(), 0)), nullptr);
+  cache_.EndScrape(false, [](std::string_view, ScrapeCache::Entry&) {});
+}
+
 TEST_F(ScrapeCacheTest, ReorderedBody_FindsEverySeriesItsOwnEntry) {
   Scrape({"a", "b", "c", "d"});
   const SeriesRef ref_c = Lookup("c")->ref();

@@ -371,6 +371,10 @@ Status ExpositionParser::CheckLabels() const {
   if (at != std::string_view::npos) {
     std::string_view rest = line_.substr(at);
     VIGIL_RETURN_IF_ERROR(ParseLabels(rest));
+    if (static_cast<size_t>(rest.data() - line_.data()) != series_.size()) {
+      return Status::Internal("line " + std::to_string(line_no_) +
+                              ": the label set does not end where the series text does");
+    }
   }
   labels_checked_ = true;
   return Status::OK();

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/labels.h"
@@ -81,6 +82,8 @@ class ExpositionParser {
 
   // Metadata seen so far, keyed by metric family name.
   const std::map<std::string, FamilyMetadata>& metadata() const { return metadata_; }
+  // metadata(), moved out (the parser has none left).
+  std::map<std::string, FamilyMetadata> TakeMetadata() { return std::move(metadata_); }
 
  private:
   struct LabelSpan {

@@ -187,7 +187,7 @@ vigil::Status ScrapeLoop::AppendBody(storage::Appender& app, const ScrapeRespons
     if (first) entry->set_staleness_tracked(!own_ts);
   }
   if (over_limit) return vigil::Status::ResourceExhausted("sample limit exceeded");
-  metadata = parser.metadata();
+  metadata = parser.TakeMetadata();
   return vigil::Status::OK();
 }
 

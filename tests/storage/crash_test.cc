@@ -292,5 +292,36 @@ TEST(Crash, WalOfThePreviousRelease_ReplaysUnchanged) {
   expect_batches(*db, kBatches + 1);
 }
 
+// Replay appends samples on worker threads: each series must still get its
+// samples in WAL order, so a sample older than one before it in the WAL is
+// refused again, however many series and batches lie between the two.
+TEST(Crash, Replay_AppliesEachSeriesInWalOrder) {
+  ConfigureLogging(LogLevel::kWarn, LogFormat::kLogfmt);
+  testing::TempDir dir;
+  constexpr int kManyReplaySeries = 3000;  // > one worker batch per commit
+  const int64_t kTimes[] = {TimeOf(2), TimeOf(1), TimeOf(3), TimeOf(3), TimeOf(0), TimeOf(4)};
+  {
+    auto w = WalWriter::Open((std::filesystem::path(dir.path()) / "wal").string());
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    for (size_t c = 0; c < std::size(kTimes); ++c) {
+      std::vector<WalSeries> series;
+      std::vector<WalSample> samples;
+      for (int s = 0; s < kManyReplaySeries; ++s) {
+        const auto ref = static_cast<SeriesRef>(s + 1);
+        if (c == 0) series.push_back({ref, SeriesLabels(s)});
+        samples.push_back({ref, kTimes[c], static_cast<double>(c)});
+      }
+      ASSERT_TRUE((*w)->Append(EncodeWalCommit(series, samples), false).ok());
+    }
+  }
+  auto db = testing::OpenTsdb(dir.path(), NoCheckpointTuning());
+  ASSERT_NE(db, nullptr);
+  const auto data = testing::ReadAll(*db, {testing::Eq("job", "crash")});
+  ASSERT_EQ(data.size(), static_cast<size_t>(kManyReplaySeries));
+  const std::vector<Sample> want = {{TimeOf(2), 0}, {TimeOf(3), 2}, {TimeOf(4), 5}};
+  for (const auto& [labels, samples] : data)
+    EXPECT_TRUE(testing::SameSamples(samples, want)) << labels.ToString();
+}
+
 }  // namespace
 }  // namespace vigil::storage

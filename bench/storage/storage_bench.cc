@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -16,8 +17,9 @@
 
 #include "base/logger.h"
 #include "storage/chunkenc/stored_chunk.h"
-#include "storage/tsdb.h"
 #include "storage/chunkenc/xor_chunk.h"
+#include "storage/tsdb.h"
+#include "storage/wal/wal_record.h"
 
 namespace vigil::storage {
 namespace {
@@ -185,6 +187,43 @@ void BM_BytesPerSample(benchmark::State& state) {
 }
 BENCHMARK(BM_BytesPerSample)->Unit(benchmark::kMillisecond)->Iterations(3);
 
+// An HTTP latency histogram's series at scrape `k`: 10 cumulative buckets,
+// _sum (seconds, a sum of float latencies) and _count, per `i`.
+double HistogramValue(int i, int k, std::mt19937_64& rng) {
+  const int64_t count = int64_t{k} * (50 + i % 13 * 40);
+  const int slot = i % 12;
+  if (slot < 10)
+    return static_cast<double>(count * (slot + 1) / 10 -
+                               static_cast<int64_t>(rng() % 3) * (slot < 9));
+  if (slot == 10)
+    return static_cast<double>(count) * 0.0421 + static_cast<double>(rng() % 1000) * 1e-4;
+  return static_cast<double>(count);
+}
+
+// WAL bytes per sample of later scrapes (series records excluded): commits
+// of 1000 series sharing one timestamp, as one scrape of a target commits.
+void BM_WalBytesPerSample(benchmark::State& state) {
+  std::mt19937_64 rng(4);
+  double node_bytes = 0, hist_bytes = 0, samples = 0;
+  for (auto _ : state) {
+    for (int k = 1; k <= 50; ++k) {
+      std::vector<WalSample> node, hist;
+      for (int i = 0; i < 1000; ++i) {
+        node.push_back(
+            {static_cast<SeriesRef>(i + 1), kStart + k * kScrapeMs, NodeValue(i, k, rng)});
+        hist.push_back(
+            {static_cast<SeriesRef>(i + 5001), kStart + k * kScrapeMs, HistogramValue(i, k, rng)});
+      }
+      node_bytes += static_cast<double>(EncodeWalCommit({}, node).size());
+      hist_bytes += static_cast<double>(EncodeWalCommit({}, hist).size());
+      samples += 1000;
+    }
+  }
+  state.counters["B/sample_node"] = node_bytes / samples;
+  state.counters["B/sample_histogram"] = hist_bytes / samples;
+}
+BENCHMARK(BM_WalBytesPerSample)->Unit(benchmark::kMillisecond)->Iterations(3);
+
 // Decoding throughput of full chunks.
 void BM_DecodeThroughput(benchmark::State& state) {
   std::mt19937_64 rng(3);
@@ -279,20 +318,40 @@ void BM_ReopenAfterKill(benchmark::State& state) {
   }
   int status = 0;
   if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) std::abort();
+  // Wall and CPU seconds of all threads (replay workers, RocksDB) per open.
+  double open_cpu = 0, open_wall = 0;
   for (auto _ : state) {
     state.PauseTiming();
     BenchDir copy;
     std::filesystem::copy(dir.path(), copy.path(), std::filesystem::copy_options::recursive |
                                                        std::filesystem::copy_options::overwrite_existing);
+    const double cpu_before = ProcessCpuSeconds();
+    const auto wall_before = std::chrono::steady_clock::now();
     state.ResumeTiming();
     auto db = OpenBenchDb(copy.path(), tuning);
     state.PauseTiming();
+    open_cpu += ProcessCpuSeconds() - cpu_before;
+    open_wall +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_before).count();
     db.reset();  // the closing checkpoint is not part of a restart
     state.ResumeTiming();
   }
   state.counters["samples"] = static_cast<double>(int64_t{n} * scrapes);
+  state.counters["open_wall_s"] = open_wall / static_cast<double>(state.iterations());
+  state.counters["open_cpu_s"] = open_cpu / static_cast<double>(state.iterations());
+  uintmax_t wal_bytes = 0;
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::filesystem::path(dir.path()) / "wal")) {
+    wal_bytes += e.file_size();
+  }
+  state.counters["wal_B/sample"] =
+      static_cast<double>(wal_bytes) / static_cast<double>(int64_t{n} * scrapes);
 }
-BENCHMARK(BM_ReopenAfterKill)->Args({100'000, 100})->Iterations(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ReopenAfterKill)
+    ->Args({100'000, 100})
+    ->Args({100'000, 300})
+    ->Iterations(3)
+    ->Unit(benchmark::kMillisecond);
 
 // A store of `n` node-exporter-like series with `scrapes` samples each (the
 // first 120 in a chunk already in RocksDB, the rest in the head), built once

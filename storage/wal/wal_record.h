@@ -13,7 +13,12 @@
 
 namespace vigil::storage {
 
-inline constexpr uint8_t kWalCommitRecord = 1;  // the only record type so far
+// Samples with full refs and 8-byte values: what releases before the compact
+// record wrote. Still decoded, and written when a commit's refs are too far
+// apart for the compact record.
+inline constexpr uint8_t kWalCommitRecord = 1;
+// Samples as deltas against the previous sample, values in a compact form.
+inline constexpr uint8_t kWalCompactCommitRecord = 2;
 
 struct WalSeries {
   SeriesRef ref;
@@ -31,7 +36,12 @@ struct WalCommit {
   std::vector<WalSample> samples;
 };
 
+// Encodes a commit as a compact record (a full-width one when it cannot).
 std::string EncodeWalCommit(std::span<const WalSeries> series, std::span<const WalSample> samples);
+// Encodes a commit as the full-width record of older releases (kWalCommitRecord).
+std::string EncodeWalCommitFullWidth(std::span<const WalSeries> series,
+                                     std::span<const WalSample> samples);
+// Decodes either record type.
 Result<WalCommit> DecodeWalCommit(std::string_view payload);
 
 }  // namespace vigil::storage

@@ -226,5 +226,102 @@ TEST(Crash, WalCommitAboveTheRealRecordLimit_ReplaysWholeAfterKill) {
   EXPECT_TRUE(same);
 }
 
+TsdbTuning NoCheckpointTuning() {
+  TsdbTuning t = CrashTuning();
+  t.checkpoint_wal_bytes = int64_t{1} << 40;  // the WAL keeps everything
+  return t;
+}
+
+constexpr int kPreviousReleaseBatches = 20;
+
+// Run by WalOfThePreviousRelease in a fresh process: opens the old data dir,
+// appends one more batch and is SIGKILLed once it is acknowledged.
+TEST(DISABLED_CrashChild, AppendOneMoreBatchThenAwaitKill) {
+  const std::string path = test_support::ChildArgument();
+  if (path.empty()) GTEST_SKIP() << "runs only as the child of WalOfThePreviousRelease";
+  StorageOptions o;
+  o.path = path;
+  auto db = Tsdb::Open(o, NoCheckpointTuning());
+  if (!db.ok()) test_support::ReportThenAwaitKill(false);
+  auto app = (*db)->NewAppender();
+  for (int s = 0; s < kSeries; ++s) {
+    const int64_t b = kPreviousReleaseBatches;
+    if (!app->Append(0, SeriesLabels(s), TimeOf(b), ValueOf(s, b)).ok())
+      test_support::ReportThenAwaitKill(false);
+  }
+  test_support::ReportThenAwaitKill(app->Commit().ok());
+}
+
+// A data dir of the previous release after kill -9: its WAL holds only
+// full-width commit records. The store replays it unchanged, and commits
+// appended afterwards (compact records, in a newer segment) replay with it.
+TEST(Crash, WalOfThePreviousRelease_ReplaysUnchanged) {
+  ConfigureLogging(LogLevel::kWarn, LogFormat::kLogfmt);
+  testing::TempDir dir;
+  constexpr int kBatches = kPreviousReleaseBatches;
+  {
+    auto w = WalWriter::Open((std::filesystem::path(dir.path()) / "wal").string());
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    for (int64_t b = 0; b < kBatches; ++b) {
+      std::vector<WalSeries> series;
+      std::vector<WalSample> samples;
+      for (int s = 0; s < kSeries; ++s) {
+        const auto ref = static_cast<SeriesRef>(s + 1);
+        if (b == 0) series.push_back({ref, SeriesLabels(s)});
+        samples.push_back({ref, TimeOf(b), ValueOf(s, b)});
+      }
+      ASSERT_TRUE((*w)->Append(EncodeWalCommitFullWidth(series, samples), false).ok());
+    }
+  }
+  const auto expect_batches = [&](Tsdb& db, int64_t batches) {
+    const auto data = testing::ReadAll(db, {testing::Eq("job", "crash")});
+    ASSERT_EQ(data.size(), static_cast<size_t>(kSeries));
+    for (int s = 0; s < kSeries; ++s) {
+      std::vector<Sample> want;
+      for (int64_t b = 0; b < batches; ++b) want.push_back({TimeOf(b), ValueOf(s, b)});
+      const auto it = data.find(SeriesLabels(s));
+      ASSERT_NE(it, data.end()) << "series " << s;
+      EXPECT_TRUE(testing::SameSamples(it->second, want)) << "series " << s;
+    }
+  };
+  ASSERT_TRUE(test_support::RunChildThenKill("DISABLED_CrashChild.AppendOneMoreBatchThenAwaitKill",
+                                             dir.path()));
+  const TsdbTuning tuning = NoCheckpointTuning();
+  auto db = testing::OpenTsdb(dir.path(), tuning);
+  ASSERT_NE(db, nullptr);
+  expect_batches(*db, kBatches + 1);
+}
+
+// Replay appends samples on worker threads: each series must still get its
+// samples in WAL order, so a sample older than one before it in the WAL is
+// refused again, however many series and batches lie between the two.
+TEST(Crash, Replay_AppliesEachSeriesInWalOrder) {
+  ConfigureLogging(LogLevel::kWarn, LogFormat::kLogfmt);
+  testing::TempDir dir;
+  constexpr int kManyReplaySeries = 3000;  // > one worker batch per commit
+  const int64_t kTimes[] = {TimeOf(2), TimeOf(1), TimeOf(3), TimeOf(3), TimeOf(0), TimeOf(4)};
+  {
+    auto w = WalWriter::Open((std::filesystem::path(dir.path()) / "wal").string());
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    for (size_t c = 0; c < std::size(kTimes); ++c) {
+      std::vector<WalSeries> series;
+      std::vector<WalSample> samples;
+      for (int s = 0; s < kManyReplaySeries; ++s) {
+        const auto ref = static_cast<SeriesRef>(s + 1);
+        if (c == 0) series.push_back({ref, SeriesLabels(s)});
+        samples.push_back({ref, kTimes[c], static_cast<double>(c)});
+      }
+      ASSERT_TRUE((*w)->Append(EncodeWalCommit(series, samples), false).ok());
+    }
+  }
+  auto db = testing::OpenTsdb(dir.path(), NoCheckpointTuning());
+  ASSERT_NE(db, nullptr);
+  const auto data = testing::ReadAll(*db, {testing::Eq("job", "crash")});
+  ASSERT_EQ(data.size(), static_cast<size_t>(kManyReplaySeries));
+  const std::vector<Sample> want = {{TimeOf(2), 0}, {TimeOf(3), 2}, {TimeOf(4), 5}};
+  for (const auto& [labels, samples] : data)
+    EXPECT_TRUE(testing::SameSamples(samples, want)) << labels.ToString();
+}
+
 }  // namespace
 }  // namespace vigil::storage

@@ -1056,7 +1056,8 @@ class Bench:
 
     def run(self):
         log(f"workdir {self.workdir}; A = {self.a_kind} ({self.a_binary}), "
-            f"B = {self.b_kind} ({self.b_binary})")
+            f"B = {self.b_kind} ({self.b_binary})"
+            + (f", C = {self.c_kind} ({self.c_binary})" if self.c_kind else ""))
         scenarios = set(self.args.scenarios)
         try:
             self.start_target()

@@ -275,6 +275,21 @@ class Server:
             except (urllib.error.URLError, OSError) as e:
                 log(f"  {self.label}: force_flush failed: {e}")
 
+    def rows_stored(self):
+        """VictoriaMetrics's own count of rows written to its storage
+        (vm_rows_added_to_storage_total on /metrics), or None for the others or when it
+        does not answer."""
+        if self.kind != "victoriametrics":
+            return None
+        try:
+            _, body = http_get(self.url + "/metrics", timeout=30)
+        except (urllib.error.URLError, OSError):
+            return None
+        for line in body.decode(errors="replace").splitlines():
+            if line.startswith("vm_rows_added_to_storage_total "):
+                return float(line.split()[1])
+        return None
+
     def cpu(self):
         return cpu_seconds(self.proc.pid)
 
@@ -320,8 +335,10 @@ class Server:
 
     def scalar(self, expr, at):
         """Value of an instant query at unix time `at`, or None if the server cannot
-        answer."""
-        _, doc, err = self.query("/api/v1/query", {"query": expr, "time": f"{at:.3f}"})
+        answer (within a minute: an overloaded server's count is estimated instead of
+        holding up the others)."""
+        _, doc, err = self.query("/api/v1/query", {"query": expr, "time": f"{at:.3f}"},
+                                 timeout=60)
         if err or not doc or doc.get("status") != "success":
             return None
         result = doc["data"]["result"]
@@ -377,7 +394,7 @@ class Timeline:
 
     def __init__(self):
         self.t0 = time.monotonic()
-        self.points = {}  # role -> [(t, cores or None, rss, disk)]
+        self.points = {}  # role -> [(t, cores or None, rss, disk, pid)]
         self.kinds = {}   # role -> server kind
         self.marks = []   # (t, label)
 
@@ -392,7 +409,7 @@ class Timeline:
             cores = None
             if prev is not None and prev[4] == pid and t > prev[0]:
                 cores = (cpu - prev[1]) / (t - prev[0])
-            points.append((t - self.t0, cores, rss, disk))
+            points.append((t - self.t0, cores, rss, disk, pid))
             prev = (t, cpu, rss, disk, pid)
 
     def write_charts(self, directory, key, rel_to):
@@ -408,8 +425,13 @@ class Timeline:
         for suffix, title, y_label, column, divisor in charts:
             lines = []
             for role in sorted(self.points):
-                pts = [(t, None if v[column - 1] is None else v[column - 1] / divisor)
-                       for t, *v in self.points[role]]
+                pts, last_pid = [], None
+                for point in self.points[role]:
+                    if last_pid is not None and point[4] != last_pid:
+                        pts.append((point[0], None))  # a new process: break the line
+                    last_pid = point[4]
+                    value = point[column]
+                    pts.append((point[0], None if value is None else value / divisor))
                 lines.append(pts)
             svg = svg_line_chart(f"{title}, run `{key}`", y_label, list(zip(legend, lines)),
                                  self.marks)
@@ -658,9 +680,11 @@ class Bench:
         sc = self.scale
         t0 = time.monotonic()
         cpu0 = {s.name: s.cpu() for s in servers}
+        rows0 = {s.name: s.rows_stored() for s in servers}
         profile = self.profile_start(servers[0], window_s, label)
         time.sleep(window_s)
         cpu1 = {s.name: s.cpu() for s in servers}
+        rows1 = {s.name: s.rows_stored() for s in servers}
         self.profile_finish(profile)
         t1 = time.monotonic()
         end_wall = time.time()
@@ -668,6 +692,11 @@ class Bench:
         result = {}
         for s in servers:
             counted = self.samples_in_window(s, window_s, end_wall)
+            if not counted and rows0[s.name] is not None and rows1[s.name] is not None:
+                counted = rows1[s.name] - rows0[s.name]
+                self.notes.append(f"{label}: {s.label} could not answer "
+                                  "sum_over_time(scrape_samples_scraped) in time; its samples "
+                                  "are its vm_rows_added_to_storage_total over the window.")
             samples = counted if counted else expected
             if not counted:
                 self.notes.append(f"{label}: {s.label} could not answer "
@@ -731,14 +760,16 @@ class Bench:
         # A replay of 1 M series takes minutes on 2 shared cores: the timeout grows
         # with the series count so a slow side is measured, not failed.
         timeout = max(600, series // 1000)
-        for rep in range(sc["restart_reps"]):
-            shift = rep % len(group)
-            for s in group[shift:] + group[:shift]:  # who goes first rotates
-                s.start()
-                t = s.wait_ready(timeout=timeout)
-                times[s.name].append(t)
-                log(f"  {s.label}: ready after {t:.2f}s")
-                s.kill9()
+        self.timeline.mark("restarts")
+        with Sampler(group, timeline=self.timeline):  # samples only the one running
+            for rep in range(sc["restart_reps"]):
+                shift = rep % len(group)
+                for s in group[shift:] + group[:shift]:  # who goes first rotates
+                    s.start()
+                    t = s.wait_ready(timeout=timeout)
+                    times[s.name].append(t)
+                    log(f"  {s.label}: ready after {t:.2f}s")
+                    s.kill9()
         self.add("(e) restart", f"seconds to ready after kill -9, {series} series (median)",
                  [statistics.median(times[s.name]) for s in group], "restart", "s", "{:.2f}")
 
@@ -1171,8 +1202,9 @@ class Bench:
                     f"{cell(v[n], statistics.median)} | {cell(v[n], p90)}" for n in names) + " |")
             lines.append("\n</details>")
         if self.chart_links:
-            lines.append("\nTimeline of the run (sampled every 2 s while all servers ran "
-                         "together: the live phase and the disk phase's wait for compaction):\n")
+            lines.append("\nTimeline of the run (sampled every 2 s: the live phase, the "
+                         "restarts, one server at a time, and the disk phase's wait for "
+                         "compaction; gaps are imports and queries):\n")
             lines.extend(f"![{title}]({link})" for title, link in self.chart_links)
         for title, top in self.profiles:
             lines.append(f"\n<details><summary>perf profile of {title} (self time, dso and "

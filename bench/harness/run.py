@@ -1057,6 +1057,12 @@ class Bench:
             return
         if "steady" in self.args.scenarios:
             self.attempt("(a) steady", self.scenario_steady_and_churn, group)
+        elif "restart" in self.args.scenarios:
+            # Restart alone: scrape for the warm-up first, so the heads hold the series.
+            log(f"warm-up {self.scale['warmup_s']}s before the restarts")
+            with Sampler(group, timeline=self.timeline):
+                self.timeline.mark("warm-up")
+                time.sleep(self.scale["warmup_s"])
         if "restart" in self.args.scenarios and all(s.proc.poll() is None for s in group):
             self.attempt("(e) restart", self.scenario_restart, group)
         for s in group:

@@ -433,7 +433,7 @@ class Timeline:
                     value = point[column]
                     pts.append((point[0], None if value is None else value / divisor))
                 lines.append(pts)
-            svg = svg_line_chart(f"{title}, run `{key}`", y_label, list(zip(legend, lines)),
+            svg = svg_line_chart(f"{title}, run {key}", y_label, list(zip(legend, lines)),
                                  self.marks)
             path = os.path.join(directory, f"{key}-{suffix}.svg")
             with open(path, "w") as f:

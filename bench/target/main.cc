@@ -47,12 +47,24 @@ constexpr std::string_view kUsage =
     "usage: bench_target [--targets=N] [--series-per-target=N] [--base-port=P]\n"
     "  [--control-port=P] [--host=127.0.0.1] [--seed=N] [--step-ms=MS]\n"
     "  [--churn-fraction=F] [--churn-period-ms=MS] [--threads-per-target=N]\n"
+    "  [--model=inventory|kube]\n"
     "  [--openmetrics-out=FILE --start-ms=MS --end-ms=MS]\n";
 
 template <typename T>
 bool ParseNumber(std::string_view text, T& out) {
   const auto r = std::from_chars(text.data(), text.data() + text.size(), out);
   return r.ec == std::errc() && r.ptr == text.data() + text.size();
+}
+
+bool ParseShape(std::string_view text, ModelShape& out) {
+  if (text == "inventory") {
+    out = ModelShape::kInventory;
+  } else if (text == "kube") {
+    out = ModelShape::kKube;
+  } else {
+    return false;
+  }
+  return true;
 }
 
 // Parses --name=value flags; returns nullopt (after printing why) on any error.
@@ -86,6 +98,8 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
       ok = ParseNumber(value, f.model.churn_fraction);
     else if (name == "churn-period-ms")
       ok = ParseNumber(value, f.churn_period_ms) && f.churn_period_ms > 0;
+    else if (name == "model")
+      ok = ParseShape(value, f.model.shape);
     else if (name == "threads-per-target")
       ok = ParseNumber(value, f.threads_per_target);
     else if (name == "openmetrics-out")

@@ -16,6 +16,9 @@ constexpr int kFixedSeries = 38;
 // Series per scalable unit: 8 cpu modes, 3 network, 3 disk, 2 filesystem and a
 // 9-series histogram (7 buckets + sum + count).
 constexpr int kUnitSeries = 25;
+// Series per kube unit (one pod): 12 node-exporter, 14 kube-state-metrics and 24
+// HTTP (2 handlers x (9 buckets + sum + count) + 2 request counters).
+constexpr int kKubeUnitSeries = 50;
 
 // SplitMix64: a cheap, well-mixed hash so values are reproducible from the seed.
 uint64_t Mix(uint64_t x) {
@@ -289,6 +292,179 @@ void AddUnits(FamilyWriter& w, int units, int64_t period, int slices) {
   }
 }
 
+constexpr std::array<std::pair<const char*, double>, 9> kHttpBuckets = {{
+    {"0.01", 0.05},
+    {"0.025", 0.2},
+    {"0.05", 0.45},
+    {"0.1", 0.7},
+    {"0.25", 0.88},
+    {"0.5", 0.95},
+    {"1", 0.99},
+    {"2.5", 1.0},
+    {"+Inf", 1.0},
+}};
+
+// node-exporter-like families of the kube shape: one "cpu" per unit. They carry no
+// pod, so churn leaves them alone (as a pod rollout leaves the node exporters).
+void AddKubeNodeFamilies(FamilyWriter& w, int units) {
+  constexpr std::array<const char*, 8> kModes = {"idle",    "iowait", "irq",    "nice",
+                                                 "softirq", "steal",  "system", "user"};
+  constexpr std::array<double, 8> kModeShare = {0.7, 0.02, 0.003, 0.002, 0.02, 0.001, 0.08, 0.17};
+  w.BeginFamily("node_cpu_seconds_total", "counter");
+  for (int u = 0; u < units; ++u) {
+    for (size_t m = 0; m < kModes.size(); ++m) {
+      SeriesSpec& s = w.Add("node_cpu_seconds_total",
+                            {{"cpu", std::to_string(u)}, {"mode", kModes[m]}},
+                            ValueKind::kCounterSeconds, Mix(static_cast<uint64_t>(u) * 64 + m + 1));
+      s.base = std::floor(Between(s.hash, 1e4, 1e6) * kModeShare[m]);
+      s.rate = kModeShare[m];
+    }
+  }
+  constexpr double kDisk = 200.0 * 1024 * 1024 * 1024;
+  const std::array<std::pair<const char*, double>, 2> kFilesystem = {{
+      {"node_filesystem_avail_bytes", 0.35},
+      {"node_filesystem_size_bytes", 1.0},
+  }};
+  for (size_t f = 0; f < kFilesystem.size(); ++f) {
+    w.BeginFamily(kFilesystem[f].first, "gauge");
+    for (int u = 0; u < units; ++u) {
+      SeriesSpec& s = w.Add(kFilesystem[f].first,
+                            {{"device", "/dev/nvme" + std::to_string(u) + "n1"},
+                             {"fstype", "xfs"},
+                             {"mountpoint", "/var/lib/kubelet/pods/" + std::to_string(u)}},
+                            ValueKind::kGauge, Mix(static_cast<uint64_t>(u) * 64 + 20 + f));
+      s.base = std::floor(kDisk * kFilesystem[f].second);
+      s.rate = f == 0 ? kDisk * 0.002 : 0;
+    }
+  }
+  w.BeginFamily("node_hwmon_temp_celsius", "gauge");
+  for (int u = 0; u < units; ++u) {
+    SeriesSpec& s = w.Add("node_hwmon_temp_celsius",
+                          {{"chip", "platform_coretemp_0"}, {"sensor", "temp" + std::to_string(u)}},
+                          ValueKind::kGaugeFraction, Mix(static_cast<uint64_t>(u) * 64 + 30));
+    s.base = 55;
+    s.rate = 4;
+  }
+  w.BeginFamily("node_interrupts_total", "counter");
+  for (int u = 0; u < units; ++u) {
+    SeriesSpec& s = w.Add(
+        "node_interrupts_total",
+        {{"cpu", std::to_string(u)}, {"devices", "nvme0q" + std::to_string(u)}, {"type", "PCI-MSI"}},
+        ValueKind::kCounter, Mix(static_cast<uint64_t>(u) * 64 + 31));
+    s.base = std::floor(Between(s.hash, 1e5, 1e8));
+    s.rate = Between(s.hash ^ 7, 20, 400);
+  }
+}
+
+// The pod of unit `u` after its churn epochs: namespace and pod name.
+struct Pod {
+  std::string ns;
+  std::string name;
+  uint64_t key;  // per-pod seed, new for a replaced pod
+};
+
+// kube-state-metrics-like families: mostly constant gauges, as in a real cluster.
+void AddKubeStateFamilies(FamilyWriter& w, const std::vector<Pod>& pods) {
+  constexpr std::array<const char*, 5> kPhases = {"Failed", "Pending", "Running", "Succeeded",
+                                                  "Unknown"};
+  w.BeginFamily("kube_pod_status_phase", "gauge");
+  for (const Pod& p : pods) {
+    for (size_t i = 0; i < kPhases.size(); ++i) {
+      SeriesSpec& s = w.Add("kube_pod_status_phase",
+                            {{"namespace", p.ns}, {"phase", kPhases[i]}, {"pod", p.name}},
+                            ValueKind::kGauge, p.key + i);
+      s.base = std::string_view(kPhases[i]) == "Running" ? 1 : 0;
+    }
+  }
+  w.BeginFamily("kube_pod_info", "gauge");
+  for (size_t u = 0; u < pods.size(); ++u) {
+    const Pod& p = pods[u];
+    SeriesSpec& s = w.Add("kube_pod_info",
+                          {{"namespace", p.ns},
+                           {"node", "node-" + std::to_string(u % 16)},
+                           {"pod", p.name},
+                           {"pod_ip", "10.1." + std::to_string(u / 250) + "." +
+                                          std::to_string(u % 250 + 1)}},
+                          ValueKind::kGauge, p.key + 10);
+    s.base = 1;
+  }
+  constexpr std::array<const char*, 2> kContainers = {"app", "istio-proxy"};
+  w.BeginFamily("kube_pod_container_status_restarts_total", "counter");
+  for (const Pod& p : pods) {
+    for (size_t c = 0; c < kContainers.size(); ++c) {
+      SeriesSpec& s = w.Add("kube_pod_container_status_restarts_total",
+                            {{"container", kContainers[c]}, {"namespace", p.ns}, {"pod", p.name}},
+                            ValueKind::kCounter, p.key + 20 + c);
+      s.base = std::floor(Between(s.hash, 0, 5));
+      s.rate = 0.0005;
+    }
+  }
+  w.BeginFamily("kube_pod_container_status_ready", "gauge");
+  for (const Pod& p : pods) {
+    for (size_t c = 0; c < kContainers.size(); ++c) {
+      SeriesSpec& s = w.Add("kube_pod_container_status_ready",
+                            {{"container", kContainers[c]}, {"namespace", p.ns}, {"pod", p.name}},
+                            ValueKind::kGauge, p.key + 30 + c);
+      s.base = 1;
+    }
+  }
+  w.BeginFamily("kube_pod_container_resource_requests", "gauge");
+  for (const Pod& p : pods) {
+    for (size_t c = 0; c < kContainers.size(); ++c) {
+      for (const char* resource : {"cpu", "memory"}) {
+        SeriesSpec& s = w.Add("kube_pod_container_resource_requests",
+                              {{"container", kContainers[c]},
+                               {"namespace", p.ns},
+                               {"pod", p.name},
+                               {"resource", resource}},
+                              ValueKind::kGauge, p.key + 40 + c * 2 + (resource[0] == 'm'));
+        s.base = resource[0] == 'c' ? 1 : 536870912;
+      }
+    }
+  }
+}
+
+// An HTTP server's families per pod: request counters and a classic histogram.
+void AddHttpFamilies(FamilyWriter& w, const std::vector<Pod>& pods) {
+  constexpr std::array<std::pair<const char*, double>, 2> kHandlers = {{
+      {"/api/v1/orders", 30},
+      {"/healthz", 0.5},
+  }};
+  w.BeginFamily("http_requests_total", "counter");
+  for (const Pod& p : pods) {
+    for (size_t h = 0; h < kHandlers.size(); ++h) {
+      SeriesSpec& s = w.Add("http_requests_total",
+                            {{"code", "200"}, {"handler", kHandlers[h].first}, {"pod", p.name}},
+                            ValueKind::kCounter, p.key + 50 + h);
+      s.base = std::floor(Between(s.hash, 1e3, 1e7));
+      s.rate = kHandlers[h].second;
+    }
+  }
+  w.BeginFamily("http_request_duration_seconds", "histogram");
+  for (const Pod& p : pods) {
+    for (size_t h = 0; h < kHandlers.size(); ++h) {
+      AddHistogram(w, "http_request_duration_seconds",
+                   {{"handler", kHandlers[h].first}, {"method", "GET"}, {"pod", p.name}},
+                   kHttpBuckets, kHandlers[h].second, 0.09, p.key + 60 + h);
+    }
+  }
+}
+
+void AddKubeUnits(FamilyWriter& w, int units, int64_t period, int slices) {
+  AddKubeNodeFamilies(w, units);
+  std::vector<Pod> pods(units);
+  for (int u = 0; u < units; ++u) {
+    const int64_t epoch = UnitEpoch(u, period, slices);
+    // A replaced pod gets a new name suffix, like a Deployment's rollout.
+    const uint64_t suffix = Mix(static_cast<uint64_t>(u) * 7919 + static_cast<uint64_t>(epoch));
+    pods[u].ns = "team-" + std::to_string(u % 12);
+    pods[u].name = "orders-" + std::to_string(u) + "-" + std::to_string(suffix % 100000);
+    pods[u].key = Mix(suffix) & ~uint64_t{0xFF};
+  }
+  AddKubeStateFamilies(w, pods);
+  AddHttpFamilies(w, pods);
+}
+
 void AddFiller(FamilyWriter& w, int count) {
   if (count <= 0) return;
   w.BeginFamily("bench_filler_value", "gauge");
@@ -311,12 +487,18 @@ TargetSeries BuildTargetSeries(const ModelOptions& options, int target, int64_t 
   FamilyWriter w(out, extra_labels, Mix(options.seed ^ Mix(static_cast<uint64_t>(target))));
   AddInventoryFamilies(w);
   AddHostFamilies(w);
-  const int units = std::max(0, (options.series_per_target - kFixedSeries) / kUnitSeries);
+  const bool kube = options.shape == ModelShape::kKube;
+  const int unit_series = kube ? kKubeUnitSeries : kUnitSeries;
+  const int units = std::max(0, (options.series_per_target - kFixedSeries) / unit_series);
   const int slices = options.churn_fraction > 0
                          ? std::max(1, static_cast<int>(std::lround(1.0 / options.churn_fraction)))
                          : 0;
-  AddUnits(w, units, period, slices);
-  AddFiller(w, options.series_per_target - kFixedSeries - units * kUnitSeries);
+  if (kube) {
+    AddKubeUnits(w, units, period, slices);
+  } else {
+    AddUnits(w, units, period, slices);
+  }
+  AddFiller(w, options.series_per_target - kFixedSeries - units * unit_series);
   return out;
 }
 

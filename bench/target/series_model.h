@@ -9,9 +9,23 @@
 
 namespace vigil::bench {
 
+// Which families the scalable part of a target is made of.
+enum class ModelShape {
+  // Units of 25 node-like series with a pod label (node_cpu, network, disk,
+  // filesystem, a 7-bucket histogram).
+  kInventory,
+  // Units of 50 series per pod shaped like a Kubernetes cluster's: node-exporter
+  // (cpu, filesystem, hwmon, interrupts), kube-state-metrics (pod phase, info,
+  // container restarts/readiness/requests) and an HTTP server's requests counter and
+  // classic duration histogram; 2-4 labels each. Churn replaces pods, so it touches
+  // the 38 kube-state and HTTP series of a unit and leaves its node series alone.
+  kKube,
+};
+
 // What one synthetic target looks like; every value is derived from these.
 struct ModelOptions {
   uint64_t seed = 42;
+  ModelShape shape = ModelShape::kInventory;
   int series_per_target = 5000;
   // Fraction of the scalable series replaced at each churn event (0 = no churn).
   double churn_fraction = 0.0;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -122,6 +123,88 @@ TEST(SeriesModel, ChurnReplacesAboutTheConfiguredFractionPerPeriod) {
   for (const auto& s : after.series) replaced += old_prefixes.count(s.prefix) == 0;
   EXPECT_GT(replaced, 5000 * 0.08);
   EXPECT_LT(replaced, 5000 * 0.12);
+}
+
+ModelOptions KubeOptions(int series, double churn = 0.0) {
+  ModelOptions o = Options(series, churn);
+  o.shape = ModelShape::kKube;
+  return o;
+}
+
+TEST(KubeModel, BuildsExactlyTheRequestedNumberOfSeries) {
+  for (int n : {38, 87, 88, 1000, 10000}) {
+    EXPECT_EQ(BuildTargetSeries(KubeOptions(n), 0, 0, "").series.size(), static_cast<size_t>(n));
+  }
+}
+
+TEST(KubeModel, ServesNodeKubeStateAndHttpHistogramFamiliesWithTwoToFourLabels) {
+  std::set<std::string> names;
+  for (const auto& s : BuildTargetSeries(KubeOptions(1000), 0, 0, "").series) {
+    const std::string name = MetricName(s.prefix);
+    names.insert(name);
+    if (name.starts_with("kube_") || name.starts_with("http_") ||
+        name.starts_with("node_cpu") || name.starts_with("node_filesystem")) {
+      const auto labels = std::count(s.prefix.begin(), s.prefix.end(), '=');
+      EXPECT_GE(labels, 2) << s.prefix;
+      EXPECT_LE(labels, 4) << s.prefix;
+    }
+  }
+  for (const char* want :
+       {"inventory_requests_total", "node_cpu_seconds_total", "node_filesystem_avail_bytes",
+        "kube_pod_status_phase", "kube_pod_info", "kube_pod_container_status_restarts_total",
+        "http_requests_total", "http_request_duration_seconds_bucket",
+        "http_request_duration_seconds_sum", "http_request_duration_seconds_count"}) {
+    EXPECT_TRUE(names.count(want)) << want;
+  }
+}
+
+TEST(KubeModel, HistogramsAreConsistentAndFamiliesContiguous) {
+  const TargetSeries t = BuildTargetSeries(KubeOptions(2000), 1, 0, "");
+  double previous_bucket = -1;
+  std::set<std::string> finished;
+  std::string current;
+  for (const SeriesSpec& s : t.series) {
+    const std::string name = MetricName(s.prefix);
+    const double v = SeriesValue(s, 117'000'000, 5.0);
+    if (name.ends_with("_bucket")) {
+      EXPECT_GE(v, previous_bucket) << s.prefix;
+      previous_bucket = v;
+    } else if (name.ends_with("_count")) {
+      EXPECT_EQ(v, previous_bucket) << s.prefix << " must equal its +Inf bucket";
+      previous_bucket = -1;
+    }
+    const std::string family = FamilyOf(name);
+    if (family != current) {
+      EXPECT_FALSE(finished.count(family)) << family << " appears in two places";
+      if (!current.empty()) finished.insert(current);
+      current = family;
+    }
+  }
+  EXPECT_EQ(finished.size() + 1, t.type_lines.size());
+}
+
+TEST(KubeModel, ChurnReplacesPodsButNotNodeSeries) {
+  const TargetSeries before = BuildTargetSeries(KubeOptions(10000, 0.1), 0, 0, "");
+  const TargetSeries after = BuildTargetSeries(KubeOptions(10000, 0.1), 0, 1, "");
+  ASSERT_EQ(before.series.size(), after.series.size());
+  std::set<std::string> old_prefixes;
+  for (const auto& s : before.series) old_prefixes.insert(s.prefix);
+  int replaced = 0;
+  for (const auto& s : after.series) {
+    const bool is_new = old_prefixes.count(s.prefix) == 0;
+    replaced += is_new;
+    if (is_new) {
+      EXPECT_EQ(s.prefix.find("node_"), std::string::npos) << s.prefix;
+    }
+  }
+  // 38 of each unit's 50 series belong to its pod: about 7.6 % per event.
+  EXPECT_GT(replaced, 10000 * 0.06);
+  EXPECT_LT(replaced, 10000 * 0.09);
+}
+
+TEST(KubeModel, DiffersFromTheDefaultModel) {
+  EXPECT_NE(RenderExposition(BuildTargetSeries(Options(300), 0, 0, ""), 10, 15.0),
+            RenderExposition(BuildTargetSeries(KubeOptions(300), 0, 0, ""), 10, 15.0));
 }
 
 TEST(SeriesModel, ValuesAreReproducibleFromTheSeed) {

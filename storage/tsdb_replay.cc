@@ -324,21 +324,24 @@ Status Tsdb::LoadHeadCheckpoint() {
       VLOG_WARN("skipping a damaged head checkpoint entry", {{"ref", std::to_string(ref)}});
       continue;
     }
-    auto samples = d.rest().empty() ? Result<std::vector<Sample>>(std::vector<Sample>())
-                                    : DecodeChunk(d.rest());
-    if (!samples.ok()) {
-      VLOG_WARN("skipping a damaged head checkpoint chunk", {{"ref", std::to_string(ref)}});
-      continue;
+    // The open chunk continues where it stopped: no re-encoding of its samples.
+    std::unique_ptr<XorChunkEncoder> open;
+    if (!d.rest().empty()) {
+      open = XorChunkEncoder::Resume(d.rest());
+      if (!open) {
+        VLOG_WARN("skipping a damaged head checkpoint chunk", {{"ref", std::to_string(ref)}});
+        continue;
+      }
+      if (open->num_samples() == 0) open.reset();
     }
     bool created = false;
     auto s = head_.Insert(ref, labels, labels.Hash(), &created);
     std::lock_guard lock(s->mu);
     s->logged = false;  // the WAL segments holding its record are gone: log it again
-    if (!samples->empty()) {
-      s->open = std::make_unique<XorChunkEncoder>();
+    if (open) {
+      AtomicMin(counters_.min_time, open->min_time());
+      s->open = std::move(open);
       s->open_partition = partition;
-      for (const auto& smp : *samples) s->open->Append(smp.t, smp.v);
-      AtomicMin(counters_.min_time, samples->front().t);
     }
     s->last_t = last_t;
     s->last_v_bits = last_v;

@@ -67,6 +67,8 @@ class BitReader {
     *out = v;
     return true;
   }
+  // Bits read so far.
+  size_t position() const { return pos_; }
 
  private:
   std::string_view data_;

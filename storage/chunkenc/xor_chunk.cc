@@ -88,6 +88,30 @@ void XorChunkEncoder::Append(int64_t t, double v) {
   buf_[1] = static_cast<char>(count_ & 0xff);
 }
 
+std::unique_ptr<XorChunkEncoder> XorChunkEncoder::Resume(std::string_view chunk) {
+  XorChunkDecoder d(chunk);
+  while (d.Next()) {
+  }
+  if (!d.status().ok() || d.read_ != d.total_) return nullptr;
+  auto e = std::make_unique<XorChunkEncoder>();
+  const size_t bits = d.bits_.position();
+  e->buf_.assign(chunk.substr(0, kChunkHeaderSize + (bits + 7) / 8));
+  e->used_bits_ = static_cast<uint8_t>(bits % 8);
+  if (e->used_bits_ != 0) {
+    // The writer ORs into the last byte: bits past the stream must be zero.
+    const auto keep = static_cast<uint8_t>(0xff00 >> e->used_bits_);
+    e->buf_.back() = static_cast<char>(static_cast<uint8_t>(e->buf_.back()) & keep);
+  }
+  e->leading_ = d.window_ ? d.leading_ : 0xff;
+  e->trailing_ = d.window_ ? d.trailing_ : 0;
+  e->count_ = d.total_;
+  e->t0_ = d.t0_;
+  e->t_ = d.t_;
+  e->t_delta_ = d.t_delta_;
+  e->v_bits_ = d.v_bits_;
+  return e;
+}
+
 void XorChunkEncoder::WriteTimestamp(int64_t t) {
   BitWriter w(&buf_, used_bits_);
   const int64_t delta = t - t_;
@@ -161,6 +185,7 @@ bool XorChunkDecoder::ReadFirst() {
   uint64_t zz = 0;
   if (!ReadVarint(bits_, &zz)) return Fail("first timestamp");
   t_ = UnZigZag(zz);
+  t0_ = t_;
   if (!bits_.ReadBits(64, &v_bits_)) return Fail("first value");
   return true;
 }
@@ -206,6 +231,7 @@ bool XorChunkDecoder::ReadValue() {
     if (lead + sig > 64) return Fail("value window wider than 64 bits");
     leading_ = static_cast<uint8_t>(lead);
     trailing_ = static_cast<uint8_t>(64 - lead - sig);
+    window_ = true;
   }
   const int sig = 64 - leading_ - trailing_;
   uint64_t x = 0;

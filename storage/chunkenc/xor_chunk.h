@@ -4,6 +4,7 @@
 
 #include <bit>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,11 @@ inline constexpr uint16_t kMaxChunkSamples = 120;  // the head cuts a chunk at t
 class XorChunkEncoder {
  public:
   XorChunkEncoder();
+  // An encoder that continues `chunk` (an XOR chunk this class wrote, e.g. a
+  // head checkpoint's open chunk) as if its samples had been appended one by
+  // one: the same bytes afterwards, at the cost of one decoding pass instead
+  // of re-encoding. Null when the chunk is corrupt.
+  static std::unique_ptr<XorChunkEncoder> Resume(std::string_view chunk);
 
   void Append(int64_t t, double v);
   uint16_t num_samples() const { return count_; }
@@ -59,6 +65,8 @@ class XorChunkDecoder {
   const Status& status() const { return status_; }
 
  private:
+  friend class XorChunkEncoder;  // Resume takes over the decoder's state
+
   bool ReadFirst();
   bool ReadTimestamp();
   bool ReadValue();
@@ -69,6 +77,8 @@ class XorChunkDecoder {
   uint16_t read_ = 0;
   uint8_t leading_ = 0;
   uint8_t trailing_ = 0;
+  bool window_ = false;  // a value window was read (leading_/trailing_ hold it)
+  int64_t t0_ = 0;
   int64_t t_ = 0;
   int64_t t_delta_ = 0;
   uint64_t v_bits_ = 0;

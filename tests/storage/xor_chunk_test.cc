@@ -90,5 +90,55 @@ TEST(XorChunk, Decode_EmptyInputIsCorruptionNotACrash) {
   EXPECT_FALSE(DecodeChunk("\x01").ok());
 }
 
+// Resuming an encoder from its bytes at every split point and appending the
+// rest gives the same bytes as appending everything to one encoder.
+void ExpectResumeMatches(const std::vector<Sample>& in) {
+  XorChunkEncoder whole;
+  for (const auto& s : in) whole.Append(s.t, s.v);
+  for (size_t split = 0; split <= in.size(); ++split) {
+    XorChunkEncoder head;
+    for (size_t i = 0; i < split; ++i) head.Append(in[i].t, in[i].v);
+    auto resumed = XorChunkEncoder::Resume(head.bytes());
+    ASSERT_NE(resumed, nullptr) << "split " << split;
+    EXPECT_EQ(resumed->num_samples(), split);
+    for (size_t i = split; i < in.size(); ++i) resumed->Append(in[i].t, in[i].v);
+    EXPECT_EQ(resumed->bytes(), whole.bytes()) << "split " << split;
+    EXPECT_EQ(resumed->max_time(), whole.max_time()) << "split " << split;
+    if (!in.empty()) {
+      EXPECT_EQ(resumed->min_time(), whole.min_time()) << "split " << split;
+    }
+  }
+}
+
+TEST(XorChunk, Resume_ContinuesWithTheSameBytesAtEverySplit) {
+  ExpectResumeMatches({});
+  ExpectResumeMatches({{1000, 1}, {2000, 1}, {3000, 1}, {4000, 1}});  // no value window ever
+  ExpectResumeMatches({{1000, 1.5},
+                       {2000, StaleNaN()},
+                       {3001, 7},
+                       {3999, 7.25},
+                       {5000, -0.0},
+                       {6000, 1e300},
+                       {6000 + (int64_t{1} << 40), 2}});
+  std::mt19937_64 rng(7);
+  std::vector<Sample> random;
+  int64_t t = 1'700'000'000'000;
+  double v = 0;
+  for (int i = 0; i < 120; ++i) {
+    t += 15000 + static_cast<int64_t>(rng() % 7) - 3;
+    v = (rng() % 4 == 0) ? std::bit_cast<double>(rng()) : v + static_cast<double>(rng() % 100);
+    random.push_back({t, v});
+  }
+  ExpectResumeMatches(random);
+}
+
+TEST(XorChunk, Resume_CorruptChunkIsNull) {
+  XorChunkEncoder enc;
+  for (int i = 0; i < 10; ++i) enc.Append(i * 1000, i * 1.5);
+  const std::string& bytes = enc.bytes();
+  EXPECT_EQ(XorChunkEncoder::Resume(bytes.substr(0, bytes.size() - 3)), nullptr);
+  EXPECT_EQ(XorChunkEncoder::Resume(""), nullptr);
+}
+
 }  // namespace
 }  // namespace vigil::storage

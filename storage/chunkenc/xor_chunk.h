@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "storage/chunkenc/bit_stream.h"
-#include "base/status.h"
 #include "base/sample.h"
+#include "base/status.h"
+#include "storage/chunkenc/bit_stream.h"
 
 namespace vigil::storage {
 

@@ -134,8 +134,7 @@ Result<std::shared_ptr<MemSeries>> Tsdb::GetOrCreateSeries(const Labels& labels,
   return s;
 }
 
-Status Tsdb::CommitBatch(std::vector<WalSample>& samples,
-                         std::vector<std::shared_ptr<MemSeries>>& series) {
+Status Tsdb::CommitBatch(std::vector<WalSample>& samples, std::vector<MemSeries*>& series) {
   if (samples.empty()) return Status::OK();
   if (writes_blocked()) return Writable();
   std::shared_lock barrier(commit_barrier_);
@@ -144,11 +143,11 @@ Status Tsdb::CommitBatch(std::vector<WalSample>& samples,
     std::lock_guard order(wal_order_mu_);
     std::vector<WalSeries> new_series;
     std::vector<MemSeries*> flagged;
-    for (const auto& s : series) {
+    for (MemSeries* s : series) {
       if (s->logged.load(std::memory_order_relaxed)) continue;
       s->logged.store(true, std::memory_order_relaxed);
       new_series.push_back({s->ref, s->labels});
-      flagged.push_back(s.get());
+      flagged.push_back(s);
     }
     const std::string payload = EncodeWalCommit(new_series, samples);
     const Status st = wal_->Append(payload, options_.wal_sync == WalSyncPolicy::kEveryCommit);
@@ -174,7 +173,7 @@ Status Tsdb::CommitBatch(std::vector<WalSample>& samples,
         enqueue = true;
       }
     }
-    if (enqueue) flusher_.Enqueue(series[i]);
+    if (enqueue) EnqueueFlush(s);
     switch (outcome) {
       case AppendOutcome::kAppended:
         ++appended;
@@ -200,15 +199,27 @@ Status Tsdb::CommitBatch(std::vector<WalSample>& samples,
   return Status::OK();
 }
 
+void Tsdb::EnqueueFlush(MemSeries& s) {
+  // The flusher keeps the series beyond the appender's ReadGuard, so it
+  // gets the head's reference (once per chunk, not per sample). Under the
+  // commit barrier a series that is not removed is the one at its ref.
+  if (auto owner = head_.ByRef(s.ref); owner.get() == &s) {
+    flusher_.Enqueue(owner);
+    return;
+  }
+  std::lock_guard lock(s.mu);  // not reachable; the periodic flush takes its chunks
+  s.flush_queued = false;
+}
+
 Status Tsdb::ResolveRemovedSeries(std::vector<WalSample>& samples,
-                                  std::vector<std::shared_ptr<MemSeries>>& series) {
+                                  std::vector<MemSeries*>& series) {
   for (size_t i = 0; i < series.size(); ++i) {
     // Head GC sets `removed` only while it holds the barrier exclusively.
     if (!series[i]->removed.load(std::memory_order_relaxed)) continue;
     bool created = false;
     auto current = GetOrCreateSeries(series[i]->labels, &created);
     if (!current.ok()) return current.status();
-    series[i] = std::move(current.value());
+    series[i] = current.value().get();  // in the head until the barrier is released
     samples[i].ref = series[i]->ref;
   }
   return Status::OK();

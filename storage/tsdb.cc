@@ -235,11 +235,15 @@ Status Tsdb::FlushSeries(MemSeries& s) {
 Status Tsdb::FlushClosedChunks() {
   const int64_t newest = counters_.max_time.load();
   int64_t oldest = kMaxTime;
-  for (const auto& s : head_.AllSeries()) {
-    VIGIL_RETURN_IF_ERROR(FlushSeries(*s));
-    std::lock_guard lock(s->mu);
-    oldest = std::min(oldest, Head::OldestInMemory(*s));
-  }
+  Status status;
+  head_.ForEachSeries([&](MemSeries& s) {
+    status = FlushSeries(s);
+    if (!status.ok()) return false;
+    std::lock_guard lock(s.mu);
+    oldest = std::min(oldest, Head::OldestInMemory(s));
+    return true;
+  });
+  VIGIL_RETURN_IF_ERROR(status);
   SetHeadMinTime(oldest, newest);
   return Status::OK();
 }
@@ -282,16 +286,23 @@ Status Tsdb::CheckpointLocked() {
   }
   VIGIL_RETURN_IF_ERROR(FlushClosedChunks());
   rocksdb::WriteBatch batch;
-  for (const auto& s : head_.AllSeries()) {
-    std::lock_guard lock(s->mu);
-    // Every series, even without an open chunk: later WAL records may refer
-    // to it while its own series record is in a segment deleted below.
-    (void)batch.Put(cf(kCfHead), HeadKey(s->ref), EncodeHeadEntry(*s));
+  Status status;
+  // Series inserted during the walk may be missed: their series records
+  // are in WAL segments from `segment` on, which stay.
+  head_.ForEachSeries([&](MemSeries& s) {
+    {
+      std::lock_guard lock(s.mu);
+      // Every series, even without an open chunk: later WAL records may refer
+      // to it while its own series record is in a segment deleted below.
+      (void)batch.Put(cf(kCfHead), HeadKey(s.ref), EncodeHeadEntry(s));
+    }
     if (batch.GetDataSize() > (16u << 20)) {
-      VIGIL_RETURN_IF_ERROR(FromRocks(db_->Write(StoreWrite(), &batch), "writing head checkpoint"));
+      status = FromRocks(db_->Write(StoreWrite(), &batch), "writing head checkpoint");
       batch.Clear();
     }
-  }
+    return status.ok();
+  });
+  VIGIL_RETURN_IF_ERROR(status);
   std::string next, seg;
   PutUvarint(&next, next_ref_.load());
   PutUvarint(&seg, segment);

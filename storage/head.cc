@@ -1,7 +1,11 @@
 #include "storage/head.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <bit>
+#include <cstdlib>
+#include <limits>
 
 #include "storage/db_layout.h"
 
@@ -18,11 +22,148 @@ std::shared_ptr<MemSeries> Head::ByLabels(const Labels& labels, uint64_t hash) c
   return nullptr;
 }
 
-std::shared_ptr<MemSeries> Head::ByRef(SeriesRef ref) const {
-  const RefShard& shard = ref_shards_[ref % kShards];
-  std::shared_lock lock(shard.mu);
-  const auto it = shard.by_ref.find(ref);
-  return it == shard.by_ref.end() ? nullptr : it->second;
+namespace {
+
+SeriesTable::Page** MapDirectory() {
+  // Reserved, zero-filled and backed lazily: a data dir that has handed out
+  // N refs touches about N / 2^19 of its 4 KiB pages.
+  void* p = ::mmap(nullptr, SeriesTable::kMaxPages * sizeof(SeriesTable::Page*),
+                   PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) std::abort();
+  return static_cast<SeriesTable::Page**>(p);
+}
+
+}  // namespace
+
+SeriesTable::SeriesTable() : dir_(MapDirectory()) {}
+
+SeriesTable::~SeriesTable() {
+  const size_t end = pages_end_.load();
+  for (size_t p = 0; p < end; ++p) delete dir_[p];
+  ::munmap(dir_, kMaxPages * sizeof(Page*));
+}
+
+MemSeries* SeriesTable::Find(SeriesRef ref) const {
+  if (ref < kMaxPagedRef) {
+    const Page* page = Dir(ref >> kPageBits).load(std::memory_order_acquire);
+    return page ? page->slots[ref & (kPageSize - 1)].load(std::memory_order_acquire) : nullptr;
+  }
+  std::shared_lock lock(mu_);
+  const auto it = overflow_.find(ref);
+  return it == overflow_.end() ? nullptr : it->second.get();
+}
+
+std::shared_ptr<MemSeries> SeriesTable::Get(SeriesRef ref) const {
+  std::shared_lock lock(mu_);
+  if (ref < kMaxPagedRef) {
+    const Page* page = Dir(ref >> kPageBits).load(std::memory_order_relaxed);
+    return page ? page->owners[ref & (kPageSize - 1)] : nullptr;
+  }
+  const auto it = overflow_.find(ref);
+  return it == overflow_.end() ? nullptr : it->second;
+}
+
+void SeriesTable::Set(SeriesRef ref, std::shared_ptr<MemSeries> s) {
+  std::unique_lock lock(mu_);
+  if (ref >= kMaxPagedRef) {
+    overflow_[ref] = std::move(s);
+    return;
+  }
+  const size_t index = ref >> kPageBits;
+  Page* page = Dir(index).load(std::memory_order_relaxed);
+  if (!page) {
+    page = new Page();
+    Dir(index).store(page, std::memory_order_release);
+    if (index >= pages_end_.load(std::memory_order_relaxed)) {
+      pages_end_.store(index + 1, std::memory_order_release);
+    }
+  }
+  const size_t slot = ref & (kPageSize - 1);
+  if (!page->owners[slot]) ++page->live;
+  page->slots[slot].store(s.get(), std::memory_order_release);
+  page->owners[slot] = std::move(s);
+}
+
+void SeriesTable::Erase(SeriesRef ref, const MemSeries* expected,
+                        std::vector<std::shared_ptr<MemSeries>>* series,
+                        std::vector<std::unique_ptr<Page>>* pages) {
+  std::unique_lock lock(mu_);
+  if (ref >= kMaxPagedRef) {
+    const auto it = overflow_.find(ref);
+    if (it == overflow_.end() || it->second.get() != expected) return;
+    series->push_back(std::move(it->second));
+    overflow_.erase(it);
+    return;
+  }
+  const size_t index = ref >> kPageBits;
+  Page* page = Dir(index).load(std::memory_order_relaxed);
+  const size_t slot = ref & (kPageSize - 1);
+  if (!page || page->owners[slot].get() != expected) return;
+  page->slots[slot].store(nullptr, std::memory_order_release);
+  series->push_back(std::move(page->owners[slot]));
+  page->owners[slot].reset();
+  if (--page->live == 0) {
+    Dir(index).store(nullptr, std::memory_order_release);
+    pages->emplace_back(page);
+  }
+}
+
+void SeriesTable::ForEach(const std::function<bool(MemSeries&)>& fn) const {
+  const size_t end = pages_end_.load(std::memory_order_acquire);
+  for (size_t p = 0; p < end; ++p) {
+    const Page* page = Dir(p).load(std::memory_order_acquire);
+    if (!page) continue;
+    for (const auto& slot : page->slots) {
+      MemSeries* s = slot.load(std::memory_order_acquire);
+      if (s && !fn(*s)) return;
+    }
+  }
+  std::vector<MemSeries*> overflow;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [ref, s] : overflow_) overflow.push_back(s.get());
+  }
+  for (MemSeries* s : overflow) {
+    if (!fn(*s)) return;
+  }
+}
+
+std::vector<std::shared_ptr<MemSeries>> SeriesTable::All() const {
+  std::vector<std::shared_ptr<MemSeries>> out;
+  std::shared_lock lock(mu_);
+  const size_t end = pages_end_.load(std::memory_order_relaxed);
+  for (size_t p = 0; p < end; ++p) {
+    const Page* page = Dir(p).load(std::memory_order_relaxed);
+    if (!page) continue;
+    for (const auto& s : page->owners) {
+      if (s) out.push_back(s);
+    }
+  }
+  for (const auto& [ref, s] : overflow_) out.push_back(s);
+  return out;
+}
+
+uint64_t Head::EnterReader() const {
+  std::lock_guard lock(epoch_mu_);
+  ++readers_[epoch_];
+  return epoch_;
+}
+
+void Head::ExitReader(uint64_t epoch) const {
+  std::lock_guard lock(epoch_mu_);
+  const auto it = readers_.find(epoch);
+  if (--it->second == 0) readers_.erase(it);
+}
+
+void Head::Reclaim() {
+  std::deque<Retired> freed;  // destroyed after the lock is released
+  std::lock_guard lock(epoch_mu_);
+  const uint64_t oldest_reader =
+      readers_.empty() ? std::numeric_limits<uint64_t>::max() : readers_.begin()->first;
+  while (!retired_.empty() && retired_.front().epoch < oldest_reader) {
+    freed.push_back(std::move(retired_.front()));
+    retired_.pop_front();
+  }
 }
 
 std::shared_ptr<MemSeries> Head::Insert(SeriesRef ref, const Labels& labels, uint64_t hash,
@@ -38,11 +179,7 @@ std::shared_ptr<MemSeries> Head::Insert(SeriesRef ref, const Labels& labels, uin
   }
   auto s = std::make_shared<MemSeries>(ref, labels);
   bucket.push_back(s);
-  {
-    RefShard& refs = ref_shards_[ref % kShards];
-    std::unique_lock ref_lock(refs.mu);
-    refs.by_ref[ref] = s;
-  }
+  table_.Set(ref, s);
   AddToIndex(*s);
   num_series_.fetch_add(1, std::memory_order_relaxed);
   *created = true;
@@ -59,30 +196,31 @@ void Head::AddToIndex(const MemSeries& s) {
   }
 }
 
-size_t Head::Remove(const std::vector<std::shared_ptr<MemSeries>>& victims) {
+size_t Head::Remove(const std::vector<MemSeries*>& victims) {
+  Reclaim();  // what the previous removal retired
+  Retired retired;
   std::vector<const MemSeries*> removed;
-  for (const auto& v : victims) {
+  for (MemSeries* v : victims) {
     const uint64_t hash = v->labels.Hash();
     HashShard& shard = hash_shards_[hash % kShards];
     std::unique_lock lock(shard.mu);
     const auto bucket = shard.by_hash.find(hash);
     if (bucket == shard.by_hash.end()) continue;
-    const auto pos = std::find(bucket->second.begin(), bucket->second.end(), v);
+    const auto pos = std::find_if(bucket->second.begin(), bucket->second.end(),
+                                  [v](const auto& s) { return s.get() == v; });
     if (pos == bucket->second.end()) continue;
+    retired.series.push_back(std::move(*pos));
     bucket->second.erase(pos);
     if (bucket->second.empty()) shard.by_hash.erase(bucket);
-    {
-      RefShard& refs = ref_shards_[v->ref % kShards];
-      std::unique_lock ref_lock(refs.mu);
-      if (const auto it = refs.by_ref.find(v->ref); it != refs.by_ref.end() && it->second == v) {
-        refs.by_ref.erase(it);
-      }
-    }
+    table_.Erase(v->ref, v, &retired.series, &retired.pages);
     v->removed.store(true, std::memory_order_relaxed);
-    removed.push_back(v.get());
+    removed.push_back(v);
   }
   RemoveFromIndex(removed);
   num_series_.fetch_sub(removed.size(), std::memory_order_relaxed);
+  std::lock_guard lock(epoch_mu_);
+  retired.epoch = epoch_++;
+  retired_.push_back(std::move(retired));
   return removed.size();
 }
 
@@ -100,7 +238,7 @@ void Head::RemoveFromIndex(const std::vector<const MemSeries*>& removed) {
       const auto value_it = name_it->second.find(entry.first);
       if (value_it == name_it->second.end()) continue;
       std::vector<SeriesRef>& refs = entry.second;
-      std::erase_if(refs, [&](SeriesRef r) { return ByRef(r) != nullptr; });  // re-created since
+      std::erase_if(refs, [&](SeriesRef r) { return Find(r) != nullptr; });  // re-created since
       std::sort(refs.begin(), refs.end());
       std::erase_if(value_it->second,
                     [&](SeriesRef r) { return std::binary_search(refs.begin(), refs.end(), r); });
@@ -122,11 +260,22 @@ int64_t Head::OldestInMemory(const MemSeries& s) {
 }
 
 AppendOutcome Head::Check(const MemSeries& s, int64_t t, double v) {
-  if (s.last_t == kMinTime || t > s.last_t) return AppendOutcome::kAppended;
-  if (t < s.last_t) return AppendOutcome::kOutOfOrder;
+  const int64_t last = s.last_t.load(std::memory_order_relaxed);
+  if (last == kMinTime || t > last) return AppendOutcome::kAppended;
+  if (t < last) return AppendOutcome::kOutOfOrder;
   // Prometheus accepts an exact repeat silently and rejects a changed value.
   return std::bit_cast<uint64_t>(v) == s.last_v_bits ? AppendOutcome::kSameSample
                                                       : AppendOutcome::kDuplicate;
+}
+
+AppendOutcome Head::CheckUnlocked(const MemSeries& s, int64_t t, double v) {
+  // last_t only grows: a newer t stays newer than what the relaxed load saw
+  // or is caught by Append's check under s.mu; an older one stays older.
+  const int64_t last = s.last_t.load(std::memory_order_relaxed);
+  if (last == kMinTime || t > last) return AppendOutcome::kAppended;
+  if (t < last) return AppendOutcome::kOutOfOrder;
+  std::lock_guard lock(s.mu);
+  return Check(s, t, v);
 }
 
 AppendOutcome Head::Append(MemSeries& s, int64_t t, double v, bool* cut) const {
@@ -143,7 +292,7 @@ AppendOutcome Head::Append(MemSeries& s, int64_t t, double v, bool* cut) const {
     s.open_partition = partition;
   }
   s.open->Append(t, v);
-  s.last_t = t;
+  s.last_t.store(t, std::memory_order_relaxed);
   s.last_v_bits = std::bit_cast<uint64_t>(v);
   return AppendOutcome::kAppended;
 }
@@ -187,7 +336,11 @@ std::vector<SeriesRef> Head::Candidates(const LabelMatchers& matchers) const {
   const auto restricting = RestrictingMatchers(matchers);
   if (restricting.empty()) {  // no restricting matcher: every series
     std::vector<SeriesRef> all;
-    for (const auto& s : AllSeries()) all.push_back(s->ref);
+    all.reserve(NumSeries());
+    ForEachSeries([&all](const MemSeries& s) {
+      all.push_back(s.ref);
+      return true;
+    });
     std::sort(all.begin(), all.end());
     return all;
   }
@@ -202,14 +355,11 @@ std::vector<SeriesRef> Head::Candidates(const LabelMatchers& matchers) const {
   return result;
 }
 
-std::vector<std::shared_ptr<MemSeries>> Head::AllSeries() const {
-  std::vector<std::shared_ptr<MemSeries>> out;
-  out.reserve(NumSeries());
-  for (const auto& shard : ref_shards_) {
-    std::shared_lock lock(shard.mu);
-    for (const auto& [ref, s] : shard.by_ref) out.push_back(s);
-  }
-  return out;
+std::vector<std::shared_ptr<MemSeries>> Head::AllSeries() const { return table_.All(); }
+
+void Head::ForEachSeries(const std::function<bool(MemSeries&)>& fn) const {
+  const ReadGuard guard(*this);
+  table_.ForEach(fn);
 }
 
 std::vector<std::string> Head::LabelNames() const {

@@ -1,12 +1,26 @@
 // The head: the active series, each with its open chunk and the closed
 // chunks not yet written to RocksDB; plus the in-memory inverted index of
-// those series. Appends touch only one series' mutex; lookups take a shard's
-// shared lock. No lock covers the whole head on the append path. Series that
-// went idle are removed (Tsdb::CollectIdleSeries); their data stays on disk.
+// those series. Appends touch only one series' mutex; a lookup by ref takes
+// no lock (SeriesTable), a lookup by labels a shard's shared lock. No lock
+// covers the whole head on the append path. Series that went idle are
+// removed (Tsdb::CollectIdleSeries); their data stays on disk.
+//
+// Lifetime invariant (why raw MemSeries pointers from Head::Find are safe):
+// the head owns every series through shared_ptrs (the table and the label
+// buckets). Head::Remove takes a series out of both but does not release
+// those references: it retires them (and any table page that became empty)
+// tagged with the current epoch, then advances the epoch. Retired memory is
+// freed (Head::Reclaim) only once every ReadGuard that was taken at or
+// before that epoch is gone. A ReadGuard taken later was registered after
+// the removal cleared the table slots (both happen under epoch_mu_), so it
+// can no longer find the retired series. Hence: a MemSeries* or table page
+// obtained while a ReadGuard is held stays valid until that guard ends.
+// Whoever keeps a series beyond its guard must hold a shared_ptr (ByRef).
 #pragma once
 
 #include <array>
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -48,7 +62,9 @@ struct MemSeries {
   std::unique_ptr<XorChunkEncoder> open;  // null until the first sample
   int64_t open_partition = 0;
   std::vector<ChunkCopy> unflushed;  // closed, waiting for the flusher, oldest first
-  int64_t last_t = kMinTime;         // newest sample; kMinTime when none
+  // Newest sample; kMinTime when none. Written under `mu`; Head::CheckUnlocked
+  // reads it without (it only grows, so a stale value is an older bound).
+  std::atomic<int64_t> last_t{kMinTime};
   uint64_t last_v_bits = 0;
   int64_t indexed_partition = kMinTime;  // newest partition whose postings were written
   bool persisted = false;                // series CF entries written
@@ -58,21 +74,94 @@ struct MemSeries {
 // Result of applying one sample to a series.
 enum class AppendOutcome { kAppended, kSameSample, kOutOfOrder, kDuplicate };
 
+// Ref -> series. Refs come from a dense, increasing counter, so a table
+// indexed by ref replaces a hash map: a fixed directory of kMaxPages page
+// pointers (reserved address space, touched only where pages exist) and
+// pages of kPageSize slots allocated on demand. Find reads two atomics and
+// takes no lock; Set/Erase/Get/AllSeries take `mu_`. A page whose last series
+// leaves is unhooked and handed to the caller to retire (readers may still
+// be in it). Refs >= kMaxPagedRef (2^30, i.e. a billion series created over
+// the life of the data dir) go to a locked hash map instead. Cost: 24 B per
+// slot, so a page (24 KiB) is dense for series created together, but one
+// live series keeps its whole page; a series that returns with an old ref
+// re-creates its page.
+class SeriesTable {
+ public:
+  static constexpr int kPageBits = 10;
+  static constexpr SeriesRef kPageSize = SeriesRef{1} << kPageBits;
+  static constexpr size_t kMaxPages = size_t{1} << 20;
+  static constexpr SeriesRef kMaxPagedRef = kPageSize * kMaxPages;
+
+  struct Page {
+    std::array<std::atomic<MemSeries*>, kPageSize> slots{};  // readers
+    std::array<std::shared_ptr<MemSeries>, kPageSize> owners;  // mu_
+    size_t live = 0;                                           // mu_
+  };
+
+  SeriesTable();
+  ~SeriesTable();
+  SeriesTable(const SeriesTable&) = delete;
+  SeriesTable& operator=(const SeriesTable&) = delete;
+
+  // The series at `ref` or null; lock-free for paged refs. The pointer is
+  // valid only under the Head's lifetime rule (see the top of this file).
+  MemSeries* Find(SeriesRef ref) const;
+  std::shared_ptr<MemSeries> Get(SeriesRef ref) const;
+  void Set(SeriesRef ref, std::shared_ptr<MemSeries> s);
+  // Clears `ref` if it holds `expected`; moves the table's reference into
+  // *series and a page that became empty into *pages.
+  void Erase(SeriesRef ref, const MemSeries* expected,
+             std::vector<std::shared_ptr<MemSeries>>* series,
+             std::vector<std::unique_ptr<Page>>* pages);
+  // Calls fn on every series until it returns false, without a lock (the
+  // caller holds a ReadGuard). Series inserted meanwhile may be missed.
+  void ForEach(const std::function<bool(MemSeries&)>& fn) const;
+  std::vector<std::shared_ptr<MemSeries>> All() const;
+
+ private:
+  std::atomic_ref<Page*> Dir(size_t page) const { return std::atomic_ref<Page*>(dir_[page]); }
+
+  mutable std::shared_mutex mu_;
+  Page** const dir_;                     // kMaxPages entries, mmap'ed (zero, lazily backed)
+  std::atomic<size_t> pages_end_{0};     // one past the highest page ever allocated
+  std::unordered_map<SeriesRef, std::shared_ptr<MemSeries>> overflow_;  // mu_
+};
+
 class Head {
  public:
   explicit Head(int64_t partition_ms) : partition_ms_(partition_ms) {}
 
+  // Registers a reader for the lifetime rule at the top of this file: while
+  // it lives, no series or table page it can reach is freed.
+  class ReadGuard {
+   public:
+    explicit ReadGuard(const Head& head) : head_(head), epoch_(head.EnterReader()) {}
+    ~ReadGuard() { head_.ExitReader(epoch_); }
+    ReadGuard(const ReadGuard&) = delete;
+    ReadGuard& operator=(const ReadGuard&) = delete;
+
+   private:
+    const Head& head_;
+    const uint64_t epoch_;
+  };
+
   // The series for `labels`, or null.
   std::shared_ptr<MemSeries> ByLabels(const Labels& labels, uint64_t hash) const;
-  std::shared_ptr<MemSeries> ByRef(SeriesRef ref) const;
+  std::shared_ptr<MemSeries> ByRef(SeriesRef ref) const { return table_.Get(ref); }
+  // The series for `ref` or null, without a lock or reference count. The
+  // caller holds a ReadGuard for as long as it uses the pointer.
+  MemSeries* Find(SeriesRef ref) const { return table_.Find(ref); }
   // Inserts a series unless one with the same labels exists; returns the one
   // that is in the head afterwards (`created` tells which happened).
   std::shared_ptr<MemSeries> Insert(SeriesRef ref, const Labels& labels, uint64_t hash,
                                     bool* created);
   // Drops `victims` from the maps and the index and marks them removed;
   // returns how many were still in the head. The caller keeps commits out
-  // (a commit must never apply samples to a removed series).
-  size_t Remove(const std::vector<std::shared_ptr<MemSeries>>& victims);
+  // (a commit must never apply samples to a removed series). Their memory
+  // is retired, not freed (see the top of this file).
+  size_t Remove(const std::vector<MemSeries*>& victims);
+  // Frees retired series and pages that no ReadGuard can reach any more.
+  void Reclaim();
   // Closes the open chunk of `s` into its unflushed list. Caller holds s.mu.
   static void CutOpenChunk(MemSeries& s);
   // Oldest sample of `s` still in memory; kMaxTime when none. Caller holds s.mu.
@@ -80,6 +169,10 @@ class Head {
 
   // Checks whether a sample could be appended (no state change). Caller holds s.mu.
   static AppendOutcome Check(const MemSeries& s, int64_t t, double v);
+  // Check without the caller holding s.mu: the same answer as Check at some
+  // moment during the call. Only an equal timestamp (same sample or
+  // duplicate, which also needs the value) takes s.mu.
+  static AppendOutcome CheckUnlocked(const MemSeries& s, int64_t t, double v);
   // Appends under s.mu, cutting the open chunk at kMaxChunkSamples or at a
   // partition boundary; returns true in *cut when a chunk was closed.
   AppendOutcome Append(MemSeries& s, int64_t t, double v, bool* cut) const;
@@ -90,6 +183,10 @@ class Head {
   std::vector<SeriesRef> Candidates(const LabelMatchers& matchers) const;
   // All series (snapshot of the pointers), in no particular order.
   std::vector<std::shared_ptr<MemSeries>> AllSeries() const;
+  // Calls fn on every series in place (no snapshot) until it returns false.
+  // fn runs under a ReadGuard and no head lock; series inserted during the
+  // walk may be missed, removed ones may still be visited.
+  void ForEachSeries(const std::function<bool(MemSeries&)>& fn) const;
   size_t NumSeries() const { return num_series_.load(std::memory_order_relaxed); }
 
   // Sorted label names of the head series, from the index.
@@ -108,10 +205,16 @@ class Head {
     mutable std::shared_mutex mu;
     std::unordered_map<uint64_t, std::vector<std::shared_ptr<MemSeries>>> by_hash;
   };
-  struct RefShard {
-    mutable std::shared_mutex mu;
-    std::unordered_map<SeriesRef, std::shared_ptr<MemSeries>> by_ref;
+  // Series and pages removed at `epoch`, freed once no reader of that epoch
+  // or an older one is left.
+  struct Retired {
+    uint64_t epoch;
+    std::vector<std::shared_ptr<MemSeries>> series;
+    std::vector<std::unique_ptr<SeriesTable::Page>> pages;
   };
+
+  uint64_t EnterReader() const;
+  void ExitReader(uint64_t epoch) const;
 
   void AddToIndex(const MemSeries& s);
   // Takes the refs of removed series out of the index, except refs that a
@@ -122,8 +225,13 @@ class Head {
 
   const int64_t partition_ms_;
   std::array<HashShard, kShards> hash_shards_;
-  std::array<RefShard, kShards> ref_shards_;
+  SeriesTable table_;
   std::atomic<size_t> num_series_{0};
+
+  mutable std::mutex epoch_mu_;
+  uint64_t epoch_ = 0;                                  // epoch_mu_
+  mutable std::map<uint64_t, size_t> readers_;          // epoch -> live guards; epoch_mu_
+  std::deque<Retired> retired_;                         // oldest first; epoch_mu_
 
   mutable std::shared_mutex index_mu_;
   // label name -> value -> sorted refs

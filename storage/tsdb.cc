@@ -134,8 +134,7 @@ Result<std::shared_ptr<MemSeries>> Tsdb::GetOrCreateSeries(const Labels& labels,
   return s;
 }
 
-Status Tsdb::CommitBatch(std::vector<WalSample>& samples,
-                         std::vector<std::shared_ptr<MemSeries>>& series) {
+Status Tsdb::CommitBatch(std::vector<WalSample>& samples, std::vector<MemSeries*>& series) {
   if (samples.empty()) return Status::OK();
   if (writes_blocked()) return Writable();
   std::shared_lock barrier(commit_barrier_);
@@ -144,11 +143,11 @@ Status Tsdb::CommitBatch(std::vector<WalSample>& samples,
     std::lock_guard order(wal_order_mu_);
     std::vector<WalSeries> new_series;
     std::vector<MemSeries*> flagged;
-    for (const auto& s : series) {
+    for (MemSeries* s : series) {
       if (s->logged.load(std::memory_order_relaxed)) continue;
       s->logged.store(true, std::memory_order_relaxed);
       new_series.push_back({s->ref, s->labels});
-      flagged.push_back(s.get());
+      flagged.push_back(s);
     }
     const std::string payload = EncodeWalCommit(new_series, samples);
     const Status st = wal_->Append(payload, options_.wal_sync == WalSyncPolicy::kEveryCommit);
@@ -174,7 +173,7 @@ Status Tsdb::CommitBatch(std::vector<WalSample>& samples,
         enqueue = true;
       }
     }
-    if (enqueue) flusher_.Enqueue(series[i]);
+    if (enqueue) EnqueueFlush(s);
     switch (outcome) {
       case AppendOutcome::kAppended:
         ++appended;
@@ -200,15 +199,27 @@ Status Tsdb::CommitBatch(std::vector<WalSample>& samples,
   return Status::OK();
 }
 
+void Tsdb::EnqueueFlush(MemSeries& s) {
+  // The flusher keeps the series beyond the appender's ReadGuard, so it
+  // gets the head's reference (once per chunk, not per sample). Under the
+  // commit barrier a series that is not removed is the one at its ref.
+  if (auto owner = head_.ByRef(s.ref); owner.get() == &s) {
+    flusher_.Enqueue(owner);
+    return;
+  }
+  std::lock_guard lock(s.mu);  // not reachable; the periodic flush takes its chunks
+  s.flush_queued = false;
+}
+
 Status Tsdb::ResolveRemovedSeries(std::vector<WalSample>& samples,
-                                  std::vector<std::shared_ptr<MemSeries>>& series) {
+                                  std::vector<MemSeries*>& series) {
   for (size_t i = 0; i < series.size(); ++i) {
     // Head GC sets `removed` only while it holds the barrier exclusively.
     if (!series[i]->removed.load(std::memory_order_relaxed)) continue;
     bool created = false;
     auto current = GetOrCreateSeries(series[i]->labels, &created);
     if (!current.ok()) return current.status();
-    series[i] = std::move(current.value());
+    series[i] = current.value().get();  // in the head until the barrier is released
     samples[i].ref = series[i]->ref;
   }
   return Status::OK();
@@ -224,11 +235,15 @@ Status Tsdb::FlushSeries(MemSeries& s) {
 Status Tsdb::FlushClosedChunks() {
   const int64_t newest = counters_.max_time.load();
   int64_t oldest = kMaxTime;
-  for (const auto& s : head_.AllSeries()) {
-    VIGIL_RETURN_IF_ERROR(FlushSeries(*s));
-    std::lock_guard lock(s->mu);
-    oldest = std::min(oldest, Head::OldestInMemory(*s));
-  }
+  Status status;
+  head_.ForEachSeries([&](MemSeries& s) {
+    status = FlushSeries(s);
+    if (!status.ok()) return false;
+    std::lock_guard lock(s.mu);
+    oldest = std::min(oldest, Head::OldestInMemory(s));
+    return true;
+  });
+  VIGIL_RETURN_IF_ERROR(status);
   SetHeadMinTime(oldest, newest);
   return Status::OK();
 }
@@ -271,16 +286,23 @@ Status Tsdb::CheckpointLocked() {
   }
   VIGIL_RETURN_IF_ERROR(FlushClosedChunks());
   rocksdb::WriteBatch batch;
-  for (const auto& s : head_.AllSeries()) {
-    std::lock_guard lock(s->mu);
-    // Every series, even without an open chunk: later WAL records may refer
-    // to it while its own series record is in a segment deleted below.
-    (void)batch.Put(cf(kCfHead), HeadKey(s->ref), EncodeHeadEntry(*s));
+  Status status;
+  // Series inserted during the walk may be missed: their series records
+  // are in WAL segments from `segment` on, which stay.
+  head_.ForEachSeries([&](MemSeries& s) {
+    {
+      std::lock_guard lock(s.mu);
+      // Every series, even without an open chunk: later WAL records may refer
+      // to it while its own series record is in a segment deleted below.
+      (void)batch.Put(cf(kCfHead), HeadKey(s.ref), EncodeHeadEntry(s));
+    }
     if (batch.GetDataSize() > (16u << 20)) {
-      VIGIL_RETURN_IF_ERROR(FromRocks(db_->Write(StoreWrite(), &batch), "writing head checkpoint"));
+      status = FromRocks(db_->Write(StoreWrite(), &batch), "writing head checkpoint");
       batch.Clear();
     }
-  }
+    return status.ok();
+  });
+  VIGIL_RETURN_IF_ERROR(status);
   std::string next, seg;
   PutUvarint(&next, next_ref_.load());
   PutUvarint(&seg, segment);

@@ -144,19 +144,22 @@ class Tsdb final : public Storage, private RetentionStore {
   // Series lookup/creation for appenders: head, then the series CF (so a
   // series keeps its ref across restarts), else a fresh ref.
   Result<std::shared_ptr<MemSeries>> GetOrCreateSeries(const Labels& labels, bool* created);
-  [[nodiscard]] Status CommitBatch(std::vector<WalSample>& samples,
-                                   std::vector<std::shared_ptr<MemSeries>>& series);
+  // `series` parallel to `samples`; the caller holds a Head::ReadGuard.
+  [[nodiscard]] Status CommitBatch(std::vector<WalSample>& samples, std::vector<MemSeries*>& series);
   // Replaces series the head dropped since the appender resolved them by the
   // series now in the head for their labels. Caller holds commit_barrier_.
   [[nodiscard]] Status ResolveRemovedSeries(std::vector<WalSample>& samples,
-                                            std::vector<std::shared_ptr<MemSeries>>& series);
+                                            std::vector<MemSeries*>& series);
+  // Hands `s` (a chunk was cut) to the flusher; caller holds commit_barrier_.
+  void EnqueueFlush(MemSeries& s);
   // Sets head_min_time_ after a scan of the head found `oldest` in memory;
   // samples committed during the scan are assumed no older than
   // newest - head_gc_idle_ms (at least the appendable window).
   void SetHeadMinTime(int64_t oldest, int64_t newest);
   // Head series idle since `cutoff`, their open chunks closed (head GC step
   // 1); *oldest_kept is the oldest in-memory sample of the other series.
-  std::vector<std::shared_ptr<MemSeries>> CutIdleSeries(int64_t cutoff, int64_t* oldest_kept);
+  // The caller holds a Head::ReadGuard while it uses them.
+  std::vector<MemSeries*> CutIdleSeries(int64_t cutoff, int64_t* oldest_kept);
   // WriteClosedChunks into this store (the ChunkFlusher's flush).
   [[nodiscard]] Status FlushSeries(MemSeries& s);
 

@@ -4,6 +4,7 @@
 // when the head no longer holds that ref.
 #include <atomic>
 #include <mutex>
+#include <optional>
 
 #include "base/duration.h"
 #include "base/logger.h"
@@ -22,7 +23,10 @@ class Tsdb::TsdbAppender final : public Appender {
 
   Result<SeriesRef> Append(SeriesRef ref, const Labels& labels, int64_t t, double v) override {
     if (db_->writes_blocked()) return db_->Writable();
-    std::shared_ptr<MemSeries> s = ref != 0 ? db_->head_.ByRef(ref) : nullptr;
+    // Registered before the first lookup: the series staged in this batch
+    // stay allocated until Commit or Rollback even if head GC removes them.
+    if (!guard_) guard_.emplace(db_->head_);
+    MemSeries* s = ref != 0 ? db_->head_.Find(ref) : nullptr;
     if (!s && labels.empty() && ref != 0) {
       // A caller that trusted the ref (the scrape cache keeps no labels)
       // resolves the labels again and retries with them.
@@ -32,7 +36,7 @@ class Tsdb::TsdbAppender final : public Appender {
       bool created = false;
       auto found = db_->GetOrCreateSeries(labels, &created);
       if (!found.ok()) return found.status();
-      s = std::move(found.value());
+      s = found.value().get();
     }
     if (now_ == kMinTime) now_ = db_->options_.clock->NowMillis();  // one clock read per batch
     VIGIL_RETURN_IF_ERROR(db_->CheckNotInFuture(s->labels, t, now_));
@@ -41,12 +45,7 @@ class Tsdb::TsdbAppender final : public Appender {
       ++db_->counters_.out_of_bounds;
       return Status(StatusCode::kOutOfBounds, "out of bounds: sample older than the appendable window");
     }
-    AppendOutcome outcome;
-    {
-      std::lock_guard lock(s->mu);
-      outcome = Head::Check(*s, t, v);
-    }
-    switch (outcome) {
+    switch (Head::CheckUnlocked(*s, t, v)) {
       case AppendOutcome::kOutOfOrder:
         ++db_->counters_.out_of_order;
         return Status(StatusCode::kOutOfOrder, "out of order sample");
@@ -59,27 +58,28 @@ class Tsdb::TsdbAppender final : public Appender {
         break;
     }
     samples_.push_back({s->ref, t, v});
-    series_.push_back(std::move(s));
+    series_.push_back(s);
     return samples_.back().ref;
   }
 
   Status Commit() override {
     const Status s = db_->CommitBatch(samples_, series_);
-    samples_.clear();
-    series_.clear();
+    Rollback();
     return s;
   }
 
   void Rollback() override {
     samples_.clear();
     series_.clear();
+    guard_.reset();
   }
 
  private:
   Tsdb* db_;
   int64_t now_ = kMinTime;  // clock at the first Append of the batch
   std::vector<WalSample> samples_;
-  std::vector<std::shared_ptr<MemSeries>> series_;  // parallel to samples_
+  std::vector<MemSeries*> series_;  // parallel to samples_; kept alive by guard_
+  std::optional<Head::ReadGuard> guard_;  // from the first Append to Commit/Rollback
 };
 
 int64_t Tsdb::NewestForRetention() const {

@@ -24,21 +24,20 @@ bool IsIdleAndFlushed(const MemSeries& s, int64_t cutoff) {
 
 }  // namespace
 
-std::vector<std::shared_ptr<MemSeries>> Tsdb::CutIdleSeries(int64_t cutoff, int64_t* oldest_kept) {
-  std::vector<std::shared_ptr<MemSeries>> idle;
+std::vector<MemSeries*> Tsdb::CutIdleSeries(int64_t cutoff, int64_t* oldest_kept) {
+  std::vector<MemSeries*> idle;
   *oldest_kept = kMaxTime;
-  for (auto& s : head_.AllSeries()) {
-    {
-      std::lock_guard lock(s->mu);
-      if (s->last_t > cutoff) {
-        *oldest_kept = std::min(*oldest_kept, Head::OldestInMemory(*s));
-        continue;
-      }
-      // Closed now so that nothing of the series stays only in memory.
-      Head::CutOpenChunk(*s);
+  head_.ForEachSeries([&](MemSeries& s) {
+    std::lock_guard lock(s.mu);
+    if (s.last_t > cutoff) {
+      *oldest_kept = std::min(*oldest_kept, Head::OldestInMemory(s));
+      return true;
     }
-    idle.push_back(std::move(s));
-  }
+    // Closed now so that nothing of the series stays only in memory.
+    Head::CutOpenChunk(s);
+    idle.push_back(&s);
+    return true;
+  });
   return idle;
 }
 
@@ -49,7 +48,8 @@ Result<size_t> Tsdb::CollectIdleSeries() {
   if (!db_ || newest == kMinTime) return size_t{0};
   const int64_t cutoff = newest - tuning_.head_gc_idle_ms;
   int64_t oldest_kept = kMaxTime;
-  std::vector<std::shared_ptr<MemSeries>> idle = CutIdleSeries(cutoff, &oldest_kept);
+  const Head::ReadGuard guard(head_);  // the idle series stay allocated while used here
+  std::vector<MemSeries*> idle = CutIdleSeries(cutoff, &oldest_kept);
   SetHeadMinTime(oldest_kept, newest);
   for (const auto& s : idle) VIGIL_RETURN_IF_ERROR(FlushSeries(*s));
   size_t removed = 0;
@@ -57,7 +57,7 @@ Result<size_t> Tsdb::CollectIdleSeries() {
     // No commit is between its WAL write and its head update while series
     // go; commits after this see `removed` and re-resolve their labels.
     std::unique_lock barrier(commit_barrier_);
-    std::erase_if(idle, [&](const auto& s) { return !IsIdleAndFlushed(*s, cutoff); });
+    std::erase_if(idle, [&](const MemSeries* s) { return !IsIdleAndFlushed(*s, cutoff); });
     removed = head_.Remove(idle);
   }
   // Replay must not bring them back: their chunks are on disk and WAL

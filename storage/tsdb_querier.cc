@@ -95,6 +95,7 @@ class TsdbQuerier final : public Querier {
                              std::set<std::string>* out) const;
   // Partitions with chunks on disk that overlap [mint, maxt], ascending.
   std::vector<int64_t> PartitionsIn(int64_t mint, int64_t maxt) const;
+  // Adds the series of `partition` that match; the caller holds a Head::ReadGuard.
   Status AddDiskCandidates(const rocksdb::ReadOptions& ro, int64_t partition,
                            const LabelMatchers& matchers, std::map<SeriesRef, Found>* found) const;
   Status ReadDiskChunks(rocksdb::Iterator* it, const std::vector<int64_t>& partitions, SeriesRef ref,
@@ -147,7 +148,7 @@ size_t TsdbQuerier::CountUnknown(const std::vector<SeriesRef>& refs,
                                  const std::map<SeriesRef, Found>& found, size_t limit) const {
   size_t unknown = 0;
   for (const SeriesRef ref : refs) {
-    if (found.contains(ref) || view_.head->ByRef(ref) != nullptr) continue;
+    if (found.contains(ref) || view_.head->Find(ref) != nullptr) continue;  // not dereferenced
     if (++unknown > limit) break;
   }
   return unknown;
@@ -173,7 +174,7 @@ Status TsdbQuerier::AddDiskCandidates(const rocksdb::ReadOptions& ro, int64_t pa
       it->second.check_disk = true;  // in this partition's postings: it has chunks on disk
       continue;
     }
-    if (const auto s = view_.head->ByRef(ref)) {
+    if (const MemSeries* s = view_.head->Find(ref)) {  // Collect holds a ReadGuard
       if (MatchesAll(matchers, s->labels)) (*found)[ref] = Found{ref, s->labels, {}, true};
       continue;
     }
@@ -212,10 +213,12 @@ Status TsdbQuerier::ReadDiskChunks(rocksdb::Iterator* it, const std::vector<int6
 Result<std::vector<TsdbQuerier::Found>> TsdbQuerier::Collect(int64_t mint, int64_t maxt,
                                                              const LabelMatchers& matchers) const {
   std::map<SeriesRef, Found> found;
+  // Head series are used only within this call: looked up without a lock.
+  const Head::ReadGuard guard(*view_.head);
   // Head first, then the RocksDB snapshot: a chunk flushed in between shows
   // up in both and the merge iterator reads it once; it can never be missed.
   for (const SeriesRef ref : view_.head->Candidates(matchers)) {
-    const auto s = view_.head->ByRef(ref);
+    const MemSeries* s = view_.head->Find(ref);
     if (!s || !MatchesAll(matchers, s->labels)) continue;
     bool persisted = false;
     {

@@ -54,10 +54,11 @@ StorageStats Tsdb::Stats(size_t limit) const {
     st.chunk_count = disk_chunks;
     st.bytes_on_disk = BytesOnDisk();
   }
-  for (const auto& s : head_.AllSeries()) {
-    std::lock_guard lock(s->mu);
-    st.chunk_count += s->unflushed.size() + (s->open ? 1 : 0);
-  }
+  head_.ForEachSeries([&st](const MemSeries& s) {
+    std::lock_guard lock(s.mu);
+    st.chunk_count += s.unflushed.size() + (s.open ? 1 : 0);
+    return true;
+  });
   std::map<std::string, uint64_t> by_metric, values_by_name, bytes_by_name, by_pair;
   head_.VisitIndex([&](const std::string& name, const std::string& value, size_t n) {
     ++st.num_label_pairs;

@@ -280,6 +280,39 @@ void BM_StoredChunks(benchmark::State& state) {
 }
 BENCHMARK(BM_StoredChunks)->Unit(benchmark::kMillisecond);
 
+// Appends one sample to each of N head series by ref only (the scrape
+// cache's path: no labels), in commits of 10 000 (one target's scrape).
+// Measures the per-sample head cost (ref lookup, ordering check, append)
+// once the series no longer fit in the CPU caches.
+void BM_AppendByRef(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  constexpr int kBatch = 10'000;
+  BenchDir dir;
+  auto db = OpenBenchDb(dir.path());
+  const std::vector<Labels> labels = NodeSeriesSet(n);
+  std::vector<SeriesRef> refs(n, 0);
+  for (int i = 0; i < n; i += kBatch) {
+    auto app = db->NewAppender();
+    for (int j = i; j < std::min(n, i + kBatch); ++j) refs[j] = *app->Append(0, labels[j], kStart, 1.0);
+    if (!app->Commit().ok()) std::abort();
+  }
+  const Labels none;
+  int k = 1;
+  for (auto _ : state) {
+    const int64_t t = kStart + k * kScrapeMs;
+    for (int i = 0; i < n; i += kBatch) {
+      auto app = db->NewAppender();
+      for (int j = i; j < std::min(n, i + kBatch); ++j) {
+        if (!app->Append(refs[j], none, t, static_cast<double>(k + j % 7)).ok()) std::abort();
+      }
+      if (!app->Commit().ok()) std::abort();
+    }
+    ++k;
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_AppendByRef)->Arg(1'000'000)->MinTime(5)->Unit(benchmark::kMillisecond);
+
 // Resident memory per active series: N series with a few samples each.
 void BM_MemoryPerSeries(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));

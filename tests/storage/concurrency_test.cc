@@ -179,5 +179,80 @@ TEST(Concurrency, AppendersRacingHeadGc_LoseNoAcknowledgedSample) {
   EXPECT_EQ(db->Stats(1).num_series, static_cast<uint64_t>(kWriters * kSeriesPerGeneration));
 }
 
+
+// The scrape cache's path under churn: appends by ref alone (labels only after
+// kNotFound) to series that head GC drops and re-creates between and during
+// batches, over enough refs that whole pages of the head's ref table empty
+// and are retired while other appenders may still be reading them.
+constexpr int kChurnBatches = 240;
+constexpr int kChurnBatchesPerGeneration = 8;
+constexpr int kChurnSeries = 48;
+
+Labels ChurnSeries(int w, int gen, int s) {
+  return Labels{{"__name__", "churn"}, {"writer", std::to_string(w)}, {"gen", std::to_string(gen)},
+                {"s", std::to_string(s)}};
+}
+
+TEST(Concurrency, RefOnlyAppendsRacingHeadGc_NeverUseAFreedSeriesAndLoseNothing) {
+  ConfigureLogging(LogLevel::kWarn, LogFormat::kLogfmt);
+  testing::TempDir dir;
+  TsdbTuning tuning = testing::SmallTuning();
+  tuning.background = false;
+  tuning.head_gc_idle_ms = 15'000;  // a series skipped for one batch may go
+  auto db = testing::OpenTsdb(dir.path(), tuning);
+  ASSERT_NE(db, nullptr);
+
+  std::atomic<int> writers_done{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      std::vector<SeriesRef> refs(kChurnSeries, 0);
+      for (int b = 0; b < kChurnBatches; ++b) {
+        const int gen = b / kChurnBatchesPerGeneration;
+        if (b % kChurnBatchesPerGeneration == 0) std::fill(refs.begin(), refs.end(), 0);
+        auto app = db->NewAppender();
+        for (int s = (b % 2); s < kChurnSeries; s += 2) {  // every series every other batch
+          const int64_t t = int64_t{b} * 10'000;
+          auto ref = refs[s] != 0 ? app->Append(refs[s], {}, t, b) : Status::NotFound("no ref");
+          if (!ref.ok() && ref.status().code() == StatusCode::kNotFound) {
+            ref = app->Append(0, ChurnSeries(w, gen, s), t, b);
+          }
+          ASSERT_TRUE(ref.ok()) << ref.status().ToString();
+          refs[s] = *ref;
+        }
+        ASSERT_TRUE(app->Commit().ok());
+      }
+      ++writers_done;
+    });
+  }
+  std::atomic<size_t> removed{0};
+  threads.emplace_back([&] {
+    while (writers_done.load() < kWriters) {
+      auto n = db->CollectIdleSeries();
+      ASSERT_TRUE(n.ok()) << n.status().ToString();
+      removed += *n;
+    }
+  });
+  for (auto& t : threads) t.join();
+  auto last = db->CollectIdleSeries();  // every earlier generation is idle now
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  removed += *last;
+
+  const auto data = testing::ReadAll(*db, {testing::Eq("__name__", "churn")});
+  const int generations = kChurnBatches / kChurnBatchesPerGeneration;
+  ASSERT_EQ(data.size(), static_cast<size_t>(kWriters * generations * kChurnSeries));
+  for (const auto& [labels, samples] : data) {
+    const int s = std::stoi(std::string(labels.Get("s")));
+    const int first = std::stoi(std::string(labels.Get("gen"))) * kChurnBatchesPerGeneration + s % 2;
+    ASSERT_EQ(samples.size(), static_cast<size_t>(kChurnBatchesPerGeneration / 2)) << labels.ToString();
+    for (size_t i = 0; i < samples.size(); ++i) {
+      ASSERT_EQ(samples[i].t, int64_t{first + 2 * static_cast<int>(i)} * 10'000) << labels.ToString();
+    }
+  }
+  // Every earlier generation left (some series more than once): thousands of
+  // refs, so whole pages of the ref table emptied and were retired.
+  EXPECT_GE(removed.load(), static_cast<size_t>((generations - 1) * kWriters * kChurnSeries));
+}
+
 }  // namespace
 }  // namespace vigil::storage

@@ -333,21 +333,29 @@ void BM_MemoryPerSeries(benchmark::State& state) {
 BENCHMARK(BM_MemoryPerSeries)->Arg(100'000)->Arg(1'000'000)->Iterations(1)->Unit(benchmark::kSecond);
 
 // Restart after kill -9: a child process appends `scrapes` scrapes of N
-// series with no WAL checkpoint and exits without closing the store; each
-// iteration opens a fresh copy of that directory, so Open replays the whole
-// WAL (restart time in the side-by-side harness).
+// series and exits without closing the store; each iteration opens a fresh
+// copy of that directory (restart time in the side-by-side harness). With a
+// third argument K > 0 the child writes a head checkpoint after K scrapes, so
+// Open loads the checkpoint's open chunks and replays only the WAL after it;
+// without, Open replays the whole WAL.
 void BM_ReopenAfterKill(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
   const int scrapes = static_cast<int>(state.range(1));
+  const int checkpoint_after = static_cast<int>(state.range(2));
   BenchDir dir;
   TsdbTuning tuning;
-  tuning.checkpoint_wal_bytes = int64_t{1} << 40;  // the WAL keeps everything
+  tuning.checkpoint_wal_bytes = int64_t{1} << 40;  // no checkpoint unless asked for
   const pid_t pid = ::fork();
   if (pid < 0) std::abort();
   if (pid == 0) {
     auto db = OpenBenchDb(dir.path(), tuning);
-    AppendScrapes(*db, NodeSeriesSet(n), 0, scrapes, 6);
-    ::_exit(0);  // like kill -9: no Close, no checkpoint
+    const auto labels = NodeSeriesSet(n);
+    if (checkpoint_after > 0) {
+      AppendScrapes(*db, labels, 0, checkpoint_after, 6);
+      if (!db->Checkpoint().ok()) std::abort();
+    }
+    AppendScrapes(*db, labels, checkpoint_after, scrapes, 6);
+    ::_exit(0);  // like kill -9: no Close, no closing checkpoint
   }
   int status = 0;
   if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) std::abort();
@@ -381,8 +389,9 @@ void BM_ReopenAfterKill(benchmark::State& state) {
       static_cast<double>(wal_bytes) / static_cast<double>(int64_t{n} * scrapes);
 }
 BENCHMARK(BM_ReopenAfterKill)
-    ->Args({100'000, 100})
-    ->Args({100'000, 300})
+    ->Args({100'000, 100, 0})
+    ->Args({100'000, 300, 0})
+    ->Args({100'000, 300, 240})
     ->Iterations(3)
     ->Unit(benchmark::kMillisecond);
 

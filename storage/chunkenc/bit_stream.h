@@ -18,18 +18,33 @@ class BitWriter {
   explicit BitWriter(std::string* buf, uint8_t used_bits = 0) : buf_(buf), used_(used_bits) {}
 
   void WriteBit(bool bit) { WriteBits(bit ? 1 : 0, 1); }
-  // Writes the low `n` bits of `v` (n <= 64).
+  // Writes the low `n` bits of `v` (n <= 64): first into the free bits of the
+  // last byte, then whole bytes in one resize, then the remainder.
   void WriteBits(uint64_t v, int n) {
-    while (n > 0) {
-      if (used_ == 0) buf_->push_back(0);
+    if (n <= 0) return;
+    if (n < 64) v &= (uint64_t{1} << n) - 1;
+    if (used_ != 0) {
       const int room = 8 - used_;
-      const int take = n < room ? n : room;
-      const uint8_t chunk = static_cast<uint8_t>((v >> (n - take)) & ((1u << take) - 1));
-      buf_->back() = static_cast<char>(static_cast<uint8_t>(buf_->back()) |
-                                       static_cast<uint8_t>(chunk << (room - take)));
-      used_ = static_cast<uint8_t>((used_ + take) % 8);
-      n -= take;
+      auto& last = reinterpret_cast<uint8_t&>(buf_->back());
+      if (n <= room) {
+        last = static_cast<uint8_t>(last | (v << (room - n)));
+        used_ = static_cast<uint8_t>((used_ + n) & 7);
+        return;
+      }
+      n -= room;  // now below 64
+      last = static_cast<uint8_t>(last | (v >> n));
+      v &= (uint64_t{1} << n) - 1;
     }
+    const size_t whole = static_cast<size_t>(n) / 8;
+    const int rest = n % 8;
+    const size_t old = buf_->size();
+    buf_->resize(old + whole + (rest != 0 ? 1 : 0));
+    char* out = buf_->data() + old;
+    for (size_t i = 0; i < whole; ++i) {
+      out[i] = static_cast<char>(static_cast<uint8_t>(v >> (n - 8 * static_cast<int>(i + 1))));
+    }
+    if (rest != 0) out[whole] = static_cast<char>(static_cast<uint8_t>(v << (8 - rest)));
+    used_ = static_cast<uint8_t>(rest);
   }
   uint8_t used_bits() const { return used_; }
 

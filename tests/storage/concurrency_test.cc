@@ -117,8 +117,11 @@ TEST(Concurrency, SameSeriesFromManyAppenders_NeverCorruptsTheChunk) {
 constexpr int kBatchesPerGeneration = 25;
 constexpr int kSeriesPerGeneration = 20;
 
-Labels GenerationSeries(int w, int gen, int s) {
-  return Labels{{"__name__", "gen"}, {"writer", std::to_string(w)}, {"gen", std::to_string(gen)},
+// Series `s` of writer `w`'s generation `gen`, under metric `name`.
+Labels WriterSeries(const std::string& name, int w, int gen, int s) {
+  return Labels{{"__name__", name},
+                {"writer", std::to_string(w)},
+                {"gen", std::to_string(gen)},
                 {"s", std::to_string(s)}};
 }
 
@@ -141,7 +144,7 @@ TEST(Concurrency, AppendersRacingHeadGc_LoseNoAcknowledgedSample) {
         if (b % kBatchesPerGeneration == 0) std::fill(refs.begin(), refs.end(), 0);
         auto app = db->NewAppender();
         for (int s = 0; s < kSeriesPerGeneration; ++s) {
-          auto ref = app->Append(refs[s], GenerationSeries(w, gen, s), int64_t{b} * 10'000, b);
+          auto ref = app->Append(refs[s], WriterSeries("gen", w, gen, s), int64_t{b} * 10'000, b);
           ASSERT_TRUE(ref.ok()) << ref.status().ToString();
           refs[s] = *ref;
         }
@@ -179,7 +182,6 @@ TEST(Concurrency, AppendersRacingHeadGc_LoseNoAcknowledgedSample) {
   EXPECT_EQ(db->Stats(1).num_series, static_cast<uint64_t>(kWriters * kSeriesPerGeneration));
 }
 
-
 // The scrape cache's path under churn: appends by ref alone (labels only after
 // kNotFound) to series that head GC drops and re-creates between and during
 // batches, over enough refs that whole pages of the head's ref table empty
@@ -187,11 +189,6 @@ TEST(Concurrency, AppendersRacingHeadGc_LoseNoAcknowledgedSample) {
 constexpr int kChurnBatches = 240;
 constexpr int kChurnBatchesPerGeneration = 8;
 constexpr int kChurnSeries = 48;
-
-Labels ChurnSeries(int w, int gen, int s) {
-  return Labels{{"__name__", "churn"}, {"writer", std::to_string(w)}, {"gen", std::to_string(gen)},
-                {"s", std::to_string(s)}};
-}
 
 TEST(Concurrency, RefOnlyAppendsRacingHeadGc_NeverUseAFreedSeriesAndLoseNothing) {
   ConfigureLogging(LogLevel::kWarn, LogFormat::kLogfmt);
@@ -215,7 +212,7 @@ TEST(Concurrency, RefOnlyAppendsRacingHeadGc_NeverUseAFreedSeriesAndLoseNothing)
           const int64_t t = int64_t{b} * 10'000;
           auto ref = refs[s] != 0 ? app->Append(refs[s], {}, t, b) : Status::NotFound("no ref");
           if (!ref.ok() && ref.status().code() == StatusCode::kNotFound) {
-            ref = app->Append(0, ChurnSeries(w, gen, s), t, b);
+            ref = app->Append(0, WriterSeries("churn", w, gen, s), t, b);
           }
           ASSERT_TRUE(ref.ok()) << ref.status().ToString();
           refs[s] = *ref;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "tests/support/child_process.h"
 #include "tests/support/test_dirs_and_ports.h"
@@ -123,6 +124,54 @@ TEST_F(WebConfigFiles, RelativePathsAreRelativeToTheFilesFolder) {
   ASSERT_TRUE(config.ok()) << config.status().message();
   EXPECT_EQ(config->tls.cert_file, Path("c.pem"));
   EXPECT_EQ(config->tls.key_file, Path("k.pem"));
+}
+
+// The web config audit: every field of exporter-toolkit v0.10.0's
+// docs/web-configuration.md (the version Prometheus 2.48's go.mod pins) is
+// accepted, and takes effect (e2e_web_tls_test covers TLS, client
+// certificates, headers and users); fields of later exporter-toolkit
+// releases (inline `cert`/`key`/`client_ca`, `rate_limit`) are refused, so a
+// file written for a newer server never looks as if it worked. If this test
+// fails because the parser learnt a field, give that field a verdict here.
+TEST_F(WebConfigFiles, AuditEveryDocumentedFieldIsAcceptedAndLaterOnesRefused) {
+  const std::string policy = "  client_auth_type: RequireAndVerifyClientCert\n"
+                             "  client_ca_file: c.pem\n";
+  const std::vector<std::pair<std::string, std::string>> documented = {
+      {"tls_server_config.cert_file/key_file", kTls},
+      {"tls_server_config.client_auth_type/client_ca_file", kTls + policy},
+      {"tls_server_config.client_allowed_sans", kTls + policy + "  client_allowed_sans: [a]\n"},
+      {"tls_server_config.min_version", kTls + "  min_version: TLS13\n"},
+      {"tls_server_config.max_version", kTls + "  max_version: TLS12\n"},
+      {"tls_server_config.cipher_suites",
+       kTls + "  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384]\n"},
+      {"tls_server_config.prefer_server_cipher_suites",
+       kTls + "  prefer_server_cipher_suites: true\n"},
+      {"tls_server_config.curve_preferences", kTls + "  curve_preferences: [X25519]\n"},
+      {"http_server_config.http2", "http_server_config:\n  http2: true\n"},
+      {"http_server_config.headers",
+       "http_server_config:\n  headers:\n    Content-Security-Policy: default-src 'self'\n"
+       "    X-Frame-Options: sameorigin\n    X-Content-Type-Options: nosniff\n"
+       "    X-XSS-Protection: '1'\n    Strict-Transport-Security: max-age=60\n"},
+      {"basic_auth_users", std::string("basic_auth_users:\n  bob: ") + kHash + "\n"},
+  };
+  for (const auto& [field, text] : documented) {
+    SCOPED_TRACE(field);
+    const auto [rc, out] = Check(Write("documented.yml", text));
+    EXPECT_EQ(rc, 0) << out;
+  }
+  using Later = std::tuple<std::string, std::string, std::string>;  // field, file, Go type
+  const std::vector<Later> later = {
+      {"cert", kTls + "  cert: x\n", "web.TLSConfig"},
+      {"key", kTls + "  key: x\n", "web.TLSConfig"},
+      {"client_ca", kTls + "  client_ca: x\n", "web.TLSConfig"},
+      {"rate_limit", "rate_limit:\n  interval: 1s\n  burst: 5\n", "web.Config"},
+  };
+  for (const auto& [field, text, type] : later) {
+    SCOPED_TRACE(field);
+    const auto [rc, out] = Check(Write("later.yml", text));
+    EXPECT_EQ(rc, 1);
+    EXPECT_NE(out.find("field " + field + " not found in type " + type), std::string::npos) << out;
+  }
 }
 
 TEST(BasicAuth, ParsesBasicAuthorizationHeaders) {

@@ -134,8 +134,9 @@ TEST_F(WebConfigFiles, RelativePathsAreRelativeToTheFilesFolder) {
 // file written for a newer server never looks as if it worked. If this test
 // fails because the parser learnt a field, give that field a verdict here.
 TEST_F(WebConfigFiles, AuditEveryDocumentedFieldIsAcceptedAndLaterOnesRefused) {
-  const std::string policy = "  client_auth_type: RequireAndVerifyClientCert\n"
-                             "  client_ca_file: c.pem\n";
+  const std::string policy =
+      "  client_auth_type: RequireAndVerifyClientCert\n"
+      "  client_ca_file: c.pem\n";
   const std::vector<std::pair<std::string, std::string>> documented = {
       {"tls_server_config.cert_file/key_file", kTls},
       {"tls_server_config.client_auth_type/client_ca_file", kTls + policy},

@@ -147,13 +147,20 @@ class KubernetesDiscoverer::Watcher {
     }
     auto [base, prefix] = config::SplitUrl(server);
     prefix_ = prefix == "/" ? "" : prefix;
-    headers_ = {{"Accept", "application/json"}};
-    VIGIL_RETURN_IF_ERROR(config::AddAuthHeaders(http, headers_));
+    http_ = http;
     std::lock_guard<std::mutex> lock(mu_);
     client_ = config::NewHttpClient(base, http);
     client_->set_connection_timeout(10);
     client_->set_read_timeout(kWatchReadTimeoutSec);
     return Status::OK();
+  }
+
+  // The headers of one request, built per request so a rotated token file,
+  // password file or an expiring oauth2 token applies to the next list or
+  // watch (the in-cluster service account token rotates hourly).
+  Status Headers(httplib::Headers* headers) const {
+    *headers = {{"Accept", "application/json"}};
+    return config::AddAuthHeaders(http_, *headers);
   }
 
   std::string Query(bool watch, const std::string& resource_version) const {
@@ -172,7 +179,9 @@ class KubernetesDiscoverer::Watcher {
   Status ListAndWatch() {
     VIGIL_RETURN_IF_ERROR(Connect());
     const std::string path = prefix_ + ResourcePath(api_, resource_, ns_);
-    auto res = client_->Get((path + Query(false, "")).c_str(), headers_);
+    httplib::Headers headers;
+    VIGIL_RETURN_IF_ERROR(Headers(&headers));
+    auto res = client_->Get((path + Query(false, "")).c_str(), headers);
     if (!res) return Status::Unavailable("list " + path + ": " + httplib::to_string(res.error()));
     // An API server from before discovery.k8s.io/v1 (1.21) or networking.k8s.io/v1 (1.19).
     if (res->status == 404 && resource_.fallback_api && api_ != resource_.fallback_api) {
@@ -218,7 +227,9 @@ class KubernetesDiscoverer::Watcher {
       }
       return !Stopped();
     };
-    auto res = client_->Get((path + Query(true, rv)).c_str(), headers_, receiver);
+    httplib::Headers headers;
+    VIGIL_RETURN_IF_ERROR(Headers(&headers));
+    auto res = client_->Get((path + Query(true, rv)).c_str(), headers, receiver);
     if (!failure.ok()) return failure;
     if (!res && res.error() != httplib::Error::Read) {
       return Status::Unavailable("watch " + path + ": " + httplib::to_string(res.error()));
@@ -251,7 +262,7 @@ class KubernetesDiscoverer::Watcher {
   const char* api_ = resource_.api;
   bool listed_ = false;
   std::string prefix_;
-  httplib::Headers headers_;
+  config::HttpClientConfig http_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -4,13 +4,17 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "scraper/manager.h"
-#include "tests/support/memory_storage.h"
 #include "tests/scraper/loopback_server.h"
+#include "tests/support/memory_storage.h"
+#include "tests/support/test_dirs_and_ports.h"
 
 namespace vigil::scraper {
 namespace {
@@ -231,6 +235,55 @@ TEST(KubernetesDiscovery, PodRoleDiscoversAnnotatedPodsThroughListAndWatch) {
   // The unannotated pod's containers were dropped by the keep rule.
   EXPECT_FALSE(m.DroppedTargets().empty());
   m.Stop();
+}
+
+// Prometheus reads credential files on every request; the in-cluster service
+// account token rotates hourly. A token file rewritten while discovery runs
+// is sent on the next list or watch, not only after a failure.
+TEST(KubernetesDiscovery, RotatedTokenFileIsSentOnTheNextWatch) {
+  LoopbackServer api;
+  std::mutex mu;
+  std::vector<std::string> auth;  // Authorization of every request
+  api.server().Get("/api/v1/pods", [&](const httplib::Request& req, httplib::Response& res) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      auth.push_back(req.get_header_value("Authorization"));
+    }
+    if (!req.has_param("watch")) {
+      const json list = {{"kind", "PodList"},
+                         {"apiVersion", "v1"},
+                         {"metadata", {{"resourceVersion", "1"}}},
+                         {"items", json::array()}};
+      res.set_content(list.dump(), "application/json");
+      return;
+    }
+    res.set_content("", "application/json");  // the watch ends at once; discovery re-watches
+  });
+  api.Start();
+  test_support::TempDir dir;
+  const std::string token = (dir.path() / "token").string();
+  std::ofstream(token) << "one\n";
+  config::KubernetesSdConfig sd;
+  sd.role = "pod";
+  sd.api_server = "http://" + api.address();
+  sd.http.authorization = config::Authorization{"Bearer", "", token};
+  KubernetesDiscoverer discoverer(sd);
+  discoverer.Start([](std::vector<config::TargetGroup>) {});
+  const auto saw = [&](const std::string& header) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (std::find(auth.begin(), auth.end(), header) != auth.end()) return true;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  };
+  EXPECT_TRUE(saw("Bearer one"));
+  std::ofstream(token) << "two\n";
+  EXPECT_TRUE(saw("Bearer two"));
+  discoverer.Stop();
 }
 
 }  // namespace

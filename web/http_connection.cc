@@ -33,7 +33,6 @@ constexpr auto kMaxDrain = std::chrono::seconds(10);
 
 struct ConnectionState {
   bool close_after_response = false;
-  const LoadedWebConfig* web_config = nullptr;
 };
 thread_local ConnectionState* current_connection = nullptr;
 
@@ -392,7 +391,6 @@ bool HttpConnectionServer::process_and_close_socket(socket_t sock) {
     return false;
   }
   ConnectionState state;
-  state.web_config = web_config.get();
   current_connection = &state;
   DeadlineStream stream(*this, sock, ssl.get());
   bool ok = true;
@@ -420,10 +418,6 @@ bool HttpConnectionServer::process_and_close_socket(socket_t sock) {
 
 void CloseConnectionAfterResponse() {
   if (current_connection != nullptr) current_connection->close_after_response = true;
-}
-
-const LoadedWebConfig* CurrentWebConfig() {
-  return current_connection != nullptr ? current_connection->web_config : nullptr;
 }
 
 }  // namespace vigil::web

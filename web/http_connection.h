@@ -93,8 +93,4 @@ class HttpConnectionServer final : public httplib::Server {
 // request's read deadline, before the socket closes.
 void CloseConnectionAfterResponse();
 
-// Called from a handler: the web config the current connection was accepted
-// with, or null when there is none.
-const LoadedWebConfig* CurrentWebConfig();
-
 }  // namespace vigil::web

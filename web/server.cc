@@ -94,13 +94,24 @@ void WriteBodyTooLarge(httplib::Response& res, int64_t limit) {
   CloseConnectionAfterResponse();
 }
 
-// The connection's web config at work on a request: its extra headers, then
-// basic auth. False when the request was answered (401).
-bool Authorize(BasicAuthenticator& auth, const httplib::Request& req, httplib::Response& res) {
-  const LoadedWebConfig* web = CurrentWebConfig();
-  if (web == nullptr) return true;
-  for (const auto& [name, value] : web->config.headers) res.set_header(name, value);
-  const auto& users = web->config.basic_auth_users;
+// The web config file at work on a request (read again when it changed, as
+// exporter-toolkit reads it per request): its extra headers, then basic auth.
+// False when the request was answered (401, or 500 when the file no longer
+// parses).
+bool Authorize(WebConfigFile* file, BasicAuthenticator& auth, const httplib::Request& req,
+               httplib::Response& res) {
+  if (file == nullptr) return true;
+  const auto web = file->Current();
+  if (!web.ok()) {
+    VLOG_ERROR("Unable to parse configuration",
+               {{"component", "web"}, {"err", web.status().message()}});
+    res.status = 500;
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_content("Internal Server Error\n", "text/plain; charset=utf-8");
+    return false;
+  }
+  for (const auto& [name, value] : (*web)->headers) res.set_header(name, value);
+  const auto& users = (*web)->basic_auth_users;
   if (users.empty() || auth.Check(users, req.get_header_value("Authorization"))) return true;
   res.status = 401;
   res.set_header("WWW-Authenticate", "Basic");
@@ -149,6 +160,7 @@ struct Server::Impl {
   ProcessMetrics process_metrics;
   RequestMetrics request_metrics{&ctx.ready};
   BasicAuthenticator basic_auth;
+  std::unique_ptr<WebConfigFile> web_config_file;  // null without --web.config.file
   HttpConnectionServer http;
   std::thread listener;
   int bound_port = 0;
@@ -188,11 +200,12 @@ void Server::Impl::Configure() {
   }));
 
   const auto plain = [this](const httplib::Request& req, httplib::Response& res) {
-    if (Authorize(basic_auth, req, res)) Serve(req, res, std::string());
+    if (Authorize(web_config_file.get(), basic_auth, req, res)) Serve(req, res, std::string());
   };
   const auto with_body = [this](const httplib::Request& req, httplib::Response& res,
                                 const httplib::ContentReader& reader) {
-    if (Authorize(basic_auth, req, res)) return ServeWithBody(req, res, reader);
+    if (Authorize(web_config_file.get(), basic_auth, req, res))
+      return ServeWithBody(req, res, reader);
     CloseConnectionAfterResponse();  // the body was not read
   };
   http.Get(".*", plain);
@@ -212,6 +225,7 @@ Status Server::Impl::SetUpWebConfig() {
   auto loaded = LoadWebConfig(path);
   if (!loaded.ok()) return loaded.status();
   const bool tls = (*loaded)->tls != nullptr;
+  web_config_file = std::make_unique<WebConfigFile>(path, (*loaded)->config);
   http.SetWebConfigLoader([path] { return LoadWebConfig(path); }, tls);
   VLOG_INFO(tls ? "TLS is enabled." : "TLS is disabled.",
             {{"component", "web"}, {"http2", "false"}});

@@ -1,5 +1,6 @@
 #include "web/web_config.h"
 
+#include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -270,6 +271,30 @@ Result<WebConfig> ParseWebConfigFile(const std::string& path) {
   config.tls.key_file = JoinDir(base, config.tls.key_file);
   config.tls.client_ca_file = JoinDir(base, config.tls.client_ca_file);
   return config;
+}
+
+WebConfigFile::WebConfigFile(std::string path, WebConfig loaded)
+    : path_(std::move(path)),
+      stamp_(StampOf(path_)),
+      config_(std::make_shared<const WebConfig>(std::move(loaded))) {}
+
+WebConfigFile::Stamp WebConfigFile::StampOf(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  return {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
+          static_cast<uint64_t>(st.st_size),
+          static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
+Result<std::shared_ptr<const WebConfig>> WebConfigFile::Current() {
+  const Stamp now = StampOf(path_);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (now == stamp_ && now != Stamp{}) return config_;
+  auto parsed = ParseWebConfigFile(path_);
+  if (!parsed.ok()) return parsed.status();
+  stamp_ = now;
+  config_ = std::make_shared<const WebConfig>(std::move(*parsed));
+  return config_;
 }
 
 Status CheckBcryptHash(const std::string& hash) {

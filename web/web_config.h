@@ -8,6 +8,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -61,6 +62,33 @@ struct LoadedWebConfig {
 // ParseWebConfigFile + bcrypt hash checks + the TLS context (certificate and
 // key loaded, client CAs read): what Prometheus validates at startup.
 Result<std::shared_ptr<const LoadedWebConfig>> LoadWebConfig(const std::string& path);
+
+// The users and headers every request is checked against. exporter-toolkit
+// parses the file on every request, so a user removed from it is refused on
+// the next request, even on a kept-alive connection; this does the same but
+// parses again only when the file's identity (inode, size, mtime) changed.
+// Thread-safe.
+class WebConfigFile {
+ public:
+  WebConfigFile(std::string path, WebConfig loaded);
+
+  // The file's current contents; an error when it no longer parses (the
+  // request is then answered 500, as exporter-toolkit does).
+  Result<std::shared_ptr<const WebConfig>> Current();
+
+ private:
+  struct Stamp {
+    uint64_t dev = 0, ino = 0, size = 0;
+    int64_t mtime_ns = 0;
+    bool operator==(const Stamp&) const = default;
+  };
+  static Stamp StampOf(const std::string& path);
+
+  const std::string path_;
+  std::mutex mu_;
+  Stamp stamp_;                              // mu_
+  std::shared_ptr<const WebConfig> config_;  // mu_
+};
 
 // `vigil check web-config FILE...` as `promtool check web-config`: one
 // "FILE SUCCESS" or "FILE FAILED: error" line per file on `err`; 0 when all pass.

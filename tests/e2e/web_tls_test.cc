@@ -209,6 +209,47 @@ TEST_F(WebTlsTest, BasicAuthWithoutTlsProtectsPlainHttp) {
   EXPECT_EQ(res->status, 200);
 }
 
+// exporter-toolkit reads the file on every request: a user removed from it is
+// refused on the next request of a kept-alive connection, a file that no
+// longer parses answers 500, and a fixed file serves again.
+TEST_F(WebTlsTest, UsersAndHeadersChangedOnDiskApplyToTheNextRequestOfAConnection) {
+  auto vigil = StartVigil(pki_, BasicAuthSection() + "  bob: " + kAliceHash + "\n");
+  ASSERT_TRUE(vigil->WaitFor([&] { return vigil->Get("/-/ready").status == 401; }, 20s))
+      << vigil->Logs();
+  httplib::Client bob("127.0.0.1", vigil->port());
+  bob.set_keep_alive(true);
+  bob.set_basic_auth("bob", kAlicePassword);
+  auto res = bob.Get("/api/v1/query?query=1");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_TRUE(res->get_header_value("X-Frame-Options").empty());
+
+  WriteFileAtomically(pki_.Path("web.yml"), BasicAuthSection() +
+                                                "http_server_config:\n  headers:\n"
+                                                "    X-Frame-Options: deny\n");
+  res = bob.Get("/api/v1/query?query=1");  // same connection
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(res->get_header_value("X-Frame-Options"), "deny");
+
+  httplib::Client alice("127.0.0.1", vigil->port());
+  alice.set_keep_alive(true);
+  alice.set_basic_auth("alice", kAlicePassword);
+  res = alice.Get("/api/v1/query?query=1");  // opens its connection with a valid file
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  WriteFileAtomically(pki_.Path("web.yml"), "basic_auth_users: [\n");
+  res = alice.Get("/api/v1/query?query=1");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 500);
+  EXPECT_EQ(res->body, "Internal Server Error\n");
+  WriteFileAtomically(pki_.Path("web.yml"), BasicAuthSection());
+  res = alice.Get("/api/v1/query?query=1");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_NE(vigil->Logs().find("Unable to parse configuration"), std::string::npos);
+}
+
 TEST_F(WebTlsTest, CertificateReplacedOnDiskIsServedToTheNextConnection) {
   pki_.MakeCa("ca2");
   pki_.MakeLeaf("server2", "ca2");

@@ -1,7 +1,9 @@
 // Writes the seed corpus of wal_record_fuzz: WAL commit payloads made by the
-// real encoders, shaped like real scrapes: compact records (EncodeWalCommit,
-// what the TSDB appender writes, "compact_*") and the full-width records of
-// older releases (EncodeWalCommitFullWidth). Built and run by hand when the record format changes:
+// real encoders, shaped like real scrapes: string-table records (EncodeWalCommit,
+// what the TSDB appender writes, "symbol_*") and the full-width records of
+// older releases (EncodeWalCommitFullWidth). The corpus's "compact_*" seeds
+// are type-2 records, written by this program before type 3 existed; keep them. Built and run by
+// hand when the record format changes:
 //   c++ -std=c++20 -I. bench/fuzz/make_wal_seeds.cc build/storage/wal/libstorage_wal.a
 //   build/base/libbase.a -lre2 -o /tmp/seeds /tmp/seeds tests/storage/fuzz_corpus/wal_record_fuzz
 #include <cstdio>
@@ -67,7 +69,7 @@ int main(int argc, char** argv) {
   const std::string dir = argv[1];
   const int64_t t = 1700000000000;
   const std::pair<const char*, Encoder> kinds[] = {{"", EncodeWalCommitFullWidth},
-                                                   {"compact_", EncodeWalCommit}};
+                                                   {"symbol_", EncodeWalCommit}};
   for (const auto& [prefix, encode] : kinds) {
     const std::string p = prefix;
     Write(dir, p + "empty_commit.bin", encode({}, {}));

@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <cmath>
+#include <unordered_map>
 
 #include "base/coding.h"
 
@@ -72,6 +73,43 @@ void PutSeries(std::string* out, std::span<const WalSeries> series) {
   }
 }
 
+// Type 3's series part. A string is a uvarint: 0 followed by a literal
+// (uvarint length, bytes), which takes the next table position, or 1 + the
+// table position of a string written earlier in the record.
+class StringTableWriter {
+ public:
+  explicit StringTableWriter(std::string* out) : out_(out) {}
+  void Put(std::string_view s) {
+    const auto [it, added] = table_.try_emplace(s, table_.size());
+    if (!added) {
+      PutUvarint(out_, it->second + 1);
+      return;
+    }
+    PutUvarint(out_, 0);
+    PutUvarint(out_, s.size());
+    out_->append(s);
+  }
+
+ private:
+  std::string* out_;
+  std::unordered_map<std::string_view, uint64_t> table_;
+};
+
+void PutSymbolSeries(std::string* out, std::span<const WalSeries> series) {
+  PutUvarint(out, series.size());
+  StringTableWriter strings(out);
+  SeriesRef prev = 0;
+  for (const auto& s : series) {
+    PutVarint(out, Delta(s.ref, prev));
+    prev = s.ref;
+    PutUvarint(out, s.labels.size());
+    for (const auto& l : s.labels) {
+      strings.Put(l.name);
+      strings.Put(l.value);
+    }
+  }
+}
+
 bool FitsCompact(std::span<const WalSample> samples) {
   for (size_t i = 1; i < samples.size(); ++i) {
     if (ZigZag(Delta(samples[i].ref, samples[i - 1].ref)) > kMaxZigZagRefDelta) return false;
@@ -102,6 +140,59 @@ Status DecodeSeries(Decoder& d, WalCommit* out) {
       return Status::Corruption("WAL record: truncated series entry");
     }
     out->series.push_back(std::move(s));
+  }
+  return Status::OK();
+}
+
+// Reads type 3's strings (see StringTableWriter); views into the payload.
+class StringTableReader {
+ public:
+  explicit StringTableReader(Decoder& d) : d_(d) {}
+  bool Get(std::string_view* s) {
+    uint64_t tag = 0;
+    if (!d_.Uvarint(&tag)) return false;
+    if (tag == 0) {
+      if (!d_.Bytes(s)) return false;
+      table_.push_back(*s);
+      return true;
+    }
+    if (tag - 1 >= table_.size()) return false;
+    *s = table_[tag - 1];
+    return true;
+  }
+
+ private:
+  Decoder& d_;
+  std::vector<std::string_view> table_;
+};
+
+Status DecodeSymbolSeries(Decoder& d, WalCommit* out) {
+  uint64_t n = 0;
+  // An entry takes at least two bytes (ref delta, label count).
+  if (!d.Uvarint(&n) || n > d.rest().size() / 2) {
+    return Status::Corruption("WAL record: truncated series count");
+  }
+  out->series.reserve(n);
+  StringTableReader strings(d);
+  SeriesRef prev = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    int64_t delta = 0;
+    uint64_t count = 0;
+    // A label takes at least two bytes (two table references).
+    if (!d.Varint(&delta) || !d.Uvarint(&count) || count > d.rest().size() / 2) {
+      return Status::Corruption("WAL record: truncated series entry");
+    }
+    std::vector<Label> labels;
+    labels.reserve(count);
+    for (uint64_t j = 0; j < count; ++j) {
+      std::string_view name, value;
+      if (!strings.Get(&name) || !strings.Get(&value)) {
+        return Status::Corruption("WAL record: truncated or unknown series label string");
+      }
+      labels.push_back({std::string(name), std::string(value)});
+    }
+    prev = FromDelta(prev, delta);
+    out->series.push_back({prev, Labels(std::move(labels))});
   }
   return Status::OK();
 }
@@ -203,8 +294,8 @@ std::string EncodeWalCommit(std::span<const WalSeries> series, std::span<const W
   if (!FitsCompact(samples)) return EncodeWalCommitFullWidth(series, samples);
   std::string out;
   out.reserve(16 + samples.size() * 6);
-  out.push_back(static_cast<char>(kWalCompactCommitRecord));
-  PutSeries(&out, series);
+  out.push_back(static_cast<char>(kWalSymbolCommitRecord));
+  PutSymbolSeries(&out, series);
   PutUvarint(&out, samples.size());
   if (samples.empty()) return out;
   PutUvarint(&out, samples.front().ref);
@@ -220,11 +311,13 @@ std::string EncodeWalCommit(std::span<const WalSeries> series, std::span<const W
 Result<WalCommit> DecodeWalCommit(std::string_view payload) {
   Decoder d(payload);
   uint8_t type = 0;
-  if (!d.Byte(&type) || (type != kWalCommitRecord && type != kWalCompactCommitRecord)) {
+  if (!d.Byte(&type) || (type != kWalCommitRecord && type != kWalCompactCommitRecord &&
+                         type != kWalSymbolCommitRecord)) {
     return Status::Corruption("unknown WAL record type " + std::to_string(type));
   }
   WalCommit out;
-  VIGIL_RETURN_IF_ERROR(DecodeSeries(d, &out));
+  VIGIL_RETURN_IF_ERROR(type == kWalSymbolCommitRecord ? DecodeSymbolSeries(d, &out)
+                                                       : DecodeSeries(d, &out));
   uint64_t n = 0;
   if (!d.Uvarint(&n)) return Status::Corruption("WAL record: truncated sample count");
   if (n == 0) return out;

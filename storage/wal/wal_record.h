@@ -18,7 +18,13 @@ namespace vigil::storage {
 // apart for the compact record.
 inline constexpr uint8_t kWalCommitRecord = 1;
 // Samples as deltas against the previous sample, values in a compact form.
+// Written by releases before kWalSymbolCommitRecord; still decoded.
 inline constexpr uint8_t kWalCompactCommitRecord = 2;
+// kWalCompactCommitRecord's samples; the new series' refs as deltas and their
+// label strings through a table local to the record (each distinct string is
+// written once, later uses name its position): a scrape's new series repeat
+// the same names, job, instance and metric names thousands of times.
+inline constexpr uint8_t kWalSymbolCommitRecord = 3;
 
 struct WalSeries {
   SeriesRef ref;
@@ -36,12 +42,13 @@ struct WalCommit {
   std::vector<WalSample> samples;
 };
 
-// Encodes a commit as a compact record (a full-width one when it cannot).
+// Encodes a commit as a kWalSymbolCommitRecord (a full-width one when the
+// samples' refs are too far apart for it).
 std::string EncodeWalCommit(std::span<const WalSeries> series, std::span<const WalSample> samples);
 // Encodes a commit as the full-width record of older releases (kWalCommitRecord).
 std::string EncodeWalCommitFullWidth(std::span<const WalSeries> series,
                                      std::span<const WalSample> samples);
-// Decodes either record type.
+// Decodes any of the three record types.
 Result<WalCommit> DecodeWalCommit(std::string_view payload);
 
 }  // namespace vigil::storage

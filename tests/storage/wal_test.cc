@@ -287,7 +287,7 @@ TEST(WalRecord, CompactCommit_RoundTripsEveryValueBitForBit) {
     t += ref % 2 == 0 ? 15'000 : -3;
   }
   const std::string p = EncodeWalCommit({}, samples);
-  EXPECT_EQ(static_cast<uint8_t>(p[0]), kWalCompactCommitRecord);
+  EXPECT_EQ(static_cast<uint8_t>(p[0]), kWalSymbolCommitRecord);
   auto decoded = DecodeWalCommit(p);
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_TRUE(SameCommit(*decoded, samples));
@@ -321,6 +321,71 @@ TEST(WalRecord, FullWidthCommit_StillDecodes) {
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   ASSERT_EQ(decoded->series.size(), 1u);
   EXPECT_EQ(decoded->series[0].labels, series[0].labels);
+  EXPECT_TRUE(SameCommit(*decoded, samples));
+}
+
+// A scrape's new series share names and most values: each distinct string
+// is written once per record, and refs as deltas.
+TEST(WalRecord, SymbolCommit_WritesEachDistinctLabelStringOnce) {
+  std::vector<WalSeries> series;
+  size_t label_bytes = 0;
+  for (SeriesRef ref = 1000; ref < 2000; ++ref) {
+    const std::string n = std::to_string(ref % 50);
+    series.push_back({ref, Labels{{"__name__", "node_cpu_seconds_total"},
+                                  {"cpu", n},
+                                  {"instance", "node-17.example.org:9100"},
+                                  {"job", "node"},
+                                  {"mode", ref % 2 == 0 ? "idle" : "user"},
+                                  {"pod", "inventory-" + std::to_string(ref % 20)}}});
+    for (const auto& l : series.back().labels) label_bytes += l.name.size() + l.value.size();
+  }
+  const std::string p = EncodeWalCommit(series, {});
+  EXPECT_EQ(static_cast<uint8_t>(p[0]), kWalSymbolCommitRecord);
+  // 12 one-byte table references, a count and a ref delta per series, plus
+  // the distinct strings once.
+  EXPECT_LE(p.size(), series.size() * 16);
+  EXPECT_GE(label_bytes, series.size() * 60);
+  auto decoded = DecodeWalCommit(p);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  ASSERT_EQ(decoded->series.size(), series.size());
+  for (size_t i = 0; i < series.size(); ++i) {
+    EXPECT_EQ(decoded->series[i].ref, series[i].ref);
+    EXPECT_EQ(decoded->series[i].labels, series[i].labels);
+  }
+}
+
+// A table reference past the strings read so far is corruption, not a read
+// out of bounds.
+TEST(WalRecord, SymbolCommit_UnknownStringReferenceIsCorruption) {
+  std::string p(1, static_cast<char>(kWalSymbolCommitRecord));
+  PutUvarint(&p, 1);  // one series
+  PutVarint(&p, 5);   // ref delta
+  PutUvarint(&p, 1);  // one label
+  PutUvarint(&p, 0);  // literal name
+  PutUvarint(&p, 1);
+  p += "a";
+  PutUvarint(&p, 2);  // value: table position 1, but only position 0 exists
+  PutUvarint(&p, 0);  // no samples
+  const auto decoded = DecodeWalCommit(p);
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.status().code(), StatusCode::kCorruption);
+}
+
+// Data dirs written between the compact and the symbol records hold type 2:
+// compact samples after series written as in type 1.
+TEST(WalRecord, CompactCommitOfTheFirstCompactFormat_StillDecodes) {
+  std::string p(1, static_cast<char>(kWalCompactCommitRecord));
+  PutUvarint(&p, 1);  // one series
+  PutUvarint(&p, 7);  // its ref
+  PutLabels(&p, Labels{{"__name__", "up"}, {"job", "node"}});
+  const std::vector<WalSample> samples = {{7, 1000, 1.0}, {7, 16000, 0.5}};
+  const std::string compact = EncodeWalCommit({}, samples);
+  p += compact.substr(2);  // the samples part after the type byte and an empty series count
+  auto decoded = DecodeWalCommit(p);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  ASSERT_EQ(decoded->series.size(), 1u);
+  EXPECT_EQ(decoded->series[0].ref, 7u);
+  EXPECT_EQ(decoded->series[0].labels, (Labels{{"__name__", "up"}, {"job", "node"}}));
   EXPECT_TRUE(SameCommit(*decoded, samples));
 }
 

@@ -32,10 +32,12 @@ namespace {
 // configuration in place. Keeps the reload metrics.
 class ConfigReloader {
  public:
-  ConfigReloader(std::string path, scraper::Manager* manager, rules::Manager* rules,
-                 rules::Notifier* notifier, remote::WriteManager* remote_write,
-                 remote::FanoutStorage* remote_read, std::string external_url)
+  ConfigReloader(std::string path, config::LoadOptions options, scraper::Manager* manager,
+                 rules::Manager* rules, rules::Notifier* notifier,
+                 remote::WriteManager* remote_write, remote::FanoutStorage* remote_read,
+                 std::string external_url)
       : path_(std::move(path)),
+        options_(options),
         manager_(manager),
         rules_(rules),
         notifier_(notifier),
@@ -46,7 +48,7 @@ class ConfigReloader {
 
   // Reads the file again and applies it.
   Status Reload() {
-    auto config = config::LoadConfigFile(path_);
+    auto config = config::LoadConfigFile(path_, options_);
     if (!config.ok()) return Failed(config.status());
     return Apply(*config);
   }
@@ -101,6 +103,7 @@ class ConfigReloader {
   }
 
   const std::string path_;
+  const config::LoadOptions options_;
   scraper::Manager* manager_;
   rules::Manager* rules_;
   rules::Notifier* notifier_;
@@ -190,7 +193,7 @@ int RunServer(const ServerSettings& settings) {
               {{"flag", "--" + std::string(flag.name)}, {"reason", std::string(flag.note)}});
   }
 
-  auto config = config::LoadConfigFile(settings.config_file);
+  auto config = config::LoadConfigFile(settings.config_file, settings.config_load);
   if (!config.ok()) {
     VLOG_ERROR("Error loading config",
                {{"file", settings.config_file}, {"err", config.status().message()}});
@@ -225,8 +228,8 @@ int RunServer(const ServerSettings& settings) {
       &fanout, &engine, SystemClock::Get(),
       {&notifier, settings.alert_resend_delay_ms, settings.alert_for_outage_tolerance_ms,
        settings.alert_for_grace_period_ms});
-  ConfigReloader reloader(settings.config_file, &manager, &rule_manager, &notifier, &remote_write,
-                          &fanout, settings.external_url);
+  ConfigReloader reloader(settings.config_file, settings.config_load, &manager, &rule_manager,
+                          &notifier, &remote_write, &fanout, settings.external_url);
 
   web::ServerDeps deps;
   deps.db = &fanout;

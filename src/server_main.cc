@@ -69,6 +69,7 @@ class ConfigReloader {
     remote_read_->ApplyConfig(config);
     if (Status st = manager_->ApplyConfig(config); !st.ok()) return FailedLocked(st);
     yaml_ = config::RedactConfigText(config.original);
+    external_labels_ = config.global.external_labels;
     last_success_ = true;
     last_success_time_ = static_cast<double>(SystemClock::Get()->NowMillis()) / 1000.0;
     VLOG_INFO("Completed loading of configuration file", {{"filename", path_}});
@@ -78,6 +79,12 @@ class ConfigReloader {
   std::string Yaml() const {
     std::lock_guard lock(mu_);
     return yaml_;
+  }
+
+  // The applied config's external labels, which /federate attaches.
+  Labels ExternalLabels() const {
+    std::lock_guard lock(mu_);
+    return external_labels_;
   }
 
  private:
@@ -112,6 +119,7 @@ class ConfigReloader {
   const std::string external_url_;
   mutable std::mutex mu_;
   std::string yaml_;
+  Labels external_labels_;
   bool last_success_ = false;
   double last_success_time_ = 0;
   ScopedCollector metrics_;
@@ -239,6 +247,7 @@ int RunServer(const ServerSettings& settings) {
   deps.notifier = &notifier;
   deps.reload = [&reloader] { return reloader.Reload(); };
   deps.config_yaml = [&reloader] { return reloader.Yaml(); };
+  deps.external_labels = [&reloader] { return reloader.ExternalLabels(); };
   deps.quit = [] { kill(getpid(), SIGTERM); };
   web::Server server(settings.web, std::move(deps));
   if (Status st = server.Start(); !st.ok()) {

@@ -4,14 +4,16 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "config/relabel.h"
 #include "base/labels.h"
 #include "base/status.h"
+#include "config/relabel.h"
 
 namespace vigil::config {
 
@@ -71,6 +73,26 @@ struct Authorization {
   bool operator==(const Authorization&) const = default;
 };
 
+// Where a client's requests go: Prometheus's ProxyConfig (prometheus/common
+// v0.44), inlined in every HTTP client config and in oauth2.
+struct ProxyConfig {
+  // http://[user:password@]host:port: requests go through this HTTP proxy
+  // (absolute-URI requests for http targets, CONNECT tunnels for https).
+  std::string proxy_url;
+  // Comma-separated hosts, domains (".example.com" subdomains only,
+  // "example.com" also itself), IPs, CIDRs, each with an optional :port, and
+  // "*": requests to those go direct. Needs proxy_url.
+  std::string no_proxy;
+  // HTTP_PROXY / HTTPS_PROXY / NO_PROXY (or their lowercase forms) choose the
+  // proxy, as Go's http.ProxyFromEnvironment. Excludes proxy_url and no_proxy.
+  bool proxy_from_environment = false;
+  // Headers sent on the CONNECT request of https-through-proxy tunnels; the
+  // values are secrets.
+  std::map<std::string, std::vector<std::string>> proxy_connect_header;
+
+  bool operator==(const ProxyConfig&) const = default;
+};
+
 // `oauth2:` (client credentials flow): a token fetched from token_url with
 // client_id and the secret, cached until it expires, sent as Authorization.
 struct OAuth2 {
@@ -80,8 +102,8 @@ struct OAuth2 {
   std::vector<std::string> scopes;
   std::string token_url;
   std::map<std::string, std::string> endpoint_params;
-  TlsConfig tls_config;   // for the token endpoint
-  std::string proxy_url;  // for the token endpoint
+  TlsConfig tls_config;  // for the token endpoint
+  ProxyConfig proxy;     // for the token endpoint
 
   bool operator==(const OAuth2&) const = default;
 };
@@ -92,9 +114,7 @@ struct HttpClientConfig {
   std::optional<Authorization> authorization;
   std::optional<OAuth2> oauth2;
   TlsConfig tls_config;
-  // http://[user:password@]host:port: requests go through this HTTP proxy
-  // (absolute-URI requests for http targets, CONNECT tunnels for https).
-  std::string proxy_url;
+  ProxyConfig proxy;
   bool follow_redirects = true;
   bool enable_http2 = true;
 
@@ -241,13 +261,28 @@ struct Config {
   std::string original;     // the file's text, as read
 };
 
+// How a config is loaded, from the server's flags.
+struct LoadOptions {
+  // --enable-feature=expand-external-labels: `${var}` and `$var` in
+  // external_labels values become the environment variable's value (empty
+  // when unset), `$$` a `$`, as Go's os.Expand; Config::original then shows
+  // the expanded values, as Prometheus's /api/v1/status/config does.
+  bool expand_external_labels = false;
+};
+
 // Loads and validates a config file. Errors name the file, line, column and
 // problem, e.g. `parsing YAML file p.yml: line 4, column 5: field foo not
 // found in scrape config`.
-Result<Config> LoadConfigFile(const std::string& path);
+Result<Config> LoadConfigFile(const std::string& path, const LoadOptions& options = {});
 // Same for text already in memory; `filename` is used in error messages and
 // relative paths (file_sd files, rule files) resolve against its directory.
-Result<Config> LoadConfigString(const std::string& yaml, const std::string& filename);
+Result<Config> LoadConfigString(const std::string& yaml, const std::string& filename,
+                                const LoadOptions& options = {});
+
+// `text` with `${var}` and `$var` replaced by lookup(var), as Go's os.Expand
+// ("$$" asks lookup for "$"; "${}" and an unclosed "${" are dropped).
+std::string ExpandVariables(std::string_view text,
+                            const std::function<std::string(const std::string&)>& lookup);
 
 // The fields the loader accepts, per section as its errors name it ("scrape
 // config", "tls_config", ...): the key set of every section it has checked a

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -13,9 +14,11 @@
 
 #include "base/duration.h"
 #include "base/file_glob.h"
+#include "base/logger.h"
 #include "base/quote.h"
 #include "config/config.h"
 #include "config/http_client.h"
+#include "config/proxy_selector.h"
 #include "config/yaml_labels.h"
 
 namespace vigil::config {
@@ -30,9 +33,10 @@ struct ConfigError {
 
 using FieldList = std::initializer_list<std::string_view>;
 
-const std::vector<std::string_view> kHttpFields = {"basic_auth",   "authorization",  "bearer_token",
-                                   "bearer_token_file", "tls_config", "proxy_url",
-                                   "follow_redirects",  "enable_http2", "oauth2"};
+const std::vector<std::string_view> kHttpFields = {
+    "basic_auth",           "authorization",    "bearer_token", "bearer_token_file",
+    "tls_config",           "proxy_url",        "no_proxy",     "proxy_from_environment",
+    "proxy_connect_header", "follow_redirects", "enable_http2", "oauth2"};
 
 std::string Where(const YAML::Mark& m) {
   if (m.is_null()) return "";
@@ -632,7 +636,7 @@ class ConfigDecoder {
                     "configured");
     }
     With(n, "tls_config", [&](const YAML::Node& v) { h.tls_config = DecodeTls(v); });
-    With(n, "proxy_url", [&](const YAML::Node& v) { h.proxy_url = ProxyUrl(v); });
+    h.proxy = DecodeProxy(n);
     With(n, "follow_redirects", [&](const YAML::Node& v) { h.follow_redirects = Bool(v); });
     With(n, "enable_http2", [&](const YAML::Node& v) { h.enable_http2 = Bool(v); });
     return h;
@@ -641,7 +645,8 @@ class ConfigDecoder {
   OAuth2 DecodeOAuth2(const YAML::Node& n) const {
     CheckFields(n, "oauth2",
                 {"client_id", "client_secret", "client_secret_file", "scopes", "token_url",
-                 "endpoint_params", "tls_config", "proxy_url"});
+                 "endpoint_params", "tls_config", "proxy_url", "no_proxy", "proxy_from_environment",
+                 "proxy_connect_header"});
     OAuth2 o;
     With(n, "client_id", [&](const YAML::Node& v) { o.client_id = Str(v); });
     With(n, "client_secret", [&](const YAML::Node& v) { o.client_secret = Str(v); });
@@ -651,7 +656,7 @@ class ConfigDecoder {
     With(n, "token_url", [&](const YAML::Node& v) { o.token_url = Str(v); });
     With(n, "endpoint_params", [&](const YAML::Node& v) { o.endpoint_params = StrMap(v); });
     With(n, "tls_config", [&](const YAML::Node& v) { o.tls_config = DecodeTls(v); });
-    With(n, "proxy_url", [&](const YAML::Node& v) { o.proxy_url = ProxyUrl(v); });
+    o.proxy = DecodeProxy(n);
     if (!o.client_secret.empty() && !o.client_secret_file.empty()) {
       Fail(n, "at most one of oauth2 client_secret & client_secret_file must be configured");
     }
@@ -659,6 +664,65 @@ class ConfigDecoder {
       Fail(n, "oauth2 token_url must be an http:// or https:// URL, got \"" + o.token_url + "\"");
     }
     return o;
+  }
+
+  // The proxy fields inlined in an HTTP client or oauth2 section, checked as
+  // prometheus/common's ProxyConfig.Validate, with its messages and order.
+  static ProxyConfig DecodeProxy(const YAML::Node& n) {
+    ProxyConfig p;
+    With(n, "proxy_url", [&](const YAML::Node& v) { p.proxy_url = ProxyUrl(v); });
+    With(n, "no_proxy", [&](const YAML::Node& v) { p.no_proxy = Str(v); });
+    With(n, "proxy_from_environment",
+         [&](const YAML::Node& v) { p.proxy_from_environment = Bool(v); });
+    With(n, "proxy_connect_header", [&](const YAML::Node& v) {
+      if (!v.IsMap())
+        Fail(v, std::string("cannot unmarshal ") + YamlTag(v) + " into config.Header");
+      for (const auto& kv : v) {
+        if (!p.proxy_connect_header.emplace(Str(kv.first), SecretList(kv.second)).second) {
+          Fail(kv.first, "mapping key " + GoQuote(kv.first.Scalar()) + " already defined");
+        }
+      }
+    });
+    if (!p.proxy_connect_header.empty() && !p.proxy_from_environment && p.proxy_url.empty()) {
+      Fail(n,
+           "if proxy_connect_header is configured, proxy_url or proxy_from_environment must also "
+           "be configured");
+    }
+    if (p.proxy_from_environment && !p.proxy_url.empty()) {
+      Fail(n, "if proxy_from_environment is configured, proxy_url must not be configured");
+    }
+    if (p.proxy_from_environment && !p.no_proxy.empty()) {
+      Fail(n, "if proxy_from_environment is configured, no_proxy must not be configured");
+    }
+    if (p.proxy_url.empty() && !p.no_proxy.empty()) {
+      Fail(n, "if no_proxy is configured, proxy_url must also be configured");
+    }
+    if (p.proxy_from_environment) CheckEnvironmentProxies(n["proxy_from_environment"]);
+    return p;
+  }
+
+  // A header's values: a list of strings (Go's []Secret), null entries empty.
+  static std::vector<std::string> SecretList(const YAML::Node& v) {
+    if (v.IsNull()) return {};
+    if (!v.IsSequence()) {
+      Fail(v, std::string("cannot unmarshal ") + YamlTag(v) + " into []config.Secret");
+    }
+    std::vector<std::string> out;
+    for (const auto& item : v) out.push_back(item.IsNull() ? "" : Str(item));
+    return out;
+  }
+
+  // Go would also use https:// and socks5:// proxies from the environment;
+  // Vigil speaks to HTTP proxies only, so it refuses rather than ignore one.
+  static void CheckEnvironmentProxies(const YAML::Node& v) {
+    const ProxyEnvironment env = ProxyEnvironment::FromProcess();
+    for (const auto& [name, value] :
+         {std::pair{"HTTP_PROXY", env.http_proxy}, std::pair{"HTTPS_PROXY", env.https_proxy}}) {
+      const std::string url = NormalizeEnvironmentProxy(value);
+      if (url.empty() || url.starts_with("http://")) continue;
+      Fail(v, std::string("proxy_from_environment: unsupported proxy scheme in ") + name +
+                  " (Vigil speaks to HTTP proxies only, http://host:port): " + RedactUrl(url));
+    }
   }
 
   // proxy_url: an HTTP proxy, http://[user:password@]host:port.
@@ -886,13 +950,42 @@ class ConfigDecoder {
   std::filesystem::path dir_;
 };
 
+// --enable-feature=expand-external-labels, as Prometheus 2.48's config.Load:
+// os.Expand over each value, "$$" giving "$", unset variables "" with a
+// warning. The shown text (Config::original) carries the expanded values, as
+// Prometheus marshals its expanded config for /api/v1/status/config.
+void ExpandExternalLabels(Config& config) {
+  const auto lookup = [](const std::string& name) -> std::string {
+    if (name == "$") return "$";
+    const char* value = std::getenv(name.c_str());
+    if (value != nullptr && *value != '\0') return value;
+    VLOG_WARN("Empty environment variable", {{"name", name}});
+    return "";
+  };
+  std::vector<Label> expanded;
+  bool changed = false;
+  for (const Label& l : config.global.external_labels) {
+    expanded.push_back({l.name, ExpandVariables(l.value, lookup)});
+    changed = changed || expanded.back().value != l.value;
+  }
+  if (!changed) return;
+  config.global.external_labels = Labels(expanded);
+  YAML::Node root = YAML::Load(config.original);
+  YAML::Node labels = root["global"]["external_labels"];
+  for (const Label& l : expanded) labels[l.name] = l.value;
+  YAML::Emitter out;
+  out << root;
+  config.original = std::string(out.c_str()) + "\n";
+}
+
 }  // namespace
 
 std::map<std::string, std::vector<std::string>> AcceptedConfigFields() {
   return FieldRegistry::Get().Snapshot();
 }
 
-Result<Config> LoadConfigString(const std::string& yaml, const std::string& filename) {
+Result<Config> LoadConfigString(const std::string& yaml, const std::string& filename,
+                                const LoadOptions& options) {
   const std::string prefix = "parsing YAML file " + filename + ": ";
   try {
     const YAML::Node root = YAML::Load(yaml);
@@ -901,6 +994,7 @@ Result<Config> LoadConfigString(const std::string& yaml, const std::string& file
     Config config = decoder.Decode(root);
     config.source_file = filename;
     config.original = yaml;
+    if (options.expand_external_labels) ExpandExternalLabels(config);
     return config;
   } catch (const ConfigError& e) {
     return Status::InvalidArgument(e.complete ? e.message : prefix + e.message);
@@ -910,12 +1004,12 @@ Result<Config> LoadConfigString(const std::string& yaml, const std::string& file
   }
 }
 
-Result<Config> LoadConfigFile(const std::string& path) {
+Result<Config> LoadConfigFile(const std::string& path, const LoadOptions& options) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IOError("open " + path + ": no such file or directory");
   std::ostringstream text;
   text << in.rdbuf();
-  return LoadConfigString(text.str(), path);
+  return LoadConfigString(text.str(), path, options);
 }
 
 }  // namespace vigil::config

@@ -25,6 +25,29 @@ void EmitTls(YAML::Emitter& out, const TlsConfig& t) {
 }
 
 // Secrets show as <secret>, as Prometheus's config.Secret.
+// The proxy fields, omitted when unset as prometheus/common's omitempty does;
+// connect header values are secrets.
+void EmitProxy(YAML::Emitter& out, const ProxyConfig& p) {
+  if (!p.proxy_url.empty())
+    out << YAML::Key << "proxy_url" << YAML::Value << RedactUrl(p.proxy_url);
+  if (!p.no_proxy.empty()) out << YAML::Key << "no_proxy" << YAML::Value << p.no_proxy;
+  if (p.proxy_from_environment) out << YAML::Key << "proxy_from_environment" << YAML::Value << true;
+  if (p.proxy_connect_header.empty()) return;
+  out << YAML::Key << "proxy_connect_header" << YAML::Value << YAML::BeginMap;
+  for (const auto& [name, values] : p.proxy_connect_header) {
+    out << YAML::Key << name << YAML::Value << YAML::BeginSeq;
+    for (const std::string& v : values) {
+      if (v.empty()) {
+        out << YAML::Null;
+      } else {
+        out << "<secret>";
+      }
+    }
+    out << YAML::EndSeq;
+  }
+  out << YAML::EndMap;
+}
+
 void EmitOAuth2(YAML::Emitter& out, const OAuth2& o) {
   out << YAML::Key << "oauth2" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "client_id" << YAML::Value << o.client_id;
@@ -40,8 +63,7 @@ void EmitOAuth2(YAML::Emitter& out, const OAuth2& o) {
     out << YAML::EndMap;
   }
   EmitTls(out, o.tls_config);
-  if (!o.proxy_url.empty())
-    out << YAML::Key << "proxy_url" << YAML::Value << RedactUrl(o.proxy_url);
+  EmitProxy(out, o.proxy);
   out << YAML::EndMap;
 }
 
@@ -68,8 +90,7 @@ void EmitHttp(YAML::Emitter& out, const HttpClientConfig& h) {
   }
   if (h.oauth2) EmitOAuth2(out, *h.oauth2);
   EmitTls(out, h.tls_config);
-  if (!h.proxy_url.empty())
-    out << YAML::Key << "proxy_url" << YAML::Value << RedactUrl(h.proxy_url);
+  EmitProxy(out, h.proxy);
   out << YAML::Key << "follow_redirects" << YAML::Value << h.follow_redirects;
   out << YAML::Key << "enable_http2" << YAML::Value << h.enable_http2;
 }
@@ -198,6 +219,21 @@ void EmitRemoteWrite(YAML::Emitter& out, const std::vector<RemoteWriteConfig>& r
   out << YAML::EndSeq;
 }
 
+// proxy_connect_header: every non-empty value of every header becomes <secret>.
+bool RedactHeaderValues(YAML::Node headers) {
+  bool changed = false;
+  for (auto kv : headers) {
+    if (!kv.second.IsSequence()) continue;
+    for (size_t i = 0; i < kv.second.size(); ++i) {
+      YAML::Node v = kv.second[i];
+      if (!v.IsScalar() || v.Scalar().empty() || v.Scalar() == "<secret>") continue;
+      kv.second[i] = "<secret>";
+      changed = true;
+    }
+  }
+  return changed;
+}
+
 // Replaces secret values under `node` in place; true when it replaced any.
 bool RedactNode(YAML::Node node) {
   bool changed = false;
@@ -212,6 +248,8 @@ bool RedactNode(YAML::Node node) {
       if (secret && value.IsScalar() && !value.Scalar().empty() && value.Scalar() != "<secret>") {
         node[kv.first] = "<secret>";
         changed = true;
+      } else if (key == "proxy_connect_header" && value.IsMap()) {
+        changed = RedactHeaderValues(value) || changed;
       } else if (key == "proxy_url" && value.IsScalar() &&
                  RedactUrl(value.Scalar()) != value.Scalar()) {
         node[kv.first] = RedactUrl(value.Scalar());

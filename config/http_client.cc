@@ -4,6 +4,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <strings.h>
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
@@ -15,6 +16,9 @@
 #include <sstream>
 #include <vector>
 
+#include "config/connect_relay.h"
+#include "config/proxy_selector.h"
+
 namespace vigil::config {
 namespace {
 
@@ -24,7 +28,8 @@ struct ProxyParts {
   std::string user, password;
 };
 
-// "http://[user:password@]host:port" (the loader checked the shape).
+// "http://[user:password@]host[:port]" (the loader checked the shape; port 80
+// when an environment proxy names none, as Go).
 ProxyParts ParseProxyUrl(const std::string& url) {
   ProxyParts p;
   std::string authority = SplitUrl(url).first.substr(std::string("http://").size());
@@ -37,14 +42,51 @@ ProxyParts ParseProxyUrl(const std::string& url) {
       p.password = httplib::detail::decode_url(userinfo.substr(colon + 1), false);
     }
   }
-  const size_t colon = authority.rfind(':');
+  size_t colon = authority.rfind(':');
+  if (colon != std::string::npos && authority.find(']', colon) != std::string::npos) {
+    colon = std::string::npos;  // "[v6]" without a port
+  }
   p.host = authority.substr(0, colon);
   if (p.host.size() >= 2 && p.host.front() == '[') p.host = p.host.substr(1, p.host.size() - 2);
+  p.port = 80;
   if (colon != std::string::npos) {
     const char* begin = authority.data() + colon + 1;
     std::from_chars(begin, authority.data() + authority.size(), p.port);
   }
   return p;
+}
+
+// The headers of an https tunnel's CONNECT as Go's Transport writes them:
+// proxy_connect_header, with Proxy-Authorization from the proxy URL's user
+// info replacing any given there.
+ConnectRelay::HeaderList ConnectHeaders(const ProxyParts& proxy, const ProxyConfig& config) {
+  ConnectRelay::HeaderList headers;
+  for (const auto& [name, values] : config.proxy_connect_header) {
+    if (!proxy.user.empty() && ::strcasecmp(name.c_str(), "Proxy-Authorization") == 0) {
+      continue;
+    }
+    for (const std::string& value : values) headers.emplace_back(name, value);
+  }
+  if (!proxy.user.empty()) {
+    headers.push_back(httplib::make_basic_authentication_header(proxy.user, proxy.password, true));
+  }
+  return headers;
+}
+
+// Sends the client's requests through `proxy`. https tunnels with headers to
+// add go through a ConnectRelay, which writes the CONNECT itself.
+void UseProxy(httplib::Client& client, const std::string& base, const ProxyParts& proxy,
+              const ProxyConfig& config) {
+  const bool tunnel = base.starts_with("https://");
+  if (tunnel && (!config.proxy_connect_header.empty() || !proxy.user.empty())) {
+    if (ConnectRelay* relay =
+            ConnectRelay::For(proxy.host, proxy.port, ConnectHeaders(proxy, config))) {
+      client.set_proxy("127.0.0.1", relay->port());
+      return;
+    }
+  }
+  client.set_proxy(proxy.host.c_str(), proxy.port);
+  if (!proxy.user.empty()) client.set_proxy_basic_auth(proxy.user.c_str(), proxy.password.c_str());
 }
 
 using SteadyClock = std::chrono::steady_clock;
@@ -81,7 +123,7 @@ Result<CachedToken> FetchToken(const OAuth2& o, const std::string& secret) {
   const auto [base, path] = SplitUrl(o.token_url);
   HttpClientConfig http;
   http.tls_config = o.tls_config;
-  http.proxy_url = o.proxy_url;
+  http.proxy = o.proxy;
   auto client = NewHttpClient(base, http);
   client->set_connection_timeout(10);
   client->set_read_timeout(10);
@@ -241,13 +283,8 @@ std::unique_ptr<httplib::Client> NewHttpClient(const std::string& base,
   if (SSL_CTX* ctx = client->ssl_context(); ctx != nullptr) ApplyTlsExtras(ctx, tls, *client);
 #endif
   client->set_follow_location(http.follow_redirects);
-  if (!http.proxy_url.empty()) {
-    const ProxyParts proxy = ParseProxyUrl(http.proxy_url);
-    client->set_proxy(proxy.host.c_str(), proxy.port);
-    if (!proxy.user.empty()) {
-      client->set_proxy_basic_auth(proxy.user.c_str(), proxy.password.c_str());
-    }
-  }
+  const std::string proxy_url = SelectProxy(base, http.proxy, ProxyEnvironment::FromProcess());
+  if (!proxy_url.empty()) UseProxy(*client, base, ParseProxyUrl(proxy_url), http.proxy);
   return client;
 }
 

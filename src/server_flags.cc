@@ -200,7 +200,8 @@ const std::vector<FlagAudit>& ServerFlagAudit() {
       {"query.max-concurrency", kWorks, ""},
       {"query.max-samples", kWorks, ""},
       {"enable-feature", kWorks,
-       "otlp-write-receiver works; agent is refused; other names are warned at start"},
+       "otlp-write-receiver and expand-external-labels work; agent is refused; other names are "
+       "warned at start"},
       {"scrape.adjust-timestamps", kWarned, "Vigil does not align scrape timestamps"},
       {"scrape.timestamp-tolerance", kWarned, "Vigil does not align scrape timestamps"},
       {"scrape.discovery-reload-interval", kWarned, "target updates are applied as they come"},
@@ -345,8 +346,8 @@ void DefineServerFlags(FlagSet& f) {
               "Maximum number of samples a single query can load into memory.",
               ValidatePositiveInt);
   f.AddRepeated("enable-feature",
-                "Comma separated feature names to enable. Vigil implements otlp-write-receiver; "
-                "other names are accepted with a warning at start.");
+                "Comma separated feature names to enable. Vigil implements otlp-write-receiver and "
+                "expand-external-labels; other names are accepted with a warning at start.");
   DefineCompatibilityFlags(f);
 
   f.AddString("log.level", "info",
@@ -416,6 +417,8 @@ Result<ServerSettings> SettingsFromFlags(const FlagSet& f) {
       const std::string name = value.substr(start, comma - start);
       if (name == "otlp-write-receiver") {
         s.web.enable_otlp_write_receiver = true;
+      } else if (name == "expand-external-labels") {
+        s.config_load.expand_external_labels = true;
       } else if (name == "agent") {
         return Status::InvalidArgument("--enable-feature=agent: " + std::string(kNoAgent));
       } else if (!name.empty()) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/logger.h"
+#include "config/config.h"
 #include "promql/engine.h"
 #include "src/flags.h"
 #include "storage/storage.h"
@@ -42,6 +43,7 @@ const std::vector<FlagAudit>& ServerFlagAudit();
 // Component options derived from parsed flags.
 struct ServerSettings {
   std::string config_file;
+  config::LoadOptions config_load;  // --enable-feature=expand-external-labels
   LogLevel log_level = LogLevel::kInfo;
   LogFormat log_format = LogFormat::kLogfmt;
   storage::StorageOptions storage;

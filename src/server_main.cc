@@ -32,10 +32,12 @@ namespace {
 // configuration in place. Keeps the reload metrics.
 class ConfigReloader {
  public:
-  ConfigReloader(std::string path, scraper::Manager* manager, rules::Manager* rules,
-                 rules::Notifier* notifier, remote::WriteManager* remote_write,
-                 remote::FanoutStorage* remote_read, std::string external_url)
+  ConfigReloader(std::string path, config::LoadOptions options, scraper::Manager* manager,
+                 rules::Manager* rules, rules::Notifier* notifier,
+                 remote::WriteManager* remote_write, remote::FanoutStorage* remote_read,
+                 std::string external_url)
       : path_(std::move(path)),
+        options_(options),
         manager_(manager),
         rules_(rules),
         notifier_(notifier),
@@ -46,7 +48,7 @@ class ConfigReloader {
 
   // Reads the file again and applies it.
   Status Reload() {
-    auto config = config::LoadConfigFile(path_);
+    auto config = config::LoadConfigFile(path_, options_);
     if (!config.ok()) return Failed(config.status());
     return Apply(*config);
   }
@@ -67,6 +69,7 @@ class ConfigReloader {
     remote_read_->ApplyConfig(config);
     if (Status st = manager_->ApplyConfig(config); !st.ok()) return FailedLocked(st);
     yaml_ = config::RedactConfigText(config.original);
+    external_labels_ = config.global.external_labels;
     last_success_ = true;
     last_success_time_ = static_cast<double>(SystemClock::Get()->NowMillis()) / 1000.0;
     VLOG_INFO("Completed loading of configuration file", {{"filename", path_}});
@@ -76,6 +79,12 @@ class ConfigReloader {
   std::string Yaml() const {
     std::lock_guard lock(mu_);
     return yaml_;
+  }
+
+  // The applied config's external labels, which /federate attaches.
+  Labels ExternalLabels() const {
+    std::lock_guard lock(mu_);
+    return external_labels_;
   }
 
  private:
@@ -101,6 +110,7 @@ class ConfigReloader {
   }
 
   const std::string path_;
+  const config::LoadOptions options_;
   scraper::Manager* manager_;
   rules::Manager* rules_;
   rules::Notifier* notifier_;
@@ -109,6 +119,7 @@ class ConfigReloader {
   const std::string external_url_;
   mutable std::mutex mu_;
   std::string yaml_;
+  Labels external_labels_;
   bool last_success_ = false;
   double last_success_time_ = 0;
   ScopedCollector metrics_;
@@ -190,7 +201,7 @@ int RunServer(const ServerSettings& settings) {
               {{"flag", "--" + std::string(flag.name)}, {"reason", std::string(flag.note)}});
   }
 
-  auto config = config::LoadConfigFile(settings.config_file);
+  auto config = config::LoadConfigFile(settings.config_file, settings.config_load);
   if (!config.ok()) {
     VLOG_ERROR("Error loading config",
                {{"file", settings.config_file}, {"err", config.status().message()}});
@@ -225,8 +236,8 @@ int RunServer(const ServerSettings& settings) {
       &fanout, &engine, SystemClock::Get(),
       {&notifier, settings.alert_resend_delay_ms, settings.alert_for_outage_tolerance_ms,
        settings.alert_for_grace_period_ms});
-  ConfigReloader reloader(settings.config_file, &manager, &rule_manager, &notifier, &remote_write,
-                          &fanout, settings.external_url);
+  ConfigReloader reloader(settings.config_file, settings.config_load, &manager, &rule_manager,
+                          &notifier, &remote_write, &fanout, settings.external_url);
 
   web::ServerDeps deps;
   deps.db = &fanout;
@@ -236,6 +247,7 @@ int RunServer(const ServerSettings& settings) {
   deps.notifier = &notifier;
   deps.reload = [&reloader] { return reloader.Reload(); };
   deps.config_yaml = [&reloader] { return reloader.Yaml(); };
+  deps.external_labels = [&reloader] { return reloader.ExternalLabels(); };
   deps.quit = [] { kill(getpid(), SIGTERM); };
   web::Server server(settings.web, std::move(deps));
   if (Status st = server.Start(); !st.ok()) {

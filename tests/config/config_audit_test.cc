@@ -59,6 +59,9 @@ std::vector<Verdict> HttpVerdicts(const char* section) {
       {section, "enable_http2", Kind::kWorks, "accepted; Vigil's client speaks HTTP/1.1"},
       {section, "oauth2", Kind::kWorks, "client credentials flow"},
       {section, "proxy_url", Kind::kWorks, "HTTP proxy: absolute URIs, CONNECT for https"},
+      {section, "no_proxy", Kind::kWorks, "2.43; Go's httpproxy matching (proxy_config_test)"},
+      {section, "proxy_from_environment", Kind::kWorks, "2.43; HTTP(S)_PROXY, NO_PROXY"},
+      {section, "proxy_connect_header", Kind::kWorks, "2.43; on the CONNECT of https tunnels"},
   };
 }
 
@@ -207,6 +210,9 @@ std::vector<Verdict> Audit() {
       {"oauth2", "endpoint_params", Kind::kWorks, ""},
       {"oauth2", "tls_config", Kind::kWorks, ""},
       {"oauth2", "proxy_url", Kind::kWorks, ""},
+      {"oauth2", "no_proxy", Kind::kWorks, "2.43"},
+      {"oauth2", "proxy_from_environment", Kind::kWorks, "2.43"},
+      {"oauth2", "proxy_connect_header", Kind::kWorks, "2.43"},
 
       {"storage config", "tsdb", Kind::kWorks, ""},
       {"storage config", "exemplars", Kind::kWorks, ""},

@@ -74,8 +74,15 @@ HttpProxy::~HttpProxy() {
 }
 
 std::vector<std::string> HttpProxy::request_lines() const {
+  std::vector<std::string> lines;
+  for (const std::string& head : request_heads())
+    lines.push_back(head.substr(0, head.find("\r\n")));
+  return lines;
+}
+
+std::vector<std::string> HttpProxy::request_heads() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return lines_;
+  return heads_;
 }
 
 void HttpProxy::Accept() {
@@ -103,7 +110,7 @@ void HttpProxy::Serve(int client) {
   const std::string line = head.substr(0, head.find("\r\n"));
   {
     std::lock_guard<std::mutex> lock(mu_);
-    lines_.push_back(line);
+    heads_.push_back(head.substr(0, head.find("\r\n\r\n")));
   }
   // "METHOD TARGET VERSION"
   const size_t sp1 = line.find(' ');

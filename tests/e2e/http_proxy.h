@@ -1,6 +1,6 @@
 // HttpProxy: a small forward HTTP proxy on loopback for tests of proxy_url:
 // CONNECT tunnels (https targets) and absolute-URI requests (http targets),
-// as a proxy such as Squid serves Go's net/http. Records each request line.
+// as a proxy such as Squid serves Go's net/http. Records each request's head.
 #pragma once
 
 #include <atomic>
@@ -21,6 +21,9 @@ class HttpProxy {
   int port() const { return port_; }
   // The first line of every request the proxy received, in order.
   std::vector<std::string> request_lines() const;
+  // The head (request line and header lines, without the blank line) of
+  // every request the proxy received, in order.
+  std::vector<std::string> request_heads() const;
 
  private:
   void Accept();
@@ -30,7 +33,7 @@ class HttpProxy {
   int port_ = 0;
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
-  std::vector<std::string> lines_;
+  std::vector<std::string> heads_;
   std::vector<std::thread> threads_;
   std::thread acceptor_;
 };

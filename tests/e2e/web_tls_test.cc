@@ -655,5 +655,44 @@ TEST_F(WebTlsTest, ProxyUrlCarriesHttpAndHttpsScrapes) {
   EXPECT_TRUE(saw("CONNECT " + tls_address + " HTTP/1.1"));
 }
 
+// proxy_connect_header (prometheus/common v0.44): sent on the CONNECT of an
+// https tunnel, with Proxy-Authorization from proxy_url's user info as Go's
+// Transport sends it; the values are secrets in /api/v1/status/config.
+TEST_F(WebTlsTest, ProxyConnectHeaderArrivesOnTheConnectRequest) {
+  HttpProxy proxy;
+  auto tls_target = StartVigil(pki_, TlsSection());
+  ASSERT_TRUE(WaitHttpsReady(*tls_target, Trusting())) << tls_target->Logs();
+  const std::string tls_address = "127.0.0.1:" + std::to_string(tls_target->port());
+  VigilProcess vigil(MinimalConfig() +
+                     "scrape_configs:\n"
+                     "  - job_name: https_via_proxy\n"
+                     "    scheme: https\n"
+                     "    proxy_url: http://pu:proxy-pw@127.0.0.1:" +
+                     std::to_string(proxy.port()) +
+                     "\n"
+                     "    proxy_connect_header:\n"
+                     "      X-Proxy-Token: [tok-4711, tok-4712]\n"
+                     "    tls_config: {ca_file: " +
+                     pki_.Path("ca.pem").string() +
+                     "}\n"
+                     "    static_configs: [{targets: ['" +
+                     tls_address + "']}]\n");
+  ASSERT_TRUE(vigil.WaitReady()) << vigil.Logs();
+  EXPECT_TRUE(vigil.WaitFor([&] { return UpOf(vigil, "https_via_proxy") == "1"; }, 20s))
+      << vigil.Logs();
+  const auto heads = proxy.request_heads();
+  ASSERT_FALSE(heads.empty());
+  const std::string& head = heads.front();
+  EXPECT_TRUE(head.starts_with("CONNECT " + tls_address + " HTTP/1.1\r\n")) << head;
+  EXPECT_NE(head.find("\r\nX-Proxy-Token: tok-4711\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("\r\nX-Proxy-Token: tok-4712"), std::string::npos) << head;
+  // base64("pu:proxy-pw")
+  EXPECT_NE(head.find("\r\nProxy-Authorization: Basic cHU6cHJveHktcHc="), std::string::npos)
+      << head;
+  const std::string shown = vigil.Get("/api/v1/status/config").body;
+  EXPECT_EQ(shown.find("tok-47"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("<secret>"), std::string::npos) << shown;
+}
+
 }  // namespace
 }  // namespace vigil::e2e

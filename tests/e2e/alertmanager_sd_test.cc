@@ -4,9 +4,8 @@
 // changes and goes away (activeAlertmanagers / droppedAlertmanagers, compared
 // with Debian's Prometheus 2.42 reading the same file), and a SIGHUP with a
 // changed alertmanagers entry restarts its discovery.
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <chrono>
 #include <filesystem>
@@ -106,7 +105,8 @@ TEST(AlertmanagerSdTest, FileSdAlertmanagerGetsAlertsAndTheApiFollowsTheFile) {
                       "[{\"targets\": [\"127.0.0.1:" + std::to_string(am.port()) +
                           "\"]},\n"
                           " {\"targets\": [\"127.0.0.1:" +
-                          std::to_string(standby_port) + "\"], \"labels\": {\"role\": \"standby\"}}]\n");
+                          std::to_string(standby_port) +
+                          "\"], \"labels\": {\"role\": \"standby\"}}]\n");
   json alerts;
   ASSERT_TRUE(vigil.WaitFor(
       [&] {
@@ -146,16 +146,14 @@ TEST(AlertmanagerSdTest, FileSdAlertmanagerGetsAlertsAndTheApiFollowsTheFile) {
   WriteFileAtomically(vigil.config_path(), config);
   vigil.Signal(SIGHUP);
   EXPECT_TRUE(vigil.WaitFor(
-      [&] {
-        return AlertmanagersOf(vigil.port()) == Alertmanagers({Url(moved_port, "/am")}, {});
-      },
+      [&] { return AlertmanagersOf(vigil.port()) == Alertmanagers({Url(moved_port, "/am")}, {}); },
       10s))
       << AlertmanagersOf(vigil.port()).dump();
 
   // The file removed: no Alertmanager left.
   std::filesystem::remove(sd_dir / "am.json");
-  EXPECT_TRUE(vigil.WaitFor(
-      [&] { return AlertmanagersOf(vigil.port()) == Alertmanagers({}, {}); }, 10s))
+  EXPECT_TRUE(
+      vigil.WaitFor([&] { return AlertmanagersOf(vigil.port()) == Alertmanagers({}, {}); }, 10s))
       << AlertmanagersOf(vigil.port()).dump();
   const std::string metrics = vigil.Get("/metrics").body;
   EXPECT_NE(metrics.find("prometheus_notifications_alertmanagers_discovered 0\n"),

@@ -185,6 +185,7 @@ struct AlertmanagerConfig {
   std::vector<TargetGroup> static_configs;
   std::vector<FileSdConfig> file_sd_configs;
   std::vector<KubernetesSdConfig> kubernetes_sd_configs;
+  bool operator==(const AlertmanagerConfig&) const = default;
 };
 
 struct AlertingConfig {

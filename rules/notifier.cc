@@ -3,36 +3,84 @@
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
+#include <string_view>
 
-#include "config/http_client.h"
-#include "config/relabel.h"
 #include "base/clock.h"
 #include "base/logger.h"
+#include "config/http_client.h"
+#include "config/relabel.h"
 
 namespace vigil::rules {
 namespace {
 
 constexpr size_t kMaxBatch = 64;  // Prometheus's maxBatchSize
 
-// The alerts endpoint of every target of `am` after its relabel_configs.
-std::vector<std::string> AlertEndpointsOf(const config::AlertmanagerConfig& am) {
-  const std::string path = (am.path_prefix == "/" ? std::string() : am.path_prefix) + "/api/" +
-                           am.api_version + "/alerts";
-  std::vector<std::string> urls;
-  for (const auto& group : am.static_configs) {
-    for (const auto& address : group.targets) {
-      LabelsBuilder b(group.labels);
-      b.Set("__address__", address);
-      b.Set("__scheme__", am.scheme);
-      b.Set("__alerts_path__", path);
-      auto relabeled = config::Relabel(b.Build(), am.relabel_configs);
-      if (!relabeled || relabeled->Get("__address__").empty()) continue;
-      urls.push_back(std::string(relabeled->Get("__scheme__")) + "://" +
-                     std::string(relabeled->Get("__address__")) +
-                     std::string(relabeled->Get("__alerts_path__")));
+// path.Join("/", path_prefix, "/api/<version>/alerts"), as Prometheus's postPath.
+std::string AlertsPath(const config::AlertmanagerConfig& am) {
+  const std::string joined = am.path_prefix + "/api/" + am.api_version + "/alerts";
+  std::vector<std::string_view> parts;
+  for (size_t pos = 0; pos <= joined.size();) {
+    size_t slash = joined.find('/', pos);
+    if (slash == std::string::npos) slash = joined.size();
+    const std::string_view part(joined.data() + pos, slash - pos);
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
     }
+    pos = slash + 1;
   }
-  return urls;
+  std::string out;
+  for (std::string_view part : parts) out.append("/").append(part);
+  return out.empty() ? "/" : out;
+}
+
+// The URL of an Alertmanager target's labels, as Go's url.URL{Scheme, Host, Path}.
+std::string AlertsUrl(const Labels& labels) {
+  std::string path(labels.Get("__alerts_path__"));
+  if (!path.empty() && path[0] != '/') path.insert(0, "/");
+  return std::string(labels.Get("__scheme__")) + "://" + std::string(labels.Get("__address__")) +
+         path;
+}
+
+struct GroupAlertmanagers {
+  std::vector<std::string> active;
+  std::vector<std::string> dropped;
+};
+
+// The Alertmanagers of one target group, as Prometheus's AlertmanagerFromGroup:
+// a target's own labels, then __scheme__ and __alerts_path__, then the group's
+// labels the target does not have; relabel_configs decide. An __address__
+// that is a URL fails the whole group.
+Result<GroupAlertmanagers> AlertmanagersFromGroup(const config::TargetGroup& group,
+                                                  const config::AlertmanagerConfig& am,
+                                                  const std::string& alerts_path) {
+  GroupAlertmanagers out;
+  const Labels none;
+  for (size_t i = 0; i < group.targets.size(); ++i) {
+    const Labels& own = i < group.target_labels.size() ? group.target_labels[i] : none;
+    LabelsBuilder b(own);
+    b.Set("__address__", group.targets[i]);
+    b.Set("__scheme__", am.scheme);
+    b.Set("__alerts_path__", alerts_path);
+    for (const Label& l : group.labels) {
+      if (l.name != "__address__" && own.Get(l.name).empty()) b.Set(l.name, l.value);
+    }
+    const Labels before = b.Build();
+    auto relabeled = config::Relabel(before, am.relabel_configs);
+    if (!relabeled) {
+      out.dropped.push_back(AlertsUrl(before));
+      continue;
+    }
+    const std::string_view address = relabeled->Get("__address__");
+    if (address.find('/') != std::string_view::npos) {
+      return Status::InvalidArgument("\"" + std::string(address) + "\" is not a valid hostname");
+    }
+    if (address.empty()) continue;  // nowhere to send to
+    out.active.push_back(AlertsUrl(*relabeled));
+  }
+  return out;
 }
 
 }  // namespace
@@ -74,15 +122,55 @@ void Notifier::ApplyConfig(const config::AlertingConfig& config, Labels external
   std::lock_guard lock(mu_);
   config_ = config;
   external_labels_ = std::move(external_labels);
-  endpoints_.clear();
-  for (const auto& am : config_.alertmanagers) {
-    if (!am.file_sd_configs.empty() || !am.kubernetes_sd_configs.empty()) {
-      VLOG_WARN(
-          "Alertmanager discovery other than static_configs is not supported; those are "
-          "not notified",
-          {});
+  std::vector<AlertmanagerSet> sets;
+  for (size_t i = 0; i < config_.alertmanagers.size(); ++i) {
+    const config::AlertmanagerConfig& am = config_.alertmanagers[i];
+    if (i < sets_.size() && *sets_[i].config == am) {
+      sets.push_back(std::move(sets_[i]));  // unchanged: its discovery keeps running
+      continue;
     }
-    for (auto& url : AlertEndpointsOf(am)) endpoints_.push_back(Endpoint{std::move(url), &am});
+    AlertmanagerSet set{
+        std::make_shared<const config::AlertmanagerConfig>(am), am.static_configs, {}, {}};
+    Sync(set);
+    sets.push_back(std::move(set));
+  }
+  sets_ = std::move(sets);
+  RebuildEndpointsLocked();
+}
+
+void Notifier::SetTargetGroups(size_t index, std::vector<config::TargetGroup> groups) {
+  std::lock_guard lock(mu_);
+  if (index >= sets_.size()) return;
+  sets_[index].groups = std::move(groups);
+  Sync(sets_[index]);
+  RebuildEndpointsLocked();
+}
+
+void Notifier::Sync(AlertmanagerSet& set) {
+  const std::string alerts_path = AlertsPath(*set.config);
+  set.active.clear();
+  set.dropped.clear();
+  std::set<std::string> seen;
+  for (const config::TargetGroup& group : set.groups) {
+    auto found = AlertmanagersFromGroup(group, *set.config, alerts_path);
+    if (!found.ok()) {
+      VLOG_ERROR("Creating discovered Alertmanagers failed", {{"err", found.status().message()}});
+      continue;
+    }
+    for (std::string& url : found->active) {
+      if (seen.insert(url).second) set.active.push_back(std::move(url));
+    }
+    for (std::string& url : found->dropped) set.dropped.push_back(std::move(url));
+  }
+}
+
+void Notifier::RebuildEndpointsLocked() {
+  endpoints_.clear();
+  for (const AlertmanagerSet& set : sets_) {
+    for (const std::string& url : set.active) {
+      endpoints_.push_back(Endpoint{url, set.config});
+      per_url_.try_emplace(url);  // sent/errors counters start at 0, as Prometheus's
+    }
   }
 }
 
@@ -116,6 +204,14 @@ std::vector<std::string> Notifier::AlertmanagerUrls() const {
   std::lock_guard lock(mu_);
   std::vector<std::string> out;
   for (const auto& e : endpoints_) out.push_back(e.url);
+  return out;
+}
+
+std::vector<std::string> Notifier::DroppedAlertmanagerUrls() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const AlertmanagerSet& set : sets_)
+    out.insert(out.end(), set.dropped.begin(), set.dropped.end());
   return out;
 }
 

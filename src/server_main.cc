@@ -22,6 +22,7 @@
 #include "rules/manager.h"
 #include "rules/rule_file.h"
 #include "scraper/manager.h"
+#include "src/alertmanager_discovery.h"
 #include "web/server.h"
 
 namespace vigil {
@@ -33,14 +34,14 @@ namespace {
 class ConfigReloader {
  public:
   ConfigReloader(std::string path, config::LoadOptions options, scraper::Manager* manager,
-                 rules::Manager* rules, rules::Notifier* notifier,
+                 rules::Manager* rules, AlertmanagerDiscovery* alertmanagers,
                  remote::WriteManager* remote_write, remote::FanoutStorage* remote_read,
                  std::string external_url)
       : path_(std::move(path)),
         options_(options),
         manager_(manager),
         rules_(rules),
-        notifier_(notifier),
+        alertmanagers_(alertmanagers),
         remote_write_(remote_write),
         remote_read_(remote_read),
         external_url_(std::move(external_url)),
@@ -64,7 +65,7 @@ class ConfigReloader {
         !st.ok()) {
       return FailedLocked(st);
     }
-    notifier_->ApplyConfig(config.alerting, config.global.external_labels);
+    alertmanagers_->ApplyConfig(config.alerting, config.global.external_labels);
     if (Status st = remote_write_->ApplyConfig(config); !st.ok()) return FailedLocked(st);
     remote_read_->ApplyConfig(config);
     if (Status st = manager_->ApplyConfig(config); !st.ok()) return FailedLocked(st);
@@ -113,7 +114,7 @@ class ConfigReloader {
   const config::LoadOptions options_;
   scraper::Manager* manager_;
   rules::Manager* rules_;
-  rules::Notifier* notifier_;
+  AlertmanagerDiscovery* alertmanagers_;
   remote::WriteManager* remote_write_;
   remote::FanoutStorage* remote_read_;
   const std::string external_url_;
@@ -236,8 +237,10 @@ int RunServer(const ServerSettings& settings) {
       &fanout, &engine, SystemClock::Get(),
       {&notifier, settings.alert_resend_delay_ms, settings.alert_for_outage_tolerance_ms,
        settings.alert_for_grace_period_ms});
+  // Feeds the notifier the Alertmanagers its discovery finds.
+  AlertmanagerDiscovery alertmanager_discovery(&notifier);
   ConfigReloader reloader(settings.config_file, settings.config_load, &manager, &rule_manager,
-                          &notifier, &remote_write, &fanout, settings.external_url);
+                          &alertmanager_discovery, &remote_write, &fanout, settings.external_url);
 
   web::ServerDeps deps;
   deps.db = &fanout;
@@ -273,6 +276,7 @@ int RunServer(const ServerSettings& settings) {
   VLOG_INFO("Scrape manager stopped");
   rule_manager.Stop();
   VLOG_INFO("Rule manager stopped");
+  alertmanager_discovery.Stop();
   notifier.Stop();
   VLOG_INFO("Notifier manager stopped");
   server.Stop();

@@ -171,22 +171,23 @@ void HandleWalReplay(httplib::Response& res) {
 }
 
 void HandleAlertmanagers(ApiContext& ctx, httplib::Response& res) {
-  const auto urls =
-      ctx.deps.notifier ? ctx.deps.notifier->AlertmanagerUrls() : std::vector<std::string>{};
+  const rules::Notifier* notifier = ctx.deps.notifier;
+  const auto active = notifier ? notifier->AlertmanagerUrls() : std::vector<std::string>{};
+  const auto dropped = notifier ? notifier->DroppedAlertmanagerUrls() : std::vector<std::string>{};
   WriteApiSuccess(res, [&](JsonWriter& w) {
     w.BeginObject();
-    w.Key("activeAlertmanagers");
-    w.BeginArray();
-    for (const auto& url : urls) {
-      w.BeginObject();
-      w.Key("url");
-      w.String(url);
-      w.EndObject();
+    for (const auto& [key, urls] :
+         {std::pair{"activeAlertmanagers", &active}, std::pair{"droppedAlertmanagers", &dropped}}) {
+      w.Key(key);
+      w.BeginArray();
+      for (const auto& url : *urls) {
+        w.BeginObject();
+        w.Key("url");
+        w.String(url);
+        w.EndObject();
+      }
+      w.EndArray();
     }
-    w.EndArray();
-    w.Key("droppedAlertmanagers");
-    w.BeginArray();
-    w.EndArray();
     w.EndObject();
   });
 }

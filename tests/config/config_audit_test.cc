@@ -164,10 +164,8 @@ std::vector<Verdict> Audit() {
       {"alertmanager config", "api_version", Kind::kWorks, ""},
       {"alertmanager config", "relabel_configs", Kind::kWorks, ""},
       {"alertmanager config", "static_configs", Kind::kWorks, ""},
-      {"alertmanager config", "file_sd_configs", Kind::kPending,
-       "accepted; warned at load: Alertmanagers are not discovered yet (rules/notifier.cc)"},
-      {"alertmanager config", "kubernetes_sd_configs", Kind::kPending,
-       "accepted; warned at load: Alertmanagers are not discovered yet (rules/notifier.cc)"},
+      {"alertmanager config", "file_sd_configs", Kind::kWorks, ""},
+      {"alertmanager config", "kubernetes_sd_configs", Kind::kWorks, ""},
 
       {"remote write config", "url", Kind::kWorks, kRemoteWrite},
       {"remote write config", "name", Kind::kWorks, kRemoteWrite},

@@ -155,6 +155,9 @@ struct ScrapeConfig {
   std::map<std::string, std::vector<std::string>> params;
   bool honor_labels = false;
   bool honor_timestamps = true;
+  // 2.48: samples with their own timestamp get staleness markers too when
+  // they vanish or the target goes down (off: they get none, as before 2.48).
+  bool track_timestamps_staleness = false;
   HttpClientConfig http;
   int64_t sample_limit = 0;
   int64_t label_limit = 0;

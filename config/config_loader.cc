@@ -401,6 +401,7 @@ class ConfigDecoder {
                  "params",
                  "honor_labels",
                  "honor_timestamps",
+                 "track_timestamps_staleness",
                  "sample_limit",
                  "label_limit",
                  "label_name_length_limit",
@@ -435,6 +436,8 @@ class ConfigDecoder {
     DecodeParams(n, s);
     With(n, "honor_labels", [&](const YAML::Node& v) { s.honor_labels = Bool(v); });
     With(n, "honor_timestamps", [&](const YAML::Node& v) { s.honor_timestamps = Bool(v); });
+    With(n, "track_timestamps_staleness",
+         [&](const YAML::Node& v) { s.track_timestamps_staleness = Bool(v); });
     With(n, "body_size_limit", [&](const YAML::Node& v) { s.body_size_limit = Size(v); });
     DecodeLimits(n, s.sample_limit, s.label_limit, s.label_name_length_limit,
                  s.label_value_length_limit, s.target_limit);

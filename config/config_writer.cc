@@ -187,6 +187,7 @@ void EmitScrape(YAML::Emitter& out, const ScrapeConfig& s) {
   out << YAML::Key << "job_name" << YAML::Value << s.job_name;
   out << YAML::Key << "honor_labels" << YAML::Value << s.honor_labels;
   out << YAML::Key << "honor_timestamps" << YAML::Value << s.honor_timestamps;
+  out << YAML::Key << "track_timestamps_staleness" << YAML::Value << s.track_timestamps_staleness;
   if (!s.params.empty()) {
     out << YAML::Key << "params" << YAML::Value << YAML::BeginMap;
     for (const auto& [k, v] : s.params) out << YAML::Key << k << YAML::Value << v;

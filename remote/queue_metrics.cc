@@ -1,6 +1,7 @@
 #include "remote/queue_metrics.h"
 
 #include <string>
+#include <utility>
 
 namespace vigil::remote {
 
@@ -13,6 +14,16 @@ void EwmaRate::Tick(double events, double seconds) {
     init_ = true;
     rate_ = instant;
   }
+}
+
+void LastSendError::Set(std::string message, int64_t at_ms) {
+  std::lock_guard lock(mu_);
+  entry_ = {std::move(message), at_ms};
+}
+
+LastSendError::Entry LastSendError::Get() const {
+  std::lock_guard lock(mu_);
+  return entry_;
 }
 
 void DurationHistogram::Observe(double seconds) {

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <string>
 
 #include "base/labels.h"
 #include "base/metrics_registry.h"
@@ -44,6 +45,21 @@ class EwmaRate {
   bool init_ = false;  // false until the first tick with events
 };
 
+// The last failed send attempt of a queue: why, and when (0: never).
+class LastSendError {
+ public:
+  struct Entry {
+    std::string message;
+    int64_t at_ms = 0;
+  };
+  void Set(std::string message, int64_t at_ms);
+  Entry Get() const;
+
+ private:
+  mutable std::mutex mu_;
+  Entry entry_;
+};
+
 struct QueueMetrics {
   std::atomic<uint64_t> samples_in{0};               // read from the WAL
   std::atomic<uint64_t> samples_sent{0};             // acknowledged by the receiver
@@ -59,6 +75,8 @@ struct QueueMetrics {
   std::atomic<double> shards_desired{0};  // unrounded, unclamped, as Prometheus
   std::atomic<int64_t> send_micros{0};    // time spent sending batches (retries included)
   std::atomic<int64_t> last_send_ms{0};   // when a send last ended (sent or dropped)
+  std::atomic<int64_t> last_success_ms{0};  // when the receiver last acknowledged a batch
+  LastSendError last_error;                 // retried or refused attempts
   DurationHistogram sent_batch_duration;
 };
 

@@ -160,6 +160,11 @@ Status WriteManager::ApplyConfig(const config::Config& config) {
     if (p.ends_with(kPositionSuffix) && !next.contains(p)) PositionFile(p).Remove();
   }
   queues_ = std::move(next);
+  order_.clear();
+  for (const auto& rw : config.remote_write) {
+    const std::string path = PositionPath(rw);
+    if (std::find(order_.begin(), order_.end(), path) == order_.end()) order_.push_back(path);
+  }
   inherited_.clear();
   return Status::OK();
 }
@@ -171,13 +176,14 @@ void WriteManager::Stop() {
     inherited_.push_back(q->saved_position());  // the store's last checkpoint keeps them
   }
   queues_.clear();
+  order_.clear();
 }
 
-std::vector<WriteManager::QueueStatus> WriteManager::Queues() const {
+std::vector<QueueSnapshot> WriteManager::Snapshots() const {
   std::lock_guard lock(mu_);
-  std::vector<QueueStatus> out;
-  for (const auto& [path, q] : queues_) {
-    out.push_back({q->remote_name(), q->config().url, q->saved_position()});
+  std::vector<QueueSnapshot> out;
+  for (const auto& path : order_) {
+    if (auto it = queues_.find(path); it != queues_.end()) out.push_back(it->second->Snapshot());
   }
   return out;
 }

@@ -39,11 +39,8 @@ class WriteManager {
   [[nodiscard]] Status ApplyConfig(const config::Config& config);
   void Stop();
 
-  struct QueueStatus {
-    std::string remote_name, url;
-    WalPosition saved;
-  };
-  std::vector<QueueStatus> Queues() const;
+  // The running queues' state, in config order, for the status API.
+  std::vector<QueueSnapshot> Snapshots() const;
 
  private:
   std::string PositionPath(const config::RemoteWriteConfig& c) const;
@@ -54,6 +51,7 @@ class WriteManager {
   mutable std::mutex mu_;
   // Keyed by position file, so a changed queue finds its position again.
   std::map<std::string, std::unique_ptr<WriteQueue>> queues_;
+  std::vector<std::string> order_;  // queues_' keys in config order
   // Positions saved by an earlier run, until the first ApplyConfig.
   std::vector<WalPosition> inherited_;
   ScopedCollector metrics_;

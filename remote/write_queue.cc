@@ -44,7 +44,7 @@ SendOutcome Classify(const httplib::Result& r, bool retry_on_429) {
 }
 
 std::string DescribeFailure(const httplib::Result& r) {
-  if (!r) return httplib::to_string(r.error());
+  if (!r) return "HTTP request failed (" + httplib::to_string(r.error()) + ")";
   return "server returned HTTP status " + std::to_string(r->status) + ": " + r->body.substr(0, 256);
 }
 
@@ -214,11 +214,13 @@ class WriteQueue::Shard {
       m.sent_batch_duration.Observe(std::chrono::duration<double>(took).count());
       switch (Classify(r, q.retry_on_http_429)) {
         case SendOutcome::kSent:
+          m.last_success_ms = queue_->options_.clock->NowMillis();
           m.samples_sent += batch.size();
           m.bytes_sent += body.size();
           NoteSent(batch);
           return true;
         case SendOutcome::kDrop:
+          NoteFailure(r);
           m.samples_failed += batch.size();
           VLOG_ERROR("non-recoverable error sending to remote storage; batch dropped",
                      {{"remote_name", queue_->remote_name_},
@@ -230,6 +232,7 @@ class WriteQueue::Shard {
           break;
       }
       if (IsStopping()) return false;
+      NoteFailure(r);
       m.samples_retried += batch.size();
       VLOG_WARN("failed to send batch to remote storage, retrying",
                 {{"remote_name", queue_->remote_name_},
@@ -240,6 +243,10 @@ class WriteQueue::Shard {
       std::lock_guard lock(mu_);
       client_.reset();  // a fresh connection after a failure
     }
+  }
+
+  void NoteFailure(const httplib::Result& r) {
+    queue_->metrics_.last_error.Set(DescribeFailure(r), queue_->options_.clock->NowMillis());
   }
 
   void NoteSent(const std::vector<Pending>& batch) {
@@ -298,6 +305,40 @@ void WriteQueue::Stop() {
   }
   if (reader_.joinable()) reader_.join();
   if (updater_.joinable()) updater_.join();
+}
+
+std::optional<double> QueueSnapshot::LagSeconds() const {
+  if (highest_sent_ms == 0) {
+    if (highest_read_ms == 0) return 0.0;
+    return std::nullopt;
+  }
+  return static_cast<double>(std::max<int64_t>(0, highest_read_ms - highest_sent_ms)) / 1000.0;
+}
+
+QueueSnapshot WriteQueue::Snapshot() const {
+  const auto& q = options_.config.queue_config;
+  const LastSendError::Entry error = metrics_.last_error.Get();
+  QueueSnapshot s;
+  s.remote_name = remote_name_;
+  s.url = config::RedactUrl(options_.config.url);
+  s.shards = metrics_.shards.load();
+  s.min_shards = q.min_shards;
+  s.max_shards = q.max_shards;
+  s.shards_desired = metrics_.shards_desired.load();
+  s.samples_in = metrics_.samples_in.load();
+  s.samples_sent = metrics_.samples_sent.load();
+  s.samples_failed = metrics_.samples_failed.load();
+  s.samples_retried = metrics_.samples_retried.load();
+  s.samples_dropped = metrics_.samples_dropped.load();
+  s.samples_backlog_dropped = metrics_.samples_backlog_dropped.load();
+  s.samples_pending = metrics_.samples_pending.load();
+  s.highest_read_ms = metrics_.highest_read_ms.load();
+  s.highest_sent_ms = metrics_.highest_sent_ms.load();
+  s.last_error = error.message;
+  s.last_error_ms = error.at_ms;
+  s.last_success_ms = metrics_.last_success_ms.load();
+  s.saved_position = saved_position();
+  return s;
 }
 
 WalPosition WriteQueue::saved_position() const {

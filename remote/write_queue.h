@@ -18,6 +18,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -47,6 +48,27 @@ struct WriteQueueOptions {
   int64_t shard_update_interval_ms = 10'000;  // Prometheus's shardUpdateDuration
 };
 
+// One queue's state at a moment, for the status API and its UI page.
+struct QueueSnapshot {
+  std::string remote_name;
+  std::string url;  // the password of its user info redacted
+  int64_t shards = 0, min_shards = 0, max_shards = 0;
+  double shards_desired = 0;  // unrounded, as prometheus_remote_storage_shards_desired
+  uint64_t samples_in = 0, samples_sent = 0, samples_failed = 0, samples_retried = 0;
+  uint64_t samples_dropped = 0, samples_backlog_dropped = 0;
+  int64_t samples_pending = 0;
+  int64_t highest_read_ms = 0;  // newest sample timestamp read from the WAL (0: none)
+  int64_t highest_sent_ms = 0;  // newest sample timestamp acknowledged (0: none)
+  std::string last_error;       // the last failed send attempt ("" if none)
+  int64_t last_error_ms = 0;    // when it happened (0: never)
+  int64_t last_success_ms = 0;  // when a batch was last acknowledged (0: never)
+  WalPosition saved_position;
+
+  // How far sending is behind reading: highest read - highest sent, in
+  // seconds; nullopt while something was read but nothing sent yet.
+  std::optional<double> LagSeconds() const;
+};
+
 class WriteQueue {
  public:
   // Starts the reader and the shards.
@@ -67,6 +89,7 @@ class WriteQueue {
   WalPosition saved_position() const;
   // Writes this queue's metric samples (families are written by the caller).
   const QueueMetrics& metrics() const { return metrics_; }
+  QueueSnapshot Snapshot() const;
 
  private:
   struct Pending {

@@ -48,8 +48,9 @@ class ScrapeCache {
     void set_ref(SeriesRef ref) { ref_ = ref; }
     // Metric relabeling dropped the series: its samples are not appended.
     bool dropped() const { return dropped_; }
-    // Whether its sample in this scrape went in at the scrape's time (no
-    // timestamp of its own), so it gets a staleness marker when it vanishes.
+    // Whether its sample in this scrape gets a staleness marker when it
+    // vanishes: it went in at the scrape's time (no timestamp of its own), or
+    // track_timestamps_staleness is on.
     void set_staleness_tracked(bool tracked) { tracked_ = tracked; }
 
    private:

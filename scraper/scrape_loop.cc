@@ -184,7 +184,9 @@ vigil::Status ScrapeLoop::AppendBody(storage::Appender& app, const ScrapeRespons
       return ref.status();
     }
     entry->set_ref(*ref);
-    if (first) entry->set_staleness_tracked(!own_ts);
+    // Prometheus 2.48: a sample with its own timestamp gets no staleness
+    // marker unless track_timestamps_staleness asks for one.
+    if (first) entry->set_staleness_tracked(!own_ts || config_->track_timestamps_staleness);
   }
   if (over_limit) return vigil::Status::ResourceExhausted("sample limit exceeded");
   metadata = parser.TakeMetadata();

@@ -248,6 +248,7 @@ int RunServer(const ServerSettings& settings) {
   deps.scrape_manager = &manager;
   deps.rule_manager = &rule_manager;
   deps.notifier = &notifier;
+  deps.remote_write = &remote_write;
   deps.reload = [&reloader] { return reloader.Reload(); };
   deps.config_yaml = [&reloader] { return reloader.Yaml(); };
   deps.external_labels = [&reloader] { return reloader.ExternalLabels(); };

@@ -32,11 +32,12 @@
 #include <utility>
 #include <vector>
 
-#include "promql/engine.h"
-#include "rules/manager.h"
-#include "scraper/manager.h"
 #include "base/clock.h"
 #include "base/status.h"
+#include "promql/engine.h"
+#include "remote/write_manager.h"
+#include "rules/manager.h"
+#include "scraper/manager.h"
 #include "storage/storage.h"
 
 namespace vigil::web {
@@ -93,6 +94,8 @@ struct ServerDeps {
   const rules::Manager* rule_manager = nullptr;
   // The Alertmanagers alerts go to, for /api/v1/alertmanagers (optional).
   const rules::Notifier* notifier = nullptr;
+  // The remote write queues, for /api/v1/status/remote_write (optional).
+  const remote::WriteManager* remote_write = nullptr;
   // Re-reads the config file and applies it; an error leaves the old one running.
   std::function<Status()> reload;
   // The currently loaded config file's YAML.

@@ -1,10 +1,12 @@
 // Status endpoints: /api/v1/status/{config,flags,runtimeinfo,buildinfo,tsdb,
-// walreplay} and /api/v1/alertmanagers.
+// walreplay}, /api/v1/alertmanagers, and Vigil's own
+// /api/v1/status/remote_write (Prometheus has no such endpoint).
 #include <httplib.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <limits>
 #include <optional>
 #include <string_view>
@@ -192,6 +194,76 @@ void HandleAlertmanagers(ApiContext& ctx, httplib::Response& res) {
   });
 }
 
+// An RFC 3339 time, or null for 0 (never).
+void TimeOrNull(JsonWriter& w, std::string_view key, int64_t ms) {
+  w.Key(key);
+  if (ms == 0) return w.Null();
+  w.String(FormatRfc3339(ms));
+}
+
+void WriteIntFields(JsonWriter& w, std::initializer_list<std::pair<const char*, int64_t>> fields) {
+  for (const auto& [key, value] : fields) {
+    w.Key(key);
+    w.Int(value);
+  }
+}
+
+void WriteQueueSnapshot(JsonWriter& w, const remote::QueueSnapshot& q) {
+  const auto count = [](uint64_t n) { return static_cast<int64_t>(n); };
+  w.BeginObject();
+  w.Key("name");
+  w.String(q.remote_name);
+  w.Key("url");
+  w.String(q.url);
+  w.Key("shards");
+  w.BeginObject();
+  WriteIntFields(w, {{"current", q.shards}, {"min", q.min_shards}, {"max", q.max_shards}});
+  w.Key("desired");
+  w.Double(q.shards_desired);
+  w.EndObject();
+  w.Key("samples");
+  w.BeginObject();
+  WriteIntFields(w, {{"in", count(q.samples_in)},
+                     {"sent", count(q.samples_sent)},
+                     {"failed", count(q.samples_failed)},
+                     {"retried", count(q.samples_retried)},
+                     {"dropped", count(q.samples_dropped)},
+                     {"backlogDropped", count(q.samples_backlog_dropped)},
+                     {"pending", q.samples_pending}});
+  w.EndObject();
+  TimeOrNull(w, "highestTimestampRead", q.highest_read_ms);
+  TimeOrNull(w, "highestTimestampSent", q.highest_sent_ms);
+  w.Key("lagSeconds");
+  if (const auto lag = q.LagSeconds()) {
+    w.Double(*lag);
+  } else {
+    w.Null();
+  }
+  w.Key("lastSendError");
+  w.String(q.last_error);
+  TimeOrNull(w, "lastSendErrorTime", q.last_error_ms);
+  TimeOrNull(w, "lastSuccessfulSendTime", q.last_success_ms);
+  w.Key("walPosition");
+  w.BeginObject();
+  WriteIntFields(w, {{"segment", q.saved_position.segment}, {"offset", q.saved_position.offset}});
+  w.EndObject();
+  w.EndObject();
+}
+
+// Vigil only: the state of each remote_write queue.
+void HandleRemoteWrite(ApiContext& ctx, httplib::Response& res) {
+  const auto queues = ctx.deps.remote_write ? ctx.deps.remote_write->Snapshots()
+                                            : std::vector<remote::QueueSnapshot>{};
+  WriteApiSuccess(res, [&](JsonWriter& w) {
+    w.BeginObject();
+    w.Key("queues");
+    w.BeginArray();
+    for (const auto& q : queues) WriteQueueSnapshot(w, q);
+    w.EndArray();
+    w.EndObject();
+  });
+}
+
 }  // namespace
 
 void RegisterStatusApi(Router& router, ApiContext& ctx) {
@@ -208,6 +280,8 @@ void RegisterStatusApi(Router& router, ApiContext& ctx) {
                 [&ctx](const HttpCall& c, R& r) { HandleTsdb(ctx, c, r); });
   router.Handle("GET", "/api/v1/status/walreplay",
                 [](const HttpCall&, R& r) { HandleWalReplay(r); });
+  router.Handle("GET", "/api/v1/status/remote_write",
+                [&ctx](const HttpCall&, R& r) { HandleRemoteWrite(ctx, r); });
   router.Handle("GET", "/api/v1/alertmanagers",
                 [&ctx](const HttpCall&, R& r) { HandleAlertmanagers(ctx, r); });
 }

@@ -53,7 +53,7 @@ void ServeUi(const HttpCall& call, httplib::Response& res) {
 #else
 bool IsBuiltinPage(std::string_view path) {
   for (const char* page : {"/graph", "/targets", "/status", "/service-discovery", "/alerts",
-                           "/rules", "/flags", "/config", "/tsdb-status"}) {
+                           "/rules", "/flags", "/config", "/tsdb-status", "/remote-write"}) {
     if (path == page) return true;
   }
   return false;
@@ -68,6 +68,7 @@ void ServeUi(const HttpCall& call, httplib::Response& res) {
       "<li><a href=\"api/v1/status/buildinfo\">build information</a></li>"
       "<li><a href=\"api/v1/status/flags\">flags</a></li>"
       "<li><a href=\"api/v1/status/config\">configuration</a></li>"
+      "<li><a href=\"api/v1/status/remote_write\">remote write</a></li>"
       "<li><a href=\"metrics\">metrics</a></li></ul>",
       "text/html; charset=utf-8");
 }

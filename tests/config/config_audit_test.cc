@@ -100,6 +100,8 @@ std::vector<Verdict> Audit() {
       {"scrape config", "params", Kind::kWorks, ""},
       {"scrape config", "honor_labels", Kind::kWorks, ""},
       {"scrape config", "honor_timestamps", Kind::kWorks, ""},
+      {"scrape config", "track_timestamps_staleness", Kind::kWorks,
+       "2.48: staleness markers for samples with their own timestamp"},
       {"scrape config", "sample_limit", Kind::kWorks, ""},
       {"scrape config", "label_limit", Kind::kWorks, ""},
       {"scrape config", "label_name_length_limit", Kind::kWorks, ""},

@@ -206,6 +206,25 @@ TEST(ConfigLoader, ConfigToYaml_RoundTrips) {
   EXPECT_NE(yaml.find("scrape_interval: 15s"), std::string::npos);
 }
 
+// Prometheus 2.48 config.go: `track_timestamps_staleness`, false unless set, written
+// right after honor_timestamps.
+TEST(ConfigLoader, TrackTimestampsStaleness_DefaultsToFalseAndRoundTrips) {
+  const Config c = MustLoad(
+      "scrape_configs:\n  - job_name: a\n  - job_name: b\n    track_timestamps_staleness: true\n");
+  EXPECT_FALSE(c.scrape_configs[0].track_timestamps_staleness);
+  EXPECT_TRUE(c.scrape_configs[1].track_timestamps_staleness);
+  const std::string yaml = ConfigToYaml(c);
+  EXPECT_NE(yaml.find("honor_timestamps: true\n    track_timestamps_staleness: false"),
+            std::string::npos)
+      << yaml;
+  auto again = LoadConfigString(yaml, "x.yml");
+  ASSERT_TRUE(again.ok()) << again.status().ToString() << "\n" << yaml;
+  EXPECT_EQ(again->scrape_configs, c.scrape_configs);
+  EXPECT_FALSE(LoadConfigString(
+                   "scrape_configs:\n  - job_name: a\n    track_timestamps_staleness: 3\n", "x.yml")
+                   .ok());
+}
+
 TEST(ConfigLoader, ConfigToYaml_HidesOAuth2SecretAndProxyPassword) {
   const Config c = MustLoad(
       "scrape_configs:\n  - job_name: a\n    proxy_url: http://pu:proxy-pw@127.0.0.1:3128\n"

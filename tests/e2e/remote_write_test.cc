@@ -227,6 +227,62 @@ TEST_F(RemoteWriteE2eTest, ReceiverOutageWithVigilKilled_LosesNothing) {
   ExpectReceiverHasEverything(vigil, vm_.port(), before_recovery, 30s);
 }
 
+// Vigil's GET /api/v1/status/remote_write: the first queue's entry, or null.
+Json QueueStatus(const VigilProcess& vigil) {
+  const HttpReply r = vigil.Get("/api/v1/status/remote_write");
+  const Json body = Json::parse(r.body, nullptr, false);
+  if (r.status != 200 || body.is_discarded() || body["status"] != "success") return nullptr;
+  const Json& queues = body["data"]["queues"];
+  return queues.empty() ? Json(nullptr) : queues[0];
+}
+
+TEST_F(RemoteWriteE2eTest, StatusEndpoint_ShowsSendingThenFailuresAndGrowingPendingWhenDown) {
+  VigilProcess vigil(Config(target_.port(), VmQueue(vm_)));
+  ASSERT_TRUE(vigil.WaitReady());
+  Json q;
+  ASSERT_TRUE(vigil.WaitFor(
+      [&] {
+        q = QueueStatus(vigil);
+        return q.is_object() && q["samples"]["sent"].get<int64_t>() > 0 &&
+               q["walPosition"]["offset"].get<int64_t>() > 0;
+      },
+      10s))
+      << q.dump();
+  EXPECT_EQ(q["name"], "vm");
+  EXPECT_EQ(q["url"], vm_.write_url());
+  EXPECT_EQ(q["shards"]["current"], 1);
+  EXPECT_EQ(q["shards"]["min"], 1);
+  EXPECT_EQ(q["shards"]["max"], 200);
+  EXPECT_GT(q["samples"]["dropped"].get<int64_t>(), 0);  // rw_secret, by write_relabel_configs
+  ASSERT_TRUE(q["lagSeconds"].is_number()) << q.dump();
+  EXPECT_LT(q["lagSeconds"].get<double>(), 3.0) << q.dump();
+  EXPECT_TRUE(q["lastSuccessfulSendTime"].is_string());
+  EXPECT_EQ(q["lastSendError"], "");
+
+  vm_.Stop();  // the receiver goes away: retries, an error, a growing backlog
+  ASSERT_TRUE(vigil.WaitFor(
+      [&] {
+        q = QueueStatus(vigil);
+        return q.is_object() && q["samples"]["retried"].get<int64_t>() > 0;
+      },
+      10s))
+      << q.dump();
+  const int64_t pending = q["samples"]["pending"].get<int64_t>();
+  const int64_t sent = q["samples"]["sent"].get<int64_t>();
+  EXPECT_FALSE(q["lastSendError"].get<std::string>().empty());
+  EXPECT_TRUE(q["lastSendErrorTime"].is_string());
+  ASSERT_TRUE(vigil.WaitFor(
+      [&] {
+        q = QueueStatus(vigil);
+        return q["samples"]["pending"].get<int64_t>() > pending &&
+               q["lagSeconds"].get<double>() >= 2.0;
+      },
+      10s))
+      << q.dump();
+  EXPECT_EQ(q["samples"]["sent"].get<int64_t>(), sent);
+  EXPECT_EQ(q["samples"]["failed"].get<int64_t>(), 0);  // network errors are retried
+}
+
 // SIGHUP: an unchanged queue keeps running (its counters go on), a changed
 // one restarts, a removed one stops and its saved position is deleted.
 TEST_F(RemoteWriteE2eTest, Reload_KeepsUnchangedQueuesAndRestartsChangedOnes) {

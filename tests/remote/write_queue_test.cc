@@ -217,6 +217,64 @@ TEST_F(WriteQueueTest, AcknowledgedPosition_IsSavedAndResumedFrom) {
   EXPECT_EQ(receiver.accepted(), 7u);  // nothing sent twice
 }
 
+TEST_F(WriteQueueTest, Snapshot_ShowsSentRetriedLastErrorAndNoLagOnceCaughtUp) {
+  Receiver receiver({503});
+  ASSERT_TRUE(PositionFile((dir_.path() / "q.position").string()).Save({0, 0}).ok());
+  WriteSamples(10);
+  const int64_t before = SystemClock::Get()->NowMillis();
+  auto queue = Start(receiver);
+  ASSERT_TRUE(Eventually([&] { return receiver.accepted() == 10; }));
+  ASSERT_TRUE(Eventually([&] { return queue->Snapshot().saved_position.offset > 0; }));
+  const QueueSnapshot s = queue->Snapshot();
+  EXPECT_EQ(s.remote_name, "q");
+  EXPECT_EQ(s.url, receiver.url());
+  EXPECT_EQ(s.shards, 1);
+  EXPECT_EQ(s.min_shards, 1);
+  EXPECT_EQ(s.max_shards, config::QueueConfig{}.max_shards);
+  EXPECT_EQ(s.samples_in, 10u);
+  EXPECT_EQ(s.samples_sent, 10u);
+  EXPECT_EQ(s.samples_retried, 10u);
+  EXPECT_EQ(s.samples_failed, 0u);
+  EXPECT_EQ(s.samples_pending, 0);
+  EXPECT_GT(s.highest_read_ms, 0);
+  EXPECT_EQ(s.highest_sent_ms, s.highest_read_ms);
+  EXPECT_EQ(s.LagSeconds(), 0.0);
+  EXPECT_NE(s.last_error.find("HTTP status 503"), std::string::npos) << s.last_error;
+  EXPECT_GE(s.last_error_ms, before);
+  EXPECT_GE(s.last_success_ms, s.last_error_ms);
+  EXPECT_EQ(s.saved_position, queue->saved_position());
+}
+
+TEST_F(WriteQueueTest, Snapshot_UnreachableReceiver_ShowsPendingAndErrorWithRedactedUrl) {
+  Receiver unused({});
+  WriteQueueOptions o = Options(unused);
+  o.config.url = "http://user:secret@127.0.0.1:" + std::to_string(test_support::FreePort()) +
+                 "/write";  // nothing listens there
+  ASSERT_TRUE(PositionFile((dir_.path() / "q.position").string()).Save({0, 0}).ok());
+  WriteSamples(4);
+  WriteQueue queue(o);
+  ASSERT_TRUE(Eventually([&] { return queue.Snapshot().samples_retried >= 8; }));
+  const QueueSnapshot s = queue.Snapshot();
+  EXPECT_EQ(s.url.find("secret"), std::string::npos) << s.url;
+  EXPECT_NE(s.url.find("user:xxxxx@"), std::string::npos) << s.url;
+  EXPECT_EQ(s.samples_sent, 0u);
+  EXPECT_EQ(s.samples_pending, 4);
+  EXPECT_FALSE(s.last_error.empty());
+  EXPECT_GT(s.last_error_ms, 0);
+  EXPECT_EQ(s.last_success_ms, 0);
+  EXPECT_EQ(s.highest_sent_ms, 0);
+  EXPECT_FALSE(s.LagSeconds().has_value());  // read, nothing sent yet
+}
+
+TEST(QueueSnapshotTest, LagSeconds_IsHighestReadMinusHighestSent) {
+  QueueSnapshot s;
+  EXPECT_EQ(s.LagSeconds(), 0.0);  // nothing read
+  s.highest_read_ms = 10'500;
+  EXPECT_FALSE(s.LagSeconds().has_value());  // nothing sent
+  s.highest_sent_ms = 8'000;
+  EXPECT_EQ(s.LagSeconds(), 2.5);
+}
+
 TEST(EwmaRateTest, FirstTickWithEventsSetsTheRate_LaterTicksMoveAFifthOfTheWay) {
   EwmaRate r(0.2);
   r.Tick(0, 10);

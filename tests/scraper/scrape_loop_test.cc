@@ -295,6 +295,67 @@ TEST_F(ScrapeLoopTest, HonorTimestamps_UsesExposedTimestampsAndSkipsStaleness) {
   EXPECT_EQ(SamplesOf(db_, "a").size(), 1u);  // no staleness marker for explicit timestamps
 }
 
+// Prometheus 2.48 docs/configuration/configuration.md (track_timestamps_staleness) and
+// scrape.go (a series is tracked for staleness when it has no timestamp of its own or the
+// option is on): with it on, a series with its own timestamp gets a staleness marker at
+// the scrape's time when it vanishes. Off (the default), 2.48's
+// TestScrapeLoopAppendNoStalenessIfTimestamp: none (HonorTimestamps_... above).
+TEST_F(ScrapeLoopTest, TrackTimestampsStaleness_VanishedTimestampedSeries_GetsStalenessMarker) {
+  SetBody("a 1 999000\nb 2\n");
+  auto loop = MakeLoop("    track_timestamps_staleness: true\n");
+  loop->ScrapeOnce(1'000'000);
+  SetBody("b 2\n");
+  loop->ScrapeOnce(1'001'000);
+  const auto a = SamplesOf(db_, "a");
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].t, 999'000);
+  EXPECT_TRUE(vigil::IsStaleNaN(a[1].v));
+  EXPECT_EQ(a[1].t, 1'001'000);
+  loop->ScrapeOnce(1'002'000);
+  EXPECT_EQ(SamplesOf(db_, "a").size(), 2u);  // marked once only
+}
+
+// 2.48 TestScrapeLoopRunCreatesStaleMarkersOnFailedScrapeForTimestampedMetrics: a failed
+// scrape ("the target is down") marks timestamped series stale when tracking is on.
+TEST_F(ScrapeLoopTest, TrackTimestampsStaleness_FailedScrape_MarksTimestampedSeriesStale) {
+  SetBody("a 1 999000\n");
+  auto loop = MakeLoop("    track_timestamps_staleness: true\n");
+  loop->ScrapeOnce(1'000'000);
+  SetBody("a 1 999500\nbroken line here\n");
+  loop->ScrapeOnce(1'001'000);
+  EXPECT_EQ(loop->Status().health, "down");
+  const auto a = SamplesOf(db_, "a");
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_TRUE(vigil::IsStaleNaN(a[1].v));
+  EXPECT_EQ(a[1].t, 1'001'000);
+}
+
+// The default (false) keeps the pre-2.48 behaviour: no marker on a failed scrape or at
+// the end of the loop either.
+TEST_F(ScrapeLoopTest, TimestampedSeries_WithoutTracking_GetsNoMarkerOnFailureOrStop) {
+  SetBody("a 1 999000\n");
+  auto loop = MakeLoop();
+  EXPECT_FALSE(config_->track_timestamps_staleness);
+  loop->ScrapeOnce(1'000'000);
+  SetBody("broken line here\n");
+  loop->ScrapeOnce(1'001'000);
+  clock_.Set(1'001'500);
+  loop->Stop(true);
+  EXPECT_EQ(SamplesOf(db_, "a").size(), 1u);
+  EXPECT_TRUE(vigil::IsStaleNaN(SamplesOf(db_, "up").back().v));
+}
+
+TEST_F(ScrapeLoopTest, TrackTimestampsStaleness_StoppedTarget_MarksTimestampedSeriesStale) {
+  SetBody("a 1 999000\n");
+  auto loop = MakeLoop("    track_timestamps_staleness: true\n");
+  loop->ScrapeOnce(1'000'000);
+  clock_.Set(1'000'500);
+  loop->Stop(true);
+  const auto a = SamplesOf(db_, "a");
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_TRUE(vigil::IsStaleNaN(a[1].v));
+}
+
 TEST_F(ScrapeLoopTest, DuplicateSeries_KeepsTheFirstSample) {
   SetBody("a 1\na 2\n");
   auto loop = MakeLoop();

@@ -90,7 +90,7 @@ TEST(UiAssets, UnknownPathsAreNotFound) {
 
 TEST(UiAssets, PagePathsAreRecognised) {
   for (std::string_view page : {"/graph", "/targets", "/status", "/service-discovery", "/alerts",
-                                "/rules", "/flags", "/config", "/tsdb-status"}) {
+                                "/rules", "/flags", "/config", "/tsdb-status", "/remote-write"}) {
     EXPECT_TRUE(IsUiPage(page)) << page;
   }
   EXPECT_FALSE(IsUiPage("/"));

@@ -198,6 +198,19 @@ function defineTests(ctx) {
       assert(/inventory_requests_total/.test(tables), 'top metrics lack inventory_requests_total');
       await shot(page, 'tsdb-status');
     }],
+    ['RemoteWritePage_ShowsFailingQueueWithRedactedUrl', async (page) => {
+      if (!ctx.embedsUi) throw new SkipTest('/api/v1/status/remote_write is Vigil only');
+      await open(page, '/status');
+      await page.locator('a[href="remote-write"]').first().click();
+      await page.waitForSelector('main[data-loaded="true"]', { timeout: 15000 });
+      const queue = page.locator('.remote-write-queue[data-queue="dead-receiver"]');
+      await queue.locator('.alert-error').waitFor({ timeout: 10000 });
+      const text = await queue.innerText();
+      assert(/ui:xxxxx@127\.0\.0\.1:1/.test(text), `URL not shown redacted: ${text}`);
+      assert(!/secret-pw/.test(text), 'password shown');
+      assert(/Samples retried\s+[1-9]/.test(text), `no retries shown: ${text}`);
+      await shot(page, 'remote-write');
+    }],
     ['ServiceDiscoveryPage_ShowsDiscoveredAndTargetLabels', async (page) => {
       await open(page, '/service-discovery');
       const table = page.locator('.sd-table').first();

@@ -181,6 +181,13 @@ TEST(HttpTest, TsdbStatus_LimitBoundsEachCardinalityListAndMustBePositive) {
   }
 }
 
+// Vigil's own endpoint (Prometheus has none): no queues without remote_write.
+TEST(HttpTest, RemoteWriteStatus_ListsNoQueuesWithoutRemoteWrite) {
+  ApiServer api;
+  EXPECT_EQ(api.Get("/api/v1/status/remote_write").body,
+            R"({"status":"success","data":{"queues":[]}})");
+}
+
 TEST(HttpTest, RuleEndpoints_EmptyAsPrometheusWithoutRules) {
   ApiServer api;
   EXPECT_EQ(api.Get("/api/v1/rules").body, R"({"status":"success","data":{"groups":[]}})");

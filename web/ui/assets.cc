@@ -9,9 +9,9 @@ namespace vigil::web {
 namespace {
 
 // Must match the PAGES table in src/main.js.
-constexpr std::array<std::string_view, 9> kPages = {
+constexpr std::array<std::string_view, 10> kPages = {
     "/graph", "/targets", "/status", "/service-discovery", "/alerts",
-    "/rules", "/flags",   "/config", "/tsdb-status",
+    "/rules", "/flags",   "/config", "/tsdb-status",       "/remote-write",
 };
 
 }  // namespace

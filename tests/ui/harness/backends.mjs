@@ -21,7 +21,18 @@ const RULES_YAML = [
   '',
 ].join('\n');
 
-function scrapeConfig(targetAddress, rulesPath) {
+// A remote_write queue nobody listens to (port 1), with credentials in its URL: the
+// Remote Write page must show it failing, with the password redacted. Vigil only.
+const DEAD_REMOTE_WRITE_YAML = [
+  'remote_write:',
+  '  - url: http://ui:secret-pw@127.0.0.1:1/api/v1/write',
+  '    name: dead-receiver',
+  '    queue_config: {batch_send_deadline: 100ms, min_backoff: 100ms, max_backoff: 200ms}',
+  '    metadata_config: {send: false}',
+  '',
+].join('\n');
+
+function scrapeConfig(targetAddress, rulesPath, extraYaml = '') {
   return [
     'global:',
     '  scrape_interval: 1s',
@@ -33,7 +44,7 @@ function scrapeConfig(targetAddress, rulesPath) {
     `      - targets: ['${targetAddress}']`,
     '        labels: {env: ui-test}',
     '',
-  ].join('\n');
+  ].join('\n') + extraYaml;
 }
 
 export async function freePort() {
@@ -64,12 +75,12 @@ async function waitFor(what, predicate, timeoutMs) {
 
 // Runs `binary args` with a temp dir holding the config; returns {baseUrl, stop}.
 // withRules: also write RULES_YAML and reference it from the config.
-async function startProcess(binary, makeArgs, targetAddress, withRules = false) {
+async function startProcess(binary, makeArgs, targetAddress, withRules = false, extraYaml = '') {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-ui-'));
   const configPath = join(dir, 'prometheus.yml');
   const rulesPath = withRules ? join(dir, 'rules.yml') : null;
   if (rulesPath) writeFileSync(rulesPath, RULES_YAML);
-  writeFileSync(configPath, scrapeConfig(targetAddress, rulesPath));
+  writeFileSync(configPath, scrapeConfig(targetAddress, rulesPath, extraYaml));
   const port = await freePort();
   const child = spawn(binary, makeArgs({ configPath, dataDir: join(dir, 'data'), port }), {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -113,7 +124,7 @@ export async function startVigil(binary, targetAddress, routePrefix = '') {
     `--config.file=${configPath}`, `--storage.tsdb.path=${dataDir}`,
     `--web.listen-address=127.0.0.1:${port}`,
     ...(routePrefix ? [`--web.route-prefix=${routePrefix}`] : []),
-  ], targetAddress);
+  ], targetAddress, false, DEAD_REMOTE_WRITE_YAML);
   const baseUrl = `http://127.0.0.1:${proc.port}${routePrefix}`;
   try {
     await waitScraped(baseUrl, proc);
@@ -131,7 +142,8 @@ export async function servesUi(baseUrl) {
 }
 
 const CONTENT_TYPES = { '.html': 'text/html', '.js': 'application/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
-const PAGES = ['graph', 'targets', 'status', 'service-discovery', 'alerts', 'rules', 'flags', 'config', 'tsdb-status'];
+const PAGES = ['graph', 'targets', 'status', 'service-discovery', 'alerts', 'rules', 'flags', 'config', 'tsdb-status',
+  'remote-write'];
 
 // Serves distDir's files and pages under `prefix`, forwards everything else to apiPort.
 export async function startUiProxy(distDir, prefix, apiPort, apiHandler) {

@@ -8,7 +8,7 @@ import { renderGraphPage } from './pages/graph.js';
 import { renderAlertsPage, renderRulesPage } from './pages/rules.js';
 import { renderServiceDiscoveryPage } from './pages/service_discovery.js';
 import {
-  renderConfigPage, renderFlagsPage, renderStatusPage, renderTsdbStatusPage,
+  renderConfigPage, renderFlagsPage, renderRemoteWritePage, renderStatusPage, renderTsdbStatusPage,
 } from './pages/status.js';
 import { renderTargetsPage } from './pages/targets.js';
 
@@ -22,12 +22,13 @@ const PAGES = {
   flags: { title: 'Command-Line Flags', render: renderFlagsPage },
   config: { title: 'Configuration', render: renderConfigPage },
   'tsdb-status': { title: 'TSDB Status', render: renderTsdbStatusPage },
+  'remote-write': { title: 'Remote Write', render: renderRemoteWritePage },
 };
 
 const NAV = [
   ['alerts', 'Alerts'], ['graph', 'Graph'], ['rules', 'Rules'], ['targets', 'Targets'],
   ['service-discovery', 'Service Discovery'], ['status', 'Status'], ['tsdb-status', 'TSDB Status'],
-  ['flags', 'Flags'], ['config', 'Configuration'],
+  ['remote-write', 'Remote Write'], ['flags', 'Flags'], ['config', 'Configuration'],
 ];
 
 function currentPageName() {

@@ -1,7 +1,7 @@
-// Status pages: runtime & build information, command-line flags, configuration and TSDB
-// statistics (cardinality and retention).
+// Status pages: runtime & build information, command-line flags, configuration, TSDB
+// statistics (cardinality and retention) and the remote write queues (Vigil only).
 import { apiFetch } from '../api.js';
-import { alertBox, escapeHtml, h } from '../dom.js';
+import { alertBox, escapeHtml, formatAgo, formatSeconds, h } from '../dom.js';
 
 // A two-column table from [name, value] pairs; values are plain text.
 function keyValueTable(title, pairs, className = '') {
@@ -54,7 +54,8 @@ export async function renderStatusPage(root) {
   root.append(h('p', {}, 'See also: ',
     h('a', { href: 'flags' }, 'Command-Line Flags'), ' \u00b7 ',
     h('a', { href: 'config' }, 'Configuration'), ' \u00b7 ',
-    h('a', { href: 'tsdb-status' }, 'TSDB Status')));
+    h('a', { href: 'tsdb-status' }, 'TSDB Status'), ' \u00b7 ',
+    h('a', { href: 'remote-write' }, 'Remote Write')));
 }
 
 export async function renderFlagsPage(root) {
@@ -118,5 +119,57 @@ export async function renderTsdbStatusPage(root) {
   await withErrors(root, 'retention', async () => {
     const { data } = await apiFetch('status/runtimeinfo');
     root.append(keyValueTable('Retention', [['Storage retention', data.storageRetention]], 'retention'));
+  });
+}
+
+// "2026-01-02T03:04:05Z (3.2s ago)", or "never".
+function timeAndAgo(iso) {
+  return iso ? `${iso} (${formatAgo(iso)})` : 'never';
+}
+
+function remoteWriteRows(q) {
+  const s = q.samples;
+  const lag = q.lagSeconds === null ? 'nothing sent yet' : formatSeconds(q.lagSeconds);
+  return [
+    ['URL', q.url],
+    ['Shards (current / desired / min / max)',
+      `${q.shards.current} / ${q.shards.desired.toFixed(2)} / ${q.shards.min} / ${q.shards.max}`],
+    ['Samples read from the WAL', s.in], ['Samples sent', s.sent], ['Samples failed', s.failed], ['Samples retried', s.retried],
+    ['Samples dropped (relabeling)', s.dropped], ['Samples dropped (backlog)', s.backlogDropped],
+    ['Samples pending', s.pending],
+    ['Highest timestamp read from the WAL', q.highestTimestampRead || 'none'],
+    ['Highest timestamp sent', q.highestTimestampSent || 'none'],
+    ['Lag (read \u2212 sent)', lag],
+    ['Last successful send', timeAndAgo(q.lastSuccessfulSendTime)],
+    ['Last send error', q.lastSendError || 'none'],
+    ['Last send error time', timeAndAgo(q.lastSendErrorTime)],
+    ['Saved WAL position (segment:offset)', `${q.walPosition.segment}:${q.walPosition.offset}`],
+  ];
+}
+
+// True when the last send attempt failed (no success since).
+function failingNow(q) {
+  if (!q.lastSendErrorTime) return false;
+  return !q.lastSuccessfulSendTime || Date.parse(q.lastSendErrorTime) >= Date.parse(q.lastSuccessfulSendTime);
+}
+
+// Vigil's /api/v1/status/remote_write: one table per remote_write queue.
+export async function renderRemoteWritePage(root) {
+  root.append(h('h1', {}, 'Remote Write'));
+  await withErrors(root, 'remote write status', async () => {
+    const { data } = await apiFetch('status/remote_write');
+    if (data.queues.length === 0) {
+      root.append(alertBox('info', 'No remote_write queues are configured.'));
+      return;
+    }
+    for (const q of data.queues) {
+      const section = keyValueTable(q.name, remoteWriteRows(q), 'remote-write-table');
+      section.classList.add('remote-write-queue');
+      section.setAttribute('data-queue', q.name);
+      if (failingNow(q)) {
+        section.insertBefore(alertBox('error', `Sending fails: ${q.lastSendError}`), section.children[1]);
+      }
+      root.append(section);
+    }
   });
 }

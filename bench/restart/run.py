@@ -107,28 +107,23 @@ class Server:
         return total
 
 
-def window_counts(server, end_ms, hours):
+def window_counts(server, end_ms, hours, with_samples=True):
     """(series, samples) with a sample in (end - hours, end], per metric name: a
     function over a range drops the name, so one query over every name would
-    collide. Raises on a query error."""
+    collide. samples is None unless with_samples. Raises on a query error."""
     names = server.api("/api/v1/label/__name__/values",
                        {"match[]": '{job="restart"}'})["data"]
     window = f"{int(hours * 3600)}s"
-    series = samples = 0
+    totals = {"count": 0, "sum": 0}
     for name in names:
         sel = f'{{__name__="{name}",job="restart"}}[{window}]'
-        q = f"count(count_over_time({sel})) or vector(0)"
-        q2 = f"sum(count_over_time({sel})) or vector(0)"
-        for query, add in ((q, "series"), (q2, "samples")):
+        for agg in ("count", "sum") if with_samples else ("count",):
+            query = f"{agg}(count_over_time({sel})) or vector(0)"
             r = server.api("/api/v1/query", {"query": query, "time": end_ms / 1000})
             if r.get("status") != "success":
                 raise RuntimeError(f"{server.kind}: {query}: {r.get('error')}")
-            v = int(float(r["data"]["result"][0]["value"][1]))
-            if add == "series":
-                series += v
-            else:
-                samples += v
-    return series, samples
+            totals[agg] += int(float(r["data"]["result"][0]["value"][1]))
+    return totals["count"], totals["sum"] if with_samples else None
 
 
 def wait_all_series(server, end_ms, hours, series, timeout):
@@ -136,7 +131,7 @@ def wait_all_series(server, end_ms, hours, series, timeout):
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
         try:
-            if window_counts(server, end_ms, hours)[0] >= series:
+            if window_counts(server, end_ms, hours, with_samples=False)[0] >= series:
                 return time.monotonic() - t0
         except (RuntimeError, KeyError, IndexError, urllib.error.URLError, OSError):
             pass

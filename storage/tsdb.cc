@@ -287,8 +287,10 @@ Status Tsdb::CheckpointLocked() {
   if (!wal_ || !db_) return Status::OK();
   if (writes_blocked()) return Writable();
   uint32_t segment = 0;
+  uint64_t samples_at_cut = 0;
   {
     std::unique_lock barrier(commit_barrier_);
+    samples_at_cut = counters_.samples_appended.load(std::memory_order_relaxed);
     auto cut = wal_->Cut();
     if (!cut.ok()) {
       NoteWalFailure(cut.status());
@@ -327,8 +329,18 @@ Status Tsdb::CheckpointLocked() {
   const uint32_t keep_from = options_.wal_keep_from ? options_.wal_keep_from() : segment;
   VIGIL_RETURN_IF_ERROR(DeleteWalSegmentsBefore(wal_dir(), std::min(segment, keep_from)));
   checkpoint_bytes_mark_ = wal_->bytes_written();
+  checkpoint_samples_mark_ = samples_at_cut;
   VLOG_DEBUG("WAL checkpoint written", {{"first_segment", std::to_string(segment)}});
   return Status::OK();
+}
+
+bool Tsdb::CheckpointDue() const {
+  if (wal_->bytes_written() - checkpoint_bytes_mark_ >= tuning_.checkpoint_wal_bytes) return true;
+  const uint64_t samples = counters_.samples_appended.load(std::memory_order_relaxed) -
+                           checkpoint_samples_mark_.load(std::memory_order_relaxed);
+  const uint64_t per_series =
+      static_cast<uint64_t>(tuning_.checkpoint_samples_per_series) * head_.NumSeries();
+  return samples >= std::max(static_cast<uint64_t>(tuning_.checkpoint_samples), per_series);
 }
 
 void Tsdb::MaintenanceTick(int64_t tick_ms, MaintenanceTimers& timers) {
@@ -353,9 +365,7 @@ void Tsdb::MaintenanceTick(int64_t tick_ms, MaintenanceTimers& timers) {
     if (!synced.ok()) VLOG_ERROR("WAL fsync failed", {{"err", synced.ToString()}});
     NoteWalFailure(synced);
   }
-  if (wal_->bytes_written() - checkpoint_bytes_mark_ >= tuning_.checkpoint_wal_bytes) {
-    check(Checkpoint(), "WAL checkpoint failed");
-  }
+  if (CheckpointDue()) check(Checkpoint(), "WAL checkpoint failed");
   if (timers.since_gc >= tuning_.head_gc_interval_ms) {
     timers.since_gc = 0;
     const auto removed = CollectIdleSeries();

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <type_traits>
 
 #include "storage/storage.h"
 
@@ -33,9 +34,10 @@ inline void AtomicMin(std::atomic<int64_t>& a, int64_t v) {
   }
 }
 
-// Raises `a` to `v` when `v` is larger (relaxed; a time bound).
-inline void AtomicMax(std::atomic<int64_t>& a, int64_t v) {
-  int64_t cur = a.load(std::memory_order_relaxed);
+// Raises `a` to `v` when `v` is larger (relaxed; a time bound, a next ref).
+template <typename T>
+inline void AtomicMax(std::atomic<T>& a, std::type_identity_t<T> v) {
+  T cur = a.load(std::memory_order_relaxed);
   while (v > cur && !a.compare_exchange_weak(cur, v, std::memory_order_relaxed)) {
   }
 }

@@ -10,6 +10,7 @@
 #include <rocksdb/sst_file_reader.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -17,6 +18,8 @@
 #include <limits>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
+#include <utility>
 
 #include "base/coding.h"
 #include "base/logger.h"
@@ -57,6 +60,10 @@ std::string FindDamagedTable(const std::string& db_dir) {
     if (!s.ok()) return entry.path().string();
   }
   return "";
+}
+
+std::string FormatSeconds(std::chrono::steady_clock::duration d) {
+  return std::to_string(std::chrono::duration<double>(d).count()) + "s";
 }
 
 }  // namespace
@@ -176,57 +183,26 @@ class ReplayAppendShards {
   std::vector<std::vector<Job>> pending_;  // per worker, filled by the replaying thread
 };
 
+// Where replayed samples go: the head's series by ref (Head::Find, no lock
+// or reference count: nothing leaves the head during replay), and the rare
+// WAL ref whose labels the head already holds under another ref.
+struct ReplayTarget {
+  ReplayAppendShards& shards;
+  std::unordered_map<SeriesRef, MemSeries*> aliases;
+
+  MemSeries* Find(const Head& head, SeriesRef ref) const {
+    if (MemSeries* s = head.Find(ref)) return s;
+    if (aliases.empty()) return nullptr;
+    const auto it = aliases.find(ref);
+    return it == aliases.end() ? nullptr : it->second;
+  }
+};
+
 // One worker per core but the one that reads and decodes the WAL.
 size_t ReplayWorkers() {
   const unsigned cores = std::thread::hardware_concurrency();
   return std::clamp<size_t>(cores > 1 ? cores - 1 : 1, 1, 8);
 }
-
-// WAL replay looks a series up per sample. Refs are handed out densely, so a
-// vector indexed by ref replaces the locked hash lookup and shared_ptr copy
-// of Head::ByRef (only the replaying thread uses the table, and nothing
-// leaves the head meanwhile). Refs outside the table's span fall back to
-// Head::ByRef. The samples of the series it finds go to `shards`.
-class ReplaySeriesTable {
- public:
-  ReplaySeriesTable(const Head& head, ReplayAppendShards& shards) : head_(head), shards_(shards) {
-    const auto all = head.AllSeries();
-    SeriesRef lo = std::numeric_limits<SeriesRef>::max(), hi = 0;
-    for (const auto& s : all) {
-      lo = std::min(lo, s->ref);
-      hi = std::max(hi, s->ref);
-    }
-    base_ = all.empty() ? 0 : lo;
-    for (const auto& s : all) Add(s->ref, s.get());
-  }
-
-  MemSeries* Find(SeriesRef ref) const {
-    if (ref >= base_ && ref - base_ < slots_.size() && slots_[ref - base_] != nullptr) {
-      return slots_[ref - base_];
-    }
-    return head_.ByRef(ref).get();  // the head keeps it alive
-  }
-
-  // Records that WAL ref `ref` names `s` (normally s->ref == ref).
-  void Add(SeriesRef ref, MemSeries* s) {
-    if (ref < base_) return;
-    const SeriesRef slot = ref - base_;
-    // Sparse refs (after heavy churn) must not blow up the table.
-    if (slot >= slots_.size() && slot < kMaxSlots) {
-      slots_.resize(std::min(kMaxSlots, std::max<SeriesRef>(slot + 1, slots_.size() * 2)));
-    }
-    if (slot < slots_.size()) slots_[slot] = s;
-  }
-
-  ReplayAppendShards& shards() { return shards_; }
-
- private:
-  static constexpr SeriesRef kMaxSlots = SeriesRef{1} << 26;  // 512 MiB of pointers at most
-  const Head& head_;
-  ReplayAppendShards& shards_;
-  SeriesRef base_ = 0;
-  std::vector<MemSeries*> slots_;
-};
 
 Result<std::unique_ptr<Tsdb>> Tsdb::Open(const StorageOptions& options, const TsdbTuning& tuning) {
   std::error_code ec;
@@ -240,7 +216,11 @@ Result<std::unique_ptr<Tsdb>> Tsdb::Open(const StorageOptions& options, const Ts
   }
   VIGIL_RETURN_IF_ERROR(db->OpenDb());
   VIGIL_RETURN_IF_ERROR(db->LoadMeta());
+  const auto started = std::chrono::steady_clock::now();
   VIGIL_RETURN_IF_ERROR(db->LoadHeadCheckpoint());
+  VLOG_INFO("head checkpoint loaded",
+            {{"series", std::to_string(db->head_.NumSeries())},
+             {"duration", FormatSeconds(std::chrono::steady_clock::now() - started)}});
   VIGIL_RETURN_IF_ERROR(db->ReplayWalRecords());
   WalWriterOptions wal_options;
   wal_options.max_record_bytes = tuning.wal_max_record_bytes;
@@ -248,9 +228,11 @@ Result<std::unique_ptr<Tsdb>> Tsdb::Open(const StorageOptions& options, const Ts
   auto wal = WalWriter::Open(db->wal_dir(), wal_options);
   if (!wal.ok()) return wal.status();
   db->wal_ = std::move(wal.value());
-  for (const auto& s : db->head_.AllSeries()) {
-    if (!s->unflushed.empty()) db->flusher_.Enqueue(s);
-  }
+  // Chunks replay closed go to the flusher (no threads run yet: no locks).
+  db->head_.ForEachSeries([&db](MemSeries& s) {
+    if (!s.unflushed.empty()) db->flusher_.Enqueue(db->head_.ByRef(s.ref));
+    return true;
+  });
   db->RegisterMetrics();
   db->StartThreads();
   VLOG_INFO("TSDB started", {{"path", options.path},
@@ -312,43 +294,127 @@ Status Tsdb::LoadMeta() {
   return FromRocks(it->status(), "scanning chunk partitions");
 }
 
-Status Tsdb::LoadHeadCheckpoint() {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(kCfHead)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const SeriesRef ref = DecodeFixed64BE(it->key().ToStringView());
-    Decoder d(it->value().ToStringView());
-    Labels labels;
-    int64_t last_t = 0, partition = 0;
-    uint64_t last_v = 0;
-    if (!d.LabelSet(&labels) || !d.Varint(&last_t) || !d.Fixed64LE(&last_v) || !d.Varint(&partition)) {
-      VLOG_WARN("skipping a damaged head checkpoint entry", {{"ref", std::to_string(ref)}});
-      continue;
-    }
-    // The open chunk continues where it stopped: no re-encoding of its samples.
-    std::unique_ptr<XorChunkEncoder> open;
-    if (!d.rest().empty()) {
-      open = XorChunkEncoder::Resume(d.rest());
-      if (!open) {
-        VLOG_WARN("skipping a damaged head checkpoint chunk", {{"ref", std::to_string(ref)}});
-        continue;
-      }
-      if (open->num_samples() == 0) open.reset();
-    }
-    bool created = false;
-    auto s = head_.Insert(ref, labels, labels.Hash(), &created);
-    std::lock_guard lock(s->mu);
-    s->logged = false;  // the WAL segments holding its record are gone: log it again
-    if (open) {
-      AtomicMin(counters_.min_time, open->min_time());
-      s->open = std::move(open);
-      s->open_partition = partition;
-    }
-    s->last_t = last_t;
-    s->last_v_bits = last_v;
-    AtomicMax(counters_.max_time, last_t);
-    if (ref >= next_ref_) next_ref_ = ref + 1;
+// One decoded head CF entry: a series and its state at the checkpoint.
+struct HeadEntry {
+  SeriesRef ref = 0;
+  Labels labels;
+  uint64_t hash = 0;
+  int64_t last_t = 0;
+  uint64_t last_v = 0;
+  int64_t partition = 0;
+  std::unique_ptr<XorChunkEncoder> open;  // null: no open chunk
+};
+
+namespace {
+
+// Decodes a head CF value; false (after logging) when it is damaged.
+bool DecodeHeadEntry(SeriesRef ref, std::string_view value, HeadEntry* e) {
+  Decoder d(value);
+  e->ref = ref;
+  if (!d.LabelSet(&e->labels) || !d.Varint(&e->last_t) || !d.Fixed64LE(&e->last_v) ||
+      !d.Varint(&e->partition)) {
+    VLOG_WARN("skipping a damaged head checkpoint entry", {{"ref", std::to_string(ref)}});
+    return false;
   }
-  return FromRocks(it->status(), "reading the head checkpoint");
+  e->hash = e->labels.Hash();
+  // The open chunk continues where it stopped: no re-encoding of its samples.
+  if (!d.rest().empty()) {
+    e->open = XorChunkEncoder::Resume(d.rest());
+    if (!e->open) {
+      VLOG_WARN("skipping a damaged head checkpoint chunk", {{"ref", std::to_string(ref)}});
+      return false;
+    }
+    if (e->open->num_samples() == 0) e->open.reset();
+  }
+  return true;
+}
+
+// Batches handed from one producer thread to one consumer, in order; the
+// producer waits while kMaxQueued batches are queued.
+template <typename T>
+class BatchPipe {
+ public:
+  void Push(std::vector<T> batch) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return queue_.size() < kMaxQueued; });
+    queue_.push_back(std::move(batch));
+    cv_.notify_all();
+  }
+  void Close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    cv_.notify_all();
+  }
+  // False once the pipe is closed and drained.
+  bool Pop(std::vector<T>* batch) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !queue_.empty() || closed_; });
+    if (queue_.empty()) return false;
+    *batch = std::move(queue_.front());
+    queue_.pop_front();
+    cv_.notify_all();
+    return true;
+  }
+
+ private:
+  static constexpr size_t kMaxQueued = 4;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::vector<T>> queue_;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+// Two stages: a thread reads and decodes the head CF (labels, open chunk),
+// the opening thread inserts the series into the head in ref order (the
+// head's postings are sorted ref lists: in order, an insert is an append).
+Status Tsdb::LoadHeadCheckpoint() {
+  constexpr size_t kBatch = 4096;
+  BatchPipe<HeadEntry> pipe;
+  Status status;
+  std::thread reader([&] {
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;  // read once
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(kCfHead)));
+    std::vector<HeadEntry> batch;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      batch.emplace_back();
+      if (!DecodeHeadEntry(DecodeFixed64BE(it->key().ToStringView()), it->value().ToStringView(),
+                           &batch.back())) {
+        batch.pop_back();
+      }
+      if (batch.size() == kBatch) {
+        pipe.Push(std::exchange(batch, std::vector<HeadEntry>()));
+        batch.reserve(kBatch);
+      }
+    }
+    if (!batch.empty()) pipe.Push(std::move(batch));
+    status = FromRocks(it->status(), "reading the head checkpoint");
+    pipe.Close();
+  });
+  std::vector<HeadEntry> batch;
+  while (pipe.Pop(&batch)) {
+    for (auto& e : batch) ApplyHeadEntry(e);
+  }
+  reader.join();
+  return status;
+}
+
+void Tsdb::ApplyHeadEntry(HeadEntry& e) {
+  bool created = false;
+  auto s = head_.Insert(e.ref, e.labels, e.hash, &created);
+  std::lock_guard lock(s->mu);
+  s->logged = false;  // the WAL segments holding its record are gone: log it again
+  if (e.open) {
+    AtomicMin(counters_.min_time, e.open->min_time());
+    s->open = std::move(e.open);
+    s->open_partition = e.partition;
+  }
+  s->last_t = e.last_t;
+  s->last_v_bits = e.last_v;
+  AtomicMax(counters_.max_time, e.last_t);
+  AtomicMax(next_ref_, e.ref + 1);
 }
 
 Status Tsdb::ReplayWalRecords() {
@@ -358,9 +424,14 @@ Status Tsdb::ReplayWalRecords() {
     Decoder d(v);
     if (!d.Uvarint(&first)) first = 0;
   }
+  const auto started = std::chrono::steady_clock::now();
   uint64_t records = 0;
+  uint64_t samples = 0;
   ReplayAppendShards shards(head_, ReplayWorkers());
-  ReplaySeriesTable table(head_, shards);
+  // Nothing leaves the head during replay; the guard makes Head::Find's
+  // pointers valid under the head's rule all the same.
+  const Head::ReadGuard guard(head_);
+  ReplayTarget target{shards, {}};
   WalReplayStats damage;
   const auto apply = [&](std::string_view payload) {
     auto commit = DecodeWalCommit(payload);
@@ -369,8 +440,9 @@ Status Tsdb::ReplayWalRecords() {
       VLOG_WARN("skipping an undecodable WAL record", {{"err", commit.status().ToString()}});
       return;
     }
-    ApplyReplayedCommit(*commit, table);
+    ApplyReplayedCommit(*commit, target);
     ++records;
+    samples += commit->samples.size();
   };
   const Status s = ReplayWal(wal_dir(), static_cast<uint32_t>(first), apply, &damage);
   const auto [lo, hi] = shards.Finish();  // every replayed sample is in the head
@@ -379,23 +451,25 @@ Status Tsdb::ReplayWalRecords() {
     AtomicMax(counters_.max_time, hi);
   }
   counters_.wal_corruptions += damage.damaged_segments;
-  VLOG_INFO("WAL replay completed", {{"records", std::to_string(records)},
-                                     {"first_segment", std::to_string(first)}});
+  VLOG_INFO("WAL replay completed",
+            {{"records", std::to_string(records)},
+             {"samples", std::to_string(samples)},
+             {"first_segment", std::to_string(first)},
+             {"duration", FormatSeconds(std::chrono::steady_clock::now() - started)}});
   return s;
 }
 
-void Tsdb::ApplyReplayedCommit(const WalCommit& commit, ReplaySeriesTable& table) {
+void Tsdb::ApplyReplayedCommit(const WalCommit& commit, ReplayTarget& target) {
   for (const auto& ws : commit.series) {
-    if (table.Find(ws.ref) != nullptr) continue;
+    if (head_.Find(ws.ref) != nullptr) continue;
     bool created = false;
     const auto s = head_.Insert(ws.ref, ws.labels, ws.labels.Hash(), &created);
-    table.Add(ws.ref, s.get());
-    if (ws.ref >= next_ref_) next_ref_ = ws.ref + 1;
+    if (s->ref != ws.ref) target.aliases[ws.ref] = s.get();
+    AtomicMax(next_ref_, ws.ref + 1);
   }
   for (const auto& smp : commit.samples) {
-    MemSeries* s = table.Find(smp.ref);
-    if (s == nullptr) continue;  // its series record was lost, or the series left the head (on disk)
-    table.shards().Add(s, smp.t, smp.v);
+    // Null: its series record was lost, or the series left the head (its data is on disk).
+    if (MemSeries* s = target.Find(head_, smp.ref)) target.shards.Add(s, smp.t, smp.v);
   }
 }
 

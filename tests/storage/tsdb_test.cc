@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <bit>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "base/metrics_registry.h"
 #include "temp_dir.h"
@@ -388,6 +390,86 @@ TEST(Tsdb, Checkpoint_KeepsWalSegmentsFromWalKeepFromAndResolvesRefs) {
   ASSERT_TRUE(resolved.ok());
   EXPECT_EQ(*resolved, labels);
   EXPECT_EQ(db.SeriesLabels(*ref + 1000).status().code(), StatusCode::kNotFound);
+}
+
+// The maintenance thread checkpoints when enough samples were committed
+// since the last checkpoint, long before the WAL bytes call for one; with
+// many series, not before checkpoint_samples_per_series samples per series.
+TEST(Tsdb, Checkpoint_CutAfterCheckpointSamplesButNotBeforeTheirFloorPerSeries) {
+  TempDir dir;
+  TsdbTuning t = SmallTuning();
+  t.checkpoint_wal_bytes = int64_t{1} << 40;
+  t.checkpoint_samples = 10;
+  t.checkpoint_samples_per_series = 4;  // 100 series: a checkpoint after 400 samples
+  auto db = OpenTsdb(dir.path(), t);
+  ASSERT_NE(db, nullptr);
+  const auto append_round = [&](int64_t round) {
+    auto app = db->NewAppender();
+    for (int i = 0; i < 100; ++i) {
+      const Labels l{{"__name__", "m"}, {"i", std::to_string(i)}};
+      ASSERT_TRUE(app->Append(0, l, 1000 * (round + 1), static_cast<double>(round)).ok());
+    }
+    ASSERT_TRUE(app->Commit().ok());
+  };
+  const auto first_segment = [&] {
+    auto segments = ListWalSegments(db->WalDir());
+    EXPECT_TRUE(segments.ok() && !segments->empty());
+    return segments.ok() && !segments->empty() ? segments->front() : 0u;
+  };
+  const uint32_t at_open = first_segment();
+  for (int64_t round = 0; round < 3; ++round) append_round(round);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // 15 maintenance ticks
+  EXPECT_EQ(first_segment(), at_open) << "checkpointed at 300 samples, below 4 per series";
+
+  append_round(3);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (first_segment() == at_open && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GT(first_segment(), at_open) << "no checkpoint after 400 samples";
+}
+
+// The head checkpoint is read in batches by one thread and inserted by
+// another: a reopen restores every series (more than one batch of them), its
+// open chunk and its ref, and the series take new samples after it.
+TEST(Tsdb, Reopen_FromACheckpointOfManySeriesRestoresEverySeriesAndSample) {
+  TempDir dir;
+  constexpr int kSeries = 10000;
+  const auto labels = [](int i) {
+    return Labels{{"__name__", "m" + std::to_string(i % 7)}, {"i", std::to_string(i)}};
+  };
+  std::vector<SeriesRef> refs(kSeries);
+  {
+    auto db = OpenTsdb(dir.path());
+    ASSERT_NE(db, nullptr);
+    for (int64_t t = 1; t <= 3; ++t) {
+      auto app = db->NewAppender();
+      for (int i = 0; i < kSeries; ++i) {
+        auto ref = app->Append(0, labels(i), 1000 * t, static_cast<double>(i + t));
+        ASSERT_TRUE(ref.ok());
+        refs[i] = *ref;
+      }
+      ASSERT_TRUE(app->Commit().ok());
+    }
+    ASSERT_TRUE(db->Checkpoint().ok());
+  }  // Close checkpoints too; the WAL after it is empty
+  auto db = OpenTsdb(dir.path());
+  ASSERT_NE(db, nullptr);
+  const SeriesData data = ReadAll(*db, {Re("__name__", "m.*")});
+  ASSERT_EQ(data.size(), static_cast<size_t>(kSeries));
+  for (int i = 0; i < kSeries; i += 997) {
+    const auto it = data.find(labels(i));
+    ASSERT_NE(it, data.end());
+    ASSERT_EQ(it->second.size(), 3u);
+    EXPECT_EQ(it->second[2].v, static_cast<double>(i + 3));
+    auto resolved = db->SeriesLabels(refs[i]);
+    ASSERT_TRUE(resolved.ok());
+    EXPECT_EQ(*resolved, labels(i));
+  }
+  auto app = db->NewAppender();
+  EXPECT_EQ(app->Append(0, labels(1), 3000, 9).status().code(), StatusCode::kDuplicateSample);
+  EXPECT_EQ(*app->Append(0, labels(1), 4000, 5), refs[1]);
+  ASSERT_TRUE(app->Commit().ok());
 }
 
 }  // namespace

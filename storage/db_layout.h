@@ -24,6 +24,10 @@ inline constexpr std::string_view kMetaNextRef = "next_ref";           // uvarin
 inline constexpr std::string_view kMetaCheckpoint = "wal_checkpoint";  // uvarint first segment to replay
 
 // First byte of every chunk value: the stored chunk's format (stored_chunk.h).
+// In a head CF value, marks an open chunk stored with its encoder's state
+// (an XOR chunk's first byte is its sample count's high byte, never 0xff).
+inline constexpr uint8_t kHeadChunkWithState = 0xff;
+
 inline constexpr uint8_t kChunkEncodingXor = 1;
 inline constexpr uint8_t kChunkEncodingPacked = 2;
 

@@ -27,14 +27,20 @@ Status FromRocks(const rocksdb::Status& s, const std::string& what) {
 
 namespace {
 
-// The head CF value: labels, newest sample, open chunk partition and bytes.
+// The head CF value: labels, newest sample, open chunk partition, then (when
+// the series has an open chunk) kHeadChunkWithState, the encoder's state and
+// the chunk bytes. Layout: docs/format/rocksdb.md.
 std::string EncodeHeadEntry(const MemSeries& s) {
   std::string v;
   PutLabels(&v, s.labels);
   PutVarint(&v, s.last_t);
   PutFixed64LE(&v, s.last_v_bits);
   PutVarint(&v, s.open_partition);
-  if (s.open) v.append(s.open->bytes());  // empty: the series has no open chunk
+  if (s.open && s.open->num_samples() > 0) {
+    v.push_back(static_cast<char>(kHeadChunkWithState));
+    s.open->PutState(&v);
+    v.append(s.open->bytes());
+  }
   return v;
 }
 

@@ -317,9 +317,12 @@ bool DecodeHeadEntry(SeriesRef ref, std::string_view value, HeadEntry* e) {
     return false;
   }
   e->hash = e->labels.Hash();
-  // The open chunk continues where it stopped: no re-encoding of its samples.
+  // The open chunk continues where it stopped: no re-encoding of its samples,
+  // and with its stored state (written since) no decoding either.
   if (!d.rest().empty()) {
-    e->open = XorChunkEncoder::Resume(d.rest());
+    const bool with_state = static_cast<uint8_t>(d.rest()[0]) == kHeadChunkWithState;
+    e->open = with_state ? XorChunkEncoder::Restore(d.rest().substr(1))
+                         : XorChunkEncoder::Resume(d.rest());
     if (!e->open) {
       VLOG_WARN("skipping a damaged head checkpoint chunk", {{"ref", std::to_string(ref)}});
       return false;

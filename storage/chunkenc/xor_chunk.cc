@@ -2,6 +2,8 @@
 
 #include <bit>
 
+#include "base/coding.h"
+
 namespace vigil::storage {
 namespace {
 
@@ -109,6 +111,51 @@ std::unique_ptr<XorChunkEncoder> XorChunkEncoder::Resume(std::string_view chunk)
   e->t_ = d.t_;
   e->t_delta_ = d.t_delta_;
   e->v_bits_ = d.v_bits_;
+  return e;
+}
+
+void XorChunkEncoder::PutState(std::string* out) const {
+  PutUvarint(out, count_);
+  out->push_back(static_cast<char>(used_bits_));
+  out->push_back(static_cast<char>(leading_));
+  out->push_back(static_cast<char>(trailing_));
+  PutVarint(out, t0_);
+  PutVarint(out, t_ - t0_);
+  PutVarint(out, t_delta_);
+  PutFixed64LE(out, v_bits_);
+}
+
+std::unique_ptr<XorChunkEncoder> XorChunkEncoder::Restore(std::string_view state_then_chunk) {
+  Decoder state(state_then_chunk);
+  uint64_t count = 0;
+  uint8_t used_bits = 0, leading = 0, trailing = 0;
+  int64_t t0 = 0, span = 0, t_delta = 0;
+  uint64_t v_bits = 0;
+  if (!state.Uvarint(&count) || !state.Byte(&used_bits) || !state.Byte(&leading) ||
+      !state.Byte(&trailing) || !state.Varint(&t0) || !state.Varint(&span) ||
+      !state.Varint(&t_delta) || !state.Fixed64LE(&v_bits)) {
+    return nullptr;
+  }
+  const std::string_view chunk = state.rest();
+  // The state must describe this chunk: its header's count, a bit position
+  // inside its last byte, a window the encoder could have chosen.
+  if (count == 0 || count > 0xffff || chunk.size() <= kChunkHeaderSize || used_bits > 7 ||
+      (leading != 0xff && (leading > 63 || trailing > 63 || leading + trailing > 64))) {
+    return Resume(chunk);
+  }
+  const auto header =
+      static_cast<uint16_t>(static_cast<uint8_t>(chunk[0]) << 8 | static_cast<uint8_t>(chunk[1]));
+  if (header != count) return Resume(chunk);
+  auto e = std::make_unique<XorChunkEncoder>();
+  e->buf_.assign(chunk);
+  e->count_ = static_cast<uint16_t>(count);
+  e->used_bits_ = used_bits;
+  e->leading_ = leading;
+  e->trailing_ = trailing;
+  e->t0_ = t0;
+  e->t_ = static_cast<int64_t>(static_cast<uint64_t>(t0) + static_cast<uint64_t>(span));
+  e->t_delta_ = t_delta;
+  e->v_bits_ = v_bits;
   return e;
 }
 

@@ -29,6 +29,15 @@ class XorChunkEncoder {
   // one: the same bytes afterwards, at the cost of one decoding pass instead
   // of re-encoding. Null when the chunk is corrupt.
   static std::unique_ptr<XorChunkEncoder> Resume(std::string_view chunk);
+  // The encoder's state after its last sample (what Resume recovers by
+  // decoding), appended to *out: about 20 bytes, so a head checkpoint can
+  // store it next to the chunk and Restore can skip the decoding pass.
+  void PutState(std::string* out) const;
+  // An encoder continuing the chunk that follows a state PutState wrote.
+  // When the state does not fit the chunk (sample count, bit position,
+  // window) the chunk is decoded as by Resume; null when the state is
+  // truncated or the chunk corrupt.
+  static std::unique_ptr<XorChunkEncoder> Restore(std::string_view state_then_chunk);
 
   void Append(int64_t t, double v);
   uint16_t num_samples() const { return count_; }

@@ -90,19 +90,24 @@ TEST(XorChunk, Decode_EmptyInputIsCorruptionNotACrash) {
   EXPECT_FALSE(DecodeChunk("\x01").ok());
 }
 
-// Resuming an encoder from its bytes at every split point and appending the
-// rest gives the same bytes as appending everything to one encoder.
+// Resuming an encoder from its bytes (or restoring it from its state and
+// bytes) at every split point and appending the rest gives the same bytes as
+// appending everything to one encoder.
 void ExpectResumeMatches(const std::vector<Sample>& in) {
   XorChunkEncoder whole;
   for (const auto& s : in) whole.Append(s.t, s.v);
   for (size_t split = 0; split <= in.size(); ++split) {
     XorChunkEncoder head;
     for (size_t i = 0; i < split; ++i) head.Append(in[i].t, in[i].v);
-    auto resumed = XorChunkEncoder::Resume(head.bytes());
+    std::string state;
+    head.PutState(&state);
+    const bool restore = split % 2 == 1;  // both ways, at alternate splits
+    auto resumed = restore ? XorChunkEncoder::Restore(state + head.bytes())
+                           : XorChunkEncoder::Resume(head.bytes());
     ASSERT_NE(resumed, nullptr) << "split " << split;
     EXPECT_EQ(resumed->num_samples(), split);
     for (size_t i = split; i < in.size(); ++i) resumed->Append(in[i].t, in[i].v);
-    EXPECT_EQ(resumed->bytes(), whole.bytes()) << "split " << split;
+    EXPECT_EQ(resumed->bytes(), whole.bytes()) << "split " << split << " restore " << restore;
     EXPECT_EQ(resumed->max_time(), whole.max_time()) << "split " << split;
     if (!in.empty()) {
       EXPECT_EQ(resumed->min_time(), whole.min_time()) << "split " << split;
@@ -130,6 +135,24 @@ TEST(XorChunk, Resume_ContinuesWithTheSameBytesAtEverySplit) {
     random.push_back({t, v});
   }
   ExpectResumeMatches(random);
+}
+
+// A state that does not describe the chunk after it (here: another chunk's)
+// is not trusted: the chunk is decoded instead. A truncated state is null.
+TEST(XorChunk, Restore_StateOfAnotherChunkFallsBackToDecoding) {
+  XorChunkEncoder a, b;
+  for (int i = 0; i < 10; ++i) a.Append(i * 1000, i * 1.5);
+  for (int i = 0; i < 7; ++i) b.Append(i * 2000, i * 3.0);
+  std::string state_of_b;
+  b.PutState(&state_of_b);
+  auto restored = XorChunkEncoder::Restore(state_of_b + a.bytes());
+  ASSERT_NE(restored, nullptr);
+  EXPECT_EQ(restored->num_samples(), 10);
+  restored->Append(10'000, 15.0);
+  a.Append(10'000, 15.0);
+  EXPECT_EQ(restored->bytes(), a.bytes());
+  EXPECT_EQ(XorChunkEncoder::Restore(state_of_b.substr(0, 5)), nullptr);
+  EXPECT_EQ(XorChunkEncoder::Restore(""), nullptr);
 }
 
 TEST(XorChunk, Resume_CorruptChunkIsNull) {

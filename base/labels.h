@@ -57,6 +57,11 @@ class Labels {
   std::vector<Label> labels_;
 };
 
+// Labels::Hash() one label at a time, for other representations of a label
+// set: start from kLabelsHashSeed and fold in every label in name order.
+inline constexpr uint64_t kLabelsHashSeed = 14695981039346656037ULL;
+uint64_t HashLabel(uint64_t h, std::string_view name, std::string_view value);
+
 // Builds a Labels from a base set by setting and deleting names.
 class LabelsBuilder {
  public:

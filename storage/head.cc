@@ -188,8 +188,14 @@ std::shared_ptr<MemSeries> Head::Insert(SeriesRef ref, const Labels& labels, uin
 
 void Head::AddToIndex(const MemSeries& s) {
   std::unique_lock lock(index_mu_);
-  for (const auto& l : s.labels) {
-    auto& refs = index_[l.name][l.value];
+  for (const LabelView& l : s.labels) {
+    auto name_it = index_.find(l.name);
+    if (name_it == index_.end()) name_it = index_.try_emplace(std::string(l.name)).first;
+    auto value_it = name_it->second.find(l.value);
+    if (value_it == name_it->second.end()) {
+      value_it = name_it->second.try_emplace(std::string(l.value)).first;
+    }
+    auto& refs = value_it->second;
     const auto pos = std::upper_bound(refs.begin(), refs.end(), s.ref);
     // A series re-created with its old ref may find the ref still indexed.
     if (pos == refs.begin() || *(pos - 1) != s.ref) refs.insert(pos, s.ref);

@@ -31,10 +31,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/compact_labels.h"
 #include "base/labels.h"
 #include "base/matcher.h"
-#include "storage/storage.h"
 #include "storage/chunkenc/xor_chunk.h"
+#include "storage/storage.h"
 
 namespace vigil::storage {
 
@@ -48,10 +49,10 @@ struct ChunkCopy {
 
 // One series in memory. Fields below `mu` are guarded by it.
 struct MemSeries {
-  MemSeries(SeriesRef r, Labels l) : ref(r), labels(std::move(l)) {}
+  MemSeries(SeriesRef r, const Labels& l) : ref(r), labels(l) {}
 
   const SeriesRef ref;
-  const Labels labels;
+  const CompactLabels labels;  // one buffer; ToLabels() where a Labels is needed
   // Set once the series record went into the WAL (under the WAL lock).
   std::atomic<bool> logged{false};
   // Set when the head dropped the series (Head::Remove, with commits held

@@ -186,6 +186,8 @@ class Tsdb final : public Storage, private RetentionStore {
   int64_t NewestForRetention() const;
   // Refuses `t` when it is more than max_time_ahead_ms ahead of `now`.
   [[nodiscard]] Status CheckNotInFuture(const Labels& labels, int64_t t, int64_t now);
+  // The same for a head series (its labels are materialised only on refusal).
+  [[nodiscard]] Status CheckNotInFuture(const CompactLabels& labels, int64_t t, int64_t now);
 
   // Write health (tsdb_write_health.cc). A failed write of RocksDB, a
   // poisoned WAL or a failed WAL write on a disk short of space blocks

@@ -229,6 +229,7 @@ Status Tsdb::FlushSeries(MemSeries& s) {
   const ChunkWriteTarget target{
       db_.get(),    cf(kCfChunks), cf(kCfPostings),          cf(kCfSeries),
       &partitions_, &health_,      &counters_.chunks_flushed};
+  std::lock_guard lock(flush_mu_);
   return WriteClosedChunks(target, s);
 }
 

@@ -233,6 +233,10 @@ class Tsdb final : public Storage, private RetentionStore {
   // Serializes the WAL write of series records with their `logged` flag.
   std::mutex wal_order_mu_;
   std::mutex admin_mu_;  // one checkpoint / retention / delete at a time
+  // One FlushSeries at a time: the flusher thread and FlushClosedChunks may
+  // copy the same closed chunks; without it the flusher's write could land
+  // after FlushClosedChunks returned (and after a retention run it preceded).
+  std::mutex flush_mu_;
 
   bool closed_ = false;
   PeriodicThread maintenance_;

@@ -6,8 +6,8 @@
 // removed (Tsdb::CollectIdleSeries); their data stays on disk.
 //
 // Lifetime invariant (why raw MemSeries pointers from Head::Find are safe):
-// the head owns every series through shared_ptrs (the table and the label
-// buckets). Head::Remove takes a series out of both but does not release
+// the head owns every series through shared_ptrs (the table and the hash
+// shards, SeriesHashMap). Head::Remove takes a series out of both but does not release
 // those references: it retires them (and any table page that became empty)
 // tagged with the current epoch, then advances the epoch. Retired memory is
 // freed (Head::Reclaim) only once every ReadGuard that was taken at or
@@ -128,6 +128,33 @@ class SeriesTable {
   std::unordered_map<SeriesRef, std::shared_ptr<MemSeries>> overflow_;  // mu_
 };
 
+// Label hash -> series, for one shard of the head (the shard's mutex guards
+// it): open addressing with linear probing in one array of {hash, series}
+// slots, kept at most 3/4 full; series with equal hashes sit in neighbouring
+// slots; removal shifts the following slots back (no tombstones). About 24 B
+// per slot, where a node map of vectors costs a node, a bucket and a vector
+// block per series.
+class SeriesHashMap {
+ public:
+  // The series with `hash` and `labels`, or null.
+  const std::shared_ptr<MemSeries>* Find(uint64_t hash, const Labels& labels) const;
+  void Insert(uint64_t hash, std::shared_ptr<MemSeries> s);
+  // Takes `s` out and returns the map's reference to it (null if absent).
+  std::shared_ptr<MemSeries> Erase(uint64_t hash, const MemSeries* s);
+  size_t size() const { return used_; }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    std::shared_ptr<MemSeries> series;  // null: empty slot
+  };
+  size_t Home(uint64_t hash) const;
+  void Grow();
+
+  std::vector<Slot> slots_;  // a power of two long, or empty
+  size_t used_ = 0;
+};
+
 class Head {
  public:
   explicit Head(int64_t partition_ms) : partition_ms_(partition_ms) {}
@@ -204,7 +231,7 @@ class Head {
   static constexpr size_t kShards = 64;
   struct HashShard {
     mutable std::shared_mutex mu;
-    std::unordered_map<uint64_t, std::vector<std::shared_ptr<MemSeries>>> by_hash;
+    SeriesHashMap by_hash;
   };
   // Series and pages removed at `epoch`, freed once no reader of that epoch
   // or an older one is left.

@@ -131,8 +131,9 @@ uint64_t CompactLabels::Hash() const {
 
 Labels CompactLabels::ToLabels() const {
   std::vector<Label> out;
+  out.reserve(size());
   for (const LabelView& l : *this) out.push_back({std::string(l.name), std::string(l.value)});
-  return Labels(std::move(out));  // already sorted and without empty values
+  return Labels::FromSorted(std::move(out));  // built from a Labels: sorted, no empty values
 }
 
 size_t CompactLabels::HeapBytes() const {

@@ -26,6 +26,13 @@ class Labels {
   // Prometheus treats an empty label value like an absent label.
   explicit Labels(std::vector<Label> labels);
   Labels(std::initializer_list<Label> labels) : Labels(std::vector<Label>(labels)) {}
+  // Takes `labels` as they are: the caller guarantees they are sorted by
+  // name, names unique, values not empty (e.g. copied from another set).
+  static Labels FromSorted(std::vector<Label> labels) {
+    Labels out;
+    out.labels_ = std::move(labels);
+    return out;
+  }
 
   // The value of `name`, or "" when absent.
   std::string_view Get(std::string_view name) const;

@@ -7,7 +7,6 @@ namespace {
 
 // FNV-1a, 64 bit: simple, stable and good enough to spread label sets; callers
 // that key maps by it must still compare the full label set on collisions.
-constexpr uint64_t kFnvOffset = 14695981039346656037ULL;
 constexpr uint64_t kFnvPrime = 1099511628211ULL;
 
 uint64_t HashBytes(uint64_t h, std::string_view s) {
@@ -70,14 +69,16 @@ Labels Labels::Filter(const std::vector<std::string>& names, bool keep) const {
   return out;
 }
 
+uint64_t HashLabel(uint64_t h, std::string_view name, std::string_view value) {
+  h = HashBytes(h, name);
+  h = HashBytes(h, std::string_view("\xff", 1));
+  h = HashBytes(h, value);
+  return HashBytes(h, std::string_view("\xff", 1));
+}
+
 uint64_t Labels::Hash() const {
-  uint64_t h = kFnvOffset;
-  for (const auto& l : labels_) {
-    h = HashBytes(h, l.name);
-    h = HashBytes(h, std::string_view("\xff", 1));
-    h = HashBytes(h, l.value);
-    h = HashBytes(h, std::string_view("\xff", 1));
-  }
+  uint64_t h = kLabelsHashSeed;  // FNV-1a's offset basis
+  for (const auto& l : labels_) h = HashLabel(h, l.name, l.value);
   return h;
 }
 

@@ -26,6 +26,13 @@ class Labels {
   // Prometheus treats an empty label value like an absent label.
   explicit Labels(std::vector<Label> labels);
   Labels(std::initializer_list<Label> labels) : Labels(std::vector<Label>(labels)) {}
+  // Takes `labels` as they are: the caller guarantees they are sorted by
+  // name, names unique, values not empty (e.g. copied from another set).
+  static Labels FromSorted(std::vector<Label> labels) {
+    Labels out;
+    out.labels_ = std::move(labels);
+    return out;
+  }
 
   // The value of `name`, or "" when absent.
   std::string_view Get(std::string_view name) const;
@@ -56,6 +63,11 @@ class Labels {
  private:
   std::vector<Label> labels_;
 };
+
+// Labels::Hash() one label at a time, for other representations of a label
+// set: start from kLabelsHashSeed and fold in every label in name order.
+inline constexpr uint64_t kLabelsHashSeed = 14695981039346656037ULL;
+uint64_t HashLabel(uint64_t h, std::string_view name, std::string_view value);
 
 // Builds a Labels from a base set by setting and deleting names.
 class LabelsBuilder {

@@ -11,15 +11,67 @@
 
 namespace vigil::storage {
 
+size_t SeriesHashMap::Home(uint64_t hash) const {
+  // The shard took the low bits; a multiplicative mix spreads the rest.
+  constexpr uint64_t kMix = 0x9E3779B97F4A7C15ULL;
+  return static_cast<size_t>((hash * kMix) >> 32) & (slots_.size() - 1);
+}
+
+const std::shared_ptr<MemSeries>* SeriesHashMap::Find(uint64_t hash, const Labels& labels) const {
+  if (slots_.empty()) return nullptr;
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = Home(hash); slots_[i].series; i = (i + 1) & mask) {
+    // Equal hashes may hide different label sets.
+    if (slots_[i].hash == hash && slots_[i].series->labels == labels) return &slots_[i].series;
+  }
+  return nullptr;
+}
+
+void SeriesHashMap::Insert(uint64_t hash, std::shared_ptr<MemSeries> s) {
+  if ((used_ + 1) * 4 > slots_.size() * 3) Grow();
+  const size_t mask = slots_.size() - 1;
+  size_t i = Home(hash);
+  while (slots_[i].series) i = (i + 1) & mask;
+  slots_[i] = Slot{hash, std::move(s)};
+  ++used_;
+}
+
+std::shared_ptr<MemSeries> SeriesHashMap::Erase(uint64_t hash, const MemSeries* s) {
+  if (slots_.empty()) return nullptr;
+  const size_t mask = slots_.size() - 1;
+  size_t hole = Home(hash);
+  for (; slots_[hole].series.get() != s; hole = (hole + 1) & mask) {
+    if (!slots_[hole].series) return nullptr;
+  }
+  std::shared_ptr<MemSeries> out = std::move(slots_[hole].series);
+  --used_;
+  // Backward shift: move each following slot of the probe run into the hole
+  // unless its home lies cyclically in (hole, slot], where it must stay.
+  for (size_t i = (hole + 1) & mask; slots_[i].series; i = (i + 1) & mask) {
+    const size_t home = Home(slots_[i].hash);
+    const bool stays = hole < i ? (home > hole && home <= i) : (home > hole || home <= i);
+    if (stays) continue;
+    slots_[hole] = std::move(slots_[i]);
+    slots_[i].series.reset();
+    hole = i;
+  }
+  return out;
+}
+
+void SeriesHashMap::Grow() {
+  std::vector<Slot> old(std::max<size_t>(16, slots_.size() * 2));
+  old.swap(slots_);
+  used_ = 0;
+  for (Slot& slot : old) {
+    if (slot.series) Insert(slot.hash, std::move(slot.series));
+  }
+}
+
 std::shared_ptr<MemSeries> Head::ByLabels(const Labels& labels, uint64_t hash) const {
   const HashShard& shard = hash_shards_[hash % kShards];
   std::shared_lock lock(shard.mu);
-  const auto it = shard.by_hash.find(hash);
-  if (it == shard.by_hash.end()) return nullptr;
-  for (const auto& s : it->second) {
-    if (s->labels == labels) return s;  // equal hashes may hide different label sets
-  }
-  return nullptr;
+  const auto* s = shard.by_hash.Find(hash, labels);
+  return s ? *s : nullptr;
 }
 
 namespace {
@@ -173,12 +225,9 @@ std::shared_ptr<MemSeries> Head::Insert(SeriesRef ref, const Labels& labels, uin
   // Held until the series is in every map and the index: Remove takes the
   // same lock, so it never sees a half-inserted series.
   std::unique_lock lock(shard.mu);
-  auto& bucket = shard.by_hash[hash];
-  for (const auto& existing : bucket) {
-    if (existing->labels == labels) return existing;
-  }
+  if (const auto* existing = shard.by_hash.Find(hash, labels)) return *existing;
   auto s = std::make_shared<MemSeries>(ref, labels);
-  bucket.push_back(s);
+  shard.by_hash.Insert(hash, s);
   table_.Set(ref, s);
   AddToIndex(*s);
   num_series_.fetch_add(1, std::memory_order_relaxed);
@@ -188,8 +237,14 @@ std::shared_ptr<MemSeries> Head::Insert(SeriesRef ref, const Labels& labels, uin
 
 void Head::AddToIndex(const MemSeries& s) {
   std::unique_lock lock(index_mu_);
-  for (const auto& l : s.labels) {
-    auto& refs = index_[l.name][l.value];
+  for (const LabelView& l : s.labels) {
+    auto name_it = index_.find(l.name);
+    if (name_it == index_.end()) name_it = index_.try_emplace(std::string(l.name)).first;
+    auto value_it = name_it->second.find(l.value);
+    if (value_it == name_it->second.end()) {
+      value_it = name_it->second.try_emplace(std::string(l.value)).first;
+    }
+    auto& refs = value_it->second;
     const auto pos = std::upper_bound(refs.begin(), refs.end(), s.ref);
     // A series re-created with its old ref may find the ref still indexed.
     if (pos == refs.begin() || *(pos - 1) != s.ref) refs.insert(pos, s.ref);
@@ -204,14 +259,9 @@ size_t Head::Remove(const std::vector<MemSeries*>& victims) {
     const uint64_t hash = v->labels.Hash();
     HashShard& shard = hash_shards_[hash % kShards];
     std::unique_lock lock(shard.mu);
-    const auto bucket = shard.by_hash.find(hash);
-    if (bucket == shard.by_hash.end()) continue;
-    const auto pos = std::find_if(bucket->second.begin(), bucket->second.end(),
-                                  [v](const auto& s) { return s.get() == v; });
-    if (pos == bucket->second.end()) continue;
-    retired.series.push_back(std::move(*pos));
-    bucket->second.erase(pos);
-    if (bucket->second.empty()) shard.by_hash.erase(bucket);
+    auto owner = shard.by_hash.Erase(hash, v);
+    if (!owner) continue;
+    retired.series.push_back(std::move(owner));
     table_.Erase(v->ref, v, &retired.series, &retired.pages);
     v->removed.store(true, std::memory_order_relaxed);
     removed.push_back(v);

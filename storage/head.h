@@ -6,8 +6,8 @@
 // removed (Tsdb::CollectIdleSeries); their data stays on disk.
 //
 // Lifetime invariant (why raw MemSeries pointers from Head::Find are safe):
-// the head owns every series through shared_ptrs (the table and the label
-// buckets). Head::Remove takes a series out of both but does not release
+// the head owns every series through shared_ptrs (the table and the hash
+// shards, SeriesHashMap). Head::Remove takes a series out of both but does not release
 // those references: it retires them (and any table page that became empty)
 // tagged with the current epoch, then advances the epoch. Retired memory is
 // freed (Head::Reclaim) only once every ReadGuard that was taken at or
@@ -31,10 +31,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/compact_labels.h"
 #include "base/labels.h"
 #include "base/matcher.h"
-#include "storage/storage.h"
 #include "storage/chunkenc/xor_chunk.h"
+#include "storage/storage.h"
 
 namespace vigil::storage {
 
@@ -48,10 +49,10 @@ struct ChunkCopy {
 
 // One series in memory. Fields below `mu` are guarded by it.
 struct MemSeries {
-  MemSeries(SeriesRef r, Labels l) : ref(r), labels(std::move(l)) {}
+  MemSeries(SeriesRef r, const Labels& l) : ref(r), labels(l) {}
 
   const SeriesRef ref;
-  const Labels labels;
+  const CompactLabels labels;  // one buffer; ToLabels() where a Labels is needed
   // Set once the series record went into the WAL (under the WAL lock).
   std::atomic<bool> logged{false};
   // Set when the head dropped the series (Head::Remove, with commits held
@@ -125,6 +126,33 @@ class SeriesTable {
   Page** const dir_;                     // kMaxPages entries, mmap'ed (zero, lazily backed)
   std::atomic<size_t> pages_end_{0};     // one past the highest page ever allocated
   std::unordered_map<SeriesRef, std::shared_ptr<MemSeries>> overflow_;  // mu_
+};
+
+// Label hash -> series, for one shard of the head (the shard's mutex guards
+// it): open addressing with linear probing in one array of {hash, series}
+// slots, kept at most 3/4 full; series with equal hashes sit in neighbouring
+// slots; removal shifts the following slots back (no tombstones). About 24 B
+// per slot, where a node map of vectors costs a node, a bucket and a vector
+// block per series.
+class SeriesHashMap {
+ public:
+  // The series with `hash` and `labels`, or null.
+  const std::shared_ptr<MemSeries>* Find(uint64_t hash, const Labels& labels) const;
+  void Insert(uint64_t hash, std::shared_ptr<MemSeries> s);
+  // Takes `s` out and returns the map's reference to it (null if absent).
+  std::shared_ptr<MemSeries> Erase(uint64_t hash, const MemSeries* s);
+  size_t size() const { return used_; }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    std::shared_ptr<MemSeries> series;  // null: empty slot
+  };
+  size_t Home(uint64_t hash) const;
+  void Grow();
+
+  std::vector<Slot> slots_;  // a power of two long, or empty
+  size_t used_ = 0;
 };
 
 class Head {
@@ -203,7 +231,7 @@ class Head {
   static constexpr size_t kShards = 64;
   struct HashShard {
     mutable std::shared_mutex mu;
-    std::unordered_map<uint64_t, std::vector<std::shared_ptr<MemSeries>>> by_hash;
+    SeriesHashMap by_hash;
   };
   // Series and pages removed at `epoch`, freed once no reader of that epoch
   // or an older one is left.

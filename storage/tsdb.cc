@@ -155,7 +155,7 @@ Status Tsdb::CommitBatch(std::vector<WalSample>& samples, std::vector<MemSeries*
     for (MemSeries* s : series) {
       if (s->logged.load(std::memory_order_relaxed)) continue;
       s->logged.store(true, std::memory_order_relaxed);
-      new_series.push_back({s->ref, s->labels});
+      new_series.push_back({s->ref, s->labels.ToLabels()});
       flagged.push_back(s);
     }
     const std::string payload = EncodeWalCommit(new_series, samples);
@@ -235,7 +235,7 @@ Status Tsdb::ResolveRemovedSeries(std::vector<WalSample>& samples,
     // Head GC sets `removed` only while it holds the barrier exclusively.
     if (!series[i]->removed.load(std::memory_order_relaxed)) continue;
     bool created = false;
-    auto current = GetOrCreateSeries(series[i]->labels, &created);
+    auto current = GetOrCreateSeries(series[i]->labels.ToLabels(), &created);
     if (!current.ok()) return current.status();
     series[i] = current.value().get();  // in the head until the barrier is released
     samples[i].ref = series[i]->ref;
@@ -247,6 +247,7 @@ Status Tsdb::FlushSeries(MemSeries& s) {
   const ChunkWriteTarget target{
       db_.get(),    cf(kCfChunks), cf(kCfPostings),          cf(kCfSeries),
       &partitions_, &health_,      &counters_.chunks_flushed};
+  std::lock_guard lock(flush_mu_);
   return WriteClosedChunks(target, s);
 }
 
@@ -273,7 +274,7 @@ void Tsdb::SetHeadMinTime(int64_t oldest, int64_t newest) {
 }
 
 Result<Labels> Tsdb::SeriesLabels(SeriesRef ref) const {
-  if (const auto s = head_.ByRef(ref)) return s->labels;
+  if (const auto s = head_.ByRef(ref)) return s->labels.ToLabels();
   std::string v;
   if (!db_ || !db_->Get(rocksdb::ReadOptions(), cf(kCfSeries), SeriesKey(ref), &v).ok()) {
     return Status::NotFound("unknown series ref " + std::to_string(ref));

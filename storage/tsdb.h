@@ -201,6 +201,8 @@ class Tsdb final : public Storage, private RetentionStore {
   int64_t NewestForRetention() const;
   // Refuses `t` when it is more than max_time_ahead_ms ahead of `now`.
   [[nodiscard]] Status CheckNotInFuture(const Labels& labels, int64_t t, int64_t now);
+  // The same for a head series (its labels are materialised only on refusal).
+  [[nodiscard]] Status CheckNotInFuture(const CompactLabels& labels, int64_t t, int64_t now);
 
   // Write health (tsdb_write_health.cc). A failed write of RocksDB, a
   // poisoned WAL or a failed WAL write on a disk short of space blocks
@@ -248,6 +250,10 @@ class Tsdb final : public Storage, private RetentionStore {
   // Serializes the WAL write of series records with their `logged` flag.
   std::mutex wal_order_mu_;
   std::mutex admin_mu_;  // one checkpoint / retention / delete at a time
+  // One FlushSeries at a time: the flusher thread and FlushClosedChunks may
+  // copy the same closed chunks; without it the flusher's write could land
+  // after FlushClosedChunks returned (and after a retention run it preceded).
+  std::mutex flush_mu_;
 
   bool closed_ = false;
   PeriodicThread maintenance_;

@@ -88,6 +88,12 @@ int64_t Tsdb::NewestForRetention() const {
   return std::min(newest, options_.clock->NowMillis());
 }
 
+Status Tsdb::CheckNotInFuture(const CompactLabels& labels, int64_t t, int64_t now) {
+  const int64_t ahead = options_.max_time_ahead_ms;
+  if (ahead <= 0 || t <= now + ahead) return Status::OK();
+  return CheckNotInFuture(labels.ToLabels(), t, now);
+}
+
 Status Tsdb::CheckNotInFuture(const Labels& labels, int64_t t, int64_t now) {
   const int64_t ahead = options_.max_time_ahead_ms;
   if (ahead <= 0 || t <= now + ahead) return Status::OK();

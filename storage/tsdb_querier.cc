@@ -175,7 +175,8 @@ Status TsdbQuerier::AddDiskCandidates(const rocksdb::ReadOptions& ro, int64_t pa
       continue;
     }
     if (const MemSeries* s = view_.head->Find(ref)) {  // Collect holds a ReadGuard
-      if (MatchesAll(matchers, s->labels)) (*found)[ref] = Found{ref, s->labels, {}, true};
+      if (MatchesAll(matchers, s->labels))
+        (*found)[ref] = Found{ref, s->labels.ToLabels(), {}, true};
       continue;
     }
     std::string v;
@@ -225,7 +226,7 @@ Result<std::vector<TsdbQuerier::Found>> TsdbQuerier::Collect(int64_t mint, int64
       std::lock_guard lock(s->mu);
       persisted = s->persisted;
     }
-    found[ref] = Found{ref, s->labels, CopyHeadChunks(*s, mint, maxt), persisted};
+    found[ref] = Found{ref, s->labels.ToLabels(), CopyHeadChunks(*s, mint, maxt), persisted};
   }
   const std::vector<int64_t> partitions = PartitionsIn(mint, maxt);
   if (!partitions.empty()) {

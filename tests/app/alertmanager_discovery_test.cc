@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "tests/scraper/fake_kube_api.h"
 #include "tests/scraper/kubernetes_test_objects.h"
+#include "tests/rules/alerting_config.h"
 #include "tests/support/test_dirs_and_ports.h"
 
 namespace vigil {
@@ -23,12 +24,7 @@ namespace {
 using namespace std::chrono_literals;
 using Urls = std::vector<std::string>;
 
-config::AlertingConfig Alerting(const std::string& alertmanagers_yaml) {
-  auto config =
-      config::LoadConfigString("alerting:\n  alertmanagers:\n" + alertmanagers_yaml, "test.yml");
-  EXPECT_TRUE(config.ok()) << config.status().message();
-  return config.ok() ? config->alerting : config::AlertingConfig{};
-}
+using test_support::Alerting;
 
 void WriteFile(const std::filesystem::path& path, const std::string& text) {
   const auto tmp = path.string() + ".tmp";

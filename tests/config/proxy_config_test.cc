@@ -11,33 +11,12 @@
 
 #include "config/config.h"
 #include "config/proxy_selector.h"
+#include "tests/support/scoped_env.h"
 
 namespace vigil::config {
 namespace {
 
-// Sets an environment variable for the scope of a test, restoring it after.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value == nullptr) {
-      ::unsetenv(name);
-    } else {
-      ::setenv(name, value, 1);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using test_support::ScopedEnv;
 
 Result<Config> Load(const std::string& yaml, const LoadOptions& options = {}) {
   return LoadConfigString(yaml, "/etc/vigil/prometheus.yml", options);

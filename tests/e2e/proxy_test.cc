@@ -16,6 +16,7 @@
 #include "tests/e2e/http_proxy.h"
 #include "tests/e2e/metrics_target.h"
 #include "tests/e2e/vigil_process.h"
+#include "tests/support/scoped_env.h"
 
 namespace vigil::e2e {
 namespace {
@@ -23,25 +24,7 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-// Sets an environment variable (inherited by the vigil started in the scope).
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    ::setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using test_support::ScopedEnv;
 
 std::string UpOf(const VigilProcess& vigil, const std::string& job) {
   json j = json::parse(vigil.Get("/api/v1/query?query=up%7Bjob%3D%22" + job + "%22%7D").body,

@@ -11,18 +11,14 @@
 
 #include "config/config.h"
 #include "rules/notifier.h"
+#include "tests/rules/alerting_config.h"
 
 namespace vigil::rules {
 namespace {
 
 using Urls = std::vector<std::string>;
 
-config::AlertingConfig Alerting(const std::string& alertmanagers_yaml) {
-  auto config =
-      config::LoadConfigString("alerting:\n  alertmanagers:\n" + alertmanagers_yaml, "test.yml");
-  EXPECT_TRUE(config.ok()) << config.status().message();
-  return config.ok() ? config->alerting : config::AlertingConfig{};
-}
+using test_support::Alerting;
 
 config::TargetGroup Group(Urls targets, Labels labels, std::vector<Labels> target_labels = {}) {
   config::TargetGroup g;

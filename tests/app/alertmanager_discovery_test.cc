@@ -13,9 +13,9 @@
 #include <thread>
 
 #include "config/config.h"
+#include "tests/rules/alerting_config.h"
 #include "tests/scraper/fake_kube_api.h"
 #include "tests/scraper/kubernetes_test_objects.h"
-#include "tests/rules/alerting_config.h"
 #include "tests/support/test_dirs_and_ports.h"
 
 namespace vigil {

@@ -18,6 +18,14 @@ uint64_t HashBytes(uint64_t h, std::string_view s) {
 }
 
 void SortAndDedup(std::vector<Label>& labels) {
+  // Most label sets arrive sorted, without duplicates or empty values
+  // (decoded from the WAL or a checkpoint, built by the relabeller): one
+  // pass finds that and leaves them as they are.
+  bool clean = true;
+  for (size_t i = 0; i < labels.size() && clean; ++i) {
+    clean = !labels[i].value.empty() && (i == 0 || labels[i - 1].name < labels[i].name);
+  }
+  if (clean) return;
   std::stable_sort(labels.begin(), labels.end(),
                    [](const Label& a, const Label& b) { return a.name < b.name; });
   std::vector<Label> out;

@@ -10,6 +10,7 @@
 #include <rocksdb/sst_file_reader.h>
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -123,6 +124,7 @@ class ReplayAppendShards {
     std::deque<std::vector<Job>> queue;
     bool done = false;
     int64_t lo = kMaxTime, hi = kMinTime;  // written by the worker, read after join
+    std::vector<Job> scratch;              // the worker's radix sort buffer
     std::thread thread;
   };
   // A batch spans several scrapes of the worker's series, so sorting it by
@@ -140,8 +142,28 @@ class ReplayAppendShards {
       w.queue.push_back(std::move(pending_[shard]));
     }
     w.cv.notify_all();
-    pending_[shard] = {};
-    pending_[shard].reserve(batch_samples_);
+    pending_[shard] = TakeSpare();
+  }
+
+  // An emptied batch a worker gave back (its pages already faulted in), or a
+  // new one: a million-job batch is 24 MB, which malloc would hand back to
+  // the kernel and fault in again for every batch.
+  std::vector<Job> TakeSpare() {
+    std::vector<Job> batch;
+    {
+      std::lock_guard lock(spare_mu_);
+      if (!spare_.empty()) {
+        batch = std::move(spare_.back());
+        spare_.pop_back();
+      }
+    }
+    batch.clear();
+    batch.reserve(batch_samples_);
+    return batch;
+  }
+  void GiveBack(std::vector<Job> batch) {
+    std::lock_guard lock(spare_mu_);
+    spare_.push_back(std::move(batch));
   }
 
   void Run(Worker& w) {
@@ -155,15 +177,51 @@ class ReplayAppendShards {
         w.queue.pop_front();
       }
       w.cv.notify_all();
-      // Stable: each series keeps its samples in WAL order.
-      std::stable_sort(batch.begin(), batch.end(), [](const Job& a, const Job& b) {
-        return std::less<>()(a.series, b.series);
-      });
+      GroupBySeries(batch, w.scratch);
       for (size_t i = 0; i < batch.size();) {
         MemSeries& s = *batch[i].series;
         std::lock_guard lock(s.mu);
         for (; i < batch.size() && batch[i].series == &s; ++i) Append(w, s, batch[i]);
       }
+      GiveBack(std::move(batch));
+    }
+  }
+
+  // Sorts the batch by series address, stably (each series keeps its samples
+  // in WAL order): a least-significant-digit radix sort, at most 11 bits a
+  // pass, of the address relative to the batch's lowest in units of
+  // kGranule (two series are at least sizeof(MemSeries) apart, so each keeps
+  // a key of its own), skipping passes whose digit is the same for every
+  // job. Two or three linear passes where a comparison sort of a million
+  // jobs took twenty merge levels.
+  static void GroupBySeries(std::vector<Job>& batch, std::vector<Job>& scratch) {
+    if (batch.size() < 2) return;
+    uintptr_t lo = std::numeric_limits<uintptr_t>::max(), hi = 0;
+    for (const Job& j : batch) {
+      const auto a = reinterpret_cast<uintptr_t>(j.series);
+      lo = std::min(lo, a);
+      hi = std::max(hi, a);
+    }
+    constexpr uintptr_t kGranule = std::bit_floor(sizeof(MemSeries));
+    const auto key = [lo](const Job& j) {
+      return (reinterpret_cast<uintptr_t>(j.series) - lo) / kGranule;
+    };
+    const int bits = std::bit_width((hi - lo) / kGranule);
+    const int passes = (bits + 10) / 11;
+    if (passes == 0) return;  // one series
+    const int digit_bits = (bits + passes - 1) / passes;
+    const uintptr_t mask = (uintptr_t{1} << digit_bits) - 1;
+    scratch.resize(batch.size());
+    std::vector<size_t> count(size_t{1} << digit_bits);
+    for (int shift = 0; shift < bits; shift += digit_bits) {
+      std::fill(count.begin(), count.end(), 0);
+      for (const Job& j : batch) ++count[(key(j) >> shift) & mask];
+      if (*std::max_element(count.begin(), count.end()) == batch.size())
+        continue;  // one digit: no move
+      size_t at = 0;
+      for (size_t& c : count) at += std::exchange(c, at);
+      for (const Job& j : batch) scratch[count[(key(j) >> shift) & mask]++] = j;
+      batch.swap(scratch);
     }
   }
 
@@ -181,6 +239,8 @@ class ReplayAppendShards {
   const size_t batch_samples_;
   std::deque<Worker> workers_;             // not movable: the threads hold references
   std::vector<std::vector<Job>> pending_;  // per worker, filled by the replaying thread
+  std::mutex spare_mu_;
+  std::vector<std::vector<Job>> spare_;  // emptied batches, for TakeSpare
 };
 
 // Where replayed samples go: the head's series by ref (Head::Find, no lock
@@ -436,18 +496,42 @@ Status Tsdb::ReplayWalRecords() {
   const Head::ReadGuard guard(head_);
   ReplayTarget target{shards, {}};
   WalReplayStats damage;
-  const auto apply = [&](std::string_view payload) {
-    auto commit = DecodeWalCommit(payload);
-    if (!commit.ok()) {
-      ++counters_.wal_corruptions;
-      VLOG_WARN("skipping an undecodable WAL record", {{"err", commit.status().ToString()}});
-      return;
+  // Three stages: a thread reads and decodes the WAL's records, this one
+  // creates their series and routes their samples, the shards' workers
+  // append them.
+  BatchPipe<WalCommit> pipe;
+  Status s;
+  std::thread reader([&] {
+    constexpr size_t kBatchSamples = 1 << 16;
+    std::vector<WalCommit> batch;
+    size_t batch_samples = 0;
+    const auto decode = [&](std::string_view payload) {
+      auto commit = DecodeWalCommit(payload);
+      if (!commit.ok()) {
+        ++counters_.wal_corruptions;
+        VLOG_WARN("skipping an undecodable WAL record", {{"err", commit.status().ToString()}});
+        return;
+      }
+      batch_samples += commit->samples.size() + commit->series.size();
+      batch.push_back(std::move(commit.value()));
+      if (batch_samples >= kBatchSamples) {
+        pipe.Push(std::exchange(batch, std::vector<WalCommit>()));
+        batch_samples = 0;
+      }
+    };
+    s = ReplayWal(wal_dir(), static_cast<uint32_t>(first), decode, &damage);
+    if (!batch.empty()) pipe.Push(std::move(batch));
+    pipe.Close();
+  });
+  std::vector<WalCommit> batch;
+  while (pipe.Pop(&batch)) {
+    for (const WalCommit& commit : batch) {
+      ApplyReplayedCommit(commit, target);
+      ++records;
+      samples += commit.samples.size();
     }
-    ApplyReplayedCommit(*commit, target);
-    ++records;
-    samples += commit->samples.size();
-  };
-  const Status s = ReplayWal(wal_dir(), static_cast<uint32_t>(first), apply, &damage);
+  }
+  reader.join();
   const auto [lo, hi] = shards.Finish();  // every replayed sample is in the head
   if (lo <= hi) {
     AtomicMin(counters_.min_time, lo);

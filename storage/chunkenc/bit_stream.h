@@ -31,6 +31,26 @@ class BitWriter {
         used_ = static_cast<uint8_t>((used_ + n) & 7);
         return;
       }
+    }
+    if (n <= 56) {
+      // The partly used last byte and the new bits fit one 64-bit word
+      // (at most 7 + 56 bits): build it, then store its bytes big-endian.
+      size_t keep = buf_->size();
+      uint64_t word = v << (64 - used_ - n);
+      if (used_ != 0) {
+        --keep;
+        word |= uint64_t{static_cast<uint8_t>(buf_->back())} << 56;
+      }
+      const int total = used_ + n;
+      if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap64(word);
+      buf_->resize(keep + static_cast<size_t>((total + 7) / 8));
+      std::memcpy(buf_->data() + keep, &word, static_cast<size_t>((total + 7) / 8));
+      used_ = static_cast<uint8_t>(total & 7);
+      return;
+    }
+    if (used_ != 0) {
+      const int room = 8 - used_;
+      auto& last = reinterpret_cast<uint8_t&>(buf_->back());
       n -= room;  // now below 64
       last = static_cast<uint8_t>(last | (v >> n));
       v &= (uint64_t{1} << n) - 1;

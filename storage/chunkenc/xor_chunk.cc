@@ -60,8 +60,9 @@ void WriteDeltaOfDelta(BitWriter& w, int64_t dod) {
   }
   for (const auto& b : kDodBuckets) {
     if (!FitsBits(dod, b.bits)) continue;
-    w.WriteBits(b.prefix, b.prefix_bits);
-    w.WriteBits(static_cast<uint64_t>(dod), b.bits);
+    // One write: prefix and value together are at most 24 bits.
+    const uint64_t value = static_cast<uint64_t>(dod) & ((uint64_t{1} << b.bits) - 1);
+    w.WriteBits((b.prefix << b.bits) | value, b.prefix_bits + b.bits);
     return;
   }
   w.WriteBits(0b1111, 4);
@@ -181,22 +182,34 @@ void XorChunkEncoder::WriteValue(double v) {
     used_bits_ = w.used_bits();
     return;
   }
-  w.WriteBit(true);
   uint8_t lead = static_cast<uint8_t>(std::countl_zero(x));
   const uint8_t trail = static_cast<uint8_t>(std::countr_zero(x));
   if (lead >= 32) lead = 31;  // the leading count has 5 bits
+  // Control bits and the meaningful bits go in one write when they fit
+  // BitWriter's one-word path (56 bits), else field by field.
   if (leading_ != 0xff && lead >= leading_ && trail >= trailing_) {
-    // Reuse the previous window of meaningful bits.
-    w.WriteBit(false);
-    w.WriteBits(x >> trailing_, 64 - leading_ - trailing_);
+    // Reuse the previous window of meaningful bits: '10', then the window.
+    const int sig = 64 - leading_ - trailing_;
+    if (sig + 2 <= 56) {
+      w.WriteBits((uint64_t{0b10} << sig) | (x >> trailing_), sig + 2);
+    } else {
+      w.WriteBits(0b10, 2);
+      w.WriteBits(x >> trailing_, sig);
+    }
   } else {
+    // A new window: '11', 5 bits of leading zeros, 6 of length (64 is
+    // stored as 0), then the window.
     leading_ = lead;
     trailing_ = trail;
     const int sig = 64 - lead - trail;
-    w.WriteBit(true);
-    w.WriteBits(lead, 5);
-    w.WriteBits(static_cast<uint64_t>(sig & 63), 6);  // 64 is stored as 0
-    w.WriteBits(x >> trail, sig);
+    const uint64_t header =
+        (uint64_t{0b11} << 11) | (uint64_t{lead} << 6) | static_cast<uint64_t>(sig & 63);
+    if (sig + 13 <= 56) {
+      w.WriteBits((header << sig) | (x >> trail), sig + 13);
+    } else {
+      w.WriteBits(header, 13);
+      w.WriteBits(x >> trail, sig);
+    }
   }
   used_bits_ = w.used_bits();
 }

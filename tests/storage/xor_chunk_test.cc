@@ -70,6 +70,50 @@ TEST(XorChunk, RoundTrip_RandomSeries) {
   }
 }
 
+// The encoding is an on-disk format: the bytes of a fixed pseudo-random
+// mix of samples (every timestamp bucket, narrow and wide XOR windows, NaNs)
+// are pinned by their FNV-1a digest, taken from the field-by-field writer
+// before BitWriter's one-word path and the encoder's merged writes.
+TEST(XorChunk, Encode_BytesAreUnchangedForAFixedInput) {
+  std::mt19937_64 rng(7);
+  uint64_t digest = 1469598103934665603ULL;
+  size_t total = 0;
+  for (int round = 0; round < 300; ++round) {
+    XorChunkEncoder enc;
+    int64_t t = static_cast<int64_t>(rng() % 2'000'000'000'000ULL);
+    double v = 0;
+    const int n = 1 + static_cast<int>(rng() % kMaxChunkSamples);
+    for (int i = 0; i < n; ++i) {
+      const uint64_t r = rng();
+      t += (r % 3 == 0) ? 15000
+                        : 1 + static_cast<int64_t>(rng() % (round % 3 == 0 ? 5'000'000 : 40));
+      switch (rng() % 5) {
+        case 0:
+          v = std::bit_cast<double>(rng());
+          break;
+        case 1:
+          v += 1;
+          break;
+        case 2:
+          break;
+        case 3:
+          v = static_cast<double>(rng() % 100000) / 1000;
+          break;
+        default:
+          v = std::bit_cast<double>(std::bit_cast<uint64_t>(v) ^ (rng() & 0xffff));
+          break;
+      }
+      enc.Append(t, v);
+    }
+    for (const char c : enc.bytes()) {
+      digest = (digest ^ static_cast<uint8_t>(c)) * 1099511628211ULL;
+    }
+    total += enc.bytes().size();
+  }
+  EXPECT_EQ(total, 182078u);
+  EXPECT_EQ(digest, 5051626447910870729ULL);
+}
+
 TEST(XorChunk, Compression_RegularCounterUsesAboutOneBytePerSample) {
   XorChunkEncoder enc;
   for (int i = 0; i < kMaxChunkSamples; ++i) enc.Append(1'700'000'000'000 + i * 15000, 1000.0 + i * 3);

@@ -156,6 +156,41 @@ bool CompactLabels::operator==(const CompactLabels& o) const {
   return bytes == o.HeapBytes() && std::memcmp(data_.get(), o.data_.get(), bytes) == 0;
 }
 
+bool CompactLabels::Decode(Decoder& d, CompactLabels* out) {
+  const std::string_view whole = d.rest();
+  uint64_t n = 0;
+  if (!d.Uvarint(&n) || n > d.rest().size()) return false;
+  const char* const start = d.rest().data();
+  size_t canonical_bytes = 0;
+  bool clean = true;
+  std::string_view prev;
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string_view name, value;
+    if (!d.Bytes(&name) || !d.Bytes(&value)) return false;
+    clean = clean && !value.empty() && (i == 0 || prev < name);
+    prev = name;
+    canonical_bytes +=
+        UvarintSize(name.size()) + name.size() + UvarintSize(value.size()) + value.size();
+  }
+  const auto bytes = static_cast<size_t>(d.rest().data() - start);
+  if (!clean || bytes != canonical_bytes) {
+    Decoder again(whole);
+    Labels labels;
+    if (!again.LabelSet(&labels)) return false;
+    *out = CompactLabels(labels);
+    return true;
+  }
+  if (n == 0) {
+    *out = CompactLabels();
+    return true;
+  }
+  out->data_.reset(new char[sizeof(uint32_t) + bytes]);
+  const auto header = static_cast<uint32_t>(bytes);
+  std::memcpy(out->data_.get(), &header, sizeof(header));
+  std::memcpy(out->data_.get() + sizeof(header), start, bytes);
+  return true;
+}
+
 void CompactLabels::AppendEncoded(std::string* out) const {
   PutUvarint(out, size());
   if (!empty()) out->append(Entries(), EntriesBytes(data_.get()));

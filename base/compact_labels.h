@@ -16,6 +16,8 @@
 
 namespace vigil {
 
+class Decoder;
+
 // One label of a CompactLabels; views into its buffer.
 struct LabelView {
   std::string_view name;
@@ -81,6 +83,12 @@ class CompactLabels {
   // Appends the encoding of base/coding.h's PutLabels (the entries are
   // stored in it already).
   void AppendEncoded(std::string* out) const;
+  // Reads a PutLabels encoding from `d`, the inverse of AppendEncoded: one
+  // copy of its bytes when they are as PutLabels writes a Labels (names
+  // sorted and unique, no empty value, shortest lengths), else through
+  // Labels (sorted, deduplicated), as Decoder::LabelSet. False when `d`
+  // runs out or fails.
+  static bool Decode(Decoder& d, CompactLabels* out);
 
  private:
   // [uint32 bytes of the entries][entries]; an entry is the name and the

@@ -17,16 +17,6 @@ size_t SeriesHashMap::Home(uint64_t hash) const {
   return static_cast<size_t>((hash * kMix) >> 32) & (slots_.size() - 1);
 }
 
-const std::shared_ptr<MemSeries>* SeriesHashMap::Find(uint64_t hash, const Labels& labels) const {
-  if (slots_.empty()) return nullptr;
-  const size_t mask = slots_.size() - 1;
-  for (size_t i = Home(hash); slots_[i].series; i = (i + 1) & mask) {
-    // Equal hashes may hide different label sets.
-    if (slots_[i].hash == hash && slots_[i].series->labels == labels) return &slots_[i].series;
-  }
-  return nullptr;
-}
-
 void SeriesHashMap::Insert(uint64_t hash, std::shared_ptr<MemSeries> s) {
   if ((used_ + 1) * 4 > slots_.size() * 3) Grow();
   const size_t mask = slots_.size() - 1;
@@ -220,13 +210,24 @@ void Head::Reclaim() {
 
 std::shared_ptr<MemSeries> Head::Insert(SeriesRef ref, const Labels& labels, uint64_t hash,
                                         bool* created) {
+  return InsertSeries(ref, labels, hash, created);
+}
+
+std::shared_ptr<MemSeries> Head::Insert(SeriesRef ref, CompactLabels&& labels, uint64_t hash,
+                                        bool* created) {
+  return InsertSeries(ref, std::move(labels), hash, created);
+}
+
+template <typename L>
+std::shared_ptr<MemSeries> Head::InsertSeries(SeriesRef ref, L&& labels, uint64_t hash,
+                                              bool* created) {
   *created = false;
   HashShard& shard = hash_shards_[hash % kShards];
   // Held until the series is in every map and the index: Remove takes the
   // same lock, so it never sees a half-inserted series.
   std::unique_lock lock(shard.mu);
   if (const auto* existing = shard.by_hash.Find(hash, labels)) return *existing;
-  auto s = std::make_shared<MemSeries>(ref, labels);
+  auto s = std::make_shared<MemSeries>(ref, std::forward<L>(labels));
   shard.by_hash.Insert(hash, s);
   table_.Set(ref, s);
   AddToIndex(*s);
@@ -237,14 +238,21 @@ std::shared_ptr<MemSeries> Head::Insert(SeriesRef ref, const Labels& labels, uin
 
 void Head::AddToIndex(const MemSeries& s) {
   std::unique_lock lock(index_mu_);
+  size_t i = 0;
   for (const LabelView& l : s.labels) {
-    auto name_it = index_.find(l.name);
-    if (name_it == index_.end()) name_it = index_.try_emplace(std::string(l.name)).first;
-    auto value_it = name_it->second.find(l.value);
-    if (value_it == name_it->second.end()) {
-      value_it = name_it->second.try_emplace(std::string(l.value)).first;
+    if (i == index_hints_.size()) index_hints_.push_back({index_.end(), {}});
+    IndexHint& hint = index_hints_[i++];
+    const bool same_name = hint.name != index_.end() && hint.name->first == l.name;
+    if (!same_name) {
+      hint.name = index_.find(l.name);
+      if (hint.name == index_.end()) hint.name = index_.try_emplace(std::string(l.name)).first;
     }
-    auto& refs = value_it->second;
+    ValueIndex& values = hint.name->second;
+    if (!same_name || hint.value->first != l.value) {
+      hint.value = values.find(l.value);
+      if (hint.value == values.end()) hint.value = values.try_emplace(std::string(l.value)).first;
+    }
+    auto& refs = hint.value->second;
     const auto pos = std::upper_bound(refs.begin(), refs.end(), s.ref);
     // A series re-created with its old ref may find the ref still indexed.
     if (pos == refs.begin() || *(pos - 1) != s.ref) refs.insert(pos, s.ref);
@@ -281,6 +289,7 @@ void Head::RemoveFromIndex(const std::vector<const MemSeries*>& removed) {
     for (const auto& l : s->labels) drops[l.name][l.value].push_back(s->ref);
   }
   std::unique_lock lock(index_mu_);
+  index_hints_.clear();  // they may point at entries erased below
   for (auto& [name, values] : drops) {
     const auto name_it = index_.find(name);
     if (name_it == index_.end()) continue;

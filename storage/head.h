@@ -50,6 +50,7 @@ struct ChunkCopy {
 // One series in memory. Fields below `mu` are guarded by it.
 struct MemSeries {
   MemSeries(SeriesRef r, const Labels& l) : ref(r), labels(l) {}
+  MemSeries(SeriesRef r, CompactLabels&& l) : ref(r), labels(std::move(l)) {}
 
   const SeriesRef ref;
   const CompactLabels labels;  // one buffer; ToLabels() where a Labels is needed
@@ -136,8 +137,17 @@ class SeriesTable {
 // block per series.
 class SeriesHashMap {
  public:
-  // The series with `hash` and `labels`, or null.
-  const std::shared_ptr<MemSeries>* Find(uint64_t hash, const Labels& labels) const;
+  // The series with `hash` and `labels` (a Labels or a CompactLabels), or null.
+  template <typename L>
+  const std::shared_ptr<MemSeries>* Find(uint64_t hash, const L& labels) const {
+    if (slots_.empty()) return nullptr;
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = Home(hash); slots_[i].series; i = (i + 1) & mask) {
+      // Equal hashes may hide different label sets.
+      if (slots_[i].hash == hash && slots_[i].series->labels == labels) return &slots_[i].series;
+    }
+    return nullptr;
+  }
   void Insert(uint64_t hash, std::shared_ptr<MemSeries> s);
   // Takes `s` out and returns the map's reference to it (null if absent).
   std::shared_ptr<MemSeries> Erase(uint64_t hash, const MemSeries* s);
@@ -182,6 +192,9 @@ class Head {
   // Inserts a series unless one with the same labels exists; returns the one
   // that is in the head afterwards (`created` tells which happened).
   std::shared_ptr<MemSeries> Insert(SeriesRef ref, const Labels& labels, uint64_t hash,
+                                    bool* created);
+  // The same with labels already in the head's form (the checkpoint load).
+  std::shared_ptr<MemSeries> Insert(SeriesRef ref, CompactLabels&& labels, uint64_t hash,
                                     bool* created);
   // Drops `victims` from the maps and the index and marks them removed;
   // returns how many were still in the head. The caller keeps commits out
@@ -244,6 +257,8 @@ class Head {
   uint64_t EnterReader() const;
   void ExitReader(uint64_t epoch) const;
 
+  template <typename L>
+  std::shared_ptr<MemSeries> InsertSeries(SeriesRef ref, L&& labels, uint64_t hash, bool* created);
   void AddToIndex(const MemSeries& s);
   // Takes the refs of removed series out of the index, except refs that a
   // re-created series (same labels, same ref) holds again.
@@ -263,8 +278,19 @@ class Head {
 
   mutable std::shared_mutex index_mu_;
   // label name -> value -> sorted refs
-  std::map<std::string, std::map<std::string, std::vector<SeriesRef>, std::less<>>, std::less<>>
-      index_;
+  using ValueIndex = std::map<std::string, std::vector<SeriesRef>, std::less<>>;
+  using NameIndex = std::map<std::string, ValueIndex, std::less<>>;
+  NameIndex index_;
+  // AddToIndex's guess for the i-th label of the next series: the entries
+  // the previous series' i-th label used. Series created together (a
+  // target's first scrape, a checkpoint in ref order) share most labels, so
+  // the guess saves two map searches per label. index_mu_; cleared whenever
+  // an index entry is erased.
+  struct IndexHint {
+    NameIndex::iterator name;
+    ValueIndex::iterator value;
+  };
+  std::vector<IndexHint> index_hints_;
 };
 
 // Copies the head chunks of `s` overlapping [mint, maxt] (short lock).

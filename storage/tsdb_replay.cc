@@ -357,7 +357,7 @@ Status Tsdb::LoadMeta() {
 // One decoded head CF entry: a series and its state at the checkpoint.
 struct HeadEntry {
   SeriesRef ref = 0;
-  Labels labels;
+  CompactLabels labels;  // straight from the entry's bytes, in the head's form
   uint64_t hash = 0;
   int64_t last_t = 0;
   uint64_t last_v = 0;
@@ -371,7 +371,7 @@ namespace {
 bool DecodeHeadEntry(SeriesRef ref, std::string_view value, HeadEntry* e) {
   Decoder d(value);
   e->ref = ref;
-  if (!d.LabelSet(&e->labels) || !d.Varint(&e->last_t) || !d.Fixed64LE(&e->last_v) ||
+  if (!CompactLabels::Decode(d, &e->labels) || !d.Varint(&e->last_t) || !d.Fixed64LE(&e->last_v) ||
       !d.Varint(&e->partition)) {
     VLOG_WARN("skipping a damaged head checkpoint entry", {{"ref", std::to_string(ref)}});
     return false;
@@ -466,7 +466,7 @@ Status Tsdb::LoadHeadCheckpoint() {
 
 void Tsdb::ApplyHeadEntry(HeadEntry& e) {
   bool created = false;
-  auto s = head_.Insert(e.ref, e.labels, e.hash, &created);
+  auto s = head_.Insert(e.ref, std::move(e.labels), e.hash, &created);
   std::lock_guard lock(s->mu);
   s->logged = false;  // the WAL segments holding its record are gone: log it again
   if (e.open) {

@@ -87,6 +87,81 @@ TEST(CompactLabels, PutLabelsWritesTheSameBytesAsForLabels) {
   }
 }
 
+// Encodes pairs as PutLabels would, but in the order given and with each
+// length `pad` bytes longer than needed (a non-shortest uvarint).
+std::string RawLabels(const std::vector<std::pair<std::string, std::string>>& pairs,
+                      bool pad = false) {
+  std::string out;
+  PutUvarint(&out, pairs.size());
+  for (const auto& [name, value] : pairs) {
+    for (const std::string* str : {&name, &value}) {
+      if (pad) {
+        out.push_back(static_cast<char>(0x80 | (str->size() & 0x7f)));
+        out.push_back(static_cast<char>(str->size() >> 7));
+      } else {
+        PutUvarint(&out, str->size());
+      }
+      out += *str;
+    }
+  }
+  return out;
+}
+
+TEST(CompactLabels, DecodeIsTheInverseOfPutLabels) {
+  for (const Labels& ls : {Labels(), NodeLike(), Labels({{"a", std::string(200, 'x')}})}) {
+    std::string enc;
+    PutLabels(&enc, ls);
+    enc += "tail";
+    Decoder d(enc);
+    CompactLabels got;
+    ASSERT_TRUE(CompactLabels::Decode(d, &got));
+    EXPECT_TRUE(got == ls);
+    EXPECT_TRUE(got == CompactLabels(ls));  // byte-equal buffers
+    EXPECT_EQ(got.Hash(), ls.Hash());
+    EXPECT_EQ(d.rest(), "tail");
+  }
+}
+
+TEST(CompactLabels, DecodeOfAnUnsortedOrUncleanEncodingMatchesDecoderLabelSet) {
+  const std::vector<std::vector<std::pair<std::string, std::string>>> cases = {
+      {{"job", "node"}, {"__name__", "up"}},  // unsorted
+      {{"a", "1"}, {"a", "2"}, {"b", "3"}},   // duplicate name: the later wins
+      {{"a", "1"}, {"b", ""}, {"c", "3"}},    // empty value: dropped
+      {{"b", ""}},                            // nothing left
+  };
+  for (const auto& pairs : cases) {
+    for (const bool pad : {false, true}) {
+      const std::string enc = RawLabels(pairs, pad);
+      Labels want;
+      Decoder reference(enc);
+      ASSERT_TRUE(reference.LabelSet(&want));
+      Decoder d(enc);
+      CompactLabels got;
+      ASSERT_TRUE(CompactLabels::Decode(d, &got));
+      EXPECT_TRUE(got == want) << want.ToString();
+      EXPECT_TRUE(got == CompactLabels(want)) << want.ToString();
+      EXPECT_TRUE(d.rest().empty());
+    }
+  }
+  // Sorted and clean but with longer lengths than needed: same set, and a
+  // buffer equal to the shortest one (operator== compares bytes).
+  const std::string padded = RawLabels({{"__name__", "up"}, {"job", "node"}}, true);
+  Decoder d(padded);
+  CompactLabels got;
+  ASSERT_TRUE(CompactLabels::Decode(d, &got));
+  EXPECT_TRUE(got == CompactLabels(Labels({{"__name__", "up"}, {"job", "node"}})));
+}
+
+TEST(CompactLabels, DecodeOfATruncatedEncodingFails) {
+  std::string enc;
+  PutLabels(&enc, NodeLike());
+  for (size_t cut = 0; cut < enc.size(); ++cut) {
+    Decoder d(std::string_view(enc).substr(0, cut));
+    CompactLabels got;
+    EXPECT_FALSE(CompactLabels::Decode(d, &got)) << "cut at " << cut;
+  }
+}
+
 TEST(CompactLabels, EmptySetHasNoBufferAndNoLabels) {
   const CompactLabels c{Labels()};
   EXPECT_TRUE(c.empty());

@@ -302,6 +302,11 @@ Result<std::unique_ptr<Tsdb>> Tsdb::Open(const StorageOptions& options, const Ts
 }
 
 Status Tsdb::OpenDb() {
+  // RocksDB lists the directory before creating it and logs the failed
+  // listing as an error: a fresh data dir would start with an error line.
+  std::error_code ec;
+  fs::create_directories(db_dir(), ec);
+  if (ec) return Status::IOError("cannot create " + db_dir() + ": " + ec.message());
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
   for (const char* name :
        {rocksdb::kDefaultColumnFamilyName.c_str(), kSeriesCf, kPostingsCf, kChunksCf, kMetaCf, kHeadCf}) {

@@ -91,6 +91,21 @@ TEST(Foundation, ServesOwnMetricsAndHealthEndpoints) {
       << "the server is gone";
 }
 
+// A first start on an empty data dir, and the restart after it, log no
+// error: RocksDB used to log its listing of the not yet created db/ as one.
+TEST(Foundation, FreshDataDirStartsAndRestartsWithoutAnErrorLine) {
+  const std::string config = "global:\n  scrape_interval: 1s\n";
+  TempDir data;
+  for (int start = 0; start < 2; ++start) {
+    VigilProcess vigil(config, {}, data.path());
+    ASSERT_TRUE(vigil.WaitReady()) << vigil.Logs();
+    vigil.Signal(SIGTERM);
+    EXPECT_EQ(vigil.WaitExit(), 0) << vigil.Logs();
+    EXPECT_EQ(vigil.Logs().find("level=error"), std::string::npos) << "start " << start << ":\n"
+                                                                   << vigil.Logs();
+  }
+}
+
 TEST(Foundation, UnknownFlagExitsWithCodeOne) {
   VigilProcess vigil(ScrapeConfig("127.0.0.1:1"), {"--no-such-flag=1"});
   EXPECT_EQ(vigil.WaitExit(), 1);

@@ -1,6 +1,7 @@
 #include "storage/tsdb.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include <bit>
 #include <chrono>
@@ -9,7 +10,10 @@
 #include <random>
 #include <thread>
 
+#include "base/coding.h"
 #include "base/metrics_registry.h"
+#include "storage/chunkenc/xor_chunk.h"
+#include "storage/db_layout.h"
 #include "temp_dir.h"
 #include "tsdb_test_util.h"
 
@@ -470,6 +474,91 @@ TEST(Tsdb, Reopen_FromACheckpointOfManySeriesRestoresEverySeriesAndSample) {
   EXPECT_EQ(app->Append(0, labels(1), 3000, 9).status().code(), StatusCode::kDuplicateSample);
   EXPECT_EQ(*app->Append(0, labels(1), 4000, 5), refs[1]);
   ASSERT_TRUE(app->Commit().ok());
+}
+
+// A data dir whose head checkpoint an older release wrote (open chunks
+// stored as their bytes, without the encoder state): every open chunk is
+// resumed by decoding it, keeps its samples, and takes the next ones.
+TEST(Tsdb, Reopen_FromACheckpointWithoutEncoderStateContinuesEveryOpenChunk) {
+  TempDir dir;
+  const auto labels = [](int i) {
+    return Labels{{"__name__", "old_format"}, {"i", std::to_string(i)}};
+  };
+  constexpr int kSeries = 5;
+  SeriesData want;
+  {
+    auto db = OpenTsdb(dir.path());
+    ASSERT_NE(db, nullptr);
+    std::mt19937_64 rng(3);
+    for (int64_t t = 1; t <= 40; ++t) {
+      auto app = db->NewAppender();
+      for (int i = 0; i < kSeries; ++i) {
+        // Counters, gauges with random bits, and repeats: every XOR window case.
+        const double v = i == 0   ? static_cast<double>(t)
+                         : i == 1 ? std::bit_cast<double>(rng() >> 2)
+                                  : 7.5;
+        ASSERT_TRUE(app->Append(0, labels(i), 15000 * t + i, v).ok());
+        want[labels(i)].push_back({15000 * t + i, v});
+      }
+      ASSERT_TRUE(app->Commit().ok());
+    }
+    ASSERT_TRUE(db->Checkpoint().ok());
+  }
+  {
+    // Rewrite every head entry in the older layout: the chunk bytes right
+    // after the partition, no kHeadChunkWithState marker and state.
+    std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+    for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), kSeriesCf, kPostingsCf,
+                             kChunksCf, kMetaCf, kHeadCf}) {
+      descs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> cfs;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(
+        rocksdb::DB::Open(rocksdb::DBOptions(), dir.path() + "/db", descs, &cfs, &raw).ok());
+    std::unique_ptr<rocksdb::DB> rdb(raw);
+    rocksdb::ColumnFamilyHandle* head = cfs.back();
+    std::vector<std::pair<std::string, std::string>> rewritten;
+    std::unique_ptr<rocksdb::Iterator> it(rdb->NewIterator(rocksdb::ReadOptions(), head));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const std::string_view value = it->value().ToStringView();
+      Decoder d(value);
+      Labels ls;
+      int64_t last_t = 0, partition = 0;
+      uint64_t last_v = 0;
+      ASSERT_TRUE(d.LabelSet(&ls) && d.Varint(&last_t) && d.Fixed64LE(&last_v) &&
+                  d.Varint(&partition));
+      ASSERT_FALSE(d.rest().empty());
+      ASSERT_EQ(static_cast<uint8_t>(d.rest()[0]), kHeadChunkWithState);
+      const auto encoder = XorChunkEncoder::Restore(d.rest().substr(1));
+      ASSERT_NE(encoder, nullptr);
+      rewritten.emplace_back(
+          it->key().ToString(),
+          std::string(value.substr(0, value.size() - d.rest().size())) + encoder->bytes());
+    }
+    ASSERT_TRUE(it->status().ok());
+    it.reset();
+    ASSERT_EQ(rewritten.size(), static_cast<size_t>(kSeries));
+    for (const auto& [key, value] : rewritten)
+      ASSERT_TRUE(rdb->Put(rocksdb::WriteOptions(), head, key, value).ok());
+    ASSERT_TRUE(rdb->Flush(rocksdb::FlushOptions(), cfs).ok());
+    for (auto* cf : cfs) ASSERT_TRUE(rdb->DestroyColumnFamilyHandle(cf).ok());
+  }
+  auto db = OpenTsdb(dir.path());
+  ASSERT_NE(db, nullptr);
+  auto app = db->NewAppender();
+  for (int i = 0; i < kSeries; ++i) {
+    ASSERT_TRUE(app->Append(0, labels(i), 15000 * 41 + i, 99.25).ok());
+    want[labels(i)].push_back({15000 * 41 + i, 99.25});
+  }
+  ASSERT_TRUE(app->Commit().ok());
+  const SeriesData got = ReadAll(*db, {Eq("__name__", "old_format")});
+  ASSERT_EQ(got.size(), want.size());
+  for (const auto& [ls, samples] : want) {
+    const auto found = got.find(ls);
+    ASSERT_NE(found, got.end()) << ls.ToString();
+    EXPECT_TRUE(SameSamples(found->second, samples)) << ls.ToString();
+  }
 }
 
 }  // namespace
